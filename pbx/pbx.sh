@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Demo / test PBX (Kamailio, pbx/kamailio.cfg) on loopback.
+#
+#   pbx/pbx.sh start        config check, start in the background, wait for the ports
+#   pbx/pbx.sh stop         stop it (by pid file)
+#   pbx/pbx.sh status       running or not (exit 0 / 3), listening sockets
+#   pbx/pbx.sh log [N]      last N lines (default 100) of the Kamailio log
+#   pbx/pbx.sh netns-down   delete the network namespace $PBX_NETNS
+#
+# Listens on udp/tcp 127.0.0.1:5060 and ws://127.0.0.1:8088 (sub-protocol "sip").
+# Users 1000..1009, password secret<user> (1000 / secret1000), realm 127.0.0.1.
+# Runtime files (kamailio.pid, kamailio.log, kamailio_ctl, dbtext/): /tmp/softphone-pbx/,
+# or /tmp/softphone-pbx/netns-<name>/ with PBX_NETNS=<name>
+#
+# Env:
+#   PBX_NETNS=<name>   run Kamailio inside network namespace <name>, which has
+#                      only "lo" (created when missing). Clients must then run in
+#                      the same namespace: ip netns exec <name> <command>
+#   PBX_DEFINES="-A NO_PRESENCE"   extra kamailio defines
+#   PBX_SHM_MB (64), PBX_PKG_MB (8)  memory sizes
+set -euo pipefail
+
+PBX_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CFG="$PBX_DIR/kamailio.cfg"
+NETNS="${PBX_NETNS:-}"
+# one runtime dir per namespace, so a demo PBX (host) and a test PBX (netns)
+# can run side by side
+RUN_DIR=/tmp/softphone-pbx${NETNS:+/netns-$NETNS}
+PID_FILE="$RUN_DIR/kamailio.pid"
+LOG_FILE="$RUN_DIR/kamailio.log"
+CTL_SOCK="unix:$RUN_DIR/kamailio_ctl"
+SHM="${PBX_SHM_MB:-64}"
+PKG="${PBX_PKG_MB:-8}"
+# shellcheck disable=SC2206  # word splitting intended
+DEFINES=(${PBX_DEFINES:-} -A "CTL_SOCK=\"$CTL_SOCK\"" -A "DBTEXT=\"text://$RUN_DIR/dbtext\"")
+
+die() { echo "pbx: $*" >&2; exit 1; }
+
+# prefix for commands that must run in the PBX's namespace
+NS=()
+[ -n "$NETNS" ] && NS=(ip netns exec "$NETNS")
+
+netns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
+
+ensure_netns() {
+  [ -n "$NETNS" ] || return 0
+  netns_exists "$NETNS" || ip netns add "$NETNS"
+  ip netns exec "$NETNS" ip link set lo up
+}
+
+running_pid() {
+  # prints the pid and succeeds if the pid file names a live kamailio
+  [ -s "$PID_FILE" ] || return 1
+  local pid
+  pid="$(cat "$PID_FILE")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "kamailio" ] || return 1
+  echo "$pid"
+}
+
+ports_up() {
+  "${NS[@]}" ss -Hlnu 'sport = :5060' | grep -q '127.0.0.1:5060' \
+    && "${NS[@]}" ss -Hlnt 'sport = :5060' | grep -q '127.0.0.1:5060' \
+    && "${NS[@]}" ss -Hlnt 'sport = :8088' | grep -q '127.0.0.1:8088'
+}
+
+where() {
+  echo "PBX (kamailio pid $1${NETNS:+, netns $NETNS}) listening on udp/tcp 127.0.0.1:5060 and ws://127.0.0.1:8088; log $LOG_FILE"
+}
+
+cmd_start() {
+  command -v kamailio >/dev/null || die "kamailio is not installed (run scripts/setup.sh)"
+  if pid="$(running_pid)"; then
+    echo "already running: $(where "$pid")"
+    return 0
+  fi
+  ensure_netns
+  mkdir -p "$RUN_DIR"
+  rm -f "$PID_FILE" "$RUN_DIR/kamailio_ctl"
+  # fresh db_text tables (the presence module wants a db_url; state is in memory)
+  rm -rf "$RUN_DIR/dbtext"
+  cp -r /usr/share/kamailio/dbtext/kamailio "$RUN_DIR/dbtext"
+
+  if ! kamailio -c -f "$CFG" "${DEFINES[@]}" >"$RUN_DIR/config-check.log" 2>&1; then
+    cat "$RUN_DIR/config-check.log" >&2
+    die "config check failed: $CFG"
+  fi
+  if ports_up; then
+    die "something else already listens on 127.0.0.1:5060/8088${NETNS:+ in netns $NETNS}"
+  fi
+
+  : >"$LOG_FILE"
+  # Kamailio gets a private mount namespace in which /etc/resolv.conf says
+  # "nameserver 127.0.0.1": should anything ever make it resolve a host name
+  # (e.g. a WebSocket client's "*.invalid" Contact host), the query stays on
+  # loopback instead of going to the machine's resolver.
+  echo "nameserver 127.0.0.1" >"$RUN_DIR/resolv.conf"
+  local nodns=()
+  if unshare --mount --propagation private -- /bin/sh -c \
+       "mount --bind '$RUN_DIR/resolv.conf' /etc/resolv.conf" 2>/dev/null; then
+    # shellcheck disable=SC2016  # $0 / $@ are for the inner sh
+    nodns=(unshare --mount --propagation private -- /bin/sh -c
+           'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$RUN_DIR/resolv.conf")
+  fi
+  # -DD: no daemonizing (still forks its workers); -E: log to stderr -> $LOG_FILE
+  # -Y: runtime dir; -P: pid file. ip netns exec / unshare / sh all exec.
+  nohup "${NS[@]}" "${nodns[@]}" \
+    kamailio -f "$CFG" "${DEFINES[@]}" -P "$PID_FILE" -Y "$RUN_DIR" \
+    -m "$SHM" -M "$PKG" -DD -E >>"$LOG_FILE" 2>&1 </dev/null &
+  local launch=$!
+
+  # wait for the pid file and the listening sockets: at most 15 s
+  local _
+  for _ in $(seq 1 150); do
+    if ! kill -0 "$launch" 2>/dev/null; then
+      tail -n 30 "$LOG_FILE" >&2
+      die "kamailio exited during startup (log above)"
+    fi
+    if [ -s "$PID_FILE" ] && ports_up; then
+      where "$(cat "$PID_FILE")"
+      return 0
+    fi
+    sleep 0.1
+  done
+  tail -n 30 "$LOG_FILE" >&2
+  kill "$launch" 2>/dev/null || true
+  die "timeout waiting for the PBX ports (log above)"
+}
+
+cmd_stop() {
+  local pid
+  if ! pid="$(running_pid)"; then
+    rm -f "$PID_FILE"
+    return 0
+  fi
+  kill -TERM "$pid"   # the main process ends its own workers
+  local _
+  for _ in $(seq 1 50); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$PID_FILE"
+      echo "PBX stopped (pid $pid)"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "pbx: kamailio pid $pid did not stop within 5 s; SIGKILL to it and its workers" >&2
+  local children
+  children="$(ps -o pid= --ppid "$pid" 2>/dev/null || true)"
+  # shellcheck disable=SC2086  # list of pids
+  kill -KILL "$pid" $children 2>/dev/null || true
+  rm -f "$PID_FILE"
+}
+
+cmd_status() {
+  local pid
+  if pid="$(running_pid)"; then
+    echo "running: $(where "$pid")"
+    "${NS[@]}" ss -Hlntu '( sport = :5060 or sport = :8088 )' || true
+    if command -v kamcmd >/dev/null; then
+      echo "registered users: $(kamcmd -s "$CTL_SOCK" ul.dump brief 2>/dev/null | sed -n 's/^[[:space:]]*AoR: //p' | tr '\n' ' ')"
+    fi
+    return 0
+  fi
+  echo "not running"
+  return 3
+}
+
+cmd_log() {
+  [ -f "$LOG_FILE" ] || die "no log yet ($LOG_FILE)"
+  tail -n "${1:-100}" "$LOG_FILE"
+}
+
+cmd_netns_down() {
+  [ -n "$NETNS" ] || die "PBX_NETNS is not set"
+  netns_exists "$NETNS" || return 0
+  if [ -n "$(ip netns pids "$NETNS")" ]; then
+    die "namespace $NETNS still has processes: $(ip netns pids "$NETNS" | tr '\n' ' ')"
+  fi
+  ip netns del "$NETNS"
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  log) cmd_log "${2:-100}" ;;
+  netns-down) cmd_netns_down ;;
+  *) echo "usage: [PBX_NETNS=name] $0 {start|stop|status|log [N]|netns-down}" >&2; exit 2 ;;
+esac

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Run every check of the project; CI runs this through .ci/run.
+#
+#   setup                 scripts/setup.sh (installs what is missing)
+#   fmt                   cargo fmt --all -- --check
+#   clippy native         cargo clippy --all-targets -- -D warnings
+#   clippy wasm32         cargo clippy --target wasm32-unknown-unknown -- -D warnings
+#   test native           cargo test
+#   trunk build           trunk build --release  (-> dist/; prints the .wasm size)
+#   pbx start             Kamailio in network namespace $E2E_NETNS (only "lo")
+#   pbx register          sipp registrations (200 / 401 / 403) in that namespace
+#   e2e <scenario>        tests/e2e/call.mjs in that namespace: one step per
+#                         scenario (call, wrong-password, server-down)
+#
+# Every step has a time limit. Logs, screenshots and results go to
+# tests/artifacts/ (steps/<step>.log, e2e PNGs/JSON/logs, kamailio.log).
+# The last line is "N passed, N failed"; the exit status is 1 if any failed.
+set -euo pipefail
+# shellcheck source=scripts/env.sh
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+ART="$ROOT/tests/artifacts"
+rm -rf "$ART"
+mkdir -p "$ART/steps"
+export CARGO_TERM_COLOR=never
+
+passed=0
+failed=0
+failed_names=()
+LAST_RC=0   # exit status of the last step()
+
+# step NAME LIMIT_SECONDS CMD...: run CMD with a time limit, output to
+# $ART/steps/NAME.log; one line per step, the log's end when it fails
+step() {
+  local name=$1 limit=$2; shift 2
+  local log="$ART/steps/${name// /-}.log" t0 t1 rc=0
+  t0=$(date +%s.%N)
+  timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1 </dev/null || rc=$?
+  LAST_RC=$rc
+  t1=$(date +%s.%N)
+  local secs
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+  if [ "$rc" -eq 0 ]; then
+    passed=$((passed + 1))
+    printf 'ok     %-22s %6ss\n' "$name" "$secs"
+  else
+    failed=$((failed + 1))
+    failed_names+=("$name")
+    [ "$rc" -eq 124 ] && echo "(time limit of ${limit}s reached)" >>"$log"
+    printf 'FAIL   %-22s %6ss  (exit %s, log tests/artifacts/steps/%s)\n' "$name" "$secs" "$rc" "$(basename "$log")"
+    tail -n 40 "$log" | sed 's/^/    | /'
+  fi
+  return 0
+}
+
+# record NAME OK|FAIL SECONDS [NOTE]: a step whose result is known already
+record() {
+  if [ "$2" = OK ]; then
+    passed=$((passed + 1))
+    printf 'ok     %-22s %6ss\n' "$1" "$3"
+  else
+    failed=$((failed + 1))
+    failed_names+=("$1")
+    printf 'FAIL   %-22s %6ss  %s\n' "$1" "$3" "${4:-}"
+  fi
+}
+
+# ---------- build and unit checks ----------
+step "setup" 3600 bash scripts/setup.sh
+step "fmt" 300 cargo fmt --all -- --check
+step "clippy native" 1800 cargo clippy --all-targets -- -D warnings
+step "clippy wasm32" 1800 cargo clippy --target wasm32-unknown-unknown -- -D warnings
+step "test native" 1800 cargo test
+rm -rf dist
+step "trunk build" 1800 trunk build --release
+
+shopt -s nullglob
+wasm=(dist/*.wasm)
+shopt -u nullglob
+for w in "${wasm[@]}"; do
+  raw=$(stat -c %s "$w")
+  gz=$(gzip -9 -c "$w" | wc -c)
+  awk -v f="$(basename "$w")" -v r="$raw" -v g="$gz" 'BEGIN {
+    printf "       %-22s raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB)\n", f, r, r / 1024, g, g / 1024 }'
+  echo "{\"file\":\"$w\",\"raw_bytes\":$raw,\"gzip9_bytes\":$gz}" >"$ART/wasm-size.json"
+done
+
+# ---------- end to end, in a network namespace with only "lo" ----------
+export PBX_NETNS="$E2E_NETNS"
+cleanup() {
+  bash pbx/pbx.sh stop >/dev/null 2>&1 || true
+  cp "/tmp/softphone-pbx/netns-$PBX_NETNS/kamailio.log" "$ART/kamailio.log" 2>/dev/null || true
+  bash pbx/pbx.sh netns-down >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+bash pbx/pbx.sh stop >/dev/null 2>&1 || true   # leftover of an interrupted run
+
+SCENARIOS=(call wrong-password server-down)
+step "pbx start" 60 bash pbx/pbx.sh start
+pbx_ok=0
+[ "$LAST_RC" -ne 0 ] || pbx_ok=1
+if [ "$pbx_ok" = 1 ]; then
+  step "pbx register" 90 ip netns exec "$PBX_NETNS" env SIPP_OUT="$ART/sipp" bash pbx/sipp/check.sh
+fi
+
+if [ "$pbx_ok" = 1 ] && [ -f dist/index.html ]; then
+  t0=$(date +%s.%N)
+  rc=0
+  timeout --kill-after=10 400 ip netns exec "$PBX_NETNS" \
+    node tests/e2e/call.mjs --dist dist --artifacts "$ART" --watchdog 300000 \
+    >"$ART/steps/e2e.log" 2>&1 </dev/null || rc=$?
+  secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  if [ -f "$ART/e2e-results.json" ]; then
+    # one step per scenario: "name ok ms error"
+    while IFS=$'\t' read -r name ok ms err; do
+      if [ "$ok" = true ]; then
+        record "e2e $name" OK "$(awk -v m="$ms" 'BEGIN { printf "%.1f", m / 1000 }')"
+      else
+        record "e2e $name" FAIL "$(awk -v m="$ms" 'BEGIN { printf "%.1f", m / 1000 }')" "$err"
+      fi
+    done < <(node -e '
+      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      for (const s of r.scenarios)
+        console.log([s.name, s.ok, s.ms || 0, (s.error || "").replace(/\s+/g, " ")].join("\t"));
+    ' "$ART/e2e-results.json")
+    # shellcheck disable=SC2016  # JavaScript template literal
+    node -e '
+      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      const c = r.scenarios.find((s) => s.name === "call");
+      if (c && c.register_ms) console.log(`       call: register A ${c.register_ms.A} ms, B ${c.register_ms.B} ms; click to first audio ${c.click_to_audio_ms} ms`);
+    ' "$ART/e2e-results.json"
+    echo "       e2e total ${secs}s (exit $rc); tests/artifacts/e2e-results.json"
+  else
+    record "e2e" FAIL "$secs" "no results (exit $rc); log tests/artifacts/steps/e2e.log"
+    tail -n 40 "$ART/steps/e2e.log" | sed 's/^/    | /'
+  fi
+else
+  why="PBX not started"
+  [ -f dist/index.html ] || why="no dist/index.html (trunk build failed)"
+  for s in "${SCENARIOS[@]}"; do record "e2e $s" FAIL 0 "not run: $why"; done
+fi
+
+echo
+[ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

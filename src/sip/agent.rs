@@ -1,0 +1,497 @@
+//! The user agent: owns registration, transactions and calls, and routes every
+//! input to the part it concerns.
+
+use super::call::{self, Call};
+use super::message::{Message, Method, SipUri};
+use super::registration::Registration;
+use super::rng::Rng;
+use super::timers::Timers;
+use super::transaction::{RequestMatch, ResponseMatch, Transactions, TxKey};
+use super::{
+    AccountConfig, CallId, Command, Event, Input, Instant, Output, RegistrationState, Transport,
+};
+use std::collections::{BTreeMap, VecDeque};
+
+/// The methods this user agent handles (Allow header).
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS";
+
+/// Who is waiting for a client transaction's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Owner {
+    Register,
+    Invite(CallId),
+    /// CANCEL, BYE: nothing depends on the answer.
+    Fire,
+}
+
+/// The user agent's own timers (the transactions keep theirs).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TimerKey {
+    RegisterRefresh,
+    /// Retransmit our 2xx to an INVITE until the ACK comes.
+    Retransmit2xx(CallId),
+    /// Give up on the ACK (64·T1).
+    NoAck(CallId),
+    /// Forget an ended call (it lingers to absorb late messages).
+    Reap(CallId),
+}
+
+/// Who we are, derived from the account once.
+#[derive(Clone, Debug)]
+pub struct Local {
+    pub aor: String,
+    pub domain: String,
+    pub display_name: String,
+    pub auth_user: String,
+    pub password: String,
+    pub transport: Transport,
+    pub via_host: String,
+    pub contact_uri: String,
+    pub user_agent: String,
+    pub register_expires: u32,
+}
+
+impl Local {
+    /// Our address as a From/To value (no tag).
+    pub fn aor_value(&self) -> String {
+        if self.display_name.trim().is_empty() {
+            format!("<{}>", self.aor)
+        } else {
+            let escaped = self.display_name.replace('\\', "\\\\").replace('"', "\\\"");
+            format!("\"{escaped}\" <{}>", self.aor)
+        }
+    }
+}
+
+/// What every part of the user agent shares: identity, randomness, the
+/// transactions, the timers and the output queue.
+pub struct Ctx {
+    pub local: Local,
+    pub rng: Rng,
+    pub connected: bool,
+    pub txs: Transactions<Owner>,
+    pub timers: Timers<TimerKey>,
+    out: VecDeque<Output>,
+}
+
+impl Ctx {
+    pub fn send(&mut self, bytes: Vec<u8>) {
+        if self.connected {
+            self.out.push_back(Output::Send(bytes));
+        } else {
+            tracing::debug!("not connected: dropping {} bytes", bytes.len());
+        }
+    }
+
+    pub fn event(&mut self, e: Event) {
+        self.out.push_back(Output::Event(e));
+    }
+
+    pub fn media(&mut self, m: super::MediaRequest) {
+        self.out.push_back(Output::Media(m));
+    }
+
+    /// A Via header value with a fresh branch.
+    pub fn via(&mut self) -> String {
+        format!(
+            "SIP/2.0/{} {};branch={}",
+            self.local.transport.via_name(),
+            self.local.via_host,
+            self.rng.branch()
+        )
+    }
+}
+
+/// A response to `req` (RFC 3261 8.2.6): Via, From, To (with `to_tag` added
+/// when it has none), Call-ID and CSeq copied.
+pub fn response_to(req: &Message, code: u16, reason: &str, to_tag: Option<&str>) -> Message {
+    let mut r = Message::response(code, reason);
+    for via in req.header_values("Via") {
+        r.push_header("Via", via);
+    }
+    if let Some(from) = req.header("From") {
+        r.push_header("From", from);
+    }
+    if let Some(to) = req.header("To") {
+        let has_tag = req.to().is_some_and(|t| t.tag().is_some());
+        match to_tag {
+            Some(tag) if !has_tag && code != 100 => r.push_header("To", format!("{to};tag={tag}")),
+            _ => r.push_header("To", to),
+        }
+    }
+    if let Some(cid) = req.call_id() {
+        r.push_header("Call-ID", cid);
+    }
+    if let Some(cseq) = req.header("CSeq") {
+        r.push_header("CSeq", cseq);
+    }
+    r
+}
+
+/// Why an [`AccountConfig`] cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+pub struct UserAgent {
+    ctx: Ctx,
+    reg: Registration,
+    calls: BTreeMap<CallId, Call>,
+    next_call: u32,
+}
+
+impl UserAgent {
+    /// `seed` feeds the generator of tags, branches and Call-IDs.
+    pub fn new(config: AccountConfig, seed: u64) -> Result<UserAgent, ConfigError> {
+        let aor = config.aor.trim();
+        let uri = SipUri::parse(aor).map_err(|e| {
+            ConfigError(format!(
+                "The SIP address \"{aor}\" is not valid ({}); it looks like sip:1000@example.com.",
+                e.reason()
+            ))
+        })?;
+        let user = uri.user.clone().filter(|u| !u.is_empty()).ok_or_else(|| {
+            ConfigError(format!(
+                "The SIP address \"{aor}\" has no user part; it looks like sip:1000@example.com."
+            ))
+        })?;
+        let domain = match uri.port {
+            Some(p) => format!("{}:{p}", uri.host),
+            None => uri.host.clone(),
+        };
+        let mut rng = Rng::new(seed);
+        let via_host = format!("{}.invalid", rng.token(12));
+        let contact_uri = format!(
+            "sip:{}@{via_host};transport={}",
+            rng.token(8),
+            config.transport.uri_param()
+        );
+        let auth_user = if config.auth_user.trim().is_empty() {
+            user
+        } else {
+            config.auth_user.trim().to_string()
+        };
+        let local = Local {
+            aor: format!("{}:{}@{domain}", uri.scheme, uri.user.unwrap_or_default()),
+            domain,
+            display_name: config.display_name.trim().to_string(),
+            auth_user,
+            password: config.password.clone(),
+            transport: config.transport,
+            via_host,
+            contact_uri,
+            user_agent: config.user_agent.clone(),
+            register_expires: config.register_expires.max(1),
+        };
+        let mut ctx = Ctx {
+            local,
+            rng,
+            connected: false,
+            txs: Transactions::default(),
+            timers: Timers::default(),
+            out: VecDeque::new(),
+        };
+        let reg = Registration::new(&mut ctx);
+        Ok(UserAgent {
+            ctx,
+            reg,
+            calls: BTreeMap::new(),
+            next_call: 1,
+        })
+    }
+
+    pub fn registration_state(&self) -> &RegistrationState {
+        &self.reg.state
+    }
+
+    /// Calls not yet forgotten (ended calls linger for a while).
+    pub fn call_count(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Our Contact URI (the `.invalid` host browsers use).
+    pub fn contact_uri(&self) -> &str {
+        &self.ctx.local.contact_uri
+    }
+
+    pub fn handle_input(&mut self, now: Instant, input: Input) {
+        match input {
+            Input::Connected => self.ctx.connected = true,
+            Input::Disconnected { reason } => self.on_disconnected(now, &reason),
+            Input::Received(bytes) => self.on_bytes(now, &bytes),
+            Input::Command(cmd) => self.on_command(now, cmd),
+            Input::LocalSdp { call, sdp } => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.on_local_sdp(&mut self.ctx, now, sdp);
+                }
+            }
+            Input::MediaFailed { call, reason } => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.on_media_failed(&mut self.ctx, now, &reason);
+                }
+            }
+            Input::Timeout => self.on_timeout(now),
+        }
+        self.reap_ended(now);
+    }
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.ctx.out.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.ctx.timers.next(), self.ctx.txs.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn reap_ended(&mut self, now: Instant) {
+        for (id, c) in &self.calls {
+            if c.is_ended() && !self.ctx.timers.is_set(&TimerKey::Reap(*id)) {
+                self.ctx
+                    .timers
+                    .set(TimerKey::Reap(*id), now + super::timers::TIMEOUT_64T1);
+            }
+        }
+    }
+
+    fn on_command(&mut self, now: Instant, cmd: Command) {
+        match cmd {
+            Command::Register => self.reg.register(&mut self.ctx, now),
+            Command::Unregister => self.reg.unregister(&mut self.ctx, now),
+            Command::Call { target } => {
+                let id = CallId(self.next_call);
+                self.next_call += 1;
+                match call::target_uri(&target, &self.ctx.local.domain) {
+                    Ok(uri) => {
+                        let c = Call::outgoing(&mut self.ctx, id, uri);
+                        self.calls.insert(id, c);
+                    }
+                    Err(reason) => self.ctx.event(Event::Warning(reason)),
+                }
+            }
+            Command::Answer { call } => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.answer(&mut self.ctx);
+                }
+            }
+            Command::Hangup { call } => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.hangup(&mut self.ctx, now);
+                }
+            }
+        }
+    }
+
+    fn on_disconnected(&mut self, now: Instant, reason: &str) {
+        self.ctx.connected = false;
+        self.reg.on_disconnected(&mut self.ctx);
+        for failed in self.ctx.txs.fail_all() {
+            if let Owner::Invite(id) = failed.owner {
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.on_invite_timeout(&mut self.ctx, now, reason);
+                }
+            }
+        }
+    }
+
+    fn on_timeout(&mut self, now: Instant) {
+        for failed in self.ctx.txs.on_timeout(now) {
+            match failed.owner {
+                Owner::Register => self.reg.on_timeout(
+                    &mut self.ctx,
+                    &failed.request,
+                    "The server did not answer the registration.",
+                ),
+                Owner::Invite(id) => {
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.on_invite_timeout(&mut self.ctx, now, "the server did not answer");
+                    }
+                }
+                Owner::Fire => {}
+            }
+        }
+        for key in self.ctx.timers.take_expired(now) {
+            match key {
+                TimerKey::RegisterRefresh => self.reg.on_refresh_timer(&mut self.ctx, now),
+                TimerKey::Retransmit2xx(id) => {
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.on_retransmit_timer(&mut self.ctx, now);
+                    }
+                }
+                TimerKey::NoAck(id) => {
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.on_no_ack(&mut self.ctx, now);
+                    }
+                }
+                TimerKey::Reap(id) => {
+                    self.calls.remove(&id);
+                }
+            }
+        }
+    }
+
+    fn on_bytes(&mut self, now: Instant, bytes: &[u8]) {
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return; // CRLF keep-alive (RFC 5626 4.4.1)
+        }
+        match Message::parse(bytes) {
+            Ok(msg) if msg.is_request() => self.on_request(now, msg),
+            Ok(msg) => self.on_response(now, msg),
+            Err(e) => {
+                tracing::warn!("dropped a malformed SIP message: {}", e.reason());
+                self.ctx.event(Event::Warning(format!(
+                    "Ignored a malformed message from the server: {}",
+                    e.reason()
+                )));
+            }
+        }
+    }
+
+    fn on_response(&mut self, now: Instant, resp: Message) {
+        match self.ctx.txs.on_response(&resp) {
+            ResponseMatch::Deliver {
+                owner,
+                request,
+                ack,
+            } => {
+                if let Some(ack) = ack {
+                    self.ctx.send(ack);
+                }
+                match owner {
+                    Owner::Register => self.reg.on_response(&mut self.ctx, now, &request, &resp),
+                    Owner::Invite(id) => {
+                        if let Some(c) = self.calls.get_mut(&id) {
+                            c.on_invite_response(&mut self.ctx, now, &request, &resp);
+                        }
+                    }
+                    Owner::Fire => {}
+                }
+            }
+            ResponseMatch::NoMatch => {
+                // a retransmitted 2xx to our INVITE: acknowledge it again
+                let is_invite_2xx = resp.cseq().is_some_and(|c| c.method == Method::Invite)
+                    && resp.code().is_some_and(|c| (200..300).contains(&c));
+                if is_invite_2xx {
+                    if let Some(c) = self.calls.values_mut().find(|c| c.owns_response(&resp)) {
+                        c.on_2xx_retransmission(&mut self.ctx, now, &resp);
+                        return;
+                    }
+                }
+                tracing::debug!("response matches no transaction: dropped");
+            }
+        }
+    }
+
+    fn on_request(&mut self, now: Instant, req: Message) {
+        let key = TxKey::of_request(&req);
+        match self.ctx.txs.on_request(&req) {
+            RequestMatch::Retransmission { resend } => {
+                if let Some(bytes) = resend {
+                    self.ctx.send(bytes);
+                }
+                return;
+            }
+            RequestMatch::AckAbsorbed => return,
+            RequestMatch::New => {}
+        }
+        let Some(method) = req.method().cloned() else {
+            return;
+        };
+        let Some(key) = key else {
+            // no branch: answer statelessly where we can
+            if method != Method::Ack {
+                let r = response_to(&req, 400, "Missing Via branch", None);
+                self.ctx.send(r.to_bytes());
+            }
+            return;
+        };
+        let in_dialog = req.to().is_some_and(|t| t.tag().is_some());
+        if in_dialog {
+            if let Some(c) = self.calls.values_mut().find(|c| c.owns_request(&req)) {
+                c.on_in_dialog_request(&mut self.ctx, now, &key, &req);
+                return;
+            }
+            match method {
+                Method::Ack => {}
+                _ => self.respond(now, &key, &req, 481, "Call/Transaction Does Not Exist"),
+            }
+            return;
+        }
+        match method {
+            Method::Invite => self.on_new_invite(now, &key, &req),
+            Method::Cancel => self.on_cancel(now, &key, &req),
+            Method::Ack => {}
+            Method::Options => {
+                let mut r = response_to(&req, 200, "OK", Some(&self.ctx.rng.token(10)));
+                r.push_header("Allow", ALLOW);
+                r.push_header("Accept", "application/sdp");
+                r.push_header("User-Agent", self.ctx.local.user_agent.clone());
+                let bytes = self.ctx.txs.respond(now, &key, &r);
+                self.ctx.send(bytes);
+            }
+            Method::Other(_) => self.respond(now, &key, &req, 501, "Not Implemented"),
+            _ => self.respond(now, &key, &req, 405, "Method Not Allowed"),
+        }
+    }
+
+    /// Answer `req` with a final response carrying Allow when it is a 405.
+    fn respond(&mut self, now: Instant, key: &TxKey, req: &Message, code: u16, reason: &str) {
+        let mut r = response_to(req, code, reason, Some(&self.ctx.rng.token(10)));
+        if code == 405 || code == 501 {
+            r.push_header("Allow", ALLOW);
+        }
+        let bytes = self.ctx.txs.respond(now, key, &r);
+        self.ctx.send(bytes);
+    }
+
+    fn on_new_invite(&mut self, now: Instant, key: &TxKey, req: &Message) {
+        let busy = self.calls.values().any(|c| !c.is_ended());
+        if busy {
+            self.respond(now, key, req, 486, "Busy Here");
+            return;
+        }
+        let id = CallId(self.next_call);
+        match Call::incoming(&mut self.ctx, now, id, key, req) {
+            Ok(c) => {
+                self.next_call += 1;
+                self.calls.insert(id, c);
+            }
+            Err((code, reason)) => self.respond(now, key, req, code, &reason),
+        }
+    }
+
+    fn on_cancel(&mut self, now: Instant, key: &TxKey, req: &Message) {
+        let invite_key = TxKey {
+            branch: key.branch.clone(),
+            method: "INVITE".into(),
+        };
+        if !self.ctx.txs.server_proceeding(&invite_key) {
+            self.respond(now, key, req, 481, "Call/Transaction Does Not Exist");
+            return;
+        }
+        let call = self
+            .calls
+            .values_mut()
+            .find(|c| c.has_invite_tx(&invite_key));
+        // the 200 to a CANCEL carries the To tag of the INVITE's responses
+        let tag = call
+            .as_ref()
+            .map(|c| c.local_tag().to_string())
+            .unwrap_or_else(|| self.ctx.rng.token(10));
+        let r = response_to(req, 200, "OK", Some(&tag));
+        let bytes = self.ctx.txs.respond(now, key, &r);
+        self.ctx.send(bytes);
+        if let Some(c) = call {
+            c.on_cancelled(&mut self.ctx, now);
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! RFC 3261 section 12 dialogs: identity (Call-ID and tags), route set,
+//! remote target and CSeq numbering, and building in-dialog requests.
+
+use super::message::{Message, Method, NameAddr, SipUri};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dialog {
+    pub call_id: String,
+    pub local_tag: String,
+    pub remote_tag: String,
+    /// Our From value for requests we send (with our tag).
+    pub local_uri: String,
+    /// The peer's address (header value without tag).
+    pub remote_uri: String,
+    /// The peer's Contact URI: the Request-URI of our in-dialog requests.
+    pub remote_target: String,
+    /// Route set, in the order our requests carry it.
+    pub route_set: Vec<String>,
+    pub local_seq: u32,
+    pub remote_seq: Option<u32>,
+}
+
+/// Why a message cannot make a dialog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DialogError(pub String);
+
+fn name_addr_without_tag(na: &NameAddr) -> String {
+    let mut copy = na.clone();
+    copy.params.retain(|(k, _)| !k.eq_ignore_ascii_case("tag"));
+    copy.to_string()
+}
+
+impl Dialog {
+    /// The caller's dialog, from our INVITE and a 2xx (or 1xx with a tag) to it.
+    pub fn new_uac(invite: &Message, response: &Message) -> Result<Dialog, DialogError> {
+        let call_id = invite
+            .call_id()
+            .ok_or_else(|| DialogError("INVITE without Call-ID".into()))?;
+        let from = invite
+            .from()
+            .ok_or_else(|| DialogError("INVITE without From".into()))?;
+        let local_tag = from
+            .tag()
+            .ok_or_else(|| DialogError("INVITE without From tag".into()))?
+            .to_string();
+        let to = response
+            .to()
+            .ok_or_else(|| DialogError("response without To".into()))?;
+        let remote_tag = to
+            .tag()
+            .ok_or_else(|| DialogError("response without To tag".into()))?
+            .to_string();
+        let remote_target = response
+            .contacts()
+            .first()
+            .map(|c| c.uri.clone())
+            .or_else(|| invite.request_uri().map(str::to_string))
+            .ok_or_else(|| DialogError("no remote target".into()))?;
+        // UAC: the Record-Route of the response, reversed
+        let mut route_set = response.record_routes();
+        route_set.reverse();
+        Ok(Dialog {
+            call_id: call_id.to_string(),
+            local_tag,
+            remote_tag,
+            local_uri: invite.header("From").unwrap_or_default().to_string(),
+            remote_uri: name_addr_without_tag(&to),
+            remote_target,
+            route_set,
+            local_seq: invite.cseq().map(|c| c.seq).unwrap_or(1),
+            remote_seq: None,
+        })
+    }
+
+    /// The callee's dialog, from a received INVITE and our chosen tag.
+    pub fn new_uas(invite: &Message, local_tag: &str) -> Result<Dialog, DialogError> {
+        let call_id = invite
+            .call_id()
+            .ok_or_else(|| DialogError("INVITE without Call-ID".into()))?;
+        let from = invite
+            .from()
+            .ok_or_else(|| DialogError("INVITE without From".into()))?;
+        let remote_tag = from
+            .tag()
+            .ok_or_else(|| DialogError("INVITE without From tag".into()))?
+            .to_string();
+        let to = invite
+            .to()
+            .ok_or_else(|| DialogError("INVITE without To".into()))?;
+        let remote_target = invite
+            .contacts()
+            .first()
+            .map(|c| c.uri.clone())
+            .ok_or_else(|| DialogError("INVITE without Contact".into()))?;
+        let mut local = to.clone();
+        local.params.retain(|(k, _)| !k.eq_ignore_ascii_case("tag"));
+        local
+            .params
+            .push(("tag".into(), Some(local_tag.to_string())));
+        Ok(Dialog {
+            call_id: call_id.to_string(),
+            local_tag: local_tag.to_string(),
+            remote_tag,
+            local_uri: local.to_string(),
+            remote_uri: name_addr_without_tag(&from),
+            remote_target,
+            // UAS: the Record-Route of the request, in order
+            route_set: invite.record_routes(),
+            local_seq: 0,
+            remote_seq: invite.cseq().map(|c| c.seq),
+        })
+    }
+
+    /// Whether a received request belongs to this dialog.
+    pub fn matches_request(&self, req: &Message) -> bool {
+        req.call_id() == Some(self.call_id.as_str())
+            && req
+                .to()
+                .and_then(|t| t.tag().map(str::to_string))
+                .as_deref()
+                == Some(self.local_tag.as_str())
+            && req
+                .from()
+                .and_then(|f| f.tag().map(str::to_string))
+                .as_deref()
+                == Some(self.remote_tag.as_str())
+    }
+
+    /// Check and record the CSeq of an in-dialog request (RFC 3261 12.2.2).
+    /// `false`: it is lower than one already seen (answer 500).
+    pub fn accept_remote_seq(&mut self, seq: u32) -> bool {
+        match self.remote_seq {
+            Some(last) if seq < last => false,
+            _ => {
+                self.remote_seq = Some(seq);
+                true
+            }
+        }
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.local_seq = self.local_seq.wrapping_add(1).max(1);
+        self.local_seq
+    }
+
+    /// A new in-dialog request (not ACK, not CANCEL), with the next CSeq.
+    /// The caller adds Via, Contact, body.
+    pub fn request(&mut self, method: Method) -> Message {
+        let seq = self.next_seq();
+        self.build(method, seq)
+    }
+
+    /// The ACK for a 2xx with CSeq number `seq` (RFC 3261 13.2.2.4).
+    pub fn ack(&self, seq: u32) -> Message {
+        self.build(Method::Ack, seq)
+    }
+
+    fn build(&self, method: Method, seq: u32) -> Message {
+        // loose routing unless the first route lacks ;lr (RFC 3261 12.2.1.1)
+        let strict = self
+            .route_set
+            .first()
+            .and_then(|r| NameAddr::parse(r).ok())
+            .and_then(|na| SipUri::parse(&na.uri).ok())
+            .is_some_and(|u| u.param("lr").is_none());
+        let (ruri, routes): (String, Vec<String>) = if strict {
+            let first = self
+                .route_set
+                .first()
+                .and_then(|r| NameAddr::parse(r).ok())
+                .map(|na| na.uri)
+                .unwrap_or_else(|| self.remote_target.clone());
+            let mut rest: Vec<String> = self.route_set.iter().skip(1).cloned().collect();
+            rest.push(format!("<{}>", self.remote_target));
+            (first, rest)
+        } else {
+            (self.remote_target.clone(), self.route_set.clone())
+        };
+        let mut m = Message::request(method.clone(), &ruri);
+        for r in routes {
+            m.push_header("Route", r);
+        }
+        m.push_header("Max-Forwards", "70");
+        m.push_header("From", self.local_uri.clone());
+        m.push_header("To", format!("{};tag={}", self.remote_uri, self.remote_tag));
+        m.push_header("Call-ID", self.call_id.clone());
+        m.push_header("CSeq", format!("{seq} {method}"));
+        m
+    }
+}

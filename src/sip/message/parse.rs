@@ -1,0 +1,215 @@
+//! Framing, unfolding and validation of one received SIP message.
+
+use super::addr::{is_token, short, NameAddr};
+use super::names::{canonical, same_name};
+use super::{normalize_value, parse_digits, CSeq, Header, Message, Method, ParseError, StartLine};
+
+fn err(reason: impl Into<String>) -> ParseError {
+    ParseError::new(reason)
+}
+
+/// Splits the input into the header-section lines (start line first) and the
+/// bytes after the empty line. Lines end with CRLF (a bare LF is tolerated).
+fn split_lines(data: &[u8]) -> Result<(Vec<&[u8]>, &[u8]), ParseError> {
+    let mut lines = Vec::new();
+    let mut rest = data;
+    loop {
+        let Some(nl) = rest.iter().position(|b| *b == b'\n') else {
+            return Err(err("incomplete message: no empty line after the headers"));
+        };
+        let line = rest.get(..nl).unwrap_or(&[]);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        rest = rest.get(nl + 1..).unwrap_or(&[]);
+        if line.is_empty() {
+            return Ok((lines, rest));
+        }
+        lines.push(line);
+    }
+}
+
+fn check_version(v: &str) -> Result<(), ParseError> {
+    if v.eq_ignore_ascii_case("SIP/2.0") {
+        Ok(())
+    } else {
+        Err(err(format!("unsupported SIP version {}", short(v))))
+    }
+}
+
+fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
+    let line = line.trim();
+    let is_response = line
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"));
+    if is_response {
+        let (version, rest) = line
+            .split_once([' ', '\t'])
+            .ok_or_else(|| err(format!("invalid status line \"{}\"", short(line))))?;
+        check_version(version)?;
+        let rest = rest.trim_start();
+        let (code, reason) = rest.split_once([' ', '\t']).unwrap_or((rest, ""));
+        let code = code
+            .parse::<u16>()
+            .ok()
+            .filter(|c| {
+                code.len() == 3
+                    && code.bytes().all(|b| b.is_ascii_digit())
+                    && (100..=699).contains(c)
+            })
+            .ok_or_else(|| err(format!("invalid status code {}", short(code))))?;
+        return Ok(StartLine::Response {
+            code,
+            reason: reason.trim().to_string(),
+        });
+    }
+    let parts: Vec<&str> = line.split_ascii_whitespace().collect();
+    let [method, uri, version] = parts.as_slice() else {
+        return Err(err(format!(
+            "request line has {} parts instead of 3: \"{}\"",
+            parts.len(),
+            short(line)
+        )));
+    };
+    if !is_token(method) {
+        return Err(err(format!("invalid method \"{}\"", short(method))));
+    }
+    check_version(version)?;
+    if !uri.contains(':') {
+        return Err(err(format!("invalid Request-URI \"{}\"", short(uri))));
+    }
+    Ok(StartLine::Request {
+        method: Method::parse(method),
+        uri: uri.to_string(),
+    })
+}
+
+/// Joins continuation lines (starting with SP or HTAB) to the header line
+/// before them and splits each header at its colon.
+fn parse_headers(lines: &[&str]) -> Result<Vec<Header>, ParseError> {
+    let mut logical: Vec<String> = Vec::new();
+    for line in lines {
+        if line.starts_with([' ', '\t']) {
+            let Some(last) = logical.last_mut() else {
+                return Err(err("folded line without a header before it"));
+            };
+            let more = line.trim();
+            if !more.is_empty() {
+                let kept = last.trim_end().len();
+                last.truncate(kept);
+                last.push(' ');
+                last.push_str(more);
+            }
+        } else {
+            logical.push((*line).to_string());
+        }
+    }
+    logical
+        .iter()
+        .map(|line| {
+            let (name, value) = line
+                .split_once(':')
+                .ok_or_else(|| err(format!("header line without colon: \"{}\"", short(line))))?;
+            let name = name.trim();
+            if !is_token(name) {
+                return Err(err(format!("invalid header name \"{}\"", short(name))));
+            }
+            let name = canonical(name);
+            Ok(Header {
+                name: name.to_string(),
+                value: normalize_value(name, value.trim()),
+            })
+        })
+        .collect()
+}
+
+fn exactly_one<'a>(headers: &'a [Header], name: &str) -> Result<&'a str, ParseError> {
+    let mut found = headers.iter().filter(|h| same_name(&h.name, name));
+    match (found.next(), found.next()) {
+        (None, _) => Err(err(format!("missing {name}"))),
+        (Some(h), None) => Ok(&h.value),
+        (Some(_), Some(_)) => Err(err(format!("more than one {name} header"))),
+    }
+}
+
+pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
+    if input.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(err("empty message"));
+    }
+    let skip = input
+        .iter()
+        .position(|b| *b != b'\r' && *b != b'\n')
+        .unwrap_or(input.len());
+    let data = input.get(skip..).unwrap_or(&[]);
+    let (lines, rest) = split_lines(data)?;
+    let mut text = Vec::with_capacity(lines.len());
+    for line in &lines {
+        text.push(std::str::from_utf8(line).map_err(|_| err("header section is not valid UTF-8"))?);
+    }
+    let (first, header_lines) = text.split_first().ok_or_else(|| err("empty message"))?;
+    let start = parse_start_line(first)?;
+    let mut headers = parse_headers(header_lines)?;
+
+    exactly_one(&headers, "Call-ID").and_then(|v| {
+        if v.is_empty() || v.chars().any(char::is_whitespace) {
+            Err(err(format!("invalid Call-ID \"{}\"", short(v))))
+        } else {
+            Ok(())
+        }
+    })?;
+    for name in ["From", "To"] {
+        let v = exactly_one(&headers, name)?;
+        NameAddr::parse(v).map_err(|e| err(format!("invalid {name}: {}", e.reason())))?;
+    }
+    let cseq = CSeq::parse(exactly_one(&headers, "CSeq")?)?;
+    if !headers.iter().any(|h| same_name(&h.name, "Via")) {
+        return Err(err("missing Via"));
+    }
+    if let StartLine::Request { method, .. } = &start {
+        if cseq.method != *method {
+            return Err(err(format!(
+                "CSeq method {} does not match request method {}",
+                cseq.method, method
+            )));
+        }
+    }
+    for h in headers
+        .iter()
+        .filter(|h| same_name(&h.name, "Max-Forwards"))
+    {
+        if parse_digits(&h.value).is_none() {
+            return Err(err(format!("invalid Max-Forwards \"{}\"", short(&h.value))));
+        }
+    }
+    let mut content_length: Option<usize> = None;
+    for h in headers
+        .iter()
+        .filter(|h| same_name(&h.name, "Content-Length"))
+    {
+        let n = parse_digits(&h.value)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| err(format!("invalid Content-Length \"{}\"", short(&h.value))))?;
+        if content_length.is_some_and(|c| c != n) {
+            return Err(err("conflicting Content-Length headers"));
+        }
+        content_length = Some(n);
+    }
+    let body = match content_length {
+        Some(n) => rest
+            .get(..n)
+            .ok_or_else(|| {
+                err(format!(
+                    "body shorter than Content-Length ({} < {n})",
+                    rest.len()
+                ))
+            })?
+            .to_vec(),
+        None => rest.to_vec(),
+    };
+    // Content-Length is framing: the body length is the truth, and
+    // `to_bytes` writes it again.
+    headers.retain(|h| !same_name(&h.name, "Content-Length"));
+    Ok(Message {
+        start,
+        headers,
+        body,
+    })
+}

@@ -1,0 +1,284 @@
+//! The sans-IO SIP user agent.
+//!
+//! Nothing in this module touches the network, a clock, a timer or the DOM. The
+//! driver (in `web/` for the browser, the test harness natively) feeds
+//! [`Input`]s with the current time to [`UserAgent::handle_input`], drains
+//! [`Output`]s with [`UserAgent::poll_output`] until it returns `None`, and
+//! arms one timer for [`UserAgent::poll_timeout`], feeding [`Input::Timeout`]
+//! when it fires.
+
+pub mod agent;
+pub mod auth;
+pub mod call;
+pub mod dialog;
+pub mod message;
+pub mod registration;
+pub mod rng;
+pub mod timers;
+pub mod transaction;
+
+pub use agent::UserAgent;
+pub use web_time::{Duration, Instant};
+
+use std::fmt;
+
+/// How the user agent reaches its server: SIP over WebSocket (RFC 7118).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Ws,
+    Wss,
+}
+
+impl Transport {
+    /// The transport as written in a Via header (`SIP/2.0/WS`).
+    pub fn via_name(self) -> &'static str {
+        match self {
+            Transport::Ws => "WS",
+            Transport::Wss => "WSS",
+        }
+    }
+    /// The `transport=` URI parameter value.
+    pub fn uri_param(self) -> &'static str {
+        match self {
+            Transport::Ws => "ws",
+            Transport::Wss => "wss",
+        }
+    }
+    /// `ws://…` gives `Ws`, `wss://…` gives `Wss`, anything else `None`.
+    pub fn from_url(url: &str) -> Option<Transport> {
+        let lower = url.trim().to_ascii_lowercase();
+        if lower.starts_with("wss://") {
+            Some(Transport::Wss)
+        } else if lower.starts_with("ws://") {
+            Some(Transport::Ws)
+        } else {
+            None
+        }
+    }
+}
+
+/// The account the user agent registers and calls with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountConfig {
+    /// Address of record, e.g. `sip:1000@example.com`.
+    pub aor: String,
+    /// Digest user name; empty means the user part of `aor`.
+    pub auth_user: String,
+    pub password: String,
+    /// Shown to the called party; may be empty.
+    pub display_name: String,
+    pub transport: Transport,
+    /// Requested registration lifetime in seconds.
+    pub register_expires: u32,
+    /// `User-Agent` header value.
+    pub user_agent: String,
+}
+
+impl AccountConfig {
+    pub fn new(aor: &str, password: &str, transport: Transport) -> AccountConfig {
+        AccountConfig {
+            aor: aor.to_string(),
+            auth_user: String::new(),
+            password: password.to_string(),
+            display_name: String::new(),
+            transport,
+            register_expires: 600,
+            user_agent: concat!("rust-softphone/", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+}
+
+/// A call, as the core names it. Stable for the life of the user agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallId(pub u32);
+
+impl fmt::Display for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "call#{}", self.0)
+    }
+}
+
+/// Everything that can happen to the user agent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// The transport is open: the user agent may send.
+    Connected,
+    /// The transport closed or failed.
+    Disconnected { reason: String },
+    /// One SIP message (one WebSocket frame).
+    Received(Vec<u8>),
+    /// The user asked for something.
+    Command(Command),
+    /// The browser produced the local SDP asked for by a [`MediaRequest`].
+    LocalSdp { call: CallId, sdp: String },
+    /// The browser could not do what a [`MediaRequest`] asked (microphone
+    /// denied, SDP rejected, ICE failed …). The call ends with this reason.
+    MediaFailed { call: CallId, reason: String },
+    /// The deadline from [`UserAgent::poll_timeout`] has passed.
+    Timeout,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Register,
+    Unregister,
+    /// Call a number, a user name or a full `sip:` URI. The answer is a
+    /// [`MediaRequest::CreateOffer`] for the new call, then an INVITE.
+    Call {
+        target: String,
+    },
+    /// Answer an incoming call: a [`MediaRequest::CreateAnswer`] follows.
+    Answer {
+        call: CallId,
+    },
+    /// End a call in any state: CANCEL before an answer, 486/603 to an
+    /// incoming call not yet answered, BYE once established.
+    Hangup {
+        call: CallId,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Bytes of one SIP message to send on the transport (one frame).
+    Send(Vec<u8>),
+    Event(Event),
+    Media(MediaRequest),
+}
+
+/// What the browser must do with media for a call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaRequest {
+    /// Get the microphone, create a peer connection and an offer; answer
+    /// with [`Input::LocalSdp`] or [`Input::MediaFailed`].
+    CreateOffer { call: CallId },
+    /// Get the microphone, apply the remote offer, create an answer; reply
+    /// with [`Input::LocalSdp`] or [`Input::MediaFailed`].
+    CreateAnswer { call: CallId, remote_sdp: String },
+    /// Apply the remote answer to the call's peer connection.
+    SetRemoteAnswer { call: CallId, sdp: String },
+    /// Close the call's peer connection and release the microphone.
+    Close { call: CallId },
+}
+
+/// The other party of a call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Party {
+    pub display_name: Option<String>,
+    pub uri: String,
+}
+
+impl Party {
+    /// The display name if there is one, else the user part (or whole URI).
+    pub fn label(&self) -> String {
+        if let Some(d) = self
+            .display_name
+            .as_deref()
+            .filter(|d| !d.trim().is_empty())
+        {
+            return d.to_string();
+        }
+        let u = self
+            .uri
+            .trim_start_matches("sips:")
+            .trim_start_matches("sip:");
+        match u.split_once('@') {
+            Some((user, _)) if !user.is_empty() => user.to_string(),
+            _ => u.split(';').next().unwrap_or(u).to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    Registration(RegistrationState),
+    /// A new incoming call is ringing here.
+    IncomingCall {
+        call: CallId,
+        from: Party,
+    },
+    /// A call changed state.
+    CallState {
+        call: CallId,
+        state: CallState,
+    },
+    /// Something went wrong that the user may want to know about but that
+    /// ended nothing (a malformed message was dropped, …). Already human.
+    Warning(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistrationState {
+    Unregistered,
+    Registering,
+    /// Registered, for `expires` seconds (as granted by the registrar).
+    Registered {
+        expires: u32,
+    },
+    Unregistering,
+    /// The registrar refused or never answered; the reason is human.
+    Failed {
+        reason: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallState {
+    /// Outgoing: waiting for the local offer, then for the first answer.
+    Calling { to: Party },
+    /// Outgoing: the callee is ringing (180/183).
+    Ringing,
+    /// Incoming: the user answered, the answer is being prepared/sent.
+    Answering,
+    /// The call is established (2xx sent or received).
+    Active { peer: Party },
+    /// The call is over; the reason is for the user.
+    Ended(EndReason),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// We hung up (BYE, CANCEL, or declined).
+    LocalHangup,
+    /// The other party hung up.
+    RemoteHangup,
+    /// The caller gave up before we answered.
+    CallerCancelled,
+    /// The callee is busy (486, 600).
+    Busy,
+    /// The callee declined (603).
+    Declined,
+    /// No such user, or not registered (404, 480, 604).
+    NotFound,
+    /// No answer in time (408, timer B, no ACK).
+    NoAnswer,
+    /// Authentication for the call failed.
+    AuthFailed,
+    /// Any other final failure response.
+    Failed { code: u16, reason: String },
+    /// The microphone or the peer connection failed.
+    Media(String),
+    /// The connection to the server was lost.
+    Network(String),
+}
+
+impl EndReason {
+    /// A sentence for the user.
+    pub fn message(&self) -> String {
+        match self {
+            EndReason::LocalHangup => "Call ended.".into(),
+            EndReason::RemoteHangup => "The other party hung up.".into(),
+            EndReason::CallerCancelled => "Missed call: the caller hung up.".into(),
+            EndReason::Busy => "The person you called is busy.".into(),
+            EndReason::Declined => "The call was declined.".into(),
+            EndReason::NotFound => "The number you called was not found or is not online.".into(),
+            EndReason::NoAnswer => "No answer.".into(),
+            EndReason::AuthFailed => {
+                "The server refused the call: check the user name and password.".into()
+            }
+            EndReason::Failed { code, reason } => format!("The call failed: {code} {reason}."),
+            EndReason::Media(r) => format!("Audio problem: {r}"),
+            EndReason::Network(r) => format!("Connection lost: {r}"),
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! REGISTER (RFC 3261 section 10): digest authentication on 401/407, refresh
+//! before expiry, 423 Interval Too Brief, unregister.
+
+use super::agent::{Ctx, Owner, TimerKey};
+use super::auth::{self, Challenge};
+use super::message::{Message, Method};
+use super::transaction::TxKey;
+use super::{Duration, Event, Instant, RegistrationState};
+
+/// When to refresh a registration granted for `expires` seconds: well
+/// before it lapses (30 s before, or halfway for short ones).
+pub fn refresh_after(expires: u32) -> Duration {
+    let secs = (expires / 2).max(expires.saturating_sub(30)).max(1);
+    Duration::from_secs(u64::from(secs))
+}
+
+/// A digest challenge we answer, and how many times we used its nonce.
+#[derive(Clone, Debug)]
+pub struct AuthCache {
+    pub challenge: Challenge,
+    /// `Proxy-Authorization` (407) rather than `Authorization` (401).
+    pub proxy: bool,
+    pub nc: u32,
+}
+
+impl AuthCache {
+    /// Add the credentials header to `req`, counting the nonce use.
+    pub fn apply(&mut self, ctx: &mut Ctx, req: &mut Message) {
+        self.nc = self.nc.saturating_add(1);
+        let method = req
+            .method()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default();
+        let uri = req.request_uri().unwrap_or_default().to_string();
+        let cnonce = format!("{}{}", ctx.rng.hex32(), ctx.rng.hex32());
+        let creds = auth::authorize(
+            &self.challenge,
+            &method,
+            &uri,
+            &ctx.local.auth_user,
+            &ctx.local.password,
+            &cnonce,
+            self.nc,
+            &req.body,
+        );
+        let name = if self.proxy {
+            "Proxy-Authorization"
+        } else {
+            "Authorization"
+        };
+        req.set_header(name, creds.to_header_value());
+    }
+}
+
+/// What to do with a 401/407: answer it, or give up.
+pub enum ChallengeOutcome {
+    Retry(AuthCache),
+    Refused(String),
+}
+
+/// Decide about a 401/407 `response`, given the credentials we sent (if any).
+pub fn on_challenge(response: &Message, previous: Option<&AuthCache>) -> ChallengeOutcome {
+    let proxy = response.code() == Some(407);
+    let header = if proxy {
+        "Proxy-Authenticate"
+    } else {
+        "WWW-Authenticate"
+    };
+    let values = response.header_values(header);
+    let challenge = match Challenge::choose(&values) {
+        Ok(c) => c,
+        Err(e) => {
+            return ChallengeOutcome::Refused(format!("cannot answer the server's challenge: {e}"))
+        }
+    };
+    if let Some(prev) = previous {
+        // we already answered this nonce: the password is wrong (unless the
+        // server says the nonce went stale)
+        if !challenge.stale && prev.challenge.realm == challenge.realm {
+            return ChallengeOutcome::Refused(
+                "Wrong user name or password: the server rejected the credentials.".into(),
+            );
+        }
+    }
+    ChallengeOutcome::Retry(AuthCache {
+        challenge,
+        proxy,
+        nc: 0,
+    })
+}
+
+pub struct Registration {
+    pub state: RegistrationState,
+    call_id: String,
+    from_tag: String,
+    cseq: u32,
+    pending: Option<TxKey>,
+    auth: Option<AuthCache>,
+    /// credentials were sent with the pending request
+    sent_credentials: bool,
+    expires: u32,
+    /// the user wants to stay registered (refreshes go on)
+    wanted: bool,
+}
+
+impl Registration {
+    pub fn new(ctx: &mut Ctx) -> Registration {
+        Registration {
+            state: RegistrationState::Unregistered,
+            call_id: ctx.rng.token(20),
+            from_tag: ctx.rng.token(10),
+            cseq: 0,
+            pending: None,
+            auth: None,
+            sent_credentials: false,
+            expires: ctx.local.register_expires,
+            wanted: false,
+        }
+    }
+
+    fn set_state(&mut self, ctx: &mut Ctx, state: RegistrationState) {
+        if self.state != state {
+            self.state = state.clone();
+            ctx.event(Event::Registration(state));
+        }
+    }
+
+    pub fn register(&mut self, ctx: &mut Ctx, now: Instant) {
+        self.wanted = true;
+        self.expires = ctx.local.register_expires;
+        if !ctx.connected {
+            self.set_state(
+                ctx,
+                RegistrationState::Failed {
+                    reason: "Not connected to the server.".into(),
+                },
+            );
+            return;
+        }
+        self.set_state(ctx, RegistrationState::Registering);
+        self.send(ctx, now, self.expires);
+    }
+
+    pub fn unregister(&mut self, ctx: &mut Ctx, now: Instant) {
+        self.wanted = false;
+        ctx.timers.cancel(&TimerKey::RegisterRefresh);
+        let registered = matches!(
+            self.state,
+            RegistrationState::Registered { .. } | RegistrationState::Registering
+        );
+        if registered && ctx.connected {
+            self.set_state(ctx, RegistrationState::Unregistering);
+            self.send(ctx, now, 0);
+        } else {
+            self.pending = None;
+            self.set_state(ctx, RegistrationState::Unregistered);
+        }
+    }
+
+    fn build(&mut self, ctx: &mut Ctx, expires: u32) -> Message {
+        self.cseq += 1;
+        let mut m = Message::request(Method::Register, &format!("sip:{}", ctx.local.domain));
+        m.push_header("Via", ctx.via());
+        m.push_header("Max-Forwards", "70");
+        m.push_header("To", ctx.local.aor_value());
+        m.push_header(
+            "From",
+            format!("{};tag={}", ctx.local.aor_value(), self.from_tag),
+        );
+        m.push_header("Call-ID", self.call_id.clone());
+        m.push_header("CSeq", format!("{} REGISTER", self.cseq));
+        m.push_header(
+            "Contact",
+            format!("<{}>;expires={expires}", ctx.local.contact_uri),
+        );
+        m.push_header("Expires", expires.to_string());
+        m.push_header("Allow", super::agent::ALLOW);
+        m.push_header("User-Agent", ctx.local.user_agent.clone());
+        m
+    }
+
+    fn send(&mut self, ctx: &mut Ctx, now: Instant, expires: u32) {
+        let mut req = self.build(ctx, expires);
+        self.sent_credentials = false;
+        if let Some(cache) = self.auth.as_mut() {
+            cache.apply(ctx, &mut req);
+            self.sent_credentials = true;
+        }
+        self.pending = TxKey::of_request(&req);
+        let bytes = ctx.txs.start_client(now, req, Owner::Register);
+        ctx.send(bytes);
+    }
+
+    fn requested_expires(req: &Message) -> u32 {
+        req.expires().unwrap_or(0)
+    }
+
+    pub fn on_response(&mut self, ctx: &mut Ctx, now: Instant, req: &Message, resp: &Message) {
+        if TxKey::of_request(req) != self.pending {
+            return; // an old request's late answer
+        }
+        let Some(code) = resp.code() else { return };
+        if code < 200 {
+            return;
+        }
+        self.pending = None;
+        let requested = Self::requested_expires(req);
+        match code {
+            200..=299 => {
+                if requested == 0 {
+                    ctx.timers.cancel(&TimerKey::RegisterRefresh);
+                    self.set_state(ctx, RegistrationState::Unregistered);
+                    return;
+                }
+                let granted = resp
+                    .contacts()
+                    .iter()
+                    .find(|c| c.uri == ctx.local.contact_uri)
+                    .and_then(|c| c.param("expires").and_then(|e| e.parse::<u32>().ok()))
+                    .or_else(|| resp.expires())
+                    .unwrap_or(requested);
+                if granted == 0 {
+                    self.set_state(
+                        ctx,
+                        RegistrationState::Failed {
+                            reason: "The server accepted the registration but kept no binding."
+                                .into(),
+                        },
+                    );
+                    return;
+                }
+                if self.wanted {
+                    ctx.timers
+                        .set(TimerKey::RegisterRefresh, now + refresh_after(granted));
+                }
+                self.set_state(ctx, RegistrationState::Registered { expires: granted });
+            }
+            401 | 407 => {
+                let prev = if self.sent_credentials {
+                    self.auth.as_ref()
+                } else {
+                    None
+                };
+                match on_challenge(resp, prev) {
+                    ChallengeOutcome::Retry(cache) => {
+                        self.auth = Some(cache);
+                        self.send(ctx, now, requested);
+                    }
+                    ChallengeOutcome::Refused(reason) => {
+                        self.auth = None;
+                        self.fail(ctx, reason);
+                    }
+                }
+            }
+            423 => match resp.min_expires() {
+                Some(min) if min > requested && requested != 0 => {
+                    self.expires = min;
+                    self.send(ctx, now, min);
+                }
+                _ => self.fail(
+                    ctx,
+                    "The server wants a registration interval we cannot use (423).".into(),
+                ),
+            },
+            403 => self.fail(
+                ctx,
+                "The server refused this account (403 Forbidden): check the user name.".into(),
+            ),
+            404 => self.fail(
+                ctx,
+                "The server does not know this user (404 Not Found).".into(),
+            ),
+            _ => {
+                let reason = match &resp.start {
+                    super::message::StartLine::Response { reason, .. } => reason.clone(),
+                    _ => String::new(),
+                };
+                self.fail(ctx, format!("Registration failed: {code} {reason}."));
+            }
+        }
+    }
+
+    fn fail(&mut self, ctx: &mut Ctx, reason: String) {
+        ctx.timers.cancel(&TimerKey::RegisterRefresh);
+        if self.state == RegistrationState::Unregistering || !self.wanted {
+            self.set_state(ctx, RegistrationState::Unregistered);
+        } else {
+            self.set_state(ctx, RegistrationState::Failed { reason });
+        }
+    }
+
+    /// The REGISTER got no answer (timer F) or the transport went away.
+    pub fn on_timeout(&mut self, ctx: &mut Ctx, req: &Message, reason: &str) {
+        if TxKey::of_request(req) != self.pending {
+            return;
+        }
+        self.pending = None;
+        self.fail(ctx, reason.to_string());
+    }
+
+    pub fn on_refresh_timer(&mut self, ctx: &mut Ctx, now: Instant) {
+        if self.wanted && ctx.connected && self.pending.is_none() {
+            self.send(ctx, now, self.expires);
+        }
+    }
+
+    /// The transport closed: we are no longer reachable.
+    pub fn on_disconnected(&mut self, ctx: &mut Ctx) {
+        self.pending = None;
+        ctx.timers.cancel(&TimerKey::RegisterRefresh);
+        if self.state != RegistrationState::Unregistered {
+            self.set_state(ctx, RegistrationState::Unregistered);
+        }
+    }
+}

@@ -1,0 +1,471 @@
+#!/usr/bin/env node
+// End-to-end test of the softphone against the real Kamailio (pbx/pbx.sh),
+// in Debian's Chromium (/usr/bin/chromium) driven by playwright-core.
+//
+// scripts/test.sh runs it inside the network namespace of the PBX:
+//   PBX_NETNS=softphone-e2e pbx/pbx.sh start
+//   ip netns exec softphone-e2e node tests/e2e/call.mjs
+// It also works in the host namespace against pbx/pbx.sh start.
+//
+// The built app (dist/, from `trunk build --release`) is served by a small
+// static server started here on 127.0.0.1. Pages talk to the app only
+// through its DOM contract (ids and data attributes, see NOTES.md).
+//
+// Scenarios (each passes or fails on its own):
+//   call            1000 (Alice, page A) calls 1001 (Bob, page B): register,
+//                   ring, answer, audio both ways (getStats), hang up
+//   wrong-password  1002 with a wrong password: error shown, reg failed
+//   server-down     WebSocket URL with nothing listening: error shown
+//
+// Options: --dist DIR (default <repo>/dist), --artifacts DIR (default
+// <repo>/tests/artifacts), --ws URL (default ws://127.0.0.1:8088),
+// --only name[,name], --watchdog MS (default 180000), --chromium PATH,
+// --headed (debugging only).
+// Output: one JSON summary on stdout (also <artifacts>/e2e-results.json),
+// screenshots <artifacts>/<scenario>-<state>.png, page consoles and SIP
+// WebSocket frames <artifacts>/<scenario>-<page>.log; last line
+// "N passed, N failed". Exit 1 if any failed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serveStatic } from './static-server.mjs';
+import { pageProbe } from './page-probe.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
+
+// ---------- options ----------
+const argv = process.argv.slice(2);
+function opt(name, def) {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = argv[i + 1];
+  return v === undefined || v.startsWith('--') ? true : v;
+}
+const DIST = path.resolve(opt('dist', path.join(ROOT, 'dist')));
+const ART = path.resolve(opt('artifacts', path.join(ROOT, 'tests', 'artifacts')));
+const WS = opt('ws', 'ws://127.0.0.1:8088');
+const DOMAIN = '127.0.0.1';
+const DEAD_WS = 'ws://127.0.0.1:8099'; // nothing listens there
+const WATCHDOG_MS = Number(opt('watchdog', 180000));
+const CHROMIUM = opt('chromium', '/usr/bin/chromium');
+const HEADED = opt('headed', false) === true;
+const ONLY = opt('only', null);
+const SCENARIOS = ['call', 'wrong-password', 'server-down'].filter(
+  (s) => !ONLY || String(ONLY).split(',').includes(s),
+);
+
+// per-step limits (ms)
+const T = {
+  load: 30000, // page load incl. wasm compile
+  register: 15000,
+  ring: 15000,
+  answer: 15000,
+  media: 10000,
+  hangup: 10000,
+  error: 20000,
+  ui: 5000,
+};
+
+fs.mkdirSync(ART, { recursive: true });
+const results = []; // {name, ok, ms, error?, ...details}
+const started = Date.now();
+const openLogs = [];
+
+// ---------- small helpers ----------
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const r1 = (x) => (x === null || x === undefined ? null : Math.round(x * 10) / 10);
+
+/** Run fn, failing with a clear message after ms. */
+async function step(label, ms, fn) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label}: timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([fn(), limit]);
+  } catch (e) {
+    if (e.message.startsWith(`${label}:`)) throw e;
+    throw new Error(`${label}: ${e.message.split('\n')[0]}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function pageLog(file) {
+  const stream = fs.createWriteStream(path.join(ART, file));
+  openLogs.push(stream);
+  const t0 = Date.now();
+  return (line) => stream.write(`${String(Date.now() - t0).padStart(6)} ${line}\n`);
+}
+
+/** New isolated context (own storage) + page, with probe and logging. */
+async function openPage(browser, base, scenario, name) {
+  const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+  await context.addInitScript(pageProbe);
+  const page = await context.newPage();
+  const log = pageLog(`${scenario}-${name}.log`);
+  page.on('console', (m) => log(`console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => log(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => log(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('crash', () => log('page crashed'));
+  // SIP over WebSocket, both directions, whole messages (indented)
+  page.on('websocket', (ws) => {
+    log(`websocket open ${ws.url()}`);
+    const text = (p) => (typeof p === 'string' ? p : Buffer.from(p).toString('utf8'));
+    const sip = (dir, p) => {
+      const [first, ...rest] = text(p).replace(/\r\n$/, '').split('\r\n');
+      log(`ws ${dir} ${first}${rest.map((l) => `\n         ${l}`).join('')}`);
+    };
+    ws.on('framesent', (f) => sip('>>', f.payload));
+    ws.on('framereceived', (f) => sip('<<', f.payload));
+    ws.on('socketerror', (e) => log(`websocket error ${e}`));
+    ws.on('close', () => log('websocket closed'));
+  });
+  page.setDefaultTimeout(T.ui);
+  await step(`${name}: load app`, T.load, async () => {
+    await page.goto(base, { waitUntil: 'load' });
+    // the app is up when its root element exists
+    await page.waitForSelector('#phone', { state: 'attached', timeout: T.load });
+  });
+  return { context, page, name, log };
+}
+
+async function shot(page, scenario, state) {
+  const file = `${scenario}-${state}.png`;
+  await page.screenshot({ path: path.join(ART, file), fullPage: true, timeout: T.ui }).catch(() => {});
+  return file;
+}
+
+/** Make the settings form visible (it may be hidden while registered). */
+async function openSettings(page) {
+  if (await page.isVisible('#settings-form')) return;
+  await page.click('#open-settings');
+  await page.waitForSelector('#settings-form', { state: 'visible' });
+}
+
+async function fillSettings(page, s) {
+  await openSettings(page);
+  await page.fill('#ws-url', s.ws);
+  await page.fill('#sip-uri', s.uri);
+  await page.fill('#auth-user', s.user);
+  await page.fill('#password', s.password);
+  await page.fill('#display-name', s.name);
+}
+
+const regState = (page) => page.getAttribute('#reg-status', 'data-state').catch(() => null);
+const phoneState = (page) => page.getAttribute('#phone', 'data-phone').catch(() => null);
+const textOf = (page, sel) =>
+  page.evaluate((s) => {
+    const el = document.querySelector(s);
+    return el ? el.textContent.trim() : null;
+  }, sel);
+
+/** The #error banner: visible with non-empty text. */
+async function errorText(page) {
+  return page.evaluate(() => {
+    const el = document.getElementById('error');
+    if (!el) return null;
+    const t = el.textContent.trim();
+    const visible = !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+    return visible && t ? t : null;
+  });
+}
+
+async function waitReg(page, state, ms) {
+  try {
+    await page.waitForSelector(`#reg-status[data-state="${state}"]`, { state: 'attached', timeout: ms });
+  } catch {
+    const err = await errorText(page).catch(() => null);
+    throw new Error(`reg-status is "${await regState(page)}", want "${state}"${err ? ` (error: ${err})` : ''}`);
+  }
+}
+
+async function waitPhone(page, states, ms) {
+  const want = [].concat(states);
+  try {
+    await page.waitForFunction(
+      (w) => w.includes(document.getElementById('phone')?.getAttribute('data-phone')),
+      want,
+      { timeout: ms, polling: 20 },
+    );
+  } catch {
+    const err = await errorText(page).catch(() => null);
+    throw new Error(`phone is "${await phoneState(page)}", want ${want.join('|')}${err ? ` (error: ${err})` : ''}`);
+  }
+}
+
+async function expectNoError(page, who) {
+  const err = await errorText(page);
+  if (err) throw new Error(`${who}: unexpected error shown: ${err}`);
+}
+
+const probe = (page) => page.evaluate(() => window.__probe);
+
+// ---------- scenarios ----------
+const user = (n, name) => ({
+  ws: WS,
+  uri: `sip:${n}@${DOMAIN}`,
+  user: String(n),
+  password: `secret${n}`,
+  name,
+});
+
+async function scenarioCall(browser, base, r) {
+  const A = await openPage(browser, base, 'call', 'A');
+  const B = await openPage(browser, base, 'call', 'B');
+  r.pages = [A, B];
+  const alice = user(1000, 'Alice');
+  const bob = user(1001, 'Bob');
+
+  // ----- register both -----
+  await step('fill settings', T.ui * 2, async () => {
+    await fillSettings(A.page, alice);
+    await fillSettings(B.page, bob);
+  });
+  r.screenshots.push(await shot(A.page, 'call', 'settings'));
+  await step('register A and B', T.register, async () => {
+    await Promise.all([A.page.click('#save-register'), B.page.click('#save-register')]);
+    await Promise.all([waitReg(A.page, 'registered', T.register), waitReg(B.page, 'registered', T.register)]);
+  });
+  const [pA0, pB0] = await Promise.all([probe(A.page), probe(B.page)]);
+  r.register_ms = {
+    A: r1(pA0.first['reg:registered'] - pA0.clicks['save-register']),
+    B: r1(pB0.first['reg:registered'] - pB0.clicks['save-register']),
+  };
+  await step('idle after register', T.ui, async () => {
+    await waitPhone(A.page, 'idle', T.ui);
+    await waitPhone(B.page, 'idle', T.ui);
+    await expectNoError(A.page, 'A');
+    await expectNoError(B.page, 'B');
+  });
+  r.screenshots.push(await shot(A.page, 'call', 'registered-idle'));
+  r.screenshots.push(await shot(B.page, 'call', 'registered-idle-B'));
+
+  // ----- A calls 1001 -----
+  await step('dial', T.ui, async () => {
+    await A.page.fill('#dial-input', '1001');
+    await A.page.click('#call-button');
+  });
+  await step('B rings', T.ring, async () => {
+    await waitPhone(B.page, 'incoming', T.ring);
+    await B.page.waitForSelector('#incoming', { state: 'visible', timeout: T.ui });
+    await B.page.waitForFunction(
+      () => /1000|Alice/.test(document.getElementById('incoming-from')?.textContent || ''),
+      null,
+      { timeout: T.ui },
+    );
+  });
+  r.incoming_from = await textOf(B.page, '#incoming-from');
+  r.caller_state_while_ringing = await phoneState(A.page);
+  if (!['calling', 'ringing'].includes(r.caller_state_while_ringing)) {
+    throw new Error(`A: phone is "${r.caller_state_while_ringing}" while B rings, want calling|ringing`);
+  }
+  r.screenshots.push(await shot(B.page, 'call', 'ringing'));
+  r.screenshots.push(await shot(A.page, 'call', 'ringing-A'));
+
+  // ----- B answers -----
+  await step('B answers', T.answer, async () => {
+    await B.page.click('#answer-button');
+    await Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]);
+    await A.page.waitForSelector('#in-call', { state: 'visible', timeout: T.ui });
+    await B.page.waitForSelector('#in-call', { state: 'visible', timeout: T.ui });
+  });
+  r.call_peer = { A: await textOf(A.page, '#call-peer'), B: await textOf(B.page, '#call-peer') };
+
+  // ----- audio both ways (getStats inbound-rtp audio bytesReceived) -----
+  await step('audio flows', T.media, async () => {
+    for (let i = 0; i < T.media / 100; i++) {
+      const [a, b] = await Promise.all([
+        A.page.evaluate(() => window.__inboundAudio()),
+        B.page.evaluate(() => window.__inboundAudio()),
+      ]);
+      r.inbound_audio_bytes = { A: a.bytes, B: b.bytes };
+      r.peer_connections = { A: a.connections, B: b.connections };
+      if (a.bytes > 0 && b.bytes > 0) return;
+      await sleep(100);
+    }
+    throw new Error(`no inbound audio: ${JSON.stringify(r.inbound_audio_bytes)}`);
+  });
+  const pA1 = await probe(A.page);
+  const pB1 = await probe(B.page);
+  if (pA1.audio && pA1.audio.firstAt !== null) {
+    r.click_to_audio_ms = r1(pA1.audio.firstAt - pA1.audio.clickAt);
+  }
+  // cross-page intervals: page clocks are converted to epoch ms (timeOrigin)
+  const [oA, oB] = await Promise.all([
+    A.page.evaluate(() => performance.timeOrigin),
+    B.page.evaluate(() => performance.timeOrigin),
+  ]);
+  const span = (o1, t1, o2, t2) => (t1 === undefined || t2 === undefined ? null : r1(o2 + t2 - (o1 + t1)));
+  r.click_to_incoming_ms = span(oA, pA1.clicks['call-button'], oB, pB1.first['phone:incoming']);
+  r.answer_to_active_ms = span(oB, pB1.clicks['answer-button'], oA, pA1.first['phone:active']);
+
+  // details of the in-call panel: checked after the hang-up, so that a
+  // deviation here still lets the rest of the call be exercised
+  await sleep(1100); // let the timer tick once
+  r.call_timer = { A: await textOf(A.page, '#call-timer'), B: await textOf(B.page, '#call-timer') };
+  const contract = [];
+  for (const [who, t] of Object.entries(r.call_timer)) {
+    if (!/^\d{2}:\d{2}$/.test(t || '')) contract.push(`${who}: #call-timer "${t}" is not mm:ss`);
+  }
+  for (const [who, t] of Object.entries(r.call_peer)) {
+    if (!t) contract.push(`${who}: #call-peer is empty`);
+  }
+  r.screenshots.push(await shot(A.page, 'call', 'in-call-A'));
+  r.screenshots.push(await shot(B.page, 'call', 'in-call-B'));
+
+  // ----- A hangs up -----
+  await step('hang up', T.hangup, async () => {
+    await A.page.click('#hangup-button');
+    await Promise.all([waitPhone(A.page, 'idle', T.hangup), waitPhone(B.page, 'idle', T.hangup)]);
+    await B.page.waitForFunction(
+      () => /hung up/i.test(document.getElementById('notice')?.textContent || ''),
+      null,
+      { timeout: T.ui },
+    );
+  });
+  r.notice_B = await textOf(B.page, '#notice');
+  r.screenshots.push(await shot(A.page, 'call', 'idle-after-hangup-A'));
+  r.screenshots.push(await shot(B.page, 'call', 'idle-after-hangup-B'));
+  // state history "t reg/phone" (ms since page start)
+  const hist = async (p) => (await probe(p)).states.map((x) => `${Math.round(x.t)} ${x.reg}/${x.phone}`);
+  r.states = { A: await hist(A.page), B: await hist(B.page) };
+  if (contract.length) throw new Error(contract.join('; '));
+}
+
+async function scenarioError(browser, base, r, scenario, settings) {
+  const P = await openPage(browser, base, scenario, 'page');
+  r.pages = [P];
+  await step('fill settings', T.ui, () => fillSettings(P.page, settings));
+  await step('error shown', T.error, async () => {
+    await P.page.click('#save-register');
+    await P.page.waitForFunction(
+      () => {
+        const el = document.getElementById('error');
+        return !!el && el.textContent.trim() !== '' && el.getClientRects().length > 0;
+      },
+      null,
+      { timeout: T.error, polling: 50 },
+    );
+  });
+  r.error_text = await errorText(P.page);
+  r.reg_state = await regState(P.page);
+  r.screenshots.push(await shot(P.page, scenario, 'error'));
+  return P;
+}
+
+async function scenarioWrongPassword(browser, base, r) {
+  const settings = { ...user(1002, 'Carol'), password: 'not-the-password' };
+  const P = await scenarioError(browser, base, r, 'wrong-password', settings);
+  await step('reg-status failed', T.ui, () => waitReg(P.page, 'failed', T.ui));
+  r.reg_state = await regState(P.page);
+}
+
+async function scenarioServerDown(browser, base, r) {
+  await scenarioError(browser, base, r, 'server-down', { ...user(1003, 'Dave'), ws: DEAD_WS });
+}
+
+const RUN = {
+  call: scenarioCall,
+  'wrong-password': scenarioWrongPassword,
+  'server-down': scenarioServerDown,
+};
+
+// ---------- main ----------
+let browser;
+let server;
+let finished = false;
+
+async function finish(extraError) {
+  if (finished) return;
+  finished = true;
+  // snapshot now: after a watchdog the scenario loop may still be running
+  const final = results.slice();
+  for (const name of SCENARIOS) {
+    if (!final.find((r) => r.name === name)) {
+      final.push({ name, ok: false, error: extraError || 'not run' });
+    }
+  }
+  try {
+    if (browser) await Promise.race([browser.close(), sleep(5000)]);
+  } catch {
+    /* already gone */
+  }
+  if (server) await Promise.race([server.close(), sleep(2000)]);
+  for (const s of openLogs) s.end();
+  const passed = final.filter((r) => r.ok).length;
+  const failed = final.length - passed;
+  const summary = {
+    ok: failed === 0,
+    total_ms: Date.now() - started,
+    ws: WS,
+    dist: DIST,
+    artifacts: ART,
+    browser: browser ? browser.version() : null,
+    scenarios: final,
+  };
+  fs.writeFileSync(path.join(ART, 'e2e-results.json'), JSON.stringify(summary, null, 2) + '\n');
+  console.log(JSON.stringify(summary, null, 2));
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+const watchdog = setTimeout(() => {
+  finish(`watchdog: not finished within ${WATCHDOG_MS} ms`);
+}, WATCHDOG_MS);
+
+try {
+  server = await serveStatic(DIST);
+  browser = await step('launch chromium', 30000, () =>
+    chromium.launch({
+      executablePath: CHROMIUM,
+      headless: !HEADED,
+      args: [
+        ...(HEADED ? [] : ['--headless']),
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        // microphone permission granted, a fake audio source (a beep)
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        // WebRTC: also gather 127.0.0.1 host candidates, and plain IPs, not mDNS names
+        '--allow-loopback-in-peer-connection',
+        '--disable-features=WebRtcHideLocalIpsWithMdns',
+        // never resolve a host name: everything is an IP literal
+        '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+      ],
+    }),
+  );
+  for (const name of SCENARIOS) {
+    const r = { name, ok: false, screenshots: [] };
+    const t0 = Date.now();
+    try {
+      await RUN[name](browser, server.url, r);
+      r.ok = true;
+    } catch (e) {
+      r.error = e.message;
+      for (const p of r.pages || []) {
+        r.screenshots.push(await shot(p.page, name, `failure-${p.name}`));
+        p.log(`FAILED: ${e.message}`);
+      }
+    }
+    for (const p of r.pages || []) {
+      await p.context.close().catch(() => {});
+    }
+    delete r.pages;
+    r.ms = Date.now() - t0;
+    results.push(r);
+    console.error(`${r.ok ? 'PASS' : 'FAIL'} ${name} (${r.ms} ms)${r.ok ? '' : `: ${r.error}`}`);
+  }
+} catch (e) {
+  clearTimeout(watchdog);
+  await finish(e.message);
+}
+clearTimeout(watchdog);
+await finish();

@@ -1,0 +1,118 @@
+// Code that runs inside every test page before the app's own scripts
+// (context.addInitScript). It observes the app from the outside, so the app
+// needs no test hooks:
+//
+//   window.__pcs       every RTCPeerConnection the page creates (getStats())
+//   window.__probe     timestamps (performance.now(), ms):
+//     .clicks[id]      last click on an element with that id (capture phase)
+//     .first[key]      first time a state was seen: "reg:registered",
+//                      "phone:active", ... (#reg-status data-state, #phone data-phone)
+//     .states          every change of those two, [{t, reg, phone}]
+//     .audio           { clickAt, firstAt, bytes } first inbound-rtp audio
+//                      bytesReceived > 0 after a click on #call-button
+//                      (getStats polled every 20 ms)
+//   window.__inboundAudio()  -> total inbound-rtp audio bytesReceived over all
+//                      peer connections (and per connection)
+//
+// The function below is serialized by Playwright: it must be self-contained.
+export function pageProbe() {
+  if (window.__probe) return;
+  const now = () => performance.now();
+  const probe = (window.__probe = { clicks: {}, first: {}, states: [], audio: null });
+
+  // ---- RTCPeerConnection registry ----
+  const pcs = (window.__pcs = []);
+  const Orig = window.RTCPeerConnection;
+  if (Orig) {
+    class RecordedPeerConnection extends Orig {
+      constructor(...args) {
+        super(...args);
+        pcs.push(this);
+      }
+    }
+    window.RTCPeerConnection = RecordedPeerConnection;
+    if (window.webkitRTCPeerConnection) window.webkitRTCPeerConnection = RecordedPeerConnection;
+  }
+
+  async function inboundAudio() {
+    const per = [];
+    for (const pc of pcs) {
+      let bytes = 0;
+      let packets = 0;
+      try {
+        const stats = await pc.getStats();
+        stats.forEach((s) => {
+          if (s.type === 'inbound-rtp' && (s.kind === 'audio' || s.mediaType === 'audio')) {
+            bytes += s.bytesReceived || 0;
+            packets += s.packetsReceived || 0;
+          }
+        });
+      } catch (e) {
+        // closed connections may refuse getStats
+      }
+      per.push({ state: pc.connectionState, bytes, packets });
+    }
+    return { bytes: per.reduce((a, p) => a + p.bytes, 0), connections: per };
+  }
+  window.__inboundAudio = inboundAudio;
+
+  // ---- click-to-audio: poll getStats every 20 ms after a click on #call-button ----
+  function startAudioProbe(clickAt) {
+    const audio = (probe.audio = { clickAt, firstAt: null, bytes: 0 });
+    const deadline = clickAt + 30000;
+    const timer = setInterval(async () => {
+      if (audio.firstAt !== null || now() > deadline) return clearInterval(timer);
+      const { bytes } = await inboundAudio();
+      if (bytes > 0 && audio.firstAt === null) {
+        audio.firstAt = now();
+        audio.bytes = bytes;
+        clearInterval(timer);
+      }
+    }, 20);
+  }
+
+  document.addEventListener(
+    'click',
+    (e) => {
+      const el = e.target && e.target.closest ? e.target.closest('[id]') : null;
+      if (!el) return;
+      const t = now();
+      probe.clicks[el.id] = t;
+      if (el.id === 'call-button') startAudioProbe(t);
+    },
+    true,
+  );
+  // a form submit by Enter also counts as a click on its submit button
+  document.addEventListener(
+    'submit',
+    (e) => {
+      if (e.target && e.target.id === 'settings-form' && probe.clicks['save-register'] === undefined) {
+        probe.clicks['save-register'] = now();
+      }
+    },
+    true,
+  );
+
+  // ---- state transitions of #reg-status and #phone ----
+  let last = { reg: null, phone: null };
+  function sample() {
+    const reg = document.getElementById('reg-status');
+    const phone = document.getElementById('phone');
+    const cur = {
+      reg: reg ? reg.getAttribute('data-state') : null,
+      phone: phone ? phone.getAttribute('data-phone') : null,
+    };
+    if (cur.reg === last.reg && cur.phone === last.phone) return;
+    const t = now();
+    probe.states.push({ t: Math.round(t * 10) / 10, ...cur });
+    if (cur.reg && probe.first['reg:' + cur.reg] === undefined) probe.first['reg:' + cur.reg] = t;
+    if (cur.phone && probe.first['phone:' + cur.phone] === undefined) probe.first['phone:' + cur.phone] = t;
+    last = cur;
+  }
+  new MutationObserver(sample).observe(document, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ['data-state', 'data-phone'],
+  });
+}
