@@ -167,8 +167,7 @@ impl Call {
         key: &TxKey,
         invite: &Message,
     ) -> Result<Call, (u16, String)> {
-        let has_sdp =
-            invite.content_type().as_deref() == Some("application/sdp") && !invite.body.is_empty();
+        let has_sdp = invite.content_type() == Some("application/sdp") && !invite.body.is_empty();
         if !has_sdp {
             return Err((488, "Not Acceptable Here (an SDP offer is required)".into()));
         }
@@ -342,11 +341,9 @@ impl Call {
                     });
                 }
             }
-            (100..=199, Phase::Cancelling) => {
-                if self.cancel_when_provisional {
-                    self.cancel_when_provisional = false;
-                    self.send_cancel(ctx, now);
-                }
+            (100..=199, Phase::Cancelling) if self.cancel_when_provisional => {
+                self.cancel_when_provisional = false;
+                self.send_cancel(ctx, now);
             }
             (200..=299, Phase::Inviting | Phase::Cancelling) => {
                 let cancelling = self.phase == Phase::Cancelling;

@@ -27,7 +27,10 @@ impl std::fmt::Debug for Settings {
             .field("ws_url", &self.ws_url)
             .field("sip_uri", &self.sip_uri)
             .field("auth_user", &self.auth_user)
-            .field("password", &if self.password.is_empty() { "" } else { "***" })
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "***" },
+            )
             .field("display_name", &self.display_name)
             .finish()
     }

@@ -69,7 +69,10 @@ async fn run(
         }
     };
     if meta.protocol() != "sip" {
-        tracing::warn!("server did not accept sub-protocol sip: {:?}", meta.protocol());
+        tracing::warn!(
+            "server did not accept sub-protocol sip: {:?}",
+            meta.protocol()
+        );
     }
     tracing::info!("connected to {url}");
     on_event(TransportEvent::Open);

@@ -77,11 +77,14 @@ const openLogs = [];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const r1 = (x) => (x === null || x === undefined ? null : Math.round(x * 10) / 10);
 
-/** Run fn, failing with a clear message after ms. */
+/**
+ * Run fn, failing with a clear message after ms (+ 3 s of grace, so that the
+ * waits inside fn, which have the same limit, fail first with details).
+ */
 async function step(label, ms, fn) {
   let timer;
   const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${label}: timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`${label}: timed out after ${ms} ms`)), ms + 3000);
   });
   try {
     return await Promise.race([fn(), limit]);
@@ -196,6 +199,19 @@ async function waitPhone(page, states, ms) {
   }
 }
 
+/** Wait until the text of sel matches re (a RegExp). */
+async function waitText(page, sel, re, ms, who) {
+  try {
+    await page.waitForFunction(
+      ([s, src, flags]) => new RegExp(src, flags).test(document.querySelector(s)?.textContent || ''),
+      [sel, re.source, re.flags],
+      { timeout: ms, polling: 50 },
+    );
+  } catch {
+    throw new Error(`${who}: ${sel} is ${JSON.stringify(await textOf(page, sel))}, want ${re}`);
+  }
+}
+
 async function expectNoError(page, who) {
   const err = await errorText(page);
   if (err) throw new Error(`${who}: unexpected error shown: ${err}`);
@@ -251,11 +267,7 @@ async function scenarioCall(browser, base, r) {
   await step('B rings', T.ring, async () => {
     await waitPhone(B.page, 'incoming', T.ring);
     await B.page.waitForSelector('#incoming', { state: 'visible', timeout: T.ui });
-    await B.page.waitForFunction(
-      () => /1000|Alice/.test(document.getElementById('incoming-from')?.textContent || ''),
-      null,
-      { timeout: T.ui },
-    );
+    await waitText(B.page, '#incoming-from', /1000|Alice/, T.ui, 'B');
   });
   r.incoming_from = await textOf(B.page, '#incoming-from');
   r.caller_state_while_ringing = await phoneState(A.page);
@@ -276,7 +288,8 @@ async function scenarioCall(browser, base, r) {
 
   // ----- audio both ways (getStats inbound-rtp audio bytesReceived) -----
   await step('audio flows', T.media, async () => {
-    for (let i = 0; i < T.media / 100; i++) {
+    const end = Date.now() + T.media;
+    while (Date.now() < end) {
       const [a, b] = await Promise.all([
         A.page.evaluate(() => window.__inboundAudio()),
         B.page.evaluate(() => window.__inboundAudio()),
@@ -320,11 +333,7 @@ async function scenarioCall(browser, base, r) {
   await step('hang up', T.hangup, async () => {
     await A.page.click('#hangup-button');
     await Promise.all([waitPhone(A.page, 'idle', T.hangup), waitPhone(B.page, 'idle', T.hangup)]);
-    await B.page.waitForFunction(
-      () => /hung up/i.test(document.getElementById('notice')?.textContent || ''),
-      null,
-      { timeout: T.ui },
-    );
+    await waitText(B.page, '#notice', /hung up/i, T.ui, 'B');
   });
   r.notice_B = await textOf(B.page, '#notice');
   r.screenshots.push(await shot(A.page, 'call', 'idle-after-hangup-A'));

@@ -42,11 +42,18 @@ pub struct Wire {
 
 impl Wire {
     pub fn is(&self, method: &str) -> bool {
-        self.msg.method().map(|m| m.as_str() == method).unwrap_or(false)
+        self.msg
+            .method()
+            .map(|m| m.as_str() == method)
+            .unwrap_or(false)
     }
     pub fn is_response(&self, code: u16, method: &str) -> bool {
         self.msg.code() == Some(code)
-            && self.msg.cseq().map(|c| c.method.as_str() == method).unwrap_or(false)
+            && self
+                .msg
+                .cseq()
+                .map(|c| c.method.as_str() == method)
+                .unwrap_or(false)
     }
 }
 
@@ -63,6 +70,9 @@ pub struct Proxy {
     pub black_hole: Option<&'static str>,
 }
 
+/// Decides whether a message from the proxy to a phone is lost.
+pub type DropFilter = Box<dyn FnMut(Side, &Message) -> bool>;
+
 pub struct Bed {
     pub now: Instant,
     pub start: Instant,
@@ -75,7 +85,7 @@ pub struct Bed {
     /// answer media requests automatically
     pub auto_media: bool,
     /// drop messages from the proxy to a phone when this returns true
-    pub drop_to_phone: Option<Box<dyn FnMut(Side, &Message) -> bool>>,
+    pub drop_to_phone: Option<DropFilter>,
     queue: VecDeque<(Side, bool, Vec<u8>)>,
 }
 
@@ -263,7 +273,7 @@ impl Bed {
         }
     }
 
-    fn to_phone(&mut self, side: Side, msg: &Message) {
+    fn send_to_phone(&mut self, side: Side, msg: &Message) {
         self.queue.push_back((side, false, msg.to_bytes()));
     }
 
@@ -278,7 +288,10 @@ impl Bed {
             }
         }
         if code >= 200 && req.to().is_some_and(|t| t.tag().is_none()) {
-            r.set_header("To", format!("{};tag=proxytag", req.header("To").unwrap_or("")));
+            r.set_header(
+                "To",
+                format!("{};tag=proxytag", req.header("To").unwrap_or("")),
+            );
         }
         let _ = side;
         r
@@ -311,7 +324,7 @@ impl Bed {
         if let Some(b) = req.top_via().and_then(|v| v.branch().map(str::to_string)) {
             self.proxy.challenged_branches.insert(b);
         }
-        self.to_phone(side, &r);
+        self.send_to_phone(side, &r);
     }
 
     fn check_auth(&self, req: &Message, header: &str) -> bool {
@@ -324,7 +337,10 @@ impl Bed {
         let Some(pw) = self.proxy.passwords.get(&creds.username) else {
             return false;
         };
-        let method = req.method().map(|m| m.as_str().to_string()).unwrap_or_default();
+        let method = req
+            .method()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default();
         auth::verify(&creds, &method, pw, &req.body)
     }
 
@@ -340,7 +356,7 @@ impl Bed {
             for v in vias.iter().skip(1) {
                 m.push_header("Via", v.clone());
             }
-            self.to_phone(side.other(), &m);
+            self.send_to_phone(side.other(), &m);
             return;
         }
         let method = msg.method().cloned().unwrap_or(Method::Other("?".into()));
@@ -366,7 +382,7 @@ impl Bed {
                 if requested != 0 && requested < self.proxy.min_expires {
                     let mut r = self.reply(side, &msg, 423, "Interval Too Brief");
                     r.push_header("Min-Expires", self.proxy.min_expires.to_string());
-                    self.to_phone(side, &r);
+                    self.send_to_phone(side, &r);
                     return;
                 }
                 let granted = requested.min(self.proxy.max_expires);
@@ -384,7 +400,7 @@ impl Bed {
                         r.push_header("Contact", format!("<{}>;expires={granted}", c.uri));
                     }
                 }
-                self.to_phone(side, &r);
+                self.send_to_phone(side, &r);
             }
             Method::Ack if self.proxy.challenged_branches.contains(&branch) => {
                 // the ACK of our own 407: absorbed here
@@ -393,15 +409,14 @@ impl Bed {
                 let initial = msg.to().is_some_and(|t| t.tag().is_none());
                 let mut m = msg.clone();
                 if method == Method::Invite && initial {
-                    if self.proxy.challenge_invites
-                        && !self.check_auth(&msg, "Proxy-Authorization")
+                    if self.proxy.challenge_invites && !self.check_auth(&msg, "Proxy-Authorization")
                     {
                         self.challenge(side, &msg, 407);
                         return;
                     }
                     m.remove_header("Proxy-Authorization");
                     let trying = self.reply(side, &msg, 100, "Trying");
-                    self.to_phone(side, &trying);
+                    self.send_to_phone(side, &trying);
                     let callee = m
                         .request_uri()
                         .and_then(|u| softphone::sip::message::SipUri::parse(u).ok())
@@ -409,12 +424,16 @@ impl Bed {
                         .unwrap_or_default();
                     if self.proxy.bindings.get(&callee) != Some(&side.other()) {
                         let nf = self.reply(side, &msg, 404, "Not Found");
-                        self.to_phone(side, &nf);
+                        self.send_to_phone(side, &nf);
                         self.proxy.challenged_branches.insert(branch);
                         return;
                     }
                     let mut rr = vec![format!("<sip:{PROXY_HOST};lr>")];
-                    rr.extend(m.header_values("Record-Route").iter().map(|s| s.to_string()));
+                    rr.extend(
+                        m.header_values("Record-Route")
+                            .iter()
+                            .map(|s| s.to_string()),
+                    );
                     m.remove_header("Record-Route");
                     for r in rr {
                         m.push_header("Record-Route", r);
@@ -432,11 +451,14 @@ impl Bed {
                 // CANCEL or a non-2xx ACK matches the INVITE it belongs to
                 let vias = m.header_list("Via");
                 m.remove_header("Via");
-                m.push_header("Via", format!("SIP/2.0/WS {PROXY_HOST};branch=z9hG4bKp{branch}"));
+                m.push_header(
+                    "Via",
+                    format!("SIP/2.0/WS {PROXY_HOST};branch=z9hG4bKp{branch}"),
+                );
                 for v in vias {
                     m.push_header("Via", v);
                 }
-                self.to_phone(side.other(), &m);
+                self.send_to_phone(side.other(), &m);
             }
         }
     }
@@ -446,8 +468,14 @@ impl Bed {
     pub fn register_both(&mut self) {
         self.command(Side::A, Command::Register);
         self.command(Side::B, Command::Register);
-        assert!(matches!(self.a.registration_state(), RegistrationState::Registered { .. }));
-        assert!(matches!(self.b.registration_state(), RegistrationState::Registered { .. }));
+        assert!(matches!(
+            self.a.registration_state(),
+            RegistrationState::Registered { .. }
+        ));
+        assert!(matches!(
+            self.b.registration_state(),
+            RegistrationState::Registered { .. }
+        ));
     }
 
     pub fn events_of(&self, side: Side) -> Vec<Event> {

@@ -30,7 +30,7 @@ pub use addr::{split_header_list, NameAddr, Params, SipUri, Via};
 pub use names::canonical_header_name;
 
 use addr::{is_token, short, split_top_level};
-use names::{canonical, same_name};
+use names::{canonical, is_named};
 use std::fmt;
 
 /// A request method. Method names are case-sensitive (RFC 3261 7.1):
@@ -303,17 +303,19 @@ impl Message {
     /// The first value of a header; the name is case-insensitive and may be
     /// compact (`"i"` for Call-ID).
     pub fn header(&self, name: &str) -> Option<&str> {
+        let name = canonical(name);
         self.headers
             .iter()
-            .find(|h| same_name(&h.name, name))
+            .find(|h| is_named(&h.name, name))
             .map(|h| h.value.as_str())
     }
 
     /// The value of each header line with that name, in order.
     pub fn header_values(&self, name: &str) -> Vec<&str> {
+        let name = canonical(name);
         self.headers
             .iter()
-            .filter(|h| same_name(&h.name, name))
+            .filter(|h| is_named(&h.name, name))
             .map(|h| h.value.as_str())
             .collect()
     }
@@ -345,7 +347,7 @@ impl Message {
         let canon = canonical(name);
         let mut value = Some(normalize_value(canon, &value.into()));
         self.headers.retain_mut(|h| {
-            if !same_name(&h.name, canon) {
+            if !is_named(&h.name, canon) {
                 return true;
             }
             match value.take() {
@@ -367,7 +369,8 @@ impl Message {
 
     /// Removes every header of that name.
     pub fn remove_header(&mut self, name: &str) {
-        self.headers.retain(|h| !same_name(&h.name, name));
+        let name = canonical(name);
+        self.headers.retain(|h| !is_named(&h.name, name));
     }
 
     /// Sets the body and its Content-Type; an empty `content_type` removes
@@ -395,7 +398,7 @@ impl Message {
             }
         }
         for h in &self.headers {
-            if same_name(&h.name, "Content-Length") {
+            if is_named(&h.name, "Content-Length") {
                 continue;
             }
             head.push_str(&h.name);

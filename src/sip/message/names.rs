@@ -123,7 +123,10 @@ pub fn canonical_header_name(name: &str) -> String {
     canonical(name).to_string()
 }
 
-/// Whether a stored header name and a queried name denote the same header.
-pub(crate) fn same_name(stored: &str, query: &str) -> bool {
-    canonical(stored).eq_ignore_ascii_case(canonical(query))
+/// Whether a stored header name denotes the header whose canonical name is
+/// `canonical_query` (stored names are canonical unless someone pushed a
+/// compact one straight into `Message::headers`).
+pub(crate) fn is_named(stored: &str, canonical_query: &str) -> bool {
+    stored.eq_ignore_ascii_case(canonical_query)
+        || (stored.trim().len() == 1 && canonical(stored).eq_ignore_ascii_case(canonical_query))
 }

@@ -1,7 +1,7 @@
 //! Framing, unfolding and validation of one received SIP message.
 
 use super::addr::{is_token, short, NameAddr};
-use super::names::{canonical, same_name};
+use super::names::{canonical, is_named};
 use super::{normalize_value, parse_digits, CSeq, Header, Message, Method, ParseError, StartLine};
 
 fn err(reason: impl Into<String>) -> ParseError {
@@ -122,7 +122,7 @@ fn parse_headers(lines: &[&str]) -> Result<Vec<Header>, ParseError> {
 }
 
 fn exactly_one<'a>(headers: &'a [Header], name: &str) -> Result<&'a str, ParseError> {
-    let mut found = headers.iter().filter(|h| same_name(&h.name, name));
+    let mut found = headers.iter().filter(|h| is_named(&h.name, name));
     match (found.next(), found.next()) {
         (None, _) => Err(err(format!("missing {name}"))),
         (Some(h), None) => Ok(&h.value),
@@ -160,7 +160,7 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
         NameAddr::parse(v).map_err(|e| err(format!("invalid {name}: {}", e.reason())))?;
     }
     let cseq = CSeq::parse(exactly_one(&headers, "CSeq")?)?;
-    if !headers.iter().any(|h| same_name(&h.name, "Via")) {
+    if !headers.iter().any(|h| is_named(&h.name, "Via")) {
         return Err(err("missing Via"));
     }
     if let StartLine::Request { method, .. } = &start {
@@ -171,10 +171,7 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
             )));
         }
     }
-    for h in headers
-        .iter()
-        .filter(|h| same_name(&h.name, "Max-Forwards"))
-    {
+    for h in headers.iter().filter(|h| is_named(&h.name, "Max-Forwards")) {
         if parse_digits(&h.value).is_none() {
             return Err(err(format!("invalid Max-Forwards \"{}\"", short(&h.value))));
         }
@@ -182,7 +179,7 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
     let mut content_length: Option<usize> = None;
     for h in headers
         .iter()
-        .filter(|h| same_name(&h.name, "Content-Length"))
+        .filter(|h| is_named(&h.name, "Content-Length"))
     {
         let n = parse_digits(&h.value)
             .and_then(|n| usize::try_from(n).ok())
@@ -206,7 +203,7 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
     };
     // Content-Length is framing: the body length is the truth, and
     // `to_bytes` writes it again.
-    headers.retain(|h| !same_name(&h.name, "Content-Length"));
+    headers.retain(|h| !is_named(&h.name, "Content-Length"));
     Ok(Message {
         start,
         headers,

@@ -772,3 +772,31 @@ fn hostile_input_does_not_panic() {
         let _ = SipUri::parse(s);
     }
 }
+
+#[test]
+fn truncated_and_mutated_input_does_not_panic() {
+    let base = browser_invite().replace("Alice", "Zoë \\\"é\\\"") + "\u{e9}";
+    let bytes = base.as_bytes();
+    for cut in 0..bytes.len() {
+        let _ = Message::parse(bytes.get(..cut).unwrap_or_default());
+    }
+    for i in 0..bytes.len() {
+        for b in [
+            b'\r', b'\n', b' ', b'"', b'<', b'>', b';', b',', b':', 0xc3, 0xff,
+        ] {
+            let mut m = bytes.to_vec();
+            if let Some(slot) = m.get_mut(i) {
+                *slot = b;
+            }
+            if let Ok(msg) = Message::parse(&m) {
+                let _ = (
+                    msg.vias(),
+                    msg.contacts(),
+                    msg.from(),
+                    msg.to(),
+                    msg.to_bytes(),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The dialpad: a number or `sip:` address, twelve keys, a call button.
+//! Enter in the input calls.
+
+use crate::web::driver;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+
+const KEYS: [(&str, &str); 12] = [
+    ("1", ""),
+    ("2", "ABC"),
+    ("3", "DEF"),
+    ("4", "GHI"),
+    ("5", "JKL"),
+    ("6", "MNO"),
+    ("7", "PQRS"),
+    ("8", "TUV"),
+    ("9", "WXYZ"),
+    ("*", ""),
+    ("0", "+"),
+    ("#", ""),
+];
+
+#[component]
+pub fn Dialpad() -> impl IntoView {
+    let target = RwSignal::new(String::new());
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        driver::call(target.get_untracked());
+    };
+    let keys = KEYS
+        .iter()
+        .map(|&(digit, letters)| {
+            view! {
+                <button
+                    type="button"
+                    class="key"
+                    data-key=digit
+                    aria-label=digit
+                    on:click=move |_| target.update(|t| t.push_str(digit))
+                >
+                    <span class="digit">{digit}</span>
+                    <span class="letters">{letters}</span>
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <form id="dialpad" class="card dialpad" on:submit=on_submit>
+            <label class="sr-only" for="dial-input">"Number or SIP address to call"</label>
+            <div class="dial-row">
+                <input
+                    id="dial-input"
+                    type="text"
+                    inputmode="tel"
+                    placeholder="Number or sip:user@host"
+                    autocomplete="off"
+                    spellcheck="false"
+                    autocapitalize="off"
+                    prop:value=move || target.get()
+                    on:input=move |ev| target.set(event_target_value(&ev))
+                />
+                <button
+                    type="button"
+                    class="ghost backspace"
+                    aria-label="Delete last digit"
+                    title="Delete"
+                    on:click=move |_| target.update(|t| {
+                        t.pop();
+                    })
+                >
+                    "⌫"
+                </button>
+            </div>
+            <div class="keys">{keys}</div>
+            <button id="call-button" type="submit" class="call">
+                <span aria-hidden="true">"✆"</span>
+                " Call"
+            </button>
+        </form>
+    }
+}

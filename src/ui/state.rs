@@ -1,0 +1,178 @@
+//! What the UI shows, as signals. The driver (`web::driver`) writes them from
+//! the core's events; the components only read them.
+
+use crate::sip::{CallId, Party};
+use leptos::prelude::*;
+
+/// The account's state as shown in `#reg-status`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegView {
+    /// Never signed in, or signed out.
+    Unregistered,
+    /// Opening the WebSocket.
+    Connecting,
+    Registering,
+    Registered {
+        aor: String,
+    },
+    Unregistering,
+    Failed(String),
+}
+
+impl RegView {
+    /// `data-state` of `#reg-status`.
+    pub fn data_state(&self) -> &'static str {
+        match self {
+            RegView::Unregistered | RegView::Unregistering => "unregistered",
+            RegView::Connecting => "connecting",
+            RegView::Registering => "registering",
+            RegView::Registered { .. } => "registered",
+            RegView::Failed(_) => "failed",
+        }
+    }
+
+    pub fn text(&self) -> String {
+        match self {
+            RegView::Unregistered => "Not signed in".into(),
+            RegView::Connecting => "Connecting to the server…".into(),
+            RegView::Registering => "Signing in…".into(),
+            RegView::Registered { aor } => format!("Online as {}", short_uri(aor)),
+            RegView::Unregistering => "Signing out…".into(),
+            RegView::Failed(_) => "Not signed in: sign-in failed".into(),
+        }
+    }
+}
+
+/// Where a call is, as far as the screen is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallPhase {
+    /// Outgoing, before the far end rings.
+    Calling,
+    /// Outgoing, ringing at the far end.
+    Ringing,
+    /// Incoming, ringing here.
+    Incoming,
+    /// Incoming, answered, being set up.
+    Answering,
+    Active,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallView {
+    pub id: CallId,
+    pub phase: CallPhase,
+    /// Display name, else the user part.
+    pub peer_label: String,
+    /// The number (user part) or address, shown next to a display name.
+    pub peer_number: String,
+    /// When the call became active (ms since the epoch).
+    pub active_since: Option<f64>,
+}
+
+impl CallView {
+    pub fn new(id: CallId, phase: CallPhase, peer: &Party) -> CallView {
+        let mut view = CallView {
+            id,
+            phase,
+            peer_label: String::new(),
+            peer_number: String::new(),
+            active_since: None,
+        };
+        view.set_peer(peer);
+        view
+    }
+
+    pub fn set_peer(&mut self, peer: &Party) {
+        let label = peer.label();
+        let number = short_uri(&peer.uri);
+        self.peer_label = if label.trim().is_empty() {
+            number.clone()
+        } else {
+            label
+        };
+        self.peer_number = number;
+    }
+
+    /// `data-phone` of `#phone` while this call exists.
+    pub fn data_phone(&self) -> &'static str {
+        match self.phase {
+            CallPhase::Calling => "calling",
+            CallPhase::Ringing => "ringing",
+            CallPhase::Incoming => "incoming",
+            CallPhase::Answering | CallPhase::Active => "active",
+        }
+    }
+
+    pub fn status_text(&self) -> &'static str {
+        match self.phase {
+            CallPhase::Calling => "Calling…",
+            CallPhase::Ringing => "Ringing…",
+            CallPhase::Incoming => "Incoming call",
+            CallPhase::Answering => "Connecting…",
+            CallPhase::Active => "Connected",
+        }
+    }
+}
+
+/// `sip:1000@example.com;transport=ws` -> `1000`; a URI without a user part
+/// is shown without `sip:` and parameters.
+pub fn short_uri(uri: &str) -> String {
+    let u = uri.trim();
+    let u = u.strip_prefix('<').unwrap_or(u);
+    let u = u.split('>').next().unwrap_or(u);
+    let u = u
+        .strip_prefix("sips:")
+        .or_else(|| u.strip_prefix("sip:"))
+        .unwrap_or(u);
+    let u = u.split(';').next().unwrap_or(u);
+    match u.split_once('@') {
+        Some((user, _)) if !user.is_empty() => user.to_string(),
+        _ => u.to_string(),
+    }
+}
+
+/// All UI state. `Copy`: pass it around freely.
+#[derive(Clone, Copy)]
+pub struct PhoneState {
+    pub reg: RwSignal<RegView>,
+    pub call: RwSignal<Option<CallView>>,
+    /// The error banner; `None` hides it.
+    pub error: RwSignal<Option<String>>,
+    /// The notice line ("The other party hung up.").
+    pub notice: RwSignal<Option<String>>,
+    /// Whether the settings form is shown.
+    pub settings_open: RwSignal<bool>,
+}
+
+impl PhoneState {
+    pub fn new(settings_open: bool) -> PhoneState {
+        PhoneState {
+            reg: RwSignal::new(RegView::Unregistered),
+            call: RwSignal::new(None),
+            error: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            settings_open: RwSignal::new(settings_open),
+        }
+    }
+
+    /// `data-phone` of `#phone`.
+    pub fn data_phone(&self) -> &'static str {
+        self.call
+            .with(|c| c.as_ref().map(CallView::data_phone).unwrap_or("idle"))
+    }
+
+    pub fn show_error(&self, text: impl Into<String>) {
+        let text = text.into();
+        tracing::warn!("error shown: {text}");
+        self.error.set(Some(text));
+    }
+
+    pub fn show_notice(&self, text: impl Into<String>) {
+        self.notice.set(Some(text.into()));
+    }
+
+    pub fn clear_messages(&self) {
+        self.error.set(None);
+        self.notice.set(None);
+    }
+}

@@ -1,0 +1,354 @@
+//! WebRTC for calls: one `RTCPeerConnection` per call (no ICE servers: the
+//! phones reach each other directly), the microphone from `getUserMedia`,
+//! and the remote audio played through an `<audio autoplay>` element.
+//!
+//! Requests come from the core as [`MediaRequest`]s; results go back to it
+//! through the `report` callback as [`Input::LocalSdp`] or
+//! [`Input::MediaFailed`].
+
+use crate::sip::{CallId, Input, MediaRequest};
+use gloo_timers::future::TimeoutFuture;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{
+    DomException, Event, HtmlAudioElement, MediaStream, MediaStreamConstraints, MediaStreamTrack,
+    RtcIceConnectionState, RtcIceGatheringState, RtcPeerConnection, RtcSdpType,
+    RtcSessionDescriptionInit, RtcTrackEvent,
+};
+
+/// ICE gathering: return the SDP when gathering is complete, or this long
+/// after the first candidate, …
+const ICE_AFTER_FIRST_CANDIDATE_MS: f64 = 200.0;
+/// … or after this long in any case.
+const ICE_MAX_WAIT_MS: f64 = 1500.0;
+
+/// Where results go (the driver feeds them to the user agent).
+pub type Report = Rc<dyn Fn(Input)>;
+
+thread_local! {
+    static CALLS: RefCell<HashMap<CallId, Rc<CallMedia>>> = RefCell::new(HashMap::new());
+}
+
+/// Carry out one request from the core.
+pub fn handle(request: MediaRequest, report: Report) {
+    match request {
+        MediaRequest::CreateOffer { call } => start(call, None, report),
+        MediaRequest::CreateAnswer { call, remote_sdp } => start(call, Some(remote_sdp), report),
+        MediaRequest::SetRemoteAnswer { call, sdp } => set_remote_answer(call, sdp, report),
+        MediaRequest::Close { call } => close(call),
+    }
+}
+
+/// Close every call's media (the account is being replaced).
+pub fn close_all() {
+    let all: Vec<Rc<CallMedia>> = CALLS.with(|c| c.borrow_mut().drain().map(|(_, m)| m).collect());
+    for m in all {
+        m.close();
+    }
+}
+
+fn close(call: CallId) {
+    let media = CALLS.with(|c| c.borrow_mut().remove(&call));
+    if let Some(m) = media {
+        tracing::debug!("{call}: media closed");
+        m.close();
+    }
+}
+
+fn get(call: CallId) -> Option<Rc<CallMedia>> {
+    CALLS.with(|c| c.borrow().get(&call).cloned())
+}
+
+struct CallMedia {
+    call: CallId,
+    pc: RtcPeerConnection,
+    audio: HtmlAudioElement,
+    mic: RefCell<Option<MediaStream>>,
+    closed: Cell<bool>,
+    _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+    _on_ice_state: Closure<dyn FnMut(Event)>,
+}
+
+impl CallMedia {
+    fn new(call: CallId, report: Report) -> Result<CallMedia, String> {
+        let pc = RtcPeerConnection::new()
+            .map_err(|e| format!("The browser cannot make calls (WebRTC): {}", js_text(&e)))?;
+        let audio = make_audio_element(call)?;
+
+        let player = audio.clone();
+        let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
+            let stream = match ev.streams().get(0).dyn_into::<MediaStream>() {
+                Ok(s) => s,
+                Err(_) => match MediaStream::new() {
+                    Ok(s) => {
+                        s.add_track(&ev.track());
+                        s
+                    }
+                    Err(_) => return,
+                },
+            };
+            tracing::debug!("remote audio track");
+            player.set_src_object(Some(&stream));
+            if let Ok(p) = player.play() {
+                spawn_local(async move {
+                    if let Err(e) = JsFuture::from(p).await {
+                        tracing::warn!("remote audio did not start: {}", js_text(&e));
+                    }
+                });
+            }
+        });
+        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+
+        let watched = pc.clone();
+        let reported = Cell::new(false);
+        let on_ice_state = Closure::<dyn FnMut(Event)>::new(move |_ev: Event| {
+            let state = watched.ice_connection_state();
+            tracing::debug!("{call}: ICE connection state {state:?}");
+            if state == RtcIceConnectionState::Failed && !reported.replace(true) {
+                report(Input::MediaFailed {
+                    call,
+                    reason: "the audio connection to the other phone failed".into(),
+                });
+            }
+        });
+        pc.set_oniceconnectionstatechange(Some(on_ice_state.as_ref().unchecked_ref()));
+
+        Ok(CallMedia {
+            call,
+            pc,
+            audio,
+            mic: RefCell::new(None),
+            closed: Cell::new(false),
+            _on_track: on_track,
+            _on_ice_state: on_ice_state,
+        })
+    }
+
+    fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        self.pc.set_ontrack(None);
+        self.pc.set_oniceconnectionstatechange(None);
+        self.pc.close();
+        if let Some(mic) = self.mic.borrow_mut().take() {
+            stop_tracks(&mic);
+        }
+        self.audio.set_src_object(None);
+        self.audio.remove();
+    }
+}
+
+fn make_audio_element(call: CallId) -> Result<HtmlAudioElement, String> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let audio: HtmlAudioElement = document
+        .create_element("audio")
+        .map_err(|e| js_text(&e))?
+        .dyn_into()
+        .map_err(|_| "not an audio element".to_string())?;
+    audio.set_autoplay(true);
+    audio.set_id(&format!("remote-audio-{}", call.0));
+    let _ = audio.set_attribute("playsinline", "");
+    if let Some(body) = document.body() {
+        let _ = body.append_child(&audio);
+    }
+    Ok(audio)
+}
+
+/// Offer (`remote_offer` None) or answer a call: microphone, peer
+/// connection, local description, ICE; then report the SDP.
+fn start(call: CallId, remote_offer: Option<String>, report: Report) {
+    close(call); // a repeated request starts over
+    let media = match CallMedia::new(call, report.clone()) {
+        Ok(m) => Rc::new(m),
+        Err(reason) => {
+            report(Input::MediaFailed { call, reason });
+            return;
+        }
+    };
+    CALLS.with(|c| c.borrow_mut().insert(call, media.clone()));
+    spawn_local(async move {
+        let result = negotiate(&media, remote_offer).await;
+        if media.closed.get() {
+            return; // the call ended meanwhile: nobody waits for this
+        }
+        match result {
+            Ok(sdp) => {
+                tracing::debug!("{}: local SDP ready", media.call);
+                report(Input::LocalSdp { call, sdp });
+            }
+            Err(reason) => {
+                tracing::warn!("{}: media failed: {reason}", media.call);
+                report(Input::MediaFailed { call, reason });
+            }
+        }
+    });
+}
+
+async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<String, String> {
+    let mic = microphone().await?;
+    if media.closed.get() {
+        stop_tracks(&mic);
+        return Err("closed".into());
+    }
+    *media.mic.borrow_mut() = Some(mic.clone());
+    let pc = &media.pc;
+
+    if let Some(offer) = &remote_offer {
+        let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+        desc.set_sdp(offer);
+        JsFuture::from(pc.set_remote_description(&desc))
+            .await
+            .map_err(|e| format!("the caller's audio offer was not accepted: {}", js_text(&e)))?;
+    }
+    for track in mic.get_tracks().iter() {
+        if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
+            pc.add_track_0(&track, &mic);
+        }
+    }
+    let (promise, kind) = if remote_offer.is_some() {
+        (pc.create_answer(), RtcSdpType::Answer)
+    } else {
+        (pc.create_offer(), RtcSdpType::Offer)
+    };
+    let local = JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("could not prepare the audio: {}", js_text(&e)))?;
+    let sdp = js_sys::Reflect::get(&local, &JsValue::from_str("sdp"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .ok_or("could not prepare the audio: no SDP")?;
+    let desc = RtcSessionDescriptionInit::new(kind);
+    desc.set_sdp(&sdp);
+    JsFuture::from(pc.set_local_description(&desc))
+        .await
+        .map_err(|e| format!("could not prepare the audio: {}", js_text(&e)))?;
+
+    wait_for_ice(media).await;
+    pc.local_description()
+        .map(|d| d.sdp())
+        .ok_or_else(|| "could not prepare the audio: no local description".to_string())
+}
+
+/// Wait for ICE candidates, but not forever: done when gathering is
+/// complete, or shortly after the first candidate, or after a maximum.
+async fn wait_for_ice(media: &CallMedia) {
+    let pc = &media.pc;
+    let started = now_ms();
+    let mut first_candidate: Option<f64> = None;
+    loop {
+        if media.closed.get() || pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+            return;
+        }
+        let t = now_ms();
+        if first_candidate.is_none()
+            && pc
+                .local_description()
+                .is_some_and(|d| d.sdp().contains("a=candidate"))
+        {
+            first_candidate = Some(t);
+        }
+        if first_candidate.is_some_and(|f| t - f >= ICE_AFTER_FIRST_CANDIDATE_MS) {
+            tracing::debug!("ICE: using the candidates gathered so far");
+            return;
+        }
+        if t - started >= ICE_MAX_WAIT_MS {
+            tracing::debug!("ICE: gathering took too long, going on");
+            return;
+        }
+        TimeoutFuture::new(10).await;
+    }
+}
+
+fn set_remote_answer(call: CallId, sdp: String, report: Report) {
+    let Some(media) = get(call) else {
+        report(Input::MediaFailed {
+            call,
+            reason: "the audio for this call is gone".into(),
+        });
+        return;
+    };
+    spawn_local(async move {
+        let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+        desc.set_sdp(&sdp);
+        let result = JsFuture::from(media.pc.set_remote_description(&desc)).await;
+        if let Err(e) = result {
+            if !media.closed.get() {
+                report(Input::MediaFailed {
+                    call,
+                    reason: format!(
+                        "the other phone's audio answer was not accepted: {}",
+                        js_text(&e)
+                    ),
+                });
+            }
+        }
+    });
+}
+
+/// `getUserMedia({audio: true})`, with the reasons for failure in words.
+async fn microphone() -> Result<MediaStream, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let navigator = window.navigator();
+    let devices = js_sys::Reflect::get(&navigator, &JsValue::from_str("mediaDevices"))
+        .ok()
+        .filter(|d| !d.is_undefined() && !d.is_null())
+        .ok_or(
+            "the microphone is only available on pages served over https:// or from localhost",
+        )?;
+    let devices: web_sys::MediaDevices = devices.unchecked_into();
+    let constraints = MediaStreamConstraints::new();
+    constraints.set_audio(&JsValue::TRUE);
+    constraints.set_video(&JsValue::FALSE);
+    let promise = devices
+        .get_user_media_with_constraints(&constraints)
+        .map_err(|e| mic_error(&e))?;
+    let stream = JsFuture::from(promise).await.map_err(|e| mic_error(&e))?;
+    stream
+        .dyn_into::<MediaStream>()
+        .map_err(|_| "the microphone gave no audio stream".to_string())
+}
+
+fn mic_error(e: &JsValue) -> String {
+    let name = e
+        .dyn_ref::<DomException>()
+        .map(|d| d.name())
+        .unwrap_or_default();
+    match name.as_str() {
+        "NotAllowedError" | "SecurityError" => "Microphone access was denied".into(),
+        "NotFoundError" | "OverconstrainedError" => "No microphone was found".into(),
+        "NotReadableError" | "AbortError" => {
+            "The microphone is in use by another program or cannot be opened".into()
+        }
+        _ => format!("Cannot open the microphone: {}", js_text(e)),
+    }
+}
+
+fn stop_tracks(stream: &MediaStream) {
+    for track in stream.get_tracks().iter() {
+        if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
+            track.stop();
+        }
+    }
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// A JS error as text: `message` of an Error/DOMException, else its string.
+pub fn js_text(e: &JsValue) -> String {
+    if let Some(d) = e.dyn_ref::<DomException>() {
+        return d.message();
+    }
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        return String::from(err.message());
+    }
+    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+}
