@@ -780,10 +780,9 @@ fn truncated_and_mutated_input_does_not_panic() {
     for cut in 0..bytes.len() {
         let _ = Message::parse(bytes.get(..cut).unwrap_or_default());
     }
-    for i in 0..bytes.len() {
-        for b in [
-            b'\r', b'\n', b' ', b'"', b'<', b'>', b';', b',', b':', 0xc3, 0xff,
-        ] {
+    let head_len = base.find("\r\n\r\n").unwrap_or(base.len());
+    for i in 0..head_len {
+        for b in [b'\n', b' ', b'"', b'<', b';', 0xc3] {
             let mut m = bytes.to_vec();
             if let Some(slot) = m.get_mut(i) {
                 *slot = b;
