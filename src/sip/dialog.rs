@@ -188,3 +188,102 @@ impl Dialog {
         m
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invite() -> Message {
+        let raw = "INVITE sip:bob@b.example SIP/2.0\r\n\
+            Via: SIP/2.0/WS a.invalid;branch=z9hG4bK1\r\n\
+            Record-Route: <sip:p2.example;lr>\r\n\
+            Record-Route: <sip:p1.example;lr>\r\n\
+            From: \"Alice\" <sip:alice@a.example>;tag=at\r\n\
+            To: <sip:bob@b.example>\r\n\
+            Call-ID: c1\r\n\
+            CSeq: 7 INVITE\r\n\
+            Contact: <sip:alice@a.invalid;transport=ws>\r\n\
+            Content-Length: 0\r\n\r\n";
+        Message::parse(raw.as_bytes()).expect("invite parses")
+    }
+
+    fn ok(record_route: &[&str]) -> Message {
+        let mut raw =
+            String::from("SIP/2.0 200 OK\r\nVia: SIP/2.0/WS a.invalid;branch=z9hG4bK1\r\n");
+        for rr in record_route {
+            raw.push_str(&format!("Record-Route: {rr}\r\n"));
+        }
+        raw.push_str(
+            "From: \"Alice\" <sip:alice@a.example>;tag=at\r\n\
+             To: <sip:bob@b.example>;tag=bt\r\n\
+             Call-ID: c1\r\nCSeq: 7 INVITE\r\n\
+             Contact: <sip:bob@b.invalid;transport=ws>\r\nContent-Length: 0\r\n\r\n",
+        );
+        Message::parse(raw.as_bytes()).expect("200 parses")
+    }
+
+    #[test]
+    fn uac_reverses_record_route_and_targets_the_contact() {
+        let mut d = Dialog::new_uac(
+            &invite(),
+            &ok(&["<sip:p2.example;lr>", "<sip:p1.example;lr>"]),
+        )
+        .expect("dialog");
+        assert_eq!(
+            d.route_set,
+            vec!["<sip:p1.example;lr>", "<sip:p2.example;lr>"]
+        );
+        assert_eq!((d.local_tag.as_str(), d.remote_tag.as_str()), ("at", "bt"));
+        let bye = d.request(Method::Bye);
+        assert_eq!(bye.request_uri(), Some("sip:bob@b.invalid;transport=ws"));
+        assert_eq!(
+            bye.header_values("Route"),
+            vec!["<sip:p1.example;lr>", "<sip:p2.example;lr>"]
+        );
+        assert_eq!(bye.cseq().map(|c| c.seq), Some(8));
+        assert_eq!(
+            bye.to()
+                .and_then(|t| t.tag().map(str::to_string))
+                .as_deref(),
+            Some("bt")
+        );
+        let ack = d.ack(7);
+        assert_eq!(
+            ack.cseq().map(|c| (c.seq, c.method)),
+            Some((7, Method::Ack))
+        );
+    }
+
+    #[test]
+    fn uas_keeps_record_route_order_and_checks_cseq() {
+        let mut d = Dialog::new_uas(&invite(), "bt").expect("dialog");
+        assert_eq!(
+            d.route_set,
+            vec!["<sip:p2.example;lr>", "<sip:p1.example;lr>"]
+        );
+        assert_eq!(d.remote_target, "sip:alice@a.invalid;transport=ws");
+        assert!(d.local_uri.contains("tag=bt"));
+        assert!(d.accept_remote_seq(8));
+        assert!(!d.accept_remote_seq(3), "lower CSeq is refused");
+        let bye = d.request(Method::Bye);
+        assert_eq!(bye.cseq().map(|c| c.seq), Some(1));
+    }
+
+    #[test]
+    fn strict_router_gets_the_request_uri() {
+        let mut d = Dialog::new_uac(&invite(), &ok(&["<sip:strict.example>"])).expect("dialog");
+        let bye = d.request(Method::Bye);
+        assert_eq!(bye.request_uri(), Some("sip:strict.example"));
+        assert_eq!(
+            bye.header_values("Route"),
+            vec!["<sip:bob@b.invalid;transport=ws>"]
+        );
+    }
+
+    #[test]
+    fn no_tag_no_dialog() {
+        let mut resp = ok(&[]);
+        resp.set_header("To", "<sip:bob@b.example>");
+        assert!(Dialog::new_uac(&invite(), &resp).is_err());
+    }
+}

@@ -340,3 +340,117 @@ pub fn ack_for_non_2xx(invite: &Message, response: &Message) -> Message {
     ack.push_header("CSeq", format!("{seq} ACK"));
     ack
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(raw: &str) -> Message {
+        Message::parse(raw.as_bytes()).expect("parses")
+    }
+
+    const INVITE: &str =
+        "INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/WS a.invalid;branch=z9hG4bKinv\r\n\
+        Route: <sip:proxy;lr>\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\n\
+        CSeq: 2 INVITE\r\nContent-Length: 0\r\n\r\n";
+
+    fn response(code: u16, method: &str, branch: &str) -> Message {
+        msg(&format!(
+            "SIP/2.0 {code} X\r\nVia: SIP/2.0/WS a.invalid;branch={branch}\r\n\
+             From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>;tag=2\r\nCall-ID: c\r\nCSeq: 2 {method}\r\n\
+             Content-Length: 0\r\n\r\n"
+        ))
+    }
+
+    #[test]
+    fn client_invite_acks_a_failure_itself_and_ends() {
+        let t0 = Instant::now();
+        let mut txs: Transactions<u8> = Transactions::default();
+        txs.start_client(t0, msg(INVITE), 9);
+        assert_eq!(txs.next_deadline(), Some(t0 + TIMEOUT_64T1), "timer B");
+        match txs.on_response(&response(180, "INVITE", "z9hG4bKinv")) {
+            ResponseMatch::Deliver {
+                owner: 9,
+                ack: None,
+                ..
+            } => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(txs.next_deadline(), None, "a provisional stops timer B");
+        let ack = match txs.on_response(&response(486, "INVITE", "z9hG4bKinv")) {
+            ResponseMatch::Deliver { ack: Some(a), .. } => msg(&String::from_utf8_lossy(&a)),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(ack.method(), Some(&Method::Ack));
+        assert_eq!(
+            ack.top_via()
+                .and_then(|v| v.branch().map(str::to_string))
+                .as_deref(),
+            Some("z9hG4bKinv")
+        );
+        assert_eq!(ack.header("Route"), Some("<sip:proxy;lr>"));
+        assert_eq!(
+            ack.to()
+                .and_then(|t| t.tag().map(str::to_string))
+                .as_deref(),
+            Some("2")
+        );
+        assert_eq!(ack.cseq().map(|c| c.seq), Some(2));
+        assert_eq!(txs.client_count(), 0);
+        assert!(matches!(
+            txs.on_response(&response(486, "INVITE", "z9hG4bKinv")),
+            ResponseMatch::NoMatch
+        ));
+    }
+
+    #[test]
+    fn non_invite_times_out_with_timer_f() {
+        let t0 = Instant::now();
+        let mut txs: Transactions<u8> = Transactions::default();
+        let bye = INVITE
+            .replace("INVITE", "BYE")
+            .replace("z9hG4bKinv", "z9hG4bKbye");
+        txs.start_client(t0, msg(&bye), 1);
+        assert!(txs
+            .on_timeout(t0 + TIMEOUT_64T1 - std::time::Duration::from_millis(1))
+            .is_empty());
+        let failed = txs.on_timeout(t0 + TIMEOUT_64T1);
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].owner, 1);
+    }
+
+    #[test]
+    fn server_invite_answers_retransmissions_and_absorbs_the_failure_ack() {
+        let t0 = Instant::now();
+        let mut txs: Transactions<u8> = Transactions::default();
+        let inv = msg(INVITE);
+        assert_eq!(txs.on_request(&inv), RequestMatch::New);
+        let key = TxKey::of_request(&inv).expect("key");
+        let ringing = response(180, "INVITE", "z9hG4bKinv");
+        let sent = txs.respond(t0, &key, &ringing);
+        assert_eq!(
+            txs.on_request(&inv),
+            RequestMatch::Retransmission { resend: Some(sent) }
+        );
+        txs.respond(t0, &key, &response(486, "INVITE", "z9hG4bKinv"));
+        assert!(!txs.server_proceeding(&key));
+        let ack = msg(&INVITE
+            .replace("INVITE sip", "ACK sip")
+            .replace("2 INVITE", "2 ACK"));
+        assert_eq!(txs.on_request(&ack), RequestMatch::AckAbsorbed);
+        assert_eq!(txs.server_count(), 0);
+    }
+
+    #[test]
+    fn server_failure_without_ack_is_dropped_after_timer_h() {
+        let t0 = Instant::now();
+        let mut txs: Transactions<u8> = Transactions::default();
+        let inv = msg(INVITE);
+        txs.on_request(&inv);
+        let key = TxKey::of_request(&inv).expect("key");
+        txs.respond(t0, &key, &response(603, "INVITE", "z9hG4bKinv"));
+        assert_eq!(txs.server_count(), 1);
+        txs.on_timeout(t0 + TIMEOUT_64T1);
+        assert_eq!(txs.server_count(), 0);
+    }
+}
