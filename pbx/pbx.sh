@@ -58,6 +58,12 @@ running_pid() {
   echo "$pid"
 }
 
+# any of the three ports taken (by anything)
+ports_busy() {
+  "${NS[@]}" ss -Hlnu 'sport = :5060' | grep -q . \
+    || "${NS[@]}" ss -Hlnt '( sport = :5060 or sport = :8088 )' | grep -q .
+}
+
 ports_up() {
   "${NS[@]}" ss -Hlnu 'sport = :5060' | grep -q '127.0.0.1:5060' \
     && "${NS[@]}" ss -Hlnt 'sport = :5060' | grep -q '127.0.0.1:5060' \
@@ -85,8 +91,9 @@ cmd_start() {
     cat "$RUN_DIR/config-check.log" >&2
     die "config check failed: $CFG"
   fi
-  if ports_up; then
-    die "something else already listens on 127.0.0.1:5060/8088${NETNS:+ in netns $NETNS}"
+  if ports_busy; then
+    "${NS[@]}" ss -Hlntup '( sport = :5060 or sport = :8088 )' >&2 || true
+    die "something else already listens on port 5060 or 8088${NETNS:+ in netns $NETNS}"
   fi
 
   : >"$LOG_FILE"

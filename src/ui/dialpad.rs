@@ -52,7 +52,7 @@ pub fn Dialpad() -> impl IntoView {
                     id="dial-input"
                     type="text"
                     inputmode="tel"
-                    placeholder="Number or sip:user@host"
+                    placeholder="Number or address"
                     autocomplete="off"
                     spellcheck="false"
                     autocapitalize="off"

@@ -38,9 +38,9 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
             </p>
             <Field id="ws-url" label="Server (WebSocket)" kind="url" placeholder="ws://127.0.0.1:8088" value=ws_url />
             <Field id="sip-uri" label="SIP address" kind="text" placeholder="sip:1000@127.0.0.1" value=sip_uri />
-            <Field id="auth-user" label="User name" kind="text" placeholder="1000 (optional: the number in your address)" value=auth_user />
+            <Field id="auth-user" label="User name" kind="text" placeholder="Optional: 1000" value=auth_user />
             <Field id="password" label="Password" kind="password" placeholder="Password" value=password />
-            <Field id="display-name" label="Your name" kind="text" placeholder="Shown to the people you call (optional)" value=display_name />
+            <Field id="display-name" label="Your name" kind="text" placeholder="Optional: shown to people you call" value=display_name />
             <div class="actions">
                 <button id="save-register" type="submit" class="primary">
                     {move || if busy() { "Signing in…" } else { "Save and sign in" }}

@@ -13,16 +13,6 @@ pub fn Header(state: PhoneState) -> impl IntoView {
                 <span class="logo" aria-hidden="true">"☎"</span>
                 <h1>"Softphone"</h1>
             </div>
-            <div
-                id="reg-status"
-                class="reg"
-                data-state=move || reg.with(|r| r.data_state())
-                role="status"
-                aria-live="polite"
-            >
-                <span class="dot" aria-hidden="true"></span>
-                <span class="reg-text">{move || reg.with(|r| r.text())}</span>
-            </div>
             <button
                 id="open-settings"
                 type="button"
@@ -33,6 +23,16 @@ pub fn Header(state: PhoneState) -> impl IntoView {
                 {move || if state.settings_open.get() { "Hide account" } else { "Account" }}
             </button>
         </header>
+        <div
+            id="reg-status"
+            class="reg"
+            data-state=move || reg.with(|r| r.data_state())
+            role="status"
+            aria-live="polite"
+        >
+            <span class="dot" aria-hidden="true"></span>
+            <span class="reg-text">{move || reg.with(|r| r.text())}</span>
+        </div>
     }
 }
 
@@ -40,8 +40,10 @@ pub fn Header(state: PhoneState) -> impl IntoView {
 pub fn Messages(state: PhoneState) -> impl IntoView {
     view! {
         <Show when=move || state.error.with(|e| e.as_ref().is_some_and(|t| !t.is_empty()))>
-            <div id="error" class="banner error" role="alert">
-                <span class="banner-text">{move || state.error.get().unwrap_or_default()}</span>
+            <div class="banner error">
+                <p id="error" class="banner-text" role="alert">
+                    {move || state.error.get().unwrap_or_default()}
+                </p>
                 <button
                     type="button"
                     class="dismiss"

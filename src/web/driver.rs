@@ -19,6 +19,7 @@ use crate::sip::{
 };
 use crate::ui::state::{CallPhase, CallView, PhoneState, RegView};
 use gloo_timers::callback::Timeout;
+use leptos::prelude::{Set, Update, WithUntracked};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -32,6 +33,12 @@ struct Driver {
     connection: Option<Connection>,
     /// The WebSocket is open.
     connected: bool,
+    /// The WebSocket of this generation has been open at least once: when
+    /// it closes, reconnect (with a growing delay).
+    was_open: bool,
+    /// Reconnection attempts since the connection was lost.
+    retries: u32,
+    retry_timer: Option<Timeout>,
     url: String,
     aor: String,
     /// The agent's one timer.
@@ -43,11 +50,20 @@ struct Driver {
 /// Work for the agent, processed in order.
 enum Job {
     Input(Input),
-    /// The WebSocket is gone: feed `Disconnected`, then tell the user.
+    /// The WebSocket is gone (or could not be opened): feed `Disconnected`
+    /// (once), tell the user, and reconnect if it had been open before.
     Lost {
         reason: String,
         user_message: String,
+        /// Whether the agent still has to be told.
+        tell_agent: bool,
+        reconnect: bool,
     },
+}
+
+/// Delays between reconnection attempts: 1, 2, 4, 8, 16, then 30 s.
+fn retry_delay_ms(retries: u32) -> u32 {
+    1000u32.saturating_mul(1 << retries.min(5)).min(30_000)
 }
 
 thread_local! {
@@ -73,6 +89,9 @@ pub fn init(state: PhoneState) {
             agent: None,
             connection: None,
             connected: false,
+            was_open: false,
+            retries: 0,
+            retry_timer: None,
             url: String::new(),
             aor: String::new(),
             timer: None,
@@ -108,7 +127,10 @@ pub fn register(settings: Settings) {
     // the previous account: sign out (best effort), close its connection
     let old = with_driver(|d| {
         let old_gen = d.generation;
-        let was_registered = d.connected && d.state.reg.with(|r| r.data_state() == "registered");
+        let was_registered = d.connected
+            && d.state
+                .reg
+                .with_untracked(|r| r.data_state() == "registered");
         (old_gen, was_registered)
     });
     if let Some((old_gen, true)) = old {
@@ -139,6 +161,9 @@ pub fn register(settings: Settings) {
         d.agent = Some(Rc::new(RefCell::new(agent)));
         d.connection = None; // closes the old WebSocket after its queue
         d.connected = false;
+        d.was_open = false;
+        d.retries = 0;
+        d.retry_timer = None;
         d.timer = None;
         d.current_call = None;
         d.url = url.clone();
@@ -259,6 +284,8 @@ fn on_transport(generation: u64, ev: TransportEvent) {
             with_driver(|d| {
                 if d.generation == generation {
                     d.connected = true;
+                    d.was_open = true;
+                    d.retries = 0;
                 }
             });
             feed(generation, Input::Connected);
@@ -279,26 +306,60 @@ fn on_transport(generation: u64, ev: TransportEvent) {
                 generation,
                 Job::Lost {
                     reason,
-                    user_message: format!("Lost the connection to the server at {url}."),
+                    user_message: format!(
+                        "Lost the connection to the server at {url}. Reconnecting…"
+                    ),
+                    tell_agent: true,
+                    reconnect: true,
                 },
             );
         }
         TransportEvent::Failed(message) => {
-            with_driver(|d| {
+            // a failed reconnection attempt: the agent knows already
+            let reconnecting = with_driver(|d| {
                 if d.generation == generation {
                     d.connected = false;
                     d.connection = None;
                 }
-            });
+                d.was_open
+            })
+            .unwrap_or(false);
             enqueue(
                 generation,
                 Job::Lost {
                     reason: message.clone(),
-                    user_message: message,
+                    user_message: if reconnecting {
+                        format!("{message} Trying again…")
+                    } else {
+                        message
+                    },
+                    tell_agent: !reconnecting,
+                    reconnect: reconnecting,
                 },
             );
         }
     }
+}
+
+/// Open the WebSocket again after it was lost (if nothing changed meanwhile).
+fn reconnect(generation: u64) {
+    let url = with_driver(|d| {
+        d.retry_timer = None;
+        (d.generation == generation && d.connection.is_none() && d.agent.is_some())
+            .then(|| d.url.clone())
+    })
+    .flatten();
+    let Some(url) = url else { return };
+    tracing::info!("reconnecting to {url}");
+    if let Some(state) = state() {
+        state.reg.set(RegView::Connecting);
+    }
+    let connection = transport::connect(url, move |ev| on_transport(generation, ev));
+    with_driver(|d| {
+        if d.generation == generation {
+            d.connection = Some(connection);
+        }
+    });
 }
 
 /// Give the agent an input (from any source: UI, transport, media, timer).
@@ -318,17 +379,62 @@ fn enqueue(generation: u64, job: Job) {
 }
 
 fn run_job(generation: u64, job: Job) {
-    let found = with_driver(|d| (d.generation == generation).then(|| d.agent.clone()));
-    let Some(Some(agent)) = found else {
+    let found = with_driver(|d| {
+        if d.generation == generation {
+            d.agent.clone()
+        } else {
+            None
+        }
+    });
+    let Some(agent) = found.flatten() else {
         return; // an older connection, or no agent
     };
     let (input, lost) = match job {
-        Job::Input(input) => (input, None),
+        Job::Input(input) => (Some(input), None),
         Job::Lost {
             reason,
             user_message,
-        } => (Input::Disconnected { reason }, Some(user_message)),
+            tell_agent,
+            reconnect,
+        } => (
+            tell_agent.then_some(Input::Disconnected { reason }),
+            Some((user_message, reconnect)),
+        ),
     };
+    if let Some(input) = input {
+        step(generation, &agent, input);
+    }
+    if let (Some((msg, retry)), Some(state)) = (lost, state()) {
+        if let Some(call) = with_driver(|d| d.current_call.take()).flatten() {
+            media::handle(crate::sip::MediaRequest::Close { call }, report(generation));
+            state.call.set(None);
+        }
+        state.show_error(msg.clone());
+        if retry {
+            state.reg.set(RegView::Connecting);
+            let delay = with_driver(|d| {
+                let delay = retry_delay_ms(d.retries);
+                d.retries = d.retries.saturating_add(1);
+                delay
+            })
+            .unwrap_or(30_000);
+            tracing::info!("reconnecting in {delay} ms");
+            let timer = Timeout::new(delay, move || {
+                spawn_local(async move { reconnect(generation) });
+            });
+            with_driver(|d| {
+                if d.generation == generation {
+                    d.retry_timer = Some(timer);
+                }
+            });
+        } else {
+            state.reg.set(RegView::Failed(msg));
+        }
+    }
+}
+
+/// One input through the agent, then its outputs.
+fn step(generation: u64, agent: &Rc<RefCell<UserAgent>>, input: Input) {
     log_input(&input);
 
     // the agent is borrowed only here: outputs are collected, then acted on
@@ -345,14 +451,6 @@ fn run_job(generation: u64, job: Job) {
     arm_timer(generation, deadline);
     for output in outputs {
         act(generation, output);
-    }
-    if let (Some(msg), Some(state)) = (lost, state()) {
-        state.reg.set(RegView::Failed(msg.clone()));
-        state.show_error(msg);
-        if let Some(call) = with_driver(|d| d.current_call.take()).flatten() {
-            media::handle(crate::sip::MediaRequest::Close { call }, report(generation));
-            state.call.set(None);
-        }
     }
 }
 
@@ -411,7 +509,9 @@ fn on_event(generation: u64, event: Event) {
     match event {
         Event::Registration(reg) => {
             let aor = with_driver(|d| d.aor.clone()).unwrap_or_default();
-            let was_registered = state.reg.with(|r| matches!(r, RegView::Registered { .. }));
+            let was_registered = state
+                .reg
+                .with_untracked(|r| matches!(r, RegView::Registered { .. }));
             let view = match reg {
                 RegistrationState::Unregistered => RegView::Unregistered,
                 RegistrationState::Registering => {
@@ -491,7 +591,14 @@ fn on_call_state(call: CallId, cs: CallState, state: PhoneState) {
             state.call.update(|c| {
                 if let Some(c) = c.as_mut().filter(|c| c.id == call) {
                     c.phase = CallPhase::Active;
-                    c.set_peer(&peer);
+                    // keep a display name we already have if the answer has none
+                    let named = peer
+                        .display_name
+                        .as_deref()
+                        .is_some_and(|n| !n.trim().is_empty());
+                    if named || c.peer_label.is_empty() {
+                        c.set_peer(&peer);
+                    }
                     if c.active_since.is_none() {
                         c.active_since = Some(js_sys::Date::now());
                     }

@@ -318,6 +318,14 @@ async function scenarioCall(browser, base, r) {
   // details of the in-call panel: checked after the hang-up, so that a
   // deviation here still lets the rest of the call be exercised
   await sleep(1100); // let the timer tick once
+  {
+    const [a, b] = await Promise.all([
+      A.page.evaluate(() => window.__inboundAudio()),
+      B.page.evaluate(() => window.__inboundAudio()),
+    ]);
+    r.inbound_audio_bytes_1s_later = { A: a.bytes, B: b.bytes };
+    r.peer_connections = { A: a.connections, B: b.connections };
+  }
   r.call_timer = { A: await textOf(A.page, '#call-timer'), B: await textOf(B.page, '#call-timer') };
   const contract = [];
   for (const [who, t] of Object.entries(r.call_timer)) {

@@ -12,7 +12,8 @@
 //                      bytesReceived > 0 after a click on #call-button
 //                      (getStats polled every 20 ms)
 //   window.__inboundAudio()  -> total inbound-rtp audio bytesReceived over all
-//                      peer connections (and per connection)
+//                      peer connections, and per connection: state, bytes,
+//                      packets, selected ICE pair ("local <-> remote")
 //
 // The function below is serialized by Playwright: it must be self-contained.
 export function pageProbe() {
@@ -39,6 +40,7 @@ export function pageProbe() {
     for (const pc of pcs) {
       let bytes = 0;
       let packets = 0;
+      let pair = null;
       try {
         const stats = await pc.getStats();
         stats.forEach((s) => {
@@ -46,11 +48,17 @@ export function pageProbe() {
             bytes += s.bytesReceived || 0;
             packets += s.packetsReceived || 0;
           }
+          if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') {
+            const l = stats.get(s.localCandidateId);
+            const r = stats.get(s.remoteCandidateId);
+            const addr = (c) => (c ? `${c.address || c.ip}:${c.port}/${c.protocol}` : '?');
+            pair = `${addr(l)} <-> ${addr(r)}`;
+          }
         });
       } catch (e) {
         // closed connections may refuse getStats
       }
-      per.push({ state: pc.connectionState, bytes, packets });
+      per.push({ state: pc.connectionState, bytes, packets, pair });
     }
     return { bytes: per.reduce((a, p) => a + p.bytes, 0), connections: per };
   }
