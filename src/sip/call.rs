@@ -104,6 +104,8 @@ pub struct Call {
     invite_key: Option<TxKey>,
     dialog: Option<Dialog>,
     auth: Option<AuthCache>,
+    /// Challenges answered in a row for this call.
+    auth_attempts: u32,
     /// Outgoing: hang-up asked before any provisional response; CANCEL when one comes.
     cancel_when_provisional: bool,
     /// Incoming: our 2xx, retransmitted until the ACK.
@@ -145,6 +147,7 @@ impl Call {
             invite_key: None,
             dialog: None,
             auth: None,
+            auth_attempts: 0,
             cancel_when_provisional: false,
             ok_bytes: None,
             retransmit_every: T1,
@@ -189,6 +192,7 @@ impl Call {
             invite_key: Some(key.clone()),
             dialog: Some(dialog),
             auth: None,
+            auth_attempts: 0,
             cancel_when_provisional: false,
             ok_bytes: None,
             retransmit_every: T1,
@@ -397,9 +401,10 @@ impl Call {
             }
             (401 | 407, Phase::Inviting) => {
                 let prev = self.auth.as_ref();
-                match on_challenge(resp, prev) {
+                match on_challenge(resp, prev, self.auth_attempts) {
                     ChallengeOutcome::Retry(cache) => {
                         self.auth = Some(cache);
+                        self.auth_attempts += 1;
                         let sdp = request.body_str().unwrap_or_default().to_string();
                         let invite = self.build_invite(ctx, &sdp);
                         self.send_invite(ctx, now, invite);

@@ -58,8 +58,19 @@ pub enum ChallengeOutcome {
     Refused(String),
 }
 
-/// Decide about a 401/407 `response`, given the credentials we sent (if any).
-pub fn on_challenge(response: &Message, previous: Option<&AuthCache>) -> ChallengeOutcome {
+/// How many challenges in a row we answer with credentials before giving up.
+/// A server that forgot our nonce (it restarted) challenges once more with a
+/// fresh one; a wrong password is challenged again and again.
+pub const MAX_AUTH_ATTEMPTS: u32 = 2;
+
+/// Decide about a 401/407 `response`. `previous` is the challenge whose
+/// credentials the rejected request carried (if it carried any), `attempts`
+/// how many challenges in a row were already answered without success.
+pub fn on_challenge(
+    response: &Message,
+    previous: Option<&AuthCache>,
+    attempts: u32,
+) -> ChallengeOutcome {
     let proxy = response.code() == Some(407);
     let header = if proxy {
         "Proxy-Authenticate"
@@ -73,13 +84,19 @@ pub fn on_challenge(response: &Message, previous: Option<&AuthCache>) -> Challen
             return ChallengeOutcome::Refused(format!("cannot answer the server's challenge: {e}"))
         }
     };
+    let wrong = || {
+        ChallengeOutcome::Refused(
+            "Wrong user name or password: the server rejected the credentials.".into(),
+        )
+    };
     if let Some(prev) = previous {
-        // we already answered this nonce: the password is wrong (unless the
-        // server says the nonce went stale)
-        if !challenge.stale && prev.challenge.realm == challenge.realm {
-            return ChallengeOutcome::Refused(
-                "Wrong user name or password: the server rejected the credentials.".into(),
-            );
+        // the very nonce we answered is challenged again, not as stale: the
+        // credentials themselves are wrong
+        if !challenge.stale && prev.challenge.nonce == challenge.nonce {
+            return wrong();
+        }
+        if attempts >= MAX_AUTH_ATTEMPTS {
+            return wrong();
         }
     }
     ChallengeOutcome::Retry(AuthCache {
@@ -98,6 +115,8 @@ pub struct Registration {
     auth: Option<AuthCache>,
     /// credentials were sent with the pending request
     sent_credentials: bool,
+    /// challenges answered in a row without success
+    auth_attempts: u32,
     expires: u32,
     /// the user wants to stay registered (refreshes go on)
     wanted: bool,
@@ -113,6 +132,7 @@ impl Registration {
             pending: None,
             auth: None,
             sent_credentials: false,
+            auth_attempts: 0,
             expires: ctx.local.register_expires,
             wanted: false,
         }
@@ -128,6 +148,7 @@ impl Registration {
     pub fn register(&mut self, ctx: &mut Ctx, now: Instant) {
         self.wanted = true;
         self.expires = ctx.local.register_expires;
+        self.auth_attempts = 0;
         if !ctx.connected {
             self.set_state(
                 ctx,
@@ -207,6 +228,7 @@ impl Registration {
         let requested = Self::requested_expires(req);
         match code {
             200..=299 => {
+                self.auth_attempts = 0;
                 if requested == 0 {
                     ctx.timers.cancel(&TimerKey::RegisterRefresh);
                     self.set_state(ctx, RegistrationState::Unregistered);
@@ -241,9 +263,10 @@ impl Registration {
                 } else {
                     None
                 };
-                match on_challenge(resp, prev) {
+                match on_challenge(resp, prev, self.auth_attempts) {
                     ChallengeOutcome::Retry(cache) => {
                         self.auth = Some(cache);
+                        self.auth_attempts += 1;
                         self.send(ctx, now, requested);
                     }
                     ChallengeOutcome::Refused(reason) => {

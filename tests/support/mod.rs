@@ -65,6 +65,8 @@ pub struct Proxy {
     pub challenge_invites: bool,
     pub challenge_algorithm: &'static str,
     nonce_counter: u32,
+    /// nonces below this number are unknown (the registrar restarted)
+    pub first_valid_nonce: u32,
     challenged_branches: BTreeSet<String>,
     /// drop (black-hole) requests of this method from phones
     pub black_hole: Option<&'static str>,
@@ -97,6 +99,11 @@ pub fn sdp(tag: &str) -> String {
 }
 
 impl Bed {
+    /// The registrar restarts: every nonce it gave out is forgotten.
+    pub fn forget_nonces(&mut self) {
+        self.proxy.first_valid_nonce = self.proxy.nonce_counter + 1;
+    }
+
     pub fn new() -> Bed {
         Bed::with_passwords("secret1000", "secret1001")
     }
@@ -123,6 +130,7 @@ impl Bed {
                 challenge_invites: true,
                 challenge_algorithm: "MD5",
                 nonce_counter: 0,
+                first_valid_nonce: 0,
                 challenged_branches: BTreeSet::new(),
                 black_hole: None,
             },
@@ -337,6 +345,14 @@ impl Bed {
         let Some(pw) = self.proxy.passwords.get(&creds.username) else {
             return false;
         };
+        let known = creds
+            .nonce
+            .strip_prefix('n')
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| n >= self.proxy.first_valid_nonce && n <= self.proxy.nonce_counter);
+        if !known {
+            return false;
+        }
         let method = req
             .method()
             .map(|m| m.as_str().to_string())
