@@ -20,9 +20,10 @@ use web_sys::{
     RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
-/// ICE gathering: return the SDP when gathering is complete, or this long
-/// after the first candidate, …
-const ICE_AFTER_FIRST_CANDIDATE_MS: f64 = 200.0;
+/// ICE gathering: return the SDP when gathering is complete, or once some
+/// candidates are there and no new one came for this long (without STUN or
+/// TURN servers every candidate is a host candidate, found at once), …
+const ICE_QUIET_MS: f64 = 40.0;
 /// … or after this long in any case.
 const ICE_MAX_WAIT_MS: f64 = 1500.0;
 
@@ -237,25 +238,27 @@ async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<St
 }
 
 /// Wait for ICE candidates, but not forever: done when gathering is
-/// complete, or shortly after the first candidate, or after a maximum.
+/// complete, or when candidates stopped coming for a moment, or after a maximum.
 async fn wait_for_ice(media: &CallMedia) {
     let pc = &media.pc;
     let started = now_ms();
-    let mut first_candidate: Option<f64> = None;
+    let mut seen = 0usize;
+    let mut last_new = started;
     loop {
         if media.closed.get() || pc.ice_gathering_state() == RtcIceGatheringState::Complete {
             return;
         }
         let t = now_ms();
-        if first_candidate.is_none()
-            && pc
-                .local_description()
-                .is_some_and(|d| d.sdp().contains("a=candidate"))
-        {
-            first_candidate = Some(t);
+        let count = pc
+            .local_description()
+            .map(|d| d.sdp().matches("a=candidate").count())
+            .unwrap_or(0);
+        if count != seen {
+            seen = count;
+            last_new = t;
         }
-        if first_candidate.is_some_and(|f| t - f >= ICE_AFTER_FIRST_CANDIDATE_MS) {
-            tracing::debug!("ICE: using the candidates gathered so far");
+        if seen > 0 && t - last_new >= ICE_QUIET_MS {
+            tracing::debug!("ICE: {seen} candidates, no new one for {ICE_QUIET_MS} ms: going on");
             return;
         }
         if t - started >= ICE_MAX_WAIT_MS {
