@@ -91,6 +91,61 @@ impl Ctx {
         self.out.push_back(Output::Media(m));
     }
 
+    /// Send `resp` within the server transaction `key`; returns the bytes.
+    pub fn respond(&mut self, now: Instant, key: &TxKey, resp: &Message) -> Vec<u8> {
+        let bytes = self.txs.respond(now, key, resp);
+        self.send(bytes.clone());
+        bytes
+    }
+
+    /// Answer `req` with `code` (a fresh To tag unless `to_tag` is given);
+    /// a 405 or 501 carries the methods we do handle.
+    pub fn reply(
+        &mut self,
+        now: Instant,
+        key: &TxKey,
+        req: &Message,
+        code: u16,
+        reason: &str,
+        to_tag: Option<&str>,
+    ) {
+        let tag = match to_tag {
+            Some(t) => t.to_string(),
+            None => self.rng.token(10),
+        };
+        let mut r = response_to(req, code, reason, Some(&tag));
+        if matches!(code, 405 | 501) {
+            r.push_header("Allow", ALLOW);
+        }
+        self.respond(now, key, &r);
+    }
+
+    /// Requests that need no state of ours, in or out of a dialog: OPTIONS
+    /// gets 200 with our capabilities, an extension method 501, any other
+    /// method we do not handle 405.
+    pub fn reply_stateless(
+        &mut self,
+        now: Instant,
+        key: &TxKey,
+        req: &Message,
+        to_tag: Option<&str>,
+    ) {
+        match req.method() {
+            Some(Method::Options) => {
+                let tag = to_tag
+                    .map(str::to_string)
+                    .unwrap_or_else(|| self.rng.token(10));
+                let mut r = response_to(req, 200, "OK", Some(&tag));
+                r.push_header("Allow", ALLOW);
+                r.push_header("Accept", "application/sdp");
+                r.push_header("User-Agent", self.local.user_agent.clone());
+                self.respond(now, key, &r);
+            }
+            Some(Method::Other(_)) => self.reply(now, key, req, 501, "Not Implemented", to_tag),
+            _ => self.reply(now, key, req, 405, "Method Not Allowed", to_tag),
+        }
+    }
+
     /// A Via header value with a fresh branch.
     pub fn via(&mut self) -> String {
         format!(
@@ -422,7 +477,14 @@ impl UserAgent {
             }
             match method {
                 Method::Ack => {}
-                _ => self.respond(now, &key, &req, 481, "Call/Transaction Does Not Exist"),
+                _ => self.ctx.reply(
+                    now,
+                    &key,
+                    &req,
+                    481,
+                    "Call/Transaction Does Not Exist",
+                    None,
+                ),
             }
             return;
         }
@@ -430,33 +492,14 @@ impl UserAgent {
             Method::Invite => self.on_new_invite(now, &key, &req),
             Method::Cancel => self.on_cancel(now, &key, &req),
             Method::Ack => {}
-            Method::Options => {
-                let mut r = response_to(&req, 200, "OK", Some(&self.ctx.rng.token(10)));
-                r.push_header("Allow", ALLOW);
-                r.push_header("Accept", "application/sdp");
-                r.push_header("User-Agent", self.ctx.local.user_agent.clone());
-                let bytes = self.ctx.txs.respond(now, &key, &r);
-                self.ctx.send(bytes);
-            }
-            Method::Other(_) => self.respond(now, &key, &req, 501, "Not Implemented"),
-            _ => self.respond(now, &key, &req, 405, "Method Not Allowed"),
+            _ => self.ctx.reply_stateless(now, &key, &req, None),
         }
-    }
-
-    /// Answer `req` with a final response carrying Allow when it is a 405.
-    fn respond(&mut self, now: Instant, key: &TxKey, req: &Message, code: u16, reason: &str) {
-        let mut r = response_to(req, code, reason, Some(&self.ctx.rng.token(10)));
-        if code == 405 || code == 501 {
-            r.push_header("Allow", ALLOW);
-        }
-        let bytes = self.ctx.txs.respond(now, key, &r);
-        self.ctx.send(bytes);
     }
 
     fn on_new_invite(&mut self, now: Instant, key: &TxKey, req: &Message) {
         let busy = self.calls.values().any(|c| !c.is_ended());
         if busy {
-            self.respond(now, key, req, 486, "Busy Here");
+            self.ctx.reply(now, key, req, 486, "Busy Here", None);
             return;
         }
         let id = CallId(self.next_call);
@@ -465,7 +508,7 @@ impl UserAgent {
                 self.next_call += 1;
                 self.calls.insert(id, c);
             }
-            Err((code, reason)) => self.respond(now, key, req, code, &reason),
+            Err((code, reason)) => self.ctx.reply(now, key, req, code, &reason, None),
         }
     }
 
@@ -475,7 +518,8 @@ impl UserAgent {
             method: "INVITE".into(),
         };
         if !self.ctx.txs.server_proceeding(&invite_key) {
-            self.respond(now, key, req, 481, "Call/Transaction Does Not Exist");
+            self.ctx
+                .reply(now, key, req, 481, "Call/Transaction Does Not Exist", None);
             return;
         }
         let call = self
@@ -483,13 +527,8 @@ impl UserAgent {
             .values_mut()
             .find(|c| c.has_invite_tx(&invite_key));
         // the 200 to a CANCEL carries the To tag of the INVITE's responses
-        let tag = call
-            .as_ref()
-            .map(|c| c.local_tag().to_string())
-            .unwrap_or_else(|| self.ctx.rng.token(10));
-        let r = response_to(req, 200, "OK", Some(&tag));
-        let bytes = self.ctx.txs.respond(now, key, &r);
-        self.ctx.send(bytes);
+        let tag = call.as_ref().map(|c| c.local_tag().to_string());
+        self.ctx.reply(now, key, req, 200, "OK", tag.as_deref());
         if let Some(c) = call {
             c.on_cancelled(&mut self.ctx, now);
         }

@@ -129,19 +129,14 @@ impl Call {
         &self.local_tag
     }
 
-    /// A new outgoing call: ask the browser for an offer first.
-    pub fn outgoing(ctx: &mut Ctx, id: CallId, target: String) -> Call {
-        let to = Party {
-            display_name: None,
-            uri: target.clone(),
-        };
-        let call = Call {
+    fn base(id: CallId, phase: Phase, peer: Party, call_id: String, local_tag: String) -> Call {
+        Call {
             id,
-            phase: Phase::AwaitingOffer,
-            peer: to.clone(),
-            target,
-            call_id: ctx.rng.token(24),
-            local_tag: ctx.rng.token(10),
+            phase,
+            peer,
+            target: String::new(),
+            call_id,
+            local_tag,
             cseq: 0,
             invite: None,
             invite_key: None,
@@ -153,7 +148,19 @@ impl Call {
             retransmit_every: T1,
             ack_bytes: None,
             ringing_reported: false,
+        }
+    }
+
+    /// A new outgoing call: ask the browser for an offer first.
+    pub fn outgoing(ctx: &mut Ctx, id: CallId, target: String) -> Call {
+        let to = Party {
+            display_name: None,
+            uri: target.clone(),
         };
+        let call_id = ctx.rng.token(24);
+        let local_tag = ctx.rng.token(10);
+        let mut call = Call::base(id, Phase::AwaitingOffer, to.clone(), call_id, local_tag);
+        call.target = target;
         ctx.event(Event::CallState {
             call: id,
             state: CallState::Calling { to },
@@ -180,29 +187,21 @@ impl Call {
             display_name: None,
             uri: String::new(),
         });
-        let call = Call {
+        let mut call = Call::base(
             id,
-            phase: Phase::Ringing,
-            peer: from.clone(),
-            target: String::new(),
-            call_id: dialog.call_id.clone(),
-            local_tag: local_tag.clone(),
-            cseq: invite.cseq().map(|c| c.seq).unwrap_or(0),
-            invite: Some(invite.clone()),
-            invite_key: Some(key.clone()),
-            dialog: Some(dialog),
-            auth: None,
-            auth_attempts: 0,
-            cancel_when_provisional: false,
-            ok_bytes: None,
-            retransmit_every: T1,
-            ack_bytes: None,
-            ringing_reported: true,
-        };
+            Phase::Ringing,
+            from.clone(),
+            dialog.call_id.clone(),
+            local_tag.clone(),
+        );
+        call.cseq = invite.cseq().map(|c| c.seq).unwrap_or(0);
+        call.invite = Some(invite.clone());
+        call.invite_key = Some(key.clone());
+        call.dialog = Some(dialog);
+        call.ringing_reported = true;
         let mut ringing = response_to(invite, 180, "Ringing", Some(&local_tag));
         call.add_dialog_headers(ctx, invite, &mut ringing);
-        let bytes = ctx.txs.respond(now, key, &ringing);
-        ctx.send(bytes);
+        ctx.respond(now, key, &ringing);
         ctx.event(Event::IncomingCall { call: id, from });
         Ok(call)
     }
@@ -505,9 +504,7 @@ impl Call {
         ok.push_header("Allow", ALLOW);
         ok.push_header("User-Agent", ctx.local.user_agent.clone());
         ok.set_body("application/sdp", sdp.into_bytes());
-        let bytes = ctx.txs.respond(now, &key, &ok);
-        ctx.send(bytes.clone());
-        self.ok_bytes = Some(bytes);
+        self.ok_bytes = Some(ctx.respond(now, &key, &ok));
         self.retransmit_every = T1;
         ctx.timers.set(
             TimerKey::Retransmit2xx(self.id),
@@ -557,9 +554,7 @@ impl Call {
         let (Some(invite), Some(key)) = (self.invite.clone(), self.invite_key.clone()) else {
             return;
         };
-        let r = response_to(&invite, code, reason, Some(&self.local_tag));
-        let bytes = ctx.txs.respond(now, &key, &r);
-        ctx.send(bytes);
+        ctx.reply(now, &key, &invite, code, reason, Some(&self.local_tag));
     }
 
     /// Does this in-dialog request belong to this call?
@@ -589,44 +584,25 @@ impl Call {
             (Some(d), Some(c)) => d.accept_remote_seq(c.seq),
             _ => false,
         };
+        // in-dialog requests carry our To tag already
+        let tag = Some(self.local_tag.clone());
         if !seq_ok {
-            let r = response_to(req, 500, "Server Internal Error (CSeq out of order)", None);
-            let bytes = ctx.txs.respond(now, key, &r);
-            ctx.send(bytes);
+            let reason = "Server Internal Error (CSeq out of order)";
+            ctx.reply(now, key, req, 500, reason, tag.as_deref());
             return;
         }
         match method {
             Method::Bye => {
-                let r = response_to(req, 200, "OK", None);
-                let bytes = ctx.txs.respond(now, key, &r);
-                ctx.send(bytes);
+                ctx.reply(now, key, req, 200, "OK", tag.as_deref());
                 self.end(ctx, EndReason::RemoteHangup, true);
-            }
-            Method::Options => {
-                let mut r = response_to(req, 200, "OK", None);
-                r.push_header("Allow", ALLOW);
-                let bytes = ctx.txs.respond(now, key, &r);
-                ctx.send(bytes);
             }
             Method::Invite => {
                 // re-INVITE: not supported yet; the call goes on unchanged
                 let mut r = response_to(req, 488, "Not Acceptable Here", None);
                 r.push_header("Warning", "399 - \"session changes are not supported\"");
-                let bytes = ctx.txs.respond(now, key, &r);
-                ctx.send(bytes);
+                ctx.respond(now, key, &r);
             }
-            Method::Other(_) => {
-                let mut r = response_to(req, 501, "Not Implemented", None);
-                r.push_header("Allow", ALLOW);
-                let bytes = ctx.txs.respond(now, key, &r);
-                ctx.send(bytes);
-            }
-            _ => {
-                let mut r = response_to(req, 405, "Method Not Allowed", None);
-                r.push_header("Allow", ALLOW);
-                let bytes = ctx.txs.respond(now, key, &r);
-                ctx.send(bytes);
-            }
+            _ => ctx.reply_stateless(now, key, req, tag.as_deref()),
         }
     }
 
