@@ -62,9 +62,7 @@ async fn run(
         }
         Either::Right(_) => {
             tracing::warn!("WebSocket connect to {url} timed out");
-            on_event(TransportEvent::Failed(format!(
-                "Cannot reach the server at {url}: is it running?"
-            )));
+            on_event(TransportEvent::Failed(unreachable(&url)));
             return;
         }
     };
@@ -114,6 +112,11 @@ fn connect_error(url: &str, e: &WsErr) -> String {
         WsErr::InvalidUrl { .. } => {
             format!("The server address {url} is not a valid WebSocket URL.")
         }
-        _ => format!("Cannot reach the server at {url}: is it running?"),
+        _ => unreachable(url),
     }
+}
+
+/// What the user reads when nothing answers at `url`.
+fn unreachable(url: &str) -> String {
+    format!("Cannot reach the server at {url}: is it running?")
 }
