@@ -292,6 +292,9 @@ impl UserAgent {
                     c.on_media_failed(&mut self.ctx, now, &reason);
                 }
             }
+            Input::IceFailed { call } => {
+                tracing::warn!("{call}: ICE failed (not handled yet)");
+            }
             Input::Timeout => self.on_timeout(now),
         }
         self.reap_ended(now);
@@ -342,6 +345,12 @@ impl UserAgent {
                 if let Some(c) = self.calls.get_mut(&call) {
                     c.hangup(&mut self.ctx, now);
                 }
+            }
+            Command::Shutdown => {
+                for c in self.calls.values_mut() {
+                    c.hangup(&mut self.ctx, now);
+                }
+                self.reg.unregister(&mut self.ctx, now);
             }
         }
     }

@@ -62,7 +62,9 @@ pub fn end_reason_for(code: u16, reason: &str) -> EndReason {
     match code {
         486 | 600 => EndReason::Busy,
         603 => EndReason::Declined,
-        404 | 480 | 604 => EndReason::NotFound,
+        404 | 604 => EndReason::NotFound,
+        480 => EndReason::Unavailable,
+        487 => EndReason::Cancelled,
         408 => EndReason::NoAnswer,
         401 | 407 => EndReason::AuthFailed,
         _ => EndReason::Failed {

@@ -72,6 +72,11 @@ pub struct AccountConfig {
     pub register_expires: u32,
     /// `User-Agent` header value.
     pub user_agent: String,
+    /// RFC 5626 instance id: a UUID (`8-4-4-4-12` hex) kept by the browser
+    /// across reloads, sent as `+sip.instance="<urn:uuid:…>"`. Empty: none.
+    pub instance_id: String,
+    /// Seconds between CRLF keep-alive pings (RFC 5626 4.4.1); 0: none.
+    pub keepalive_secs: u32,
 }
 
 impl AccountConfig {
@@ -84,6 +89,8 @@ impl AccountConfig {
             transport,
             register_expires: 600,
             user_agent: concat!("rust-softphone/", env!("CARGO_PKG_VERSION")).to_string(),
+            instance_id: String::new(),
+            keepalive_secs: 30,
         }
     }
 }
@@ -114,6 +121,9 @@ pub enum Input {
     /// The browser could not do what a [`MediaRequest`] asked (microphone
     /// denied, SDP rejected, ICE failed …). The call ends with this reason.
     MediaFailed { call: CallId, reason: String },
+    /// The call's ICE connection failed (`iceConnectionState` "failed"): the
+    /// core restarts ICE with a re-INVITE once, then ends the call.
+    IceFailed { call: CallId },
     /// The deadline from [`UserAgent::poll_timeout`] has passed.
     Timeout,
 }
@@ -136,6 +146,9 @@ pub enum Command {
     Hangup {
         call: CallId,
     },
+    /// The page is going away: hang up every call and unregister (best
+    /// effort: whatever can be sent now is sent).
+    Shutdown,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,6 +157,11 @@ pub enum Output {
     Send(Vec<u8>),
     Event(Event),
     Media(MediaRequest),
+    /// The connection is dead although the socket looks open (a keep-alive
+    /// ping got no pong): close it and connect again.
+    Reconnect {
+        reason: String,
+    },
 }
 
 /// What the browser must do with media for a call.
@@ -157,6 +175,17 @@ pub enum MediaRequest {
     CreateAnswer { call: CallId, remote_sdp: String },
     /// Apply the remote answer to the call's peer connection.
     SetRemoteAnswer { call: CallId, sdp: String },
+    /// A new offer on the call's existing peer connection (re-INVITE, or a
+    /// 2xx to an offerless re-INVITE), with `iceRestart` when asked; reply
+    /// with [`Input::LocalSdp`] or [`Input::MediaFailed`].
+    Reoffer { call: CallId, ice_restart: bool },
+    /// Apply a new remote offer (re-INVITE or UPDATE from the peer) to the
+    /// call's existing peer connection and create an answer; reply with
+    /// [`Input::LocalSdp`] or [`Input::MediaFailed`].
+    Reanswer { call: CallId, remote_sdp: String },
+    /// Our re-offer was refused: roll the peer connection back to the last
+    /// agreed session (`setLocalDescription({type: "rollback"})`). No reply.
+    Rollback { call: CallId },
     /// Close the call's peer connection and release the microphone.
     Close { call: CallId },
 }
@@ -201,6 +230,12 @@ pub enum Event {
     CallState {
         call: CallId,
         state: CallState,
+    },
+    /// The other party put the call on hold (`sendonly`/`inactive` offer)
+    /// or resumed it.
+    RemoteHold {
+        call: CallId,
+        on_hold: bool,
     },
     /// Something went wrong that the user may want to know about but that
     /// ended nothing (a malformed message was dropped, …). Already human.
@@ -248,8 +283,14 @@ pub enum EndReason {
     Busy,
     /// The callee declined (603).
     Declined,
-    /// No such user, or not registered (404, 480, 604).
+    /// No such user (404, 604).
     NotFound,
+    /// The callee is not reachable right now (480).
+    Unavailable,
+    /// The call was cancelled elsewhere (487 we did not ask for).
+    Cancelled,
+    /// The session timer ran out: no refresh from the other side (RFC 4028).
+    SessionExpired,
     /// No answer in time (408, timer B, no ACK).
     NoAnswer,
     /// Authentication for the call failed.
@@ -271,7 +312,14 @@ impl EndReason {
             EndReason::CallerCancelled => "Missed call: the caller hung up.".into(),
             EndReason::Busy => "The person you called is busy.".into(),
             EndReason::Declined => "The call was declined.".into(),
-            EndReason::NotFound => "The number you called was not found or is not online.".into(),
+            EndReason::NotFound => "The number you called does not exist.".into(),
+            EndReason::Unavailable => {
+                "The person you called is not available right now (not online).".into()
+            }
+            EndReason::Cancelled => "The call was cancelled.".into(),
+            EndReason::SessionExpired => {
+                "The call was lost: the other side stopped confirming it (session timer).".into()
+            }
             EndReason::NoAnswer => "No answer.".into(),
             EndReason::AuthFailed => {
                 "The server refused the call: check the user name and password.".into()

@@ -500,6 +500,7 @@ fn act(generation: u64, output: Output) {
         }
         Output::Media(request) => media::handle(request, report(generation)),
         Output::Event(event) => on_event(generation, event),
+        Output::Reconnect { reason } => tracing::warn!("reconnect asked: {reason}"),
     }
 }
 
@@ -559,6 +560,9 @@ fn on_event(generation: u64, event: Event) {
                 .set(Some(CallView::new(call, CallPhase::Incoming, &from)));
         }
         Event::CallState { call, state: cs } => on_call_state(call, cs, state),
+        Event::RemoteHold { call, on_hold } => {
+            tracing::info!("{call}: remote hold {on_hold}");
+        }
         Event::Warning(text) => {
             tracing::warn!("{text}");
             state.show_notice(text);

@@ -41,6 +41,13 @@ pub fn handle(request: MediaRequest, report: Report) {
         MediaRequest::CreateAnswer { call, remote_sdp } => start(call, Some(remote_sdp), report),
         MediaRequest::SetRemoteAnswer { call, sdp } => set_remote_answer(call, sdp, report),
         MediaRequest::Close { call } => close(call),
+        MediaRequest::Reoffer { call, .. } | MediaRequest::Reanswer { call, .. } => {
+            report(Input::MediaFailed {
+                call,
+                reason: "changing the session is not supported yet".into(),
+            })
+        }
+        MediaRequest::Rollback { call } => tracing::debug!("{call}: rollback (nothing to do)"),
     }
 }
 

@@ -83,6 +83,8 @@ pub struct Bed {
     pub proxy: Proxy,
     pub wire: Vec<Wire>,
     pub events: Vec<(Side, Event)>,
+    /// `Output::Reconnect` asked by a phone, with its reason.
+    pub reconnects: Vec<(Side, String)>,
     pub media: Vec<(Side, MediaRequest)>,
     /// answer media requests automatically
     pub auto_media: bool,
@@ -136,6 +138,7 @@ impl Bed {
             },
             wire: Vec::new(),
             events: Vec::new(),
+            reconnects: Vec::new(),
             media: Vec::new(),
             auto_media: true,
             drop_to_phone: None,
@@ -189,6 +192,7 @@ impl Bed {
                                 self.answer_media(side, m);
                             }
                         }
+                        Output::Reconnect { reason } => self.reconnects.push((side, reason)),
                     }
                 }
             }
