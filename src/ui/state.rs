@@ -17,6 +17,15 @@ pub enum RegView {
     },
     Unregistering,
     Failed(String),
+    /// The connection was lost; the next attempt goes to `server` at
+    /// `at_ms` (ms since the epoch, `Date.now()`), attempt number `attempt`.
+    Reconnecting {
+        server: String,
+        attempt: u32,
+        at_ms: f64,
+    },
+    /// The browser says there is no network: waiting for it to come back.
+    Offline,
 }
 
 impl RegView {
@@ -28,6 +37,8 @@ impl RegView {
             RegView::Registering => "registering",
             RegView::Registered { .. } => "registered",
             RegView::Failed(_) => "failed",
+            RegView::Reconnecting { .. } => "reconnecting",
+            RegView::Offline => "offline",
         }
     }
 
@@ -39,6 +50,12 @@ impl RegView {
             RegView::Registered { aor } => format!("Online as {}", short_uri(aor)),
             RegView::Unregistering => "Signing out…".into(),
             RegView::Failed(_) => "Not signed in: sign-in failed".into(),
+            RegView::Reconnecting {
+                server, attempt, ..
+            } => {
+                format!("Reconnecting to {server} (attempt {attempt})…")
+            }
+            RegView::Offline => "No network: waiting for it to come back…".into(),
         }
     }
 }
@@ -67,6 +84,10 @@ pub struct CallView {
     pub peer_number: String,
     /// When the call became active (ms since the epoch).
     pub active_since: Option<f64>,
+    /// The other party has put the call on hold.
+    pub remote_hold: bool,
+    /// The connection to the server is down; the call waits for it.
+    pub link_down: bool,
 }
 
 impl CallView {
@@ -77,6 +98,8 @@ impl CallView {
             peer_label: String::new(),
             peer_number: String::new(),
             active_since: None,
+            remote_hold: false,
+            link_down: false,
         };
         view.set_peer(peer);
         view
