@@ -5,7 +5,7 @@ use crate::sip::{CallId, Party};
 use leptos::prelude::*;
 
 /// The account's state as shown in `#reg-status`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum RegView {
     /// Never signed in, or signed out.
     Unregistered,
