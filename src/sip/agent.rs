@@ -13,7 +13,11 @@ use super::{
 use std::collections::{BTreeMap, VecDeque};
 
 /// The methods this user agent handles (Allow header).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, UPDATE, OPTIONS";
+
+/// The option tags we support (RFC 4028 session timers) for `Supported`
+/// and for checking a request's `Require` (420 otherwise).
+pub const SUPPORTED: &str = "timer";
 
 /// Who is waiting for a client transaction's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +38,16 @@ pub enum TimerKey {
     NoAck(CallId),
     /// Forget an ended call (it lingers to absorb late messages).
     Reap(CallId),
+    /// A deferred re-INVITE (glare back-off, retry after reconnection).
+    Reinvite(CallId),
+    /// RFC 4028: time for us to refresh the session.
+    SessionRefresh(CallId),
+    /// RFC 4028: the peer did not refresh the session in time.
+    SessionExpiry(CallId),
+    /// Send a CRLF keep-alive ping (RFC 5626 4.4.1).
+    KeepAlive,
+    /// The pong to our ping is overdue.
+    PongTimeout,
 }
 
 /// Who we are, derived from the account once.
@@ -49,9 +63,39 @@ pub struct Local {
     pub contact_uri: String,
     pub user_agent: String,
     pub register_expires: u32,
+    /// RFC 5626 instance id (a UUID), empty when none.
+    pub instance_id: String,
+    /// The public GRUU the registrar gave us (RFC 5627): our Contact in
+    /// dialogs, so that the PBX finds us on whatever connection we have now.
+    pub gruu: Option<String>,
+    /// The registrar uses outbound (RFC 5626: `Require: outbound` in its 200).
+    pub outbound: bool,
 }
 
 impl Local {
+    /// The Contact URI for dialogs (INVITE, 2xx, re-INVITE): the GRUU when
+    /// the registrar gave one, else our own URI (`;ob` when outbound is used).
+    pub fn dialog_contact(&self) -> String {
+        match &self.gruu {
+            Some(g) => format!("<{g}>"),
+            None if self.outbound => format!("<{};ob>", self.contact_uri),
+            None => format!("<{}>", self.contact_uri),
+        }
+    }
+
+    /// The Contact value of a REGISTER (RFC 5626 4.2: `;ob`, `reg-id`,
+    /// `+sip.instance`; RFC 5627 asks for a GRUU with the instance id).
+    pub fn register_contact(&self, expires: u32) -> String {
+        if self.instance_id.is_empty() {
+            format!("<{}>;expires={expires}", self.contact_uri)
+        } else {
+            format!(
+                "<{};ob>;reg-id=1;+sip.instance=\"<urn:uuid:{}>\";expires={expires}",
+                self.contact_uri, self.instance_id
+            )
+        }
+    }
+
     /// Our address as a From/To value (no tag).
     pub fn aor_value(&self) -> String {
         if self.display_name.trim().is_empty() {
@@ -72,6 +116,10 @@ pub struct Ctx {
     pub txs: Transactions<Owner>,
     pub timers: Timers<TimerKey>,
     out: VecDeque<Output>,
+    /// Seconds between keep-alive pings; 0: none.
+    keepalive_secs: u32,
+    /// This connection answered a ping: a missing pong means it is dead.
+    pong_seen: bool,
 }
 
 impl Ctx {
@@ -183,6 +231,33 @@ pub fn response_to(req: &Message, code: u16, reason: &str, to_tag: Option<&str>)
     r
 }
 
+/// The instance id if it looks like a UUID (hex and dashes), else none: it
+/// goes into a quoted header parameter.
+fn valid_instance_id(id: &str) -> String {
+    let id = id.trim().to_ascii_lowercase();
+    let ok = id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    if ok {
+        id
+    } else {
+        String::new()
+    }
+}
+
+/// The option tags of `Require` we do not support, comma-separated, or
+/// `None`. ACK and CANCEL are never refused for this (RFC 3261 8.2.2.3).
+pub fn unsupported_requirements(req: &Message, method: &Method) -> Option<String> {
+    if matches!(method, Method::Ack | Method::Cancel) {
+        return None;
+    }
+    let ours: Vec<&str> = SUPPORTED.split(',').map(str::trim).collect();
+    let missing: Vec<String> = req
+        .header_list("Require")
+        .into_iter()
+        .filter(|t| !t.is_empty() && !ours.iter().any(|o| o.eq_ignore_ascii_case(t)))
+        .collect();
+    (!missing.is_empty()).then(|| missing.join(", "))
+}
+
 /// Why an [`AccountConfig`] cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError(pub String);
@@ -200,7 +275,12 @@ pub struct UserAgent {
     reg: Registration,
     calls: BTreeMap<CallId, Call>,
     next_call: u32,
+    /// The connection dropped with calls up: refresh them once registered.
+    resume_calls: bool,
 }
+
+/// How long a pong may take before the connection counts as dead.
+pub const PONG_TIMEOUT: super::Duration = super::Duration::from_secs(10);
 
 impl UserAgent {
     /// `seed` feeds the generator of tags, branches and Call-IDs.
@@ -244,6 +324,9 @@ impl UserAgent {
             contact_uri,
             user_agent: config.user_agent.clone(),
             register_expires: config.register_expires.max(1),
+            instance_id: valid_instance_id(&config.instance_id),
+            gruu: None,
+            outbound: false,
         };
         let mut ctx = Ctx {
             local,
@@ -252,6 +335,8 @@ impl UserAgent {
             txs: Transactions::default(),
             timers: Timers::default(),
             out: VecDeque::new(),
+            keepalive_secs: config.keepalive_secs,
+            pong_seen: false,
         };
         let reg = Registration::new(&mut ctx);
         Ok(UserAgent {
@@ -259,6 +344,7 @@ impl UserAgent {
             reg,
             calls: BTreeMap::new(),
             next_call: 1,
+            resume_calls: false,
         })
     }
 
@@ -278,7 +364,7 @@ impl UserAgent {
 
     pub fn handle_input(&mut self, now: Instant, input: Input) {
         match input {
-            Input::Connected => self.ctx.connected = true,
+            Input::Connected => self.on_connected(now),
             Input::Disconnected { reason } => self.on_disconnected(now, &reason),
             Input::Received(bytes) => self.on_bytes(now, &bytes),
             Input::Command(cmd) => self.on_command(now, cmd),
@@ -293,7 +379,9 @@ impl UserAgent {
                 }
             }
             Input::IceFailed { call } => {
-                tracing::warn!("{call}: ICE failed (not handled yet)");
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.on_ice_failed(&mut self.ctx, now);
+                }
             }
             Input::Timeout => self.on_timeout(now),
         }
@@ -355,15 +443,71 @@ impl UserAgent {
         }
     }
 
+    fn on_connected(&mut self, now: Instant) {
+        self.ctx.connected = true;
+        self.ctx.pong_seen = false;
+        self.ctx.timers.cancel(&TimerKey::PongTimeout);
+        if self.ctx.keepalive_secs > 0 {
+            let every = super::Duration::from_secs(u64::from(self.ctx.keepalive_secs));
+            self.ctx.timers.set(TimerKey::KeepAlive, now + every);
+        }
+    }
+
     fn on_disconnected(&mut self, now: Instant, reason: &str) {
         self.ctx.connected = false;
+        self.ctx.timers.cancel(&TimerKey::KeepAlive);
+        self.ctx.timers.cancel(&TimerKey::PongTimeout);
         self.reg.on_disconnected(&mut self.ctx);
         for failed in self.ctx.txs.fail_all() {
             if let Owner::Invite(id) = failed.owner {
                 if let Some(c) = self.calls.get_mut(&id) {
-                    c.on_invite_timeout(&mut self.ctx, now, reason);
+                    c.on_invite_timeout(&mut self.ctx, now, &failed.request, reason);
                 }
             }
+        }
+        for c in self.calls.values_mut() {
+            c.on_disconnected(&mut self.ctx, now);
+        }
+        if self.calls.values().any(|c| c.is_established()) {
+            self.resume_calls = true;
+        }
+    }
+
+    /// After a REGISTER answer: registered again after a reconnection, so
+    /// the calls that waited can tell their peers where we are now.
+    fn after_registration(&mut self, now: Instant) {
+        if self.resume_calls && matches!(self.reg.state, RegistrationState::Registered { .. }) {
+            self.resume_calls = false;
+            for c in self.calls.values_mut() {
+                c.on_reregistered(&mut self.ctx, now);
+            }
+        }
+    }
+
+    fn on_keepalive_timer(&mut self, now: Instant) {
+        if !self.ctx.connected || self.ctx.keepalive_secs == 0 {
+            return;
+        }
+        self.ctx.send(b"\r\n\r\n".to_vec());
+        self.ctx
+            .timers
+            .set(TimerKey::PongTimeout, now + PONG_TIMEOUT);
+        let every = super::Duration::from_secs(u64::from(self.ctx.keepalive_secs));
+        self.ctx.timers.set(TimerKey::KeepAlive, now + every);
+    }
+
+    fn on_pong_timeout(&mut self) {
+        if !self.ctx.connected {
+            return;
+        }
+        if self.ctx.pong_seen {
+            // it answered pings before: the connection is dead
+            tracing::warn!("no pong to the keep-alive ping: reconnecting");
+            self.ctx.out.push_back(Output::Reconnect {
+                reason: "the server stopped answering keep-alive pings".into(),
+            });
+        } else {
+            tracing::debug!("the server does not answer CRLF pings: not relying on them");
         }
     }
 
@@ -377,7 +521,12 @@ impl UserAgent {
                 ),
                 Owner::Invite(id) => {
                     if let Some(c) = self.calls.get_mut(&id) {
-                        c.on_invite_timeout(&mut self.ctx, now, "the server did not answer");
+                        c.on_invite_timeout(
+                            &mut self.ctx,
+                            now,
+                            &failed.request,
+                            "the server did not answer",
+                        );
                     }
                 }
                 Owner::Fire => {}
@@ -399,13 +548,34 @@ impl UserAgent {
                 TimerKey::Reap(id) => {
                     self.calls.remove(&id);
                 }
+                TimerKey::Reinvite(id) => {
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.on_reinvite_timer(&mut self.ctx, now);
+                    }
+                }
+                TimerKey::SessionRefresh(id) => {
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.on_session_refresh_timer(&mut self.ctx, now);
+                    }
+                }
+                TimerKey::SessionExpiry(id) => {
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.on_session_expiry_timer(&mut self.ctx, now);
+                    }
+                }
+                TimerKey::KeepAlive => self.on_keepalive_timer(now),
+                TimerKey::PongTimeout => self.on_pong_timeout(),
             }
         }
     }
 
     fn on_bytes(&mut self, now: Instant, bytes: &[u8]) {
+        // anything from the server shows the connection is alive
+        self.ctx.timers.cancel(&TimerKey::PongTimeout);
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-            return; // CRLF keep-alive (RFC 5626 4.4.1)
+            // CRLF keep-alive (RFC 5626 4.4.1): a pong to our ping
+            self.ctx.pong_seen = true;
+            return;
         }
         match Message::parse(bytes) {
             Ok(msg) if msg.is_request() => self.on_request(now, msg),
@@ -431,7 +601,10 @@ impl UserAgent {
                     self.ctx.send(ack);
                 }
                 match owner {
-                    Owner::Register => self.reg.on_response(&mut self.ctx, now, &request, &resp),
+                    Owner::Register => {
+                        self.reg.on_response(&mut self.ctx, now, &request, &resp);
+                        self.after_registration(now);
+                    }
                     Owner::Invite(id) => {
                         if let Some(c) = self.calls.get_mut(&id) {
                             c.on_invite_response(&mut self.ctx, now, &request, &resp);
@@ -478,6 +651,13 @@ impl UserAgent {
             }
             return;
         };
+        if let Some(unsupported) = unsupported_requirements(&req, &method) {
+            // RFC 3261 8.2.2.3: an extension we do not have is required
+            let mut r = response_to(&req, 420, "Bad Extension", Some(&self.ctx.rng.token(10)));
+            r.push_header("Unsupported", unsupported);
+            self.ctx.respond(now, &key, &r);
+            return;
+        }
         let in_dialog = req.to().is_some_and(|t| t.tag().is_some());
         if in_dialog {
             if let Some(c) = self.calls.values_mut().find(|c| c.owns_request(&req)) {
@@ -517,7 +697,14 @@ impl UserAgent {
                 self.next_call += 1;
                 self.calls.insert(id, c);
             }
-            Err((code, reason)) => self.ctx.reply(now, key, req, code, &reason, None),
+            Err((code, reason, headers)) => {
+                let tag = self.ctx.rng.token(10);
+                let mut r = response_to(req, code, &reason, Some(&tag));
+                for (name, value) in headers {
+                    r.push_header(name, value);
+                }
+                self.ctx.respond(now, key, &r);
+            }
         }
     }
 
@@ -527,8 +714,17 @@ impl UserAgent {
             method: "INVITE".into(),
         };
         if !self.ctx.txs.server_proceeding(&invite_key) {
-            self.ctx
-                .reply(now, key, req, 481, "Call/Transaction Does Not Exist", None);
+            // RFC 3261 9.2: an INVITE already answered: 200, and no effect
+            let answered = self.calls.values().find(|c| c.has_invite_tx(&invite_key));
+            match answered {
+                Some(c) => {
+                    let tag = c.local_tag().to_string();
+                    self.ctx.reply(now, key, req, 200, "OK", Some(&tag));
+                }
+                None => self
+                    .ctx
+                    .reply(now, key, req, 481, "Call/Transaction Does Not Exist", None),
+            }
             return;
         }
         let call = self

@@ -1,10 +1,11 @@
 //! One INVITE session, caller or callee side: offer/answer through the
 //! browser, ringing, answer, ACK, CANCEL, BYE and the 2xx retransmissions.
 
-use super::agent::{response_to, Ctx, Owner, TimerKey, ALLOW};
+use super::agent::{response_to, Ctx, Owner, TimerKey, ALLOW, SUPPORTED};
 use super::dialog::Dialog;
 use super::message::{Message, Method, NameAddr, SipUri};
 use super::registration::{on_challenge, AuthCache, ChallengeOutcome};
+use super::sdp;
 use super::timers::{T1, T2, TIMEOUT_64T1};
 use super::transaction::TxKey;
 use super::{CallId, CallState, Duration, EndReason, Event, Instant, MediaRequest, Party};
@@ -93,14 +94,118 @@ enum Phase {
     Ended,
 }
 
+/// Why we send a re-INVITE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// After a reconnection: tell the peer where we are now (target
+    /// refresh) and check that the dialog still exists. Same SDP.
+    Refresh,
+    /// The media path failed: a new offer with an ICE restart.
+    IceRestart,
+    /// RFC 4028: we are the refresher. Same SDP.
+    SessionRefresh,
+}
+
+/// Our re-INVITE in flight.
+struct Reinvite {
+    key: Option<TxKey>,
+    purpose: Purpose,
+    /// The offer came from the browser (Reoffer): roll back if refused.
+    via_browser: bool,
+    sdp: String,
+    auth_retried: bool,
+}
+
+/// A renegotiation waiting for the browser's SDP.
+enum Pending {
+    /// Our re-offer, to go out in a re-INVITE.
+    Reoffer(Purpose),
+    /// The peer's re-INVITE offer: our answer goes in the 200.
+    AnswerInvite { key: TxKey, req: Message },
+    /// The peer's UPDATE offer: our answer goes in the 200.
+    AnswerUpdate { key: TxKey, req: Message },
+    /// The peer's re-INVITE without SDP: our offer goes in the 200, the
+    /// answer comes in the ACK.
+    OfferIn2xx { key: TxKey, req: Message },
+}
+
+/// A 2xx to an INVITE of the peer, retransmitted until its ACK.
+struct AckWait {
+    seq: u32,
+    bytes: Vec<u8>,
+    every: Duration,
+    /// Our 2xx carried an offer: the ACK carries the answer.
+    answer_in_ack: bool,
+}
+
+/// RFC 4028 session timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Session {
+    interval: u32,
+    we_refresh: bool,
+}
+
+/// The smallest session interval we accept (RFC 4028 4: at least 90 s).
+pub const MIN_SE: u32 = 90;
+
+/// `Session-Expires` (compact `x`): the interval and the `refresher`.
+fn session_expires(m: &Message) -> Option<(u32, Option<String>)> {
+    let v = m.header("Session-Expires")?;
+    let mut parts = v.split(';');
+    let secs = parts.next()?.trim().parse::<u32>().ok()?;
+    let refresher = parts.find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("refresher")
+            .then(|| v.trim().to_ascii_lowercase())
+    });
+    Some((secs, refresher))
+}
+
+fn min_se(m: &Message) -> Option<u32> {
+    m.header("Min-SE")?
+        .split(';')
+        .next()?
+        .trim()
+        .parse::<u32>()
+        .ok()
+}
+
+fn supports(m: &Message, tag: &str) -> bool {
+    m.header_list("Supported")
+        .iter()
+        .chain(m.header_list("Require").iter())
+        .any(|t| t.eq_ignore_ascii_case(tag))
+}
+
+/// The SDP body of a message, if it has one.
+fn sdp_body(m: &Message) -> Option<String> {
+    let is_sdp = m
+        .content_type()
+        .is_some_and(|t| t.eq_ignore_ascii_case("application/sdp"));
+    let body = m.body_str().unwrap_or_default();
+    (is_sdp && !body.trim().is_empty()).then(|| body.to_string())
+}
+
+/// What the user reads when the media path cannot be (re)established.
+pub const ICE_FAILED: &str = "Could not connect the audio (ICE failed): check the network, or the STUN/TURN servers in the settings.";
+
+/// Why an incoming INVITE is refused: code, reason phrase, extra headers.
+pub type Refusal = (u16, String, Vec<(&'static str, String)>);
+
 pub struct Call {
     id: CallId,
     phase: Phase,
     peer: Party,
+    /// Outgoing: the Request-URI (changes when redirected).
     target: String,
+    /// Outgoing: the To header value (the number dialled).
+    to_value: String,
     call_id: String,
     local_tag: String,
     cseq: u32,
+    /// We sent the INVITE that made the dialog (owner of the Call-ID).
+    is_caller: bool,
     /// Outgoing: the INVITE in flight (or last sent). Incoming: the INVITE received.
     invite: Option<Message>,
     invite_key: Option<TxKey>,
@@ -110,17 +215,38 @@ pub struct Call {
     auth_attempts: u32,
     /// Outgoing: hang-up asked before any provisional response; CANCEL when one comes.
     cancel_when_provisional: bool,
-    /// Incoming: our 2xx, retransmitted until the ACK.
-    ok_bytes: Option<Vec<u8>>,
-    retransmit_every: Duration,
-    /// Outgoing: the ACK we sent for the 2xx, re-sent for retransmitted 2xx.
-    ack_bytes: Option<Vec<u8>>,
+    /// Our 2xx to an INVITE of the peer, until its ACK.
+    ack_wait: Option<AckWait>,
+    /// ACKs we sent, by CSeq, re-sent for retransmitted 2xx.
+    acks: Vec<(u32, Vec<u8>)>,
     ringing_reported: bool,
+    /// Redirect targets already tried (3xx).
+    redirects: Vec<String>,
+    /// The session interval to ask for after a 422.
+    session_request: Option<u32>,
+    /// The session descriptions in force.
+    local_sdp: Option<String>,
+    remote_sdp: Option<String>,
+    remote_hold: bool,
+    reinvite: Option<Reinvite>,
+    pending: Option<Pending>,
+    /// A re-INVITE to send when the way is clear (glare, reconnection).
+    deferred: Option<Purpose>,
+    /// The connection dropped during the call: refresh once registered again.
+    link_lost: bool,
+    ice_restarts: u32,
+    refresh_failures: u32,
+    session: Option<Session>,
 }
 
 impl Call {
     pub fn is_ended(&self) -> bool {
         matches!(self.phase, Phase::Ended | Phase::Cancelling)
+    }
+
+    /// Established (or answered and waiting for the ACK).
+    pub fn is_established(&self) -> bool {
+        matches!(self.phase, Phase::Confirmed | Phase::WaitingAck)
     }
 
     pub fn has_invite_tx(&self, key: &TxKey) -> bool {
@@ -137,19 +263,32 @@ impl Call {
             phase,
             peer,
             target: String::new(),
+            to_value: String::new(),
             call_id,
             local_tag,
             cseq: 0,
+            is_caller: false,
             invite: None,
             invite_key: None,
             dialog: None,
             auth: None,
             auth_attempts: 0,
             cancel_when_provisional: false,
-            ok_bytes: None,
-            retransmit_every: T1,
-            ack_bytes: None,
+            ack_wait: None,
+            acks: Vec::new(),
             ringing_reported: false,
+            redirects: Vec::new(),
+            session_request: None,
+            local_sdp: None,
+            remote_sdp: None,
+            remote_hold: false,
+            reinvite: None,
+            pending: None,
+            deferred: None,
+            link_lost: false,
+            ice_restarts: 0,
+            refresh_failures: 0,
+            session: None,
         }
     }
 
@@ -162,7 +301,9 @@ impl Call {
         let call_id = ctx.rng.token(24);
         let local_tag = ctx.rng.token(10);
         let mut call = Call::base(id, Phase::AwaitingOffer, to.clone(), call_id, local_tag);
+        call.to_value = format!("<{target}>");
         call.target = target;
+        call.is_caller = true;
         ctx.event(Event::CallState {
             call: id,
             state: CallState::Calling { to },
@@ -171,20 +312,33 @@ impl Call {
         call
     }
 
-    /// A new incoming INVITE (no To tag): ring. `Err` is the response to send instead.
+    /// A new incoming INVITE (no To tag): ring. `Err` is the response to
+    /// send instead: code, reason and extra headers.
     pub fn incoming(
         ctx: &mut Ctx,
         now: Instant,
         id: CallId,
         key: &TxKey,
         invite: &Message,
-    ) -> Result<Call, (u16, String)> {
-        let has_sdp = invite.content_type() == Some("application/sdp") && !invite.body.is_empty();
-        if !has_sdp {
-            return Err((488, "Not Acceptable Here (an SDP offer is required)".into()));
+    ) -> Result<Call, Refusal> {
+        let Some(offer) = sdp_body(invite) else {
+            return Err((
+                488,
+                "Not Acceptable Here (an SDP offer is required)".into(),
+                vec![],
+            ));
+        };
+        if let Some((secs, _)) = session_expires(invite) {
+            if secs < MIN_SE {
+                return Err((
+                    422,
+                    "Session Interval Too Small".into(),
+                    vec![("Min-SE", MIN_SE.to_string())],
+                ));
+            }
         }
         let local_tag = ctx.rng.token(10);
-        let dialog = Dialog::new_uas(invite, &local_tag).map_err(|e| (400, e.0))?;
+        let dialog = Dialog::new_uas(invite, &local_tag).map_err(|e| (400, e.0, vec![]))?;
         let from = invite.from().map(|f| party_of(&f)).unwrap_or(Party {
             display_name: None,
             uri: String::new(),
@@ -201,6 +355,8 @@ impl Call {
         call.invite_key = Some(key.clone());
         call.dialog = Some(dialog);
         call.ringing_reported = true;
+        call.remote_hold = sdp::is_hold(&offer);
+        call.remote_sdp = Some(offer);
         let mut ringing = response_to(invite, 180, "Ringing", Some(&local_tag));
         call.add_dialog_headers(ctx, invite, &mut ringing);
         ctx.respond(now, key, &ringing);
@@ -213,7 +369,7 @@ impl Call {
         for rr in invite.header_values("Record-Route") {
             resp.push_header("Record-Route", rr);
         }
-        resp.push_header("Contact", format!("<{}>", ctx.local.contact_uri));
+        resp.push_header("Contact", ctx.local.dialog_contact());
     }
 
     fn end(&mut self, ctx: &mut Ctx, reason: EndReason, close_media: bool) {
@@ -222,8 +378,7 @@ impl Call {
         }
         let already_reported = self.phase == Phase::Cancelling;
         self.phase = Phase::Ended;
-        ctx.timers.cancel(&TimerKey::Retransmit2xx(self.id));
-        ctx.timers.cancel(&TimerKey::NoAck(self.id));
+        self.cancel_timers(ctx);
         if !already_reported {
             if close_media {
                 ctx.media(MediaRequest::Close { call: self.id });
@@ -233,6 +388,24 @@ impl Call {
                 state: CallState::Ended(reason),
             });
         }
+    }
+
+    fn cancel_timers(&self, ctx: &mut Ctx) {
+        for k in [
+            TimerKey::Retransmit2xx(self.id),
+            TimerKey::NoAck(self.id),
+            TimerKey::Reinvite(self.id),
+            TimerKey::SessionRefresh(self.id),
+            TimerKey::SessionExpiry(self.id),
+        ] {
+            ctx.timers.cancel(&k);
+        }
+    }
+
+    /// Hang up an established call with a BYE and tell the user why.
+    fn bye_and_end(&mut self, ctx: &mut Ctx, now: Instant, reason: EndReason) {
+        self.send_bye(ctx, now);
+        self.end(ctx, reason, true);
     }
 
     fn set_active(&mut self, ctx: &mut Ctx) {
@@ -255,11 +428,16 @@ impl Call {
             "From",
             format!("{};tag={}", ctx.local.aor_value(), self.local_tag),
         );
-        m.push_header("To", format!("<{}>", self.target));
+        m.push_header("To", self.to_value.clone());
         m.push_header("Call-ID", self.call_id.clone());
         m.push_header("CSeq", format!("{} INVITE", self.cseq));
-        m.push_header("Contact", format!("<{}>", ctx.local.contact_uri));
+        m.push_header("Contact", ctx.local.dialog_contact());
         m.push_header("Allow", ALLOW);
+        m.push_header("Supported", SUPPORTED);
+        if let Some(secs) = self.session_request {
+            m.push_header("Session-Expires", secs.to_string());
+            m.push_header("Min-SE", secs.to_string());
+        }
         m.push_header("User-Agent", ctx.local.user_agent.clone());
         m.set_body("application/sdp", sdp.as_bytes().to_vec());
         m
@@ -286,11 +464,37 @@ impl Call {
                     );
                     return;
                 }
+                self.local_sdp = Some(sdp.clone());
                 let invite = self.build_invite(ctx, &sdp);
                 self.phase = Phase::Inviting;
                 self.send_invite(ctx, now, invite);
             }
-            Phase::AwaitingAnswer => self.send_answer(ctx, now, sdp),
+            Phase::AwaitingAnswer => {
+                self.local_sdp = Some(sdp.clone());
+                self.send_answer(ctx, now, sdp)
+            }
+            Phase::Confirmed | Phase::WaitingAck => match self.pending.take() {
+                Some(Pending::Reoffer(purpose)) => {
+                    self.send_reinvite(ctx, now, purpose, sdp, true);
+                }
+                Some(Pending::AnswerInvite { key, req }) => {
+                    self.local_sdp = Some(sdp.clone());
+                    self.send_reinvite_ok(ctx, now, &key, &req, sdp, false);
+                }
+                Some(Pending::OfferIn2xx { key, req }) => {
+                    self.send_reinvite_ok(ctx, now, &key, &req, sdp, true);
+                }
+                Some(Pending::AnswerUpdate { key, req }) => {
+                    self.local_sdp = Some(sdp.clone());
+                    let mut ok = response_to(&req, 200, "OK", None);
+                    ok.push_header("Contact", ctx.local.dialog_contact());
+                    self.add_session_headers(&req, &mut ok);
+                    ok.set_body("application/sdp", sdp.into_bytes());
+                    ctx.respond(now, &key, &ok);
+                    self.schedule_session(ctx, now);
+                }
+                None => tracing::debug!("{}: local SDP with nothing pending", self.id),
+            },
             _ => tracing::debug!("{}: local SDP ignored in {:?}", self.id, self.phase),
         }
     }
@@ -326,11 +530,20 @@ impl Call {
         request: &Message,
         resp: &Message,
     ) {
-        if TxKey::of_request(request) != self.invite_key {
-            return; // an answer to an INVITE we have replaced (auth retry)
+        let key = TxKey::of_request(request);
+        if self
+            .reinvite
+            .as_ref()
+            .is_some_and(|r| r.key.is_some() && r.key == key)
+        {
+            self.on_reinvite_response(ctx, now, request, resp);
+            return;
+        }
+        if key != self.invite_key {
+            return; // an answer to an INVITE we have replaced (auth retry, redirect)
         }
         let Some(code) = resp.code() else { return };
-        match (code, &self.phase) {
+        match (code, self.phase.clone()) {
             (100..=199, Phase::Inviting) => {
                 if self.cancel_when_provisional {
                     self.cancel_when_provisional = false;
@@ -368,35 +581,35 @@ impl Call {
                     }
                 };
                 let seq = request.cseq().map(|c| c.seq).unwrap_or(self.cseq);
-                let mut ack = dialog.ack(seq);
-                ack.push_header("Via", ctx.via());
-                let ack_bytes = ack.to_bytes();
-                ctx.send(ack_bytes.clone());
-                self.ack_bytes = Some(ack_bytes);
+                self.dialog = Some(dialog);
+                self.send_ack(ctx, seq);
                 if let Some(to) = resp.to() {
                     self.peer = party_of(&to);
                 }
-                self.dialog = Some(dialog);
-                let sdp = resp.body_str().unwrap_or_default().to_string();
                 if cancelling {
                     // the answer crossed our CANCEL: hang up properly
                     self.send_bye(ctx, now);
                     self.phase = Phase::Ended;
                     return;
                 }
-                if sdp.trim().is_empty() {
-                    self.send_bye(ctx, now);
-                    self.end(
+                let Some(sdp) = sdp_body(resp) else {
+                    self.bye_and_end(
                         ctx,
+                        now,
                         EndReason::Failed {
                             code,
                             reason: "the answer had no audio description (SDP)".into(),
                         },
-                        true,
                     );
                     return;
-                }
+                };
                 self.phase = Phase::Confirmed;
+                self.remote_sdp = Some(sdp.clone());
+                self.session = session_expires(resp).map(|(secs, refresher)| Session {
+                    interval: secs.max(MIN_SE),
+                    we_refresh: refresher.as_deref() != Some("uas"),
+                });
+                self.schedule_session(ctx, now);
                 ctx.media(MediaRequest::SetRemoteAnswer { call: self.id, sdp });
                 self.set_active(ctx);
             }
@@ -416,6 +629,27 @@ impl Call {
                     }
                 }
             }
+            (422, Phase::Inviting) if self.session_request.is_none() => {
+                // RFC 4028 6: ask again with the interval the server wants
+                let wanted = min_se(resp).unwrap_or(MIN_SE).max(MIN_SE);
+                self.session_request = Some(wanted);
+                let sdp = request.body_str().unwrap_or_default().to_string();
+                let invite = self.build_invite(ctx, &sdp);
+                self.send_invite(ctx, now, invite);
+            }
+            (300..=399, Phase::Inviting) if !self.follow_redirect(ctx, now, request, resp) => {
+                self.end(
+                    ctx,
+                    EndReason::Failed {
+                        code,
+                        reason: format!(
+                            "{} (the call was redirected, but to no address that can be called)",
+                            reason_phrase(resp)
+                        ),
+                    },
+                    true,
+                );
+            }
             (300..=699, Phase::Inviting) => {
                 self.end(ctx, end_reason_for(code, &reason_phrase(resp)), true);
             }
@@ -424,8 +658,68 @@ impl Call {
         }
     }
 
+    /// RFC 3261 8.1.3.4: try the Contacts of a 3xx (not 305), each once, at
+    /// most [`MAX_REDIRECTS`] in all. `false` when there is nothing to try.
+    fn follow_redirect(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        request: &Message,
+        resp: &Message,
+    ) -> bool {
+        if resp.code() == Some(305) || self.redirects.len() >= MAX_REDIRECTS {
+            return false;
+        }
+        let next = resp.contacts().into_iter().map(|c| c.uri).find(|u| {
+            let lower = u.to_ascii_lowercase();
+            (lower.starts_with("sip:") || lower.starts_with("sips:"))
+                && SipUri::parse(u).is_ok()
+                && *u != self.target
+                && !self.redirects.contains(u)
+        });
+        let Some(uri) = next else { return false };
+        tracing::info!("{}: redirected to {uri}", self.id);
+        self.redirects.push(uri.clone());
+        self.target = uri;
+        let sdp = request.body_str().unwrap_or_default().to_string();
+        let invite = self.build_invite(ctx, &sdp);
+        self.send_invite(ctx, now, invite);
+        true
+    }
+
     /// Our INVITE got no answer at all (timer B) or the transport failed.
-    pub fn on_invite_timeout(&mut self, ctx: &mut Ctx, _now: Instant, reason: &str) {
+    pub fn on_invite_timeout(
+        &mut self,
+        ctx: &mut Ctx,
+        _now: Instant,
+        request: &Message,
+        reason: &str,
+    ) {
+        let key = TxKey::of_request(request);
+        if self
+            .reinvite
+            .as_ref()
+            .is_some_and(|r| r.key.is_some() && r.key == key)
+        {
+            let Some(r) = self.reinvite.take() else {
+                return;
+            };
+            if r.via_browser {
+                ctx.media(MediaRequest::Rollback { call: self.id });
+            }
+            if ctx.connected {
+                // timer B with the connection up: the peer is gone (as 408)
+                self.bye_and_end(
+                    ctx,
+                    _now,
+                    EndReason::Network(format!("the other party did not answer ({reason})")),
+                );
+            } else {
+                self.deferred = Some(r.purpose);
+                self.link_lost = true;
+            }
+            return;
+        }
         match self.phase {
             Phase::Inviting => self.end(ctx, EndReason::Network(reason.to_string()), true),
             Phase::Cancelling => self.phase = Phase::Ended,
@@ -443,6 +737,21 @@ impl Call {
                 == Some(self.local_tag.as_str())
     }
 
+    fn send_ack(&mut self, ctx: &mut Ctx, seq: u32) {
+        let Some(d) = self.dialog.as_ref() else {
+            return;
+        };
+        let mut ack = d.ack(seq);
+        ack.push_header("Via", ctx.via());
+        let bytes = ack.to_bytes();
+        ctx.send(bytes.clone());
+        self.acks.retain(|(s, _)| *s != seq);
+        self.acks.push((seq, bytes));
+        if self.acks.len() > 2 {
+            self.acks.remove(0);
+        }
+    }
+
     pub fn on_2xx_retransmission(&mut self, ctx: &mut Ctx, now: Instant, resp: &Message) {
         let same_dialog = match (
             &self.dialog,
@@ -451,9 +760,10 @@ impl Call {
             (Some(d), Some(tag)) => d.remote_tag == tag,
             _ => false,
         };
+        let seq = resp.cseq().map(|c| c.seq);
         if same_dialog {
-            if let Some(ack) = self.ack_bytes.clone() {
-                ctx.send(ack);
+            if let Some((_, ack)) = self.acks.iter().find(|(s, _)| Some(*s) == seq) {
+                ctx.send(ack.clone());
             }
         } else if let Some(invite) = self.invite.clone() {
             // a 2xx from another fork: acknowledge it and hang it up
@@ -475,12 +785,7 @@ impl Call {
         if self.phase != Phase::Ringing {
             return;
         }
-        let remote_sdp = self
-            .invite
-            .as_ref()
-            .and_then(|i| i.body_str())
-            .unwrap_or_default()
-            .to_string();
+        let remote_sdp = self.remote_sdp.clone().unwrap_or_default();
         self.phase = Phase::AwaitingAnswer;
         ctx.event(Event::CallState {
             call: self.id,
@@ -492,6 +797,56 @@ impl Call {
         });
     }
 
+    /// RFC 4028 9: the session timer the peer asked for in `req`, and who
+    /// refreshes (the peer unless it asked us to, or cannot).
+    fn take_session_request(&mut self, req: &Message) {
+        if let Some((secs, refresher)) = session_expires(req) {
+            let we_refresh = match refresher.as_deref() {
+                Some("uas") => true,
+                Some("uac") => false,
+                _ => !supports(req, "timer"),
+            };
+            self.session = Some(Session {
+                interval: secs.max(MIN_SE),
+                we_refresh,
+            });
+        }
+    }
+
+    /// Session-Expires (and Require: timer) in our 2xx to `req`.
+    fn add_session_headers(&self, req: &Message, resp: &mut Message) {
+        let Some(s) = self.session else { return };
+        if session_expires(req).is_none() {
+            return;
+        }
+        // in a response, "uas" is us
+        let who = if s.we_refresh { "uas" } else { "uac" };
+        resp.push_header("Session-Expires", format!("{};refresher={who}", s.interval));
+        if supports(req, "timer") {
+            resp.push_header("Require", "timer");
+        }
+    }
+
+    fn schedule_session(&self, ctx: &mut Ctx, now: Instant) {
+        ctx.timers.cancel(&TimerKey::SessionRefresh(self.id));
+        ctx.timers.cancel(&TimerKey::SessionExpiry(self.id));
+        let Some(s) = self.session else { return };
+        let interval = u64::from(s.interval);
+        if s.we_refresh {
+            ctx.timers.set(
+                TimerKey::SessionRefresh(self.id),
+                now + Duration::from_secs(interval / 2),
+            );
+        } else {
+            // RFC 4028 10: BYE at expiry minus min(32 s, a third)
+            let before = (interval / 3).min(32);
+            ctx.timers.set(
+                TimerKey::SessionExpiry(self.id),
+                now + Duration::from_secs(interval - before),
+            );
+        }
+    }
+
     fn send_answer(&mut self, ctx: &mut Ctx, now: Instant, sdp: String) {
         let (Some(invite), Some(key)) = (self.invite.clone(), self.invite_key.clone()) else {
             return;
@@ -501,45 +856,53 @@ impl Call {
             self.end(ctx, EndReason::CallerCancelled, true);
             return;
         }
+        self.take_session_request(&invite);
         let mut ok = response_to(&invite, 200, "OK", Some(&self.local_tag));
         self.add_dialog_headers(ctx, &invite, &mut ok);
         ok.push_header("Allow", ALLOW);
+        ok.push_header("Supported", SUPPORTED);
+        self.add_session_headers(&invite, &mut ok);
         ok.push_header("User-Agent", ctx.local.user_agent.clone());
         ok.set_body("application/sdp", sdp.into_bytes());
-        self.ok_bytes = Some(ctx.respond(now, &key, &ok));
-        self.retransmit_every = T1;
-        ctx.timers.set(
-            TimerKey::Retransmit2xx(self.id),
-            now + self.retransmit_every,
-        );
-        ctx.timers.set(TimerKey::NoAck(self.id), now + TIMEOUT_64T1);
+        let bytes = ctx.respond(now, &key, &ok);
+        self.wait_ack(ctx, now, self.cseq, bytes, false);
         self.phase = Phase::WaitingAck;
+        self.schedule_session(ctx, now);
         self.set_active(ctx);
     }
 
-    pub fn on_retransmit_timer(&mut self, ctx: &mut Ctx, now: Instant) {
-        if self.phase != Phase::WaitingAck {
-            return;
-        }
-        if let Some(bytes) = self.ok_bytes.clone() {
-            ctx.send(bytes);
-        }
-        self.retransmit_every = (self.retransmit_every * 2).min(T2);
-        ctx.timers.set(
-            TimerKey::Retransmit2xx(self.id),
-            now + self.retransmit_every,
-        );
+    fn wait_ack(&mut self, ctx: &mut Ctx, now: Instant, seq: u32, bytes: Vec<u8>, offer: bool) {
+        self.ack_wait = Some(AckWait {
+            seq,
+            bytes,
+            every: T1,
+            answer_in_ack: offer,
+        });
+        ctx.timers.set(TimerKey::Retransmit2xx(self.id), now + T1);
+        ctx.timers.set(TimerKey::NoAck(self.id), now + TIMEOUT_64T1);
     }
 
+    pub fn on_retransmit_timer(&mut self, ctx: &mut Ctx, now: Instant) {
+        let Some(w) = self.ack_wait.as_mut() else {
+            return;
+        };
+        let bytes = w.bytes.clone();
+        w.every = (w.every * 2).min(T2);
+        let next = now + w.every;
+        ctx.send(bytes);
+        ctx.timers.set(TimerKey::Retransmit2xx(self.id), next);
+    }
+
+    /// RFC 3261 13.3.1.4: no ACK for our 2xx in 64·T1: end the session.
     pub fn on_no_ack(&mut self, ctx: &mut Ctx, now: Instant) {
-        if self.phase != Phase::WaitingAck {
+        if self.ack_wait.take().is_none() {
             return;
         }
-        self.send_bye(ctx, now);
-        self.end(
+        ctx.timers.cancel(&TimerKey::Retransmit2xx(self.id));
+        self.bye_and_end(
             ctx,
-            EndReason::Network("the caller never confirmed the answer (no ACK)".into()),
-            true,
+            now,
+            EndReason::Network("the other party never confirmed the answer (no ACK)".into()),
         );
     }
 
@@ -575,11 +938,7 @@ impl Call {
             return;
         };
         if method == Method::Ack {
-            if self.phase == Phase::WaitingAck && req.cseq().map(|c| c.seq) == Some(self.cseq) {
-                ctx.timers.cancel(&TimerKey::Retransmit2xx(self.id));
-                ctx.timers.cancel(&TimerKey::NoAck(self.id));
-                self.phase = Phase::Confirmed;
-            }
+            self.on_ack(ctx, now, req);
             return;
         }
         let seq_ok = match (self.dialog.as_mut(), req.cseq()) {
@@ -598,13 +957,488 @@ impl Call {
                 ctx.reply(now, key, req, 200, "OK", tag.as_deref());
                 self.end(ctx, EndReason::RemoteHangup, true);
             }
-            Method::Invite => {
-                // re-INVITE: not supported yet; the call goes on unchanged
-                let mut r = response_to(req, 488, "Not Acceptable Here", None);
-                r.push_header("Warning", "399 - \"session changes are not supported\"");
-                ctx.respond(now, key, &r);
-            }
+            Method::Invite => self.on_reinvite(ctx, now, key, req),
+            Method::Update => self.on_update(ctx, now, key, req),
             _ => ctx.reply_stateless(now, key, req, tag.as_deref()),
+        }
+    }
+
+    fn on_ack(&mut self, ctx: &mut Ctx, now: Instant, req: &Message) {
+        let seq = req.cseq().map(|c| c.seq);
+        if self.ack_wait.as_ref().map(|w| w.seq) != seq {
+            return;
+        }
+        let Some(w) = self.ack_wait.take() else {
+            return;
+        };
+        ctx.timers.cancel(&TimerKey::Retransmit2xx(self.id));
+        ctx.timers.cancel(&TimerKey::NoAck(self.id));
+        if self.phase == Phase::WaitingAck {
+            self.phase = Phase::Confirmed;
+        }
+        if w.answer_in_ack {
+            // our 2xx carried an offer: the ACK has the answer
+            match sdp_body(req) {
+                Some(answer) => {
+                    self.remote_sdp = Some(answer.clone());
+                    ctx.media(MediaRequest::SetRemoteAnswer {
+                        call: self.id,
+                        sdp: answer,
+                    });
+                }
+                None => {
+                    tracing::warn!("{}: ACK without the answer to our offer", self.id);
+                    ctx.media(MediaRequest::Rollback { call: self.id });
+                }
+            }
+        }
+        self.run_deferred(ctx, now);
+    }
+
+    /// Answer `req` with 500 and a Retry-After (RFC 3261 14.2: an offer
+    /// while we are still busy with one).
+    fn busy_retry(&mut self, ctx: &mut Ctx, now: Instant, key: &TxKey, req: &Message) {
+        let mut r = response_to(
+            req,
+            500,
+            "Server Internal Error (renegotiation in progress)",
+            None,
+        );
+        r.push_header("Retry-After", ctx.rng.below(10).to_string());
+        ctx.respond(now, key, &r);
+    }
+
+    /// A session change or refresh from the peer (re-INVITE).
+    fn on_reinvite(&mut self, ctx: &mut Ctx, now: Instant, key: &TxKey, req: &Message) {
+        if self.phase != Phase::Confirmed || self.pending.is_some() || self.ack_wait.is_some() {
+            if matches!(self.pending, Some(Pending::Reoffer(_))) {
+                ctx.respond(now, key, &response_to(req, 491, "Request Pending", None));
+            } else {
+                self.busy_retry(ctx, now, key, req);
+            }
+            return;
+        }
+        if self.reinvite.is_some() {
+            // glare (RFC 3261 14.2): both sent a re-INVITE
+            ctx.respond(now, key, &response_to(req, 491, "Request Pending", None));
+            return;
+        }
+        self.refresh_target(req);
+        self.take_session_request(req);
+        match sdp_body(req) {
+            Some(offer) => {
+                let unchanged = self
+                    .remote_sdp
+                    .as_deref()
+                    .is_some_and(|old| sdp::same_version(old, &offer));
+                match (unchanged, self.local_sdp.clone()) {
+                    (true, Some(local)) => {
+                        // a refresh: the session stays as it is
+                        self.send_reinvite_ok(ctx, now, key, req, local, false);
+                    }
+                    _ => {
+                        self.note_remote_offer(ctx, &offer);
+                        self.pending = Some(Pending::AnswerInvite {
+                            key: key.clone(),
+                            req: req.clone(),
+                        });
+                        ctx.media(MediaRequest::Reanswer {
+                            call: self.id,
+                            remote_sdp: offer,
+                        });
+                    }
+                }
+            }
+            None => {
+                self.pending = Some(Pending::OfferIn2xx {
+                    key: key.clone(),
+                    req: req.clone(),
+                });
+                ctx.media(MediaRequest::Reoffer {
+                    call: self.id,
+                    ice_restart: false,
+                });
+            }
+        }
+    }
+
+    /// RFC 3311 UPDATE from the peer: a session refresh, or a new offer.
+    fn on_update(&mut self, ctx: &mut Ctx, now: Instant, key: &TxKey, req: &Message) {
+        let offer = sdp_body(req);
+        if offer.is_some() && self.phase != Phase::Confirmed {
+            self.busy_retry(ctx, now, key, req);
+            return;
+        }
+        if offer.is_some()
+            && (self.reinvite.is_some() || matches!(self.pending, Some(Pending::Reoffer(_))))
+        {
+            ctx.respond(now, key, &response_to(req, 491, "Request Pending", None));
+            return;
+        }
+        if offer.is_some() && (self.pending.is_some() || self.ack_wait.is_some()) {
+            self.busy_retry(ctx, now, key, req);
+            return;
+        }
+        self.refresh_target(req);
+        self.take_session_request(req);
+        let unchanged_or_none = match (&offer, &self.remote_sdp) {
+            (None, _) => true,
+            (Some(o), Some(old)) => sdp::same_version(old, o),
+            _ => false,
+        };
+        if unchanged_or_none {
+            let mut ok = response_to(req, 200, "OK", None);
+            ok.push_header("Contact", ctx.local.dialog_contact());
+            self.add_session_headers(req, &mut ok);
+            if offer.is_some() {
+                if let Some(local) = self.local_sdp.clone() {
+                    ok.set_body("application/sdp", local.into_bytes());
+                }
+            }
+            ctx.respond(now, key, &ok);
+            self.schedule_session(ctx, now);
+            return;
+        }
+        let Some(offer) = offer else { return };
+        self.note_remote_offer(ctx, &offer);
+        self.pending = Some(Pending::AnswerUpdate {
+            key: key.clone(),
+            req: req.clone(),
+        });
+        ctx.media(MediaRequest::Reanswer {
+            call: self.id,
+            remote_sdp: offer,
+        });
+    }
+
+    /// A new offer from the peer: remember it, and report hold/resume.
+    fn note_remote_offer(&mut self, ctx: &mut Ctx, offer: &str) {
+        self.remote_sdp = Some(offer.to_string());
+        let hold = sdp::is_hold(offer);
+        if hold != self.remote_hold {
+            self.remote_hold = hold;
+            ctx.event(Event::RemoteHold {
+                call: self.id,
+                on_hold: hold,
+            });
+        }
+    }
+
+    /// A target refresh request or response: the peer's new Contact.
+    fn refresh_target(&mut self, m: &Message) {
+        if let (Some(d), Some(c)) = (self.dialog.as_mut(), m.contacts().first()) {
+            if d.remote_target != c.uri {
+                tracing::debug!("{}: remote target now {}", self.id, c.uri);
+                d.remote_target = c.uri.clone();
+            }
+        }
+    }
+
+    /// Our 200 to the peer's re-INVITE, retransmitted until the ACK.
+    fn send_reinvite_ok(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        key: &TxKey,
+        req: &Message,
+        sdp: String,
+        offer: bool,
+    ) {
+        let mut ok = response_to(req, 200, "OK", None);
+        ok.push_header("Contact", ctx.local.dialog_contact());
+        ok.push_header("Allow", ALLOW);
+        ok.push_header("Supported", SUPPORTED);
+        self.add_session_headers(req, &mut ok);
+        ok.set_body("application/sdp", sdp.into_bytes());
+        let bytes = ctx.respond(now, key, &ok);
+        let seq = req.cseq().map(|c| c.seq).unwrap_or(0);
+        self.wait_ack(ctx, now, seq, bytes, offer);
+        self.schedule_session(ctx, now);
+    }
+
+    // ----- our re-INVITEs -----
+
+    /// Start a re-INVITE for `purpose` now, or as soon as the way is clear.
+    fn start_reinvite(&mut self, ctx: &mut Ctx, now: Instant, purpose: Purpose) {
+        if self.phase != Phase::Confirmed || self.dialog.is_none() {
+            if self.phase == Phase::WaitingAck {
+                self.deferred = Some(purpose);
+            }
+            return;
+        }
+        if !ctx.connected {
+            self.deferred = Some(purpose);
+            self.link_lost = true;
+            return;
+        }
+        if self.reinvite.is_some() || self.pending.is_some() || self.ack_wait.is_some() {
+            // an ICE restart wins over a plain refresh
+            if self.deferred != Some(Purpose::IceRestart) {
+                self.deferred = Some(purpose);
+            }
+            return;
+        }
+        match purpose {
+            Purpose::IceRestart => {
+                self.pending = Some(Pending::Reoffer(purpose));
+                ctx.media(MediaRequest::Reoffer {
+                    call: self.id,
+                    ice_restart: true,
+                });
+            }
+            Purpose::Refresh | Purpose::SessionRefresh => match self.local_sdp.clone() {
+                Some(sdp) => self.send_reinvite(ctx, now, purpose, sdp, false),
+                None => tracing::warn!("{}: no SDP to refresh the session with", self.id),
+            },
+        }
+    }
+
+    /// A deferred re-INVITE goes out right after the current exchange.
+    fn run_deferred(&mut self, ctx: &mut Ctx, now: Instant) {
+        if self.deferred.is_some() && self.phase == Phase::Confirmed && ctx.connected {
+            ctx.timers.set(TimerKey::Reinvite(self.id), now);
+        }
+    }
+
+    fn send_reinvite(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        purpose: Purpose,
+        sdp: String,
+        via_browser: bool,
+    ) {
+        let Some(d) = self.dialog.as_mut() else {
+            return;
+        };
+        let mut req = d.request(Method::Invite);
+        req.push_header("Via", ctx.via());
+        req.push_header("Contact", ctx.local.dialog_contact());
+        req.push_header("Allow", ALLOW);
+        req.push_header("Supported", SUPPORTED);
+        if let Some(s) = self.session {
+            // in a request, "uac" is us
+            let who = if s.we_refresh { "uac" } else { "uas" };
+            req.push_header("Session-Expires", format!("{};refresher={who}", s.interval));
+        }
+        req.push_header("User-Agent", ctx.local.user_agent.clone());
+        req.set_body("application/sdp", sdp.clone().into_bytes());
+        self.reinvite = Some(Reinvite {
+            key: TxKey::of_request(&req),
+            purpose,
+            via_browser,
+            sdp,
+            auth_retried: false,
+        });
+        tracing::info!("{}: re-INVITE ({purpose:?})", self.id);
+        let bytes = ctx.txs.start_client(now, req, Owner::Invite(self.id));
+        ctx.send(bytes);
+    }
+
+    fn on_reinvite_response(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        request: &Message,
+        resp: &Message,
+    ) {
+        let Some(code) = resp.code() else { return };
+        if code < 200 {
+            return;
+        }
+        let Some(r) = self.reinvite.take() else {
+            return;
+        };
+        let seq = request.cseq().map(|c| c.seq).unwrap_or(0);
+        match code {
+            200..=299 => {
+                self.send_ack(ctx, seq);
+                self.refresh_target(resp);
+                self.refresh_failures = 0;
+                self.link_lost = false;
+                if r.purpose == Purpose::IceRestart {
+                    self.ice_restarts = 0;
+                }
+                match (r.via_browser, sdp_body(resp)) {
+                    (true, Some(answer)) => {
+                        self.local_sdp = Some(r.sdp);
+                        self.remote_sdp = Some(answer.clone());
+                        ctx.media(MediaRequest::SetRemoteAnswer {
+                            call: self.id,
+                            sdp: answer,
+                        });
+                    }
+                    (true, None) => ctx.media(MediaRequest::Rollback { call: self.id }),
+                    (false, answer) => {
+                        let changed = match (&answer, &self.remote_sdp) {
+                            (Some(a), Some(old)) => !sdp::same_version(old, a),
+                            _ => false,
+                        };
+                        if changed {
+                            tracing::warn!(
+                                "{}: the peer changed its answer to an unchanged offer: kept the old one",
+                                self.id
+                            );
+                        }
+                    }
+                }
+                if let Some((secs, refresher)) = session_expires(resp) {
+                    self.session = Some(Session {
+                        interval: secs.max(MIN_SE),
+                        we_refresh: refresher.as_deref() != Some("uas"),
+                    });
+                }
+                self.schedule_session(ctx, now);
+                self.run_deferred(ctx, now);
+            }
+            401 | 407 if !r.auth_retried => {
+                // a proxy that challenges in-dialog requests: answer once
+                match on_challenge(resp, None, 0) {
+                    ChallengeOutcome::Retry(mut cache) => {
+                        let Some(d) = self.dialog.as_mut() else {
+                            return;
+                        };
+                        let mut again = request.clone();
+                        let next = d.request(Method::Invite);
+                        if let Some(cseq) = next.header("CSeq") {
+                            again.set_header("CSeq", cseq.to_string());
+                        }
+                        again.set_header("Via", ctx.via());
+                        cache.apply(ctx, &mut again);
+                        self.reinvite = Some(Reinvite {
+                            key: TxKey::of_request(&again),
+                            auth_retried: true,
+                            ..r
+                        });
+                        let bytes = ctx.txs.start_client(now, again, Owner::Invite(self.id));
+                        ctx.send(bytes);
+                    }
+                    ChallengeOutcome::Refused(why) => {
+                        tracing::warn!("{}: re-INVITE refused: {why}", self.id);
+                        self.reinvite_failed(ctx, now, r, code);
+                    }
+                }
+            }
+            491 => {
+                // glare: try again after a random time (RFC 3261 14.1)
+                if r.via_browser {
+                    ctx.media(MediaRequest::Rollback { call: self.id });
+                }
+                let ms = if self.is_caller {
+                    2100 + ctx.rng.below(190) * 10
+                } else {
+                    ctx.rng.below(201) * 10
+                };
+                self.deferred = Some(r.purpose);
+                ctx.timers
+                    .set(TimerKey::Reinvite(self.id), now + Duration::from_millis(ms));
+            }
+            _ => self.reinvite_failed(ctx, now, r, code),
+        }
+    }
+
+    fn reinvite_failed(&mut self, ctx: &mut Ctx, now: Instant, r: Reinvite, code: u16) {
+        if r.via_browser {
+            ctx.media(MediaRequest::Rollback { call: self.id });
+        }
+        // RFC 5057: these mean the dialog (or the peer) is gone
+        let gone = matches!(code, 404 | 408 | 410 | 480 | 481);
+        match r.purpose {
+            Purpose::Refresh if gone || code >= 500 => {
+                self.refresh_failures += 1;
+                if self.refresh_failures < MAX_REFRESH_TRIES && code != 481 {
+                    // the peer may still be reconnecting itself
+                    self.deferred = Some(Purpose::Refresh);
+                    let wait = Duration::from_secs(2 * u64::from(self.refresh_failures));
+                    ctx.timers.set(TimerKey::Reinvite(self.id), now + wait);
+                } else {
+                    self.bye_and_end(
+                        ctx,
+                        now,
+                        EndReason::Network(
+                            "the other party could not be reached after the connection came back"
+                                .into(),
+                        ),
+                    );
+                }
+            }
+            Purpose::IceRestart if gone || code >= 400 => {
+                self.bye_and_end(ctx, now, EndReason::Media(ICE_FAILED.into()))
+            }
+            _ if code == 481 || code == 408 => self.end(
+                ctx,
+                EndReason::Network("the other party no longer knows this call".into()),
+                true,
+            ),
+            _ => tracing::info!(
+                "{}: re-INVITE ({:?}) refused with {code}: the call goes on unchanged",
+                self.id,
+                r.purpose
+            ),
+        }
+    }
+
+    /// The re-INVITE timer: a deferred re-INVITE (glare, retry) is due.
+    pub fn on_reinvite_timer(&mut self, ctx: &mut Ctx, now: Instant) {
+        if let Some(p) = self.deferred.take() {
+            self.start_reinvite(ctx, now, p);
+        }
+    }
+
+    pub fn on_session_refresh_timer(&mut self, ctx: &mut Ctx, now: Instant) {
+        self.start_reinvite(ctx, now, Purpose::SessionRefresh);
+    }
+
+    pub fn on_session_expiry_timer(&mut self, ctx: &mut Ctx, now: Instant) {
+        if self.is_established() {
+            self.bye_and_end(ctx, now, EndReason::SessionExpired);
+        }
+    }
+
+    // ----- connection and media faults -----
+
+    /// The connection to the server is gone. An established call waits for
+    /// it (the media do not depend on it); a call still being set up ends.
+    pub fn on_disconnected(&mut self, ctx: &mut Ctx, _now: Instant) {
+        match self.phase {
+            Phase::Confirmed | Phase::WaitingAck => self.link_lost = true,
+            Phase::Ringing | Phase::AwaitingAnswer => self.end(
+                ctx,
+                EndReason::Network("the connection to the server was lost".into()),
+                true,
+            ),
+            _ => {}
+        }
+    }
+
+    /// Registered again after a lost connection: tell the peer where we are
+    /// (and check it is still there), restarting ICE if the media failed.
+    pub fn on_reregistered(&mut self, ctx: &mut Ctx, now: Instant) {
+        if !self.link_lost && self.deferred.is_none() {
+            return;
+        }
+        self.link_lost = false;
+        let purpose = match self.deferred.take() {
+            Some(Purpose::IceRestart) => Purpose::IceRestart,
+            _ => Purpose::Refresh,
+        };
+        self.start_reinvite(ctx, now, purpose);
+    }
+
+    /// The browser says the call's ICE connection failed.
+    pub fn on_ice_failed(&mut self, ctx: &mut Ctx, now: Instant) {
+        match self.phase {
+            Phase::Confirmed | Phase::WaitingAck => {
+                if self.ice_restarts >= MAX_ICE_RESTARTS {
+                    self.bye_and_end(ctx, now, EndReason::Media(ICE_FAILED.into()));
+                    return;
+                }
+                self.ice_restarts += 1;
+                tracing::info!("{}: ICE failed: restarting it", self.id);
+                self.start_reinvite(ctx, now, Purpose::IceRestart);
+            }
+            Phase::Ended | Phase::Cancelling => {}
+            _ => self.on_media_failed(ctx, now, ICE_FAILED),
         }
     }
 
@@ -638,23 +1472,42 @@ impl Call {
                     self.cancel_when_provisional = true;
                 }
             }
-            Phase::Ringing => {
-                self.reject(ctx, now, 603, "Decline");
-                self.end(ctx, EndReason::LocalHangup, true);
-            }
-            Phase::AwaitingAnswer => {
+            Phase::Ringing | Phase::AwaitingAnswer => {
                 self.reject(ctx, now, 603, "Decline");
                 self.end(ctx, EndReason::LocalHangup, true);
             }
             Phase::WaitingAck | Phase::Confirmed => {
-                self.send_bye(ctx, now);
-                self.end(ctx, EndReason::LocalHangup, true);
+                self.bye_and_end(ctx, now, EndReason::LocalHangup);
             }
             Phase::Cancelling | Phase::Ended => {}
         }
     }
 
     pub fn on_media_failed(&mut self, ctx: &mut Ctx, now: Instant, reason: &str) {
+        // a renegotiation that failed leaves the call as it was
+        if let Some(p) = self.pending.take() {
+            ctx.media(MediaRequest::Rollback { call: self.id });
+            match p {
+                Pending::Reoffer(Purpose::IceRestart) => {
+                    self.bye_and_end(ctx, now, EndReason::Media(reason.to_string()));
+                }
+                Pending::Reoffer(p) => {
+                    tracing::warn!("{}: no new offer for {p:?}: {reason}", self.id);
+                }
+                Pending::AnswerInvite { key, req }
+                | Pending::AnswerUpdate { key, req }
+                | Pending::OfferIn2xx { key, req } => {
+                    tracing::warn!("{}: the peer's session change failed: {reason}", self.id);
+                    let mut r = response_to(&req, 488, "Not Acceptable Here", None);
+                    r.push_header(
+                        "Warning",
+                        format!("399 softphone \"{}\"", reason.replace('"', "'")),
+                    );
+                    ctx.respond(now, &key, &r);
+                }
+            }
+            return;
+        }
         let r = EndReason::Media(reason.to_string());
         match self.phase {
             Phase::AwaitingOffer => self.end(ctx, r, true),
@@ -662,10 +1515,7 @@ impl Call {
                 self.reject(ctx, now, 488, "Not Acceptable Here");
                 self.end(ctx, r, true);
             }
-            Phase::WaitingAck | Phase::Confirmed => {
-                self.send_bye(ctx, now);
-                self.end(ctx, r, true);
-            }
+            Phase::WaitingAck | Phase::Confirmed => self.bye_and_end(ctx, now, r),
             Phase::Inviting => {
                 let proceeding = self
                     .invite_key
@@ -683,3 +1533,10 @@ impl Call {
         }
     }
 }
+
+/// How many 3xx redirections an outgoing call follows.
+pub const MAX_REDIRECTS: usize = 3;
+/// ICE restarts per call before giving up.
+pub const MAX_ICE_RESTARTS: u32 = 2;
+/// Refresh re-INVITEs tried after a reconnection before giving up.
+pub const MAX_REFRESH_TRIES: u32 = 3;

@@ -12,8 +12,10 @@ pub mod auth;
 pub mod call;
 pub mod dialog;
 pub mod message;
+pub mod reconnect;
 pub mod registration;
 pub mod rng;
+pub mod sdp;
 pub mod timers;
 pub mod transaction;
 

@@ -106,6 +106,19 @@ pub fn on_challenge(
     })
 }
 
+/// Whether a Contact of a REGISTER response is our binding: the same
+/// instance id, else the same URI (with or without `;ob`).
+fn is_our_contact(ctx: &Ctx, c: &super::message::NameAddr) -> bool {
+    if !ctx.local.instance_id.is_empty() {
+        if let Some(inst) = c.param("+sip.instance") {
+            let inst = inst.trim_matches(|ch| ch == '<' || ch == '>' || ch == '"');
+            return inst.eq_ignore_ascii_case(&format!("urn:uuid:{}", ctx.local.instance_id));
+        }
+    }
+    let uri = c.uri.strip_suffix(";ob").unwrap_or(&c.uri);
+    uri == ctx.local.contact_uri
+}
+
 pub struct Registration {
     pub state: RegistrationState,
     call_id: String,
@@ -190,11 +203,11 @@ impl Registration {
         );
         m.push_header("Call-ID", self.call_id.clone());
         m.push_header("CSeq", format!("{} REGISTER", self.cseq));
-        m.push_header(
-            "Contact",
-            format!("<{}>;expires={expires}", ctx.local.contact_uri),
-        );
+        m.push_header("Contact", ctx.local.register_contact(expires));
         m.push_header("Expires", expires.to_string());
+        if !ctx.local.instance_id.is_empty() {
+            m.push_header("Supported", "path, gruu, outbound");
+        }
         m.push_header("Allow", super::agent::ALLOW);
         m.push_header("User-Agent", ctx.local.user_agent.clone());
         m
@@ -234,13 +247,24 @@ impl Registration {
                     self.set_state(ctx, RegistrationState::Unregistered);
                     return;
                 }
-                let granted = resp
-                    .contacts()
-                    .iter()
-                    .find(|c| c.uri == ctx.local.contact_uri)
-                    .and_then(|c| c.param("expires").and_then(|e| e.parse::<u32>().ok()))
+                let contacts = resp.contacts();
+                let ours = contacts.iter().find(|c| is_our_contact(ctx, c));
+                let granted = ours
+                    .and_then(|c| {
+                        c.param("expires")
+                            .and_then(|e| e.trim().parse::<u32>().ok())
+                    })
                     .or_else(|| resp.expires())
                     .unwrap_or(requested);
+                ctx.local.gruu = ours
+                    .and_then(|c| c.param("pub-gruu"))
+                    .map(str::trim)
+                    .filter(|g| g.starts_with("sip:") || g.starts_with("sips:"))
+                    .map(str::to_string);
+                ctx.local.outbound = resp
+                    .header_list("Require")
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case("outbound"));
                 if granted == 0 {
                     self.set_state(
                         ctx,

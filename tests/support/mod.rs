@@ -85,6 +85,10 @@ pub struct Bed {
     pub events: Vec<(Side, Event)>,
     /// `Output::Reconnect` asked by a phone, with its reason.
     pub reconnects: Vec<(Side, String)>,
+    /// CRLF keep-alive pings the phones sent.
+    pub pings: Vec<(Side, Instant)>,
+    /// The proxy stops answering pings (a dead connection).
+    pub silent_pongs: bool,
     pub media: Vec<(Side, MediaRequest)>,
     /// answer media requests automatically
     pub auto_media: bool,
@@ -139,6 +143,8 @@ impl Bed {
             wire: Vec::new(),
             events: Vec::new(),
             reconnects: Vec::new(),
+            pings: Vec::new(),
+            silent_pongs: false,
             media: Vec::new(),
             auto_media: true,
             drop_to_phone: None,
@@ -258,6 +264,16 @@ impl Bed {
     }
 
     fn deliver(&mut self, side: Side, from_phone: bool, bytes: Vec<u8>) {
+        if from_phone && bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            // a CRLF keep-alive ping: the proxy answers with a pong, as Kamailio does
+            self.pings.push((side, self.now));
+            if !self.silent_pongs {
+                let now = self.now;
+                self.ua(side)
+                    .handle_input(now, Input::Received(b"\r\n".to_vec()));
+            }
+            return;
+        }
         let msg = match Message::parse(&bytes) {
             Ok(m) => m,
             Err(e) => panic!(
