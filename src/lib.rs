@@ -9,3 +9,9 @@ pub mod web;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
+
+/// The pure part of the panic banner (its text), unit-tested natively; in
+/// the browser it is `web::panic`.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "web/panic.rs"]
+mod panic_banner_text;
