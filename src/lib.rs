@@ -1,6 +1,7 @@
 //! A browser softphone: a sans-IO SIP user agent (`sip`), and, on wasm32 only,
 //! the browser edges (`web`) and the Leptos UI (`ui`).
 
+pub mod settings;
 pub mod sip;
 
 #[cfg(target_arch = "wasm32")]
@@ -8,3 +9,9 @@ pub mod web;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
+
+/// The pure part of the panic banner (its text), unit-tested natively; in
+/// the browser it is `web::panic`.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "web/panic.rs"]
+mod panic_banner_text;

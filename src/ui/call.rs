@@ -109,6 +109,12 @@ fn InCall(state: PhoneState) -> impl IntoView {
         format!("{:02}:{:02}", secs / 60, secs % 60)
     };
     let hangup_label = move || if active() { "Hang up" } else { "Cancel" };
+    let remote_hold = move || {
+        state
+            .call
+            .with(|c| c.as_ref().is_some_and(|c| c.remote_hold))
+    };
+    let link_down = move || state.call.with(|c| c.as_ref().is_some_and(|c| c.link_down));
     view! {
         <section id="in-call" class="card call-panel in-call" aria-label="Call">
             <p class="call-kind" class:live=active>{status}</p>
@@ -119,6 +125,16 @@ fn InCall(state: PhoneState) -> impl IntoView {
             <p id="call-timer" class="timer" class:running=active aria-label="Call duration">
                 {timer}
             </p>
+            <Show when=remote_hold>
+                <p id="call-remote-hold" class="call-flag hold" role="status">
+                    "On hold by the other party"
+                </p>
+            </Show>
+            <Show when=link_down>
+                <p id="call-link" class="call-flag link" role="status">
+                    "Connection lost: reconnecting… the call goes on"
+                </p>
+            </Show>
             <div class="call-actions">
                 <button
                     id="hangup-button"

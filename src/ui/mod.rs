@@ -5,7 +5,10 @@
 //! `#reg-status[data-state]`, `#error`, `#notice`, `#settings-form` and its
 //! inputs, `#open-settings`, `#dial-input`, `#call-button`, `#incoming`,
 //! `#incoming-from`, `#answer-button`, `#decline-button`, `#in-call`,
-//! `#call-peer`, `#call-timer`, `#hangup-button`.
+//! `#call-peer`, `#call-timer`, `#call-remote-hold`, `#call-link`,
+//! `#hangup-button`; the settings form's `#allow-insecure`, `#advanced`,
+//! `#ice-servers`, `#ice-timeout`; `#fatal` (the panic banner, outside
+//! `#phone`).
 
 pub mod call;
 pub mod dialpad;
@@ -13,12 +16,13 @@ pub mod settings;
 pub mod state;
 pub mod status;
 
-use crate::web::{driver, logging, storage};
+use crate::web::{driver, logging, panic, storage};
 use leptos::prelude::*;
 use state::PhoneState;
 
-/// Entry point (called by `main`): logging, driver, UI.
+/// Entry point (called by `main`): panic banner, logging, driver, UI.
 pub fn start() {
+    panic::install();
     logging::init();
     tracing::info!("softphone {} starting", env!("CARGO_PKG_VERSION"));
     let settings = storage::load();

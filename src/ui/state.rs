@@ -58,6 +58,26 @@ impl RegView {
             RegView::Offline => "No network: waiting for it to come back…".into(),
         }
     }
+
+    /// [`RegView::text`] at time `now_ms` (`Date.now()`): a reconnection
+    /// counts down the seconds to its next attempt.
+    pub fn text_at(&self, now_ms: f64) -> String {
+        match self {
+            RegView::Reconnecting {
+                server,
+                attempt,
+                at_ms,
+            } => {
+                let secs = ((at_ms - now_ms) / 1000.0).ceil().max(0.0) as u64;
+                if secs == 0 {
+                    format!("Reconnecting to {server} now… (attempt {attempt})")
+                } else {
+                    format!("Reconnecting to {server} in {secs} s (attempt {attempt})…")
+                }
+            }
+            other => other.text(),
+        }
+    }
 }
 
 /// Where a call is, as far as the screen is concerned.

@@ -1,8 +1,9 @@
 //! The header (title, registration status, settings button) and the
 //! message lines (error banner, notice).
 
-use super::state::PhoneState;
+use super::state::{PhoneState, RegView};
 use leptos::prelude::*;
+use std::time::Duration;
 
 #[component]
 pub fn Header(state: PhoneState) -> impl IntoView {
@@ -31,9 +32,28 @@ pub fn Header(state: PhoneState) -> impl IntoView {
             aria-live="polite"
         >
             <span class="dot" aria-hidden="true"></span>
-            <span class="reg-text">{move || reg.with(|r| r.text())}</span>
+            <Show
+                when=move || reg.with(|r| matches!(r, RegView::Reconnecting { .. }))
+                fallback=move || view! { <span class="reg-text">{move || reg.with(|r| r.text())}</span> }
+            >
+                <Countdown reg=reg />
+            </Show>
         </div>
     }
+}
+
+/// The registration text with a clock: shown only while reconnecting, so
+/// the one-second timer lives exactly as long as the countdown is on screen
+/// (cleared when the view changes).
+#[component]
+fn Countdown(reg: RwSignal<RegView>) -> impl IntoView {
+    let now = RwSignal::new(js_sys::Date::now());
+    if let Ok(handle) =
+        set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_secs(1))
+    {
+        on_cleanup(move || handle.clear());
+    }
+    view! { <span class="reg-text">{move || reg.with(|r| r.text_at(now.get()))}</span> }
 }
 
 #[component]

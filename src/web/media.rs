@@ -1,11 +1,15 @@
-//! WebRTC for calls: one `RTCPeerConnection` per call (no ICE servers: the
-//! phones reach each other directly), the microphone from `getUserMedia`,
-//! and the remote audio played through an `<audio autoplay>` element.
+//! WebRTC for calls: one `RTCPeerConnection` per call (with the STUN/TURN
+//! servers of [`configure`]; none: the phones reach each other directly),
+//! the microphone from `getUserMedia`, and the remote audio played through
+//! an `<audio autoplay>` element.
 //!
 //! Requests come from the core as [`MediaRequest`]s; results go back to it
 //! through the `report` callback as [`Input::LocalSdp`] or
-//! [`Input::MediaFailed`].
+//! [`Input::MediaFailed`], and [`Input::IceFailed`] when a call's ICE
+//! connection fails. Re-offers, re-answers and rollbacks work on the call's
+//! existing peer connection.
 
+use crate::settings::{IceServer, DEFAULT_ICE_GATHER_TIMEOUT_MS};
 use crate::sip::{CallId, Input, MediaRequest};
 use gloo_timers::future::TimeoutFuture;
 use std::cell::{Cell, RefCell};
@@ -16,22 +20,47 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
     DomException, Event, HtmlAudioElement, MediaStream, MediaStreamConstraints, MediaStreamTrack,
-    RtcIceConnectionState, RtcIceGatheringState, RtcPeerConnection, RtcSdpType,
-    RtcSessionDescriptionInit, RtcTrackEvent,
+    RtcConfiguration, RtcIceConnectionState, RtcIceGatheringState, RtcIceServer, RtcOfferOptions,
+    RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
 };
 
 /// ICE gathering: return the SDP when gathering is complete, or once some
 /// candidates are there and no new one came for this long (without STUN or
-/// TURN servers every candidate is a host candidate, found at once), …
+/// TURN servers every candidate is a host candidate, found at once), or
+/// after [`MediaConfig::gather_timeout_ms`] in any case.
 const ICE_QUIET_MS: f64 = 40.0;
-/// … or after this long in any case.
-const ICE_MAX_WAIT_MS: f64 = 1500.0;
 
 /// Where results go (the driver feeds them to the user agent).
 pub type Report = Rc<dyn Fn(Input)>;
 
+/// How new peer connections are made (from the account settings).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaConfig {
+    /// STUN/TURN servers for `RTCPeerConnection`'s `iceServers`.
+    pub ice_servers: Vec<IceServer>,
+    /// Longest wait for ICE candidates before the SDP goes out (ms).
+    pub gather_timeout_ms: u32,
+}
+
+impl Default for MediaConfig {
+    fn default() -> MediaConfig {
+        MediaConfig {
+            ice_servers: Vec::new(),
+            gather_timeout_ms: DEFAULT_ICE_GATHER_TIMEOUT_MS,
+        }
+    }
+}
+
 thread_local! {
     static CALLS: RefCell<HashMap<CallId, Rc<CallMedia>>> = RefCell::new(HashMap::new());
+    static CONFIG: RefCell<MediaConfig> = RefCell::new(MediaConfig::default());
+}
+
+/// Use this configuration for every peer connection made from now on
+/// (calls already running keep theirs).
+pub fn configure(c: MediaConfig) {
+    tracing::debug!("media configuration: {c:?}");
+    CONFIG.with(|cfg| *cfg.borrow_mut() = c);
 }
 
 /// Carry out one request from the core.
@@ -41,13 +70,11 @@ pub fn handle(request: MediaRequest, report: Report) {
         MediaRequest::CreateAnswer { call, remote_sdp } => start(call, Some(remote_sdp), report),
         MediaRequest::SetRemoteAnswer { call, sdp } => set_remote_answer(call, sdp, report),
         MediaRequest::Close { call } => close(call),
-        MediaRequest::Reoffer { call, .. } | MediaRequest::Reanswer { call, .. } => {
-            report(Input::MediaFailed {
-                call,
-                reason: "changing the session is not supported yet".into(),
-            })
+        MediaRequest::Reoffer { call, ice_restart } => renegotiate(call, None, ice_restart, report),
+        MediaRequest::Reanswer { call, remote_sdp } => {
+            renegotiate(call, Some(remote_sdp), false, report)
         }
-        MediaRequest::Rollback { call } => tracing::debug!("{call}: rollback (nothing to do)"),
+        MediaRequest::Rollback { call } => rollback(call),
     }
 }
 
@@ -76,15 +103,29 @@ struct CallMedia {
     pc: RtcPeerConnection,
     audio: HtmlAudioElement,
     mic: RefCell<Option<MediaStream>>,
-    closed: Cell<bool>,
+    /// Shared with the ICE state handler: nothing is reported after close.
+    closed: Rc<Cell<bool>>,
+    /// Longest wait for ICE candidates (ms), from the configuration.
+    gather_timeout_ms: u32,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_ice_state: Closure<dyn FnMut(Event)>,
 }
 
 impl CallMedia {
     fn new(call: CallId, report: Report) -> Result<CallMedia, String> {
-        let pc = RtcPeerConnection::new()
-            .map_err(|e| format!("The browser cannot make calls (WebRTC): {}", js_text(&e)))?;
+        let config = CONFIG.with(|c| c.borrow().clone());
+        let pc = RtcPeerConnection::new_with_configuration(&rtc_configuration(&config)).map_err(
+            |e| {
+                if config.ice_servers.is_empty() {
+                    format!("the browser cannot make calls (WebRTC): {}", js_text(&e))
+                } else {
+                    format!(
+                        "the browser refused the ICE servers of the settings: {}",
+                        js_text(&e)
+                    )
+                }
+            },
+        )?;
         let audio = make_audio_element(call)?;
 
         let player = audio.clone();
@@ -112,15 +153,26 @@ impl CallMedia {
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
 
         let watched = pc.clone();
+        let closed = Rc::new(Cell::new(false));
+        let gone = closed.clone();
+        // one report per failure: armed again once ICE is working again
+        // (after an ICE restart)
         let reported = Cell::new(false);
         let on_ice_state = Closure::<dyn FnMut(Event)>::new(move |_ev: Event| {
             let state = watched.ice_connection_state();
             tracing::debug!("{call}: ICE connection state {state:?}");
-            if state == RtcIceConnectionState::Failed && !reported.replace(true) {
-                report(Input::MediaFailed {
-                    call,
-                    reason: "the audio connection to the other phone failed".into(),
-                });
+            if gone.get() {
+                return;
+            }
+            match state {
+                RtcIceConnectionState::Failed if !reported.replace(true) => {
+                    tracing::warn!("{call}: the audio connection (ICE) failed");
+                    report(Input::IceFailed { call });
+                }
+                RtcIceConnectionState::Checking
+                | RtcIceConnectionState::Connected
+                | RtcIceConnectionState::Completed => reported.set(false),
+                _ => {}
             }
         });
         pc.set_oniceconnectionstatechange(Some(on_ice_state.as_ref().unchecked_ref()));
@@ -130,7 +182,8 @@ impl CallMedia {
             pc,
             audio,
             mic: RefCell::new(None),
-            closed: Cell::new(false),
+            closed,
+            gather_timeout_ms: config.gather_timeout_ms,
             _on_track: on_track,
             _on_ice_state: on_ice_state,
         })
@@ -225,13 +278,24 @@ async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<St
     } else {
         (pc.create_offer(), RtcSdpType::Offer)
     };
-    let local = JsFuture::from(promise)
+    set_local(media, promise, kind).await
+}
+
+/// The created offer or answer as local description, then the ICE
+/// candidates; gives the SDP to send.
+async fn set_local(
+    media: &CallMedia,
+    created: js_sys::Promise,
+    kind: RtcSdpType,
+) -> Result<String, String> {
+    let pc = &media.pc;
+    let local = JsFuture::from(created)
         .await
         .map_err(|e| format!("could not prepare the audio: {}", js_text(&e)))?;
     let sdp = js_sys::Reflect::get(&local, &JsValue::from_str("sdp"))
         .ok()
         .and_then(|v| v.as_string())
-        .ok_or("could not prepare the audio: no SDP")?;
+        .ok_or("could not prepare the audio: the browser gave no SDP")?;
     let desc = RtcSessionDescriptionInit::new(kind);
     desc.set_sdp(&sdp);
     JsFuture::from(pc.set_local_description(&desc))
@@ -244,17 +308,123 @@ async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<St
         .ok_or_else(|| "could not prepare the audio: no local description".to_string())
 }
 
+/// A new offer (`remote_offer` None, with an ICE restart if asked) or an
+/// answer to a new remote offer, on the call's existing peer connection;
+/// reports the SDP.
+fn renegotiate(call: CallId, remote_offer: Option<String>, ice_restart: bool, report: Report) {
+    let Some(media) = get(call) else {
+        report(Input::MediaFailed {
+            call,
+            reason: "the audio for this call is gone".into(),
+        });
+        return;
+    };
+    spawn_local(async move {
+        let result = match &remote_offer {
+            Some(offer) => reanswer(&media, offer).await,
+            None => reoffer(&media, ice_restart).await,
+        };
+        if media.closed.get() {
+            return;
+        }
+        match result {
+            Ok(sdp) => {
+                tracing::debug!("{call}: new local SDP ready");
+                report(Input::LocalSdp { call, sdp });
+            }
+            Err(reason) => {
+                tracing::warn!("{call}: renegotiation failed: {reason}");
+                report(Input::MediaFailed { call, reason });
+            }
+        }
+    });
+}
+
+async fn reoffer(media: &CallMedia, ice_restart: bool) -> Result<String, String> {
+    let options = RtcOfferOptions::new();
+    if ice_restart {
+        options.set_ice_restart(true);
+    }
+    tracing::debug!("{}: new offer (ICE restart: {ice_restart})", media.call);
+    let created = media.pc.create_offer_with_rtc_offer_options(&options);
+    set_local(media, created, RtcSdpType::Offer).await
+}
+
+async fn reanswer(media: &CallMedia, offer: &str) -> Result<String, String> {
+    let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+    desc.set_sdp(offer);
+    JsFuture::from(media.pc.set_remote_description(&desc))
+        .await
+        .map_err(|e| {
+            format!(
+                "the other phone's new audio offer was not accepted: {}",
+                js_text(&e)
+            )
+        })?;
+    let created = media.pc.create_answer();
+    set_local(media, created, RtcSdpType::Answer).await
+}
+
+/// Back to the last agreed session after a refused re-offer. Errors are
+/// only logged: the call goes on with what it had.
+fn rollback(call: CallId) {
+    let Some(media) = get(call) else {
+        tracing::debug!("{call}: rollback: no media");
+        return;
+    };
+    if media.pc.signaling_state() != RtcSignalingState::HaveLocalOffer {
+        tracing::debug!(
+            "{call}: rollback: nothing to roll back ({:?})",
+            media.pc.signaling_state()
+        );
+        return;
+    }
+    spawn_local(async move {
+        let desc = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
+        match JsFuture::from(media.pc.set_local_description(&desc)).await {
+            Ok(_) => tracing::debug!("{call}: rolled back to the last agreed session"),
+            Err(e) => tracing::warn!("{call}: rollback failed: {}", js_text(&e)),
+        }
+    });
+}
+
+/// `RTCConfiguration` with the configured ICE servers.
+fn rtc_configuration(config: &MediaConfig) -> RtcConfiguration {
+    let rtc = RtcConfiguration::new();
+    let servers = js_sys::Array::new();
+    for s in &config.ice_servers {
+        let server = RtcIceServer::new();
+        server.set_urls(&JsValue::from_str(&s.urls));
+        if let Some(u) = &s.username {
+            server.set_username(u);
+        }
+        if let Some(c) = &s.credential {
+            server.set_credential(c);
+        }
+        servers.push(&server);
+    }
+    rtc.set_ice_servers(&servers);
+    rtc
+}
+
 /// Wait for ICE candidates, but not forever: done when gathering is
-/// complete, or when candidates stopped coming for a moment, or after a maximum.
+/// complete, or when candidates stopped coming for a moment, or after the
+/// configured maximum. "Complete" counts once there is a candidate or
+/// gathering was seen running: right after an ICE restart the state may
+/// still be the old "complete".
 async fn wait_for_ice(media: &CallMedia) {
     let pc = &media.pc;
+    let max_wait = f64::from(media.gather_timeout_ms);
     let started = now_ms();
     let mut seen = 0usize;
     let mut last_new = started;
+    let mut saw_gathering = false;
     loop {
-        if media.closed.get() || pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+        if media.closed.get() {
             return;
         }
+        let complete = pc.ice_gathering_state() == RtcIceGatheringState::Complete;
+        saw_gathering |= !complete;
         let t = now_ms();
         let count = pc
             .local_description()
@@ -264,12 +434,15 @@ async fn wait_for_ice(media: &CallMedia) {
             seen = count;
             last_new = t;
         }
+        if complete && (seen > 0 || saw_gathering) {
+            return;
+        }
         if seen > 0 && t - last_new >= ICE_QUIET_MS {
             tracing::debug!("ICE: {seen} candidates, no new one for {ICE_QUIET_MS} ms: going on");
             return;
         }
-        if t - started >= ICE_MAX_WAIT_MS {
-            tracing::debug!("ICE: gathering took too long, going on");
+        if t - started >= max_wait {
+            tracing::debug!("ICE: gathering took more than {max_wait} ms, going on");
             return;
         }
         TimeoutFuture::new(10).await;

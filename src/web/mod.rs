@@ -5,10 +5,12 @@
 //! * [`transport`] is the SIP-over-WebSocket connection.
 //! * [`media`] is WebRTC: microphone, peer connection, remote audio.
 //! * [`storage`] keeps the account settings in session/local storage.
-//! * [`logging`] sends panics and `tracing` to the browser console.
+//! * [`logging`] sends `tracing` to the browser console.
+//! * [`panic`] reports a panic in the console and on the page.
 
 pub mod driver;
 pub mod logging;
 pub mod media;
+pub mod panic;
 pub mod storage;
 pub mod transport;

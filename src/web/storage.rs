@@ -4,36 +4,24 @@
 //! for new tabs); loaded from `sessionStorage` first. So two tabs of one
 //! browser can be two different accounts, and a new tab starts with the
 //! account used last.
+//!
+//! The password is stored with the rest, so that a reload signs in again;
+//! it is never logged: [`Settings`]' `Debug` hides it.
+//!
+//! [`instance_id`] is this browser's RFC 5626 instance id, made once and
+//! kept in `localStorage`.
 
+pub use crate::settings::Settings;
+use crate::settings::{instance_id_from_random, is_valid_instance_id};
 use gloo_storage::{LocalStorage, SessionStorage, Storage};
-use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 
 const KEY: &str = "softphone.settings";
+const INSTANCE_KEY: &str = "softphone.instance";
 
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Settings {
-    pub ws_url: String,
-    pub sip_uri: String,
-    pub auth_user: String,
-    pub password: String,
-    pub display_name: String,
-}
-
-/// Never prints the password.
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("ws_url", &self.ws_url)
-            .field("sip_uri", &self.sip_uri)
-            .field("auth_user", &self.auth_user)
-            .field(
-                "password",
-                &if self.password.is_empty() { "" } else { "***" },
-            )
-            .field("display_name", &self.display_name)
-            .finish()
-    }
+thread_local! {
+    /// The instance id of this page, once known (also when storage fails).
+    static INSTANCE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// The stored settings, or defaults (the WebSocket URL points at port 8088
@@ -81,4 +69,53 @@ fn default_ws_url() -> String {
     } else {
         format!("ws://{host}:8088")
     }
+}
+
+/// This browser's instance id: a UUID v4 made once from
+/// `crypto.getRandomValues` and kept in `localStorage` (`softphone.instance`),
+/// so it stays the same across reloads and tabs. A stored value that is not
+/// such a UUID is replaced.
+pub fn instance_id() -> String {
+    if let Some(id) = INSTANCE.with(|i| i.borrow().clone()) {
+        return id;
+    }
+    // not gloo's LocalStorage::raw(): it throws when storage is disabled
+    let local = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+    let stored = local
+        .as_ref()
+        .and_then(|l| l.get_item(INSTANCE_KEY).ok().flatten())
+        .filter(|s| is_valid_instance_id(s));
+    let id = match stored {
+        Some(id) => id,
+        None => {
+            let id = instance_id_from_random(random_bytes());
+            let kept = local
+                .as_ref()
+                .is_some_and(|l| l.set_item(INSTANCE_KEY, &id).is_ok());
+            if !kept {
+                tracing::warn!("the instance id could not be kept: storage is not available");
+            }
+            tracing::info!("new instance id {id}");
+            id
+        }
+    };
+    INSTANCE.with(|i| *i.borrow_mut() = Some(id.clone()));
+    id
+}
+
+/// 16 random bytes from `crypto.getRandomValues` (every browser that runs
+/// WebAssembly has it); should it fail, `Math.random`, which is enough for
+/// an identifier that only needs to be unique.
+fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    let from_crypto = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !from_crypto {
+        tracing::warn!("crypto.getRandomValues failed: the instance id uses Math.random");
+        for b in bytes.iter_mut() {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes
 }

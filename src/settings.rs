@@ -1,0 +1,676 @@
+//! The account settings as the user types them, and their checking.
+//!
+//! Pure Rust (no browser, no I/O): compiled natively too and unit-tested
+//! there. [`prepare`] turns [`Settings`] into what the driver needs (the
+//! core's [`AccountConfig`], the server list for failover, the ICE servers
+//! and the ICE gathering time) or into one sentence for the user saying
+//! what is wrong and how to fix it.
+
+use crate::sip::{AccountConfig, Transport};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// ICE gathering time when the setting is 0 (not set).
+pub const DEFAULT_ICE_GATHER_TIMEOUT_MS: u32 = 1500;
+/// Accepted ICE gathering times, in ms.
+pub const ICE_GATHER_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 100..=10_000;
+
+/// The settings form, as saved in the browser's storage.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// One or more WebSocket addresses (separated by spaces, commas or
+    /// newlines), tried in order.
+    pub ws_url: String,
+    pub sip_uri: String,
+    pub auth_user: String,
+    pub password: String,
+    pub display_name: String,
+    /// Allow `ws://` (unencrypted) to a host that is not this computer.
+    pub allow_insecure_ws: bool,
+    /// One ICE server a line: `url [username credential]`.
+    pub ice_servers: String,
+    /// Longest wait for ICE candidates; 0 means the default (1500 ms).
+    pub ice_gather_timeout_ms: u32,
+}
+
+/// Never prints the password.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("ws_url", &self.ws_url)
+            .field("sip_uri", &self.sip_uri)
+            .field("auth_user", &self.auth_user)
+            .field("password", &redacted(&self.password))
+            .field("display_name", &self.display_name)
+            .field("allow_insecure_ws", &self.allow_insecure_ws)
+            .field("ice_servers", &redact_ice_lines(&self.ice_servers))
+            .field("ice_gather_timeout_ms", &self.ice_gather_timeout_ms)
+            .finish()
+    }
+}
+
+/// One STUN or TURN server for `RTCPeerConnection`'s `iceServers`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IceServer {
+    pub urls: String,
+    pub username: Option<String>,
+    pub credential: Option<String>,
+}
+
+/// Never prints the credential.
+impl fmt::Debug for IceServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IceServer")
+            .field("urls", &self.urls)
+            .field("username", &self.username)
+            .field(
+                "credential",
+                &self.credential.as_deref().map(|c| redacted(c)),
+            )
+            .finish()
+    }
+}
+
+/// Checked settings, ready for the driver.
+#[derive(Clone)]
+pub struct Prepared {
+    pub config: AccountConfig,
+    /// The WebSocket servers, in the order they are tried (at least one).
+    pub servers: Vec<String>,
+    pub ice_servers: Vec<IceServer>,
+    /// Longest wait for ICE candidates (ms), within [`ICE_GATHER_TIMEOUT_RANGE`].
+    pub ice_gather_timeout_ms: u32,
+}
+
+/// Never prints the password (`AccountConfig`'s own `Debug` would).
+impl fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.config;
+        f.debug_struct("Prepared")
+            .field("aor", &c.aor)
+            .field("auth_user", &c.auth_user)
+            .field("password", &redacted(&c.password))
+            .field("display_name", &c.display_name)
+            .field("transport", &c.transport)
+            .field("instance_id", &c.instance_id)
+            .field("servers", &self.servers)
+            .field("ice_servers", &self.ice_servers)
+            .field("ice_gather_timeout_ms", &self.ice_gather_timeout_ms)
+            .finish()
+    }
+}
+
+fn redacted(secret: &str) -> &'static str {
+    if secret.is_empty() {
+        ""
+    } else {
+        "***"
+    }
+}
+
+/// The ICE server lines with the credentials (third word) replaced.
+fn redact_ice_lines(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                [url, user, _secret, ..] => format!("{url} {user} ***"),
+                _ => line.trim().to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Check the settings and build everything the driver needs, or say (in a
+/// sentence for the user) what is wrong.
+pub fn prepare(s: &Settings, instance_id: &str) -> Result<Prepared, String> {
+    let servers = parse_servers(&s.ws_url, s.allow_insecure_ws)?;
+    let transport = servers.1;
+    let servers = servers.0;
+
+    let mut aor = s.sip_uri.trim().to_string();
+    if aor.is_empty() {
+        return Err("Enter your SIP address, for example sip:1000@127.0.0.1.".into());
+    }
+    let lower = aor.to_ascii_lowercase();
+    if !lower.starts_with("sip:") && !lower.starts_with("sips:") {
+        aor = format!("sip:{aor}");
+    }
+    if !aor.contains('@') {
+        return Err(format!(
+            "Your SIP address needs a domain, for example sip:1000@127.0.0.1 (it is \"{aor}\")."
+        ));
+    }
+    let ice_servers = parse_ice_servers(&s.ice_servers)?;
+    let ice_gather_timeout_ms = gather_timeout(s.ice_gather_timeout_ms)?;
+
+    let mut config = AccountConfig::new(&aor, &s.password, transport);
+    config.auth_user = s.auth_user.trim().to_string();
+    config.display_name = s.display_name.trim().to_string();
+    config.instance_id = instance_id.to_string();
+    Ok(Prepared {
+        config,
+        servers,
+        ice_servers,
+        ice_gather_timeout_ms,
+    })
+}
+
+/// The server addresses (separated by spaces, commas or newlines), each
+/// checked, and their one transport.
+pub fn parse_servers(text: &str, allow_insecure: bool) -> Result<(Vec<String>, Transport), String> {
+    let urls: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|u| !u.is_empty())
+        .collect();
+    if urls.is_empty() {
+        return Err("Enter the server address, for example ws://127.0.0.1:8088.".into());
+    }
+    let mut transport = None;
+    for url in &urls {
+        let this = Transport::from_url(url).ok_or_else(|| {
+            format!("The server address must start with ws:// or wss:// (it is \"{url}\").")
+        })?;
+        let host = url_host(url).ok_or_else(|| {
+            format!(
+                "The server address \"{url}\" has no host name: write it like ws://127.0.0.1:8088 or wss://sip.example.org."
+            )
+        })?;
+        match transport {
+            None => transport = Some((this, *url)),
+            Some((first, first_url)) if first != this => {
+                return Err(format!(
+                    "All server addresses must use the same scheme, either all wss:// or all ws:// (\"{first_url}\" and \"{url}\" differ)."
+                ));
+            }
+            Some(_) => {}
+        }
+        if this == Transport::Ws && !allow_insecure && !is_loopback(&host) {
+            return Err(format!(
+                "The server address \"{url}\" is refused: ws:// is not encrypted, so your password \
+                 and calls could be read on the way to {host}. Use wss:// instead, or tick \
+                 \"Allow unencrypted ws:// to a remote server\" if you trust the network."
+            ));
+        }
+    }
+    let transport = transport.map(|(t, _)| t).unwrap_or(Transport::Wss);
+    Ok((urls.into_iter().map(str::to_string).collect(), transport))
+}
+
+/// The host of a `ws://` or `wss://` URL (lower case; an IPv6 address keeps
+/// its brackets), or `None` if there is none.
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // user info (`user:pass@host`) is not part of the host
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let host = if authority.starts_with('[') {
+        let end = authority.find(']')?;
+        &authority[..=end]
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    let host = host.to_ascii_lowercase();
+    (!host.is_empty() && host != "[]").then_some(host)
+}
+
+/// `localhost`, `*.localhost`, `127.0.0.0/8` or `[::1]`.
+fn is_loopback(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    if let Ok(v4) = host.parse::<Ipv4Addr>() {
+        return v4.is_loopback();
+    }
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return inner.parse::<Ipv6Addr>().is_ok_and(|v6| v6.is_loopback());
+    }
+    false
+}
+
+/// ICE servers, one a line: `url [username credential]`; blank lines and
+/// lines starting with `#` are skipped.
+pub fn parse_ice_servers(text: &str) -> Result<Vec<IceServer>, String> {
+    let mut servers = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let url = words[0];
+        let lower = url.to_ascii_lowercase();
+        let Some((scheme, rest)) = lower.split_once(':') else {
+            return Err(ice_scheme_error(n, url));
+        };
+        let turn = match scheme {
+            "stun" | "stuns" => false,
+            "turn" | "turns" => true,
+            _ => return Err(ice_scheme_error(n, url)),
+        };
+        if rest.trim_start_matches('/').is_empty() || rest.starts_with(':') {
+            return Err(format!(
+                "ICE server line {n}: \"{url}\" has no host name, for example {scheme}:server.example.org:3478."
+            ));
+        }
+        let (username, credential) = match words.len() {
+            1 => (None, None),
+            3 => (Some(words[1].to_string()), Some(words[2].to_string())),
+            2 => {
+                return Err(format!(
+                    "ICE server line {n}: after \"{url}\" write both a user name and a password (credential), or neither."
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "ICE server line {n} has too many words: write \"url\" or \"url user password\"."
+                ))
+            }
+        };
+        if turn && username.is_none() {
+            return Err(format!(
+                "ICE server line {n}: the TURN server \"{url}\" needs a user name and a password, \
+                 for example \"{url} user secret\"."
+            ));
+        }
+        servers.push(IceServer {
+            urls: url.to_string(),
+            username,
+            credential,
+        });
+    }
+    Ok(servers)
+}
+
+fn ice_scheme_error(n: usize, url: &str) -> String {
+    format!(
+        "ICE server line {n}: \"{url}\" must start with stun:, stuns:, turn: or turns:, \
+         for example stun:stun.example.org:3478."
+    )
+}
+
+/// 0 gives the default; otherwise the value must be within the range.
+pub fn gather_timeout(ms: u32) -> Result<u32, String> {
+    if ms == 0 {
+        return Ok(DEFAULT_ICE_GATHER_TIMEOUT_MS);
+    }
+    if ICE_GATHER_TIMEOUT_RANGE.contains(&ms) {
+        Ok(ms)
+    } else {
+        Err(format!(
+            "The ICE gathering time must be between {} and {} ms (it is {ms} ms); leave it empty for the default of {} ms.",
+            ICE_GATHER_TIMEOUT_RANGE.start(),
+            ICE_GATHER_TIMEOUT_RANGE.end(),
+            DEFAULT_ICE_GATHER_TIMEOUT_MS
+        ))
+    }
+}
+
+/// A UUID version 4 (`8-4-4-4-12` lower-case hex) from 16 random bytes: the
+/// RFC 5626 instance id of this browser.
+pub fn instance_id_from_random(bytes: [u8; 16]) -> String {
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+/// Whether a stored instance id is one [`instance_id_from_random`] made.
+pub fn is_valid_instance_id(text: &str) -> bool {
+    text.len() == 36
+        && uuid::Uuid::try_parse(text).is_ok_and(|u| {
+            u.get_version() == Some(uuid::Version::Random) && u.hyphenated().to_string() == text
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "f81d4fae-7dec-41d0-a765-00a0c91e6bf6";
+
+    fn base() -> Settings {
+        Settings {
+            ws_url: "ws://127.0.0.1:8088".into(),
+            sip_uri: "sip:1000@127.0.0.1".into(),
+            password: "secret1000".into(),
+            ..Settings::default()
+        }
+    }
+
+    fn err(s: &Settings) -> String {
+        prepare(s, ID).expect_err("should be refused")
+    }
+
+    #[test]
+    fn a_plain_local_account() {
+        let p = prepare(&base(), ID).unwrap();
+        assert_eq!(p.servers, vec!["ws://127.0.0.1:8088".to_string()]);
+        assert_eq!(p.config.aor, "sip:1000@127.0.0.1");
+        assert_eq!(p.config.password, "secret1000");
+        assert_eq!(p.config.transport, Transport::Ws);
+        assert_eq!(p.config.instance_id, ID);
+        assert!(p.ice_servers.is_empty());
+        assert_eq!(p.ice_gather_timeout_ms, 1500);
+    }
+
+    #[test]
+    fn account_fields_are_trimmed_and_completed() {
+        let s = Settings {
+            sip_uri: " 1000@example.org ".into(),
+            auth_user: " alice ".into(),
+            display_name: " Alice ".into(),
+            ws_url: "wss://example.org".into(),
+            ..base()
+        };
+        let p = prepare(&s, ID).unwrap();
+        assert_eq!(p.config.aor, "sip:1000@example.org");
+        assert_eq!(p.config.auth_user, "alice");
+        assert_eq!(p.config.display_name, "Alice");
+        assert_eq!(p.config.transport, Transport::Wss);
+        let sips = prepare(
+            &Settings {
+                sip_uri: "sips:1000@example.org".into(),
+                ..s
+            },
+            ID,
+        )
+        .unwrap();
+        assert_eq!(sips.config.aor, "sips:1000@example.org");
+    }
+
+    #[test]
+    fn sip_address_refusals() {
+        let e = err(&Settings {
+            sip_uri: "  ".into(),
+            ..base()
+        });
+        assert_eq!(e, "Enter your SIP address, for example sip:1000@127.0.0.1.");
+        let e = err(&Settings {
+            sip_uri: "1000".into(),
+            ..base()
+        });
+        assert_eq!(
+            e,
+            "Your SIP address needs a domain, for example sip:1000@127.0.0.1 (it is \"sip:1000\")."
+        );
+    }
+
+    #[test]
+    fn several_servers_in_order_with_any_separator() {
+        let s = Settings {
+            ws_url: "wss://a.example.org, wss://b.example.org:8089/ws\n  wss://[2001:db8::1]:443\twss://c.example.org,,".into(),
+            ..base()
+        };
+        let p = prepare(&s, ID).unwrap();
+        assert_eq!(
+            p.servers,
+            vec![
+                "wss://a.example.org",
+                "wss://b.example.org:8089/ws",
+                "wss://[2001:db8::1]:443",
+                "wss://c.example.org"
+            ]
+        );
+        assert_eq!(p.config.transport, Transport::Wss);
+    }
+
+    #[test]
+    fn server_address_refusals() {
+        let e = err(&Settings {
+            ws_url: " \n, ".into(),
+            ..base()
+        });
+        assert_eq!(
+            e,
+            "Enter the server address, for example ws://127.0.0.1:8088."
+        );
+        let e = err(&Settings {
+            ws_url: "wss://ok.example.org http://127.0.0.1:8088".into(),
+            ..base()
+        });
+        assert_eq!(
+            e,
+            "The server address must start with ws:// or wss:// (it is \"http://127.0.0.1:8088\")."
+        );
+        for no_host in [
+            "ws://",
+            "wss://:8089",
+            "ws:///path",
+            "wss://user@",
+            "ws://[]:80",
+        ] {
+            let e = err(&Settings {
+                ws_url: no_host.into(),
+                ..base()
+            });
+            assert!(e.contains("has no host name"), "{no_host}: {e}");
+            assert!(e.contains(no_host), "{no_host}: {e}");
+        }
+        let e = err(&Settings {
+            ws_url: "wss://a.example.org ws://127.0.0.1:8088".into(),
+            ..base()
+        });
+        assert!(e.contains("same scheme"), "{e}");
+        assert!(
+            e.contains("\"wss://a.example.org\" and \"ws://127.0.0.1:8088\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unencrypted_ws_only_to_loopback_unless_allowed() {
+        for local in [
+            "ws://localhost:8088",
+            "ws://LocalHost",
+            "ws://phone.localhost:8088/ws",
+            "ws://127.0.0.1:8088",
+            "ws://127.1.2.3",
+            "ws://[::1]:8088",
+            "ws://user@127.0.0.1:8088",
+        ] {
+            let s = Settings {
+                ws_url: local.into(),
+                ..base()
+            };
+            assert!(prepare(&s, ID).is_ok(), "{local} should be allowed");
+        }
+        for remote in [
+            "ws://example.com",
+            "ws://192.168.1.10:8088",
+            "ws://128.0.0.1",
+            "ws://[::2]:8088",
+            "ws://localhost.example.com",
+            "ws://127.0.0.1.example.com",
+            "ws://127.0.0.1@example.com",
+        ] {
+            let s = Settings {
+                ws_url: format!("ws://127.0.0.1:8088 {remote}"),
+                ..base()
+            };
+            let e = err(&s);
+            assert!(e.contains(remote), "{remote}: {e}");
+            assert!(e.contains("not encrypted"), "{remote}: {e}");
+            assert!(e.contains("wss://"), "{remote}: {e}");
+            assert!(
+                e.contains("Allow unencrypted ws:// to a remote server"),
+                "{remote}: {e}"
+            );
+            let allowed = Settings {
+                allow_insecure_ws: true,
+                ..s
+            };
+            let p = prepare(&allowed, ID).unwrap();
+            assert_eq!(p.servers.len(), 2);
+            assert_eq!(p.config.transport, Transport::Ws);
+        }
+        // wss:// to anywhere is fine without the checkbox
+        assert!(prepare(
+            &Settings {
+                ws_url: "wss://example.com".into(),
+                ..base()
+            },
+            ID
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn ice_servers_parse() {
+        let text = "\n# our servers\nstun:stun.example.org:3478\n  turn:turn.example.org:3478 user secret  \n\nTURNS:turn.example.org:5349?transport=tcp u p\nstuns:stun.example.org\n";
+        let list = parse_ice_servers(text).unwrap();
+        assert_eq!(
+            list,
+            vec![
+                IceServer {
+                    urls: "stun:stun.example.org:3478".into(),
+                    username: None,
+                    credential: None
+                },
+                IceServer {
+                    urls: "turn:turn.example.org:3478".into(),
+                    username: Some("user".into()),
+                    credential: Some("secret".into())
+                },
+                IceServer {
+                    urls: "TURNS:turn.example.org:5349?transport=tcp".into(),
+                    username: Some("u".into()),
+                    credential: Some("p".into())
+                },
+                IceServer {
+                    urls: "stuns:stun.example.org".into(),
+                    username: None,
+                    credential: None
+                },
+            ]
+        );
+        assert!(parse_ice_servers("").unwrap().is_empty());
+        assert!(parse_ice_servers(" \n# nothing\n").unwrap().is_empty());
+        let p = prepare(
+            &Settings {
+                ice_servers: text.into(),
+                ..base()
+            },
+            ID,
+        )
+        .unwrap();
+        assert_eq!(p.ice_servers.len(), 4);
+    }
+
+    #[test]
+    fn ice_server_refusals_name_the_line() {
+        let e = parse_ice_servers("stun:ok.example.org\nhttp://x.example.org").unwrap_err();
+        assert!(e.starts_with("ICE server line 2:"), "{e}");
+        assert!(e.contains("stun:, stuns:, turn: or turns:"), "{e}");
+        let e = parse_ice_servers("stun.example.org").unwrap_err();
+        assert!(e.starts_with("ICE server line 1:"), "{e}");
+        let e = parse_ice_servers("\n\nturn:turn.example.org:3478").unwrap_err();
+        assert!(e.starts_with("ICE server line 3:"), "{e}");
+        assert!(e.contains("needs a user name and a password"), "{e}");
+        let e = parse_ice_servers("turn:turn.example.org user").unwrap_err();
+        assert!(e.starts_with("ICE server line 1:"), "{e}");
+        assert!(e.contains("both a user name and a password"), "{e}");
+        let e = parse_ice_servers("stun:a.example.org u p extra").unwrap_err();
+        assert!(e.contains("line 1 has too many words"), "{e}");
+        for empty in ["stun:", "turn: u p", "stun::3478"] {
+            let e = parse_ice_servers(empty).unwrap_err();
+            assert!(e.contains("has no host name"), "{empty}: {e}");
+        }
+        // the error reaches the user through prepare
+        let e = err(&Settings {
+            ice_servers: "turn:t.example.org".into(),
+            ..base()
+        });
+        assert!(e.contains("TURN server"), "{e}");
+    }
+
+    #[test]
+    fn gather_timeout_default_and_range() {
+        assert_eq!(gather_timeout(0), Ok(1500));
+        assert_eq!(gather_timeout(100), Ok(100));
+        assert_eq!(gather_timeout(10_000), Ok(10_000));
+        for bad in [1, 99, 10_001, u32::MAX] {
+            let e = gather_timeout(bad).unwrap_err();
+            assert!(e.contains("between 100 and 10000 ms"), "{e}");
+            assert!(e.contains(&format!("it is {bad} ms")), "{e}");
+        }
+        let p = prepare(
+            &Settings {
+                ice_gather_timeout_ms: 3000,
+                ..base()
+            },
+            ID,
+        )
+        .unwrap();
+        assert_eq!(p.ice_gather_timeout_ms, 3000);
+        assert!(err(&Settings {
+            ice_gather_timeout_ms: 50,
+            ..base()
+        })
+        .contains("ICE gathering time"));
+    }
+
+    #[test]
+    fn debug_never_prints_secrets() {
+        let s = Settings {
+            password: "hunter2-password".into(),
+            ice_servers: "turn:t.example.org:3478 alice turn-secret-9".into(),
+            ..base()
+        };
+        let text = format!("{s:?}");
+        assert!(!text.contains("hunter2-password"), "{text}");
+        assert!(!text.contains("turn-secret-9"), "{text}");
+        assert!(text.contains("***"));
+        assert!(text.contains("alice"));
+        let p = prepare(&s, ID).unwrap();
+        let text = format!("{p:?}");
+        assert!(!text.contains("hunter2-password"), "{text}");
+        assert!(!text.contains("turn-secret-9"), "{text}");
+        assert!(text.contains("turn:t.example.org:3478"), "{text}");
+        let empty = format!("{:?}", Settings::default());
+        assert!(empty.contains("password: \"\""), "{empty}");
+    }
+
+    #[test]
+    fn instance_ids() {
+        let a = instance_id_from_random([0u8; 16]);
+        assert_eq!(a, "00000000-0000-4000-8000-000000000000");
+        let b = instance_id_from_random([0xff; 16]);
+        assert_eq!(b, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        let c = instance_id_from_random(*b"0123456789abcdef");
+        for id in [&a, &b, &c] {
+            assert!(is_valid_instance_id(id), "{id}");
+        }
+        assert_ne!(a, c);
+        for bad in [
+            "",
+            "not a uuid",
+            "f81d4fae-7dec-11d0-a765-00a0c91e6bf6", // version 1
+            "F81D4FAE-7DEC-41D0-A765-00A0C91E6BF6", // not as we write it
+            "f81d4fae7dec41d0a76500a0c91e6bf6",     // no hyphens
+            "{f81d4fae-7dec-41d0-a765-00a0c91e6bf6}",
+            "f81d4fae-7dec-41d0-a765-00a0c91e6bf6 ",
+            "urn:uuid:f81d4fae-7dec-41d0-a765-00a0c91e6bf6",
+        ] {
+            assert!(!is_valid_instance_id(bad), "{bad}");
+        }
+        assert!(is_valid_instance_id(ID));
+    }
+
+    #[test]
+    fn old_stored_settings_still_load() {
+        // settings saved before the new fields existed (serde default)
+        let old: Settings = serde_json::from_str(
+            r#"{"ws_url":"ws://127.0.0.1:8088","sip_uri":"sip:1@x","auth_user":"","password":"p","display_name":""}"#,
+        )
+        .unwrap();
+        assert_eq!(old.ws_url, "ws://127.0.0.1:8088");
+        assert!(!old.allow_insecure_ws);
+        assert_eq!(old.ice_gather_timeout_ms, 0);
+    }
+}
