@@ -27,6 +27,11 @@ fn split_lines(data: &[u8]) -> Result<(Vec<&[u8]>, &[u8]), ParseError> {
     }
 }
 
+/// A control character: not allowed in the header section (HTAB is LWS).
+pub(super) fn is_control(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
+}
+
 fn check_version(v: &str) -> Result<(), ParseError> {
     if v.eq_ignore_ascii_case("SIP/2.0") {
         Ok(())
@@ -142,6 +147,12 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
     let (lines, rest) = split_lines(data)?;
     let mut text = Vec::with_capacity(lines.len());
     for line in &lines {
+        // RFC 3261 25.1: no control characters in the header section but
+        // HTAB (a CR or NUL inside a line would survive into values and
+        // change meaning when the message is written again).
+        if line.iter().any(|b| is_control(*b)) {
+            return Err(err("control character in the header section"));
+        }
         text.push(std::str::from_utf8(line).map_err(|_| err("header section is not valid UTF-8"))?);
     }
     let (first, header_lines) = text.split_first().ok_or_else(|| err("empty message"))?;
@@ -171,8 +182,14 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
             )));
         }
     }
+    for name in ["Max-Forwards", "Content-Type"] {
+        if headers.iter().filter(|h| is_named(&h.name, name)).count() > 1 {
+            return Err(err(format!("more than one {name} header")));
+        }
+    }
     for h in headers.iter().filter(|h| is_named(&h.name, "Max-Forwards")) {
-        if parse_digits(&h.value).is_none() {
+        // RFC 3261 20.22: an integer in the range 0-255
+        if parse_digits(&h.value).is_none_or(|n| n > 255) {
             return Err(err(format!("invalid Max-Forwards \"{}\"", short(&h.value))));
         }
     }
