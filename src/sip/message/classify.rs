@@ -4,7 +4,7 @@
 use super::addr::{is_token, NameAddr, Via};
 use super::names::{canonical, is_named};
 use super::parse::is_control;
-use super::{Incoming, Message, ParseError};
+use super::{CSeq, Incoming, Message, ParseError};
 
 pub(super) fn classify(bytes: &[u8]) -> Incoming {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
@@ -87,13 +87,17 @@ fn bad_request(bytes: &[u8], reason: &str) -> Option<Message> {
     if !vias.iter().all(|v| copyable(v)) {
         return None;
     }
+    // From, To and CSeq must be readable: the 400 copies them, and a 400
+    // that its receiver (or our own parser) cannot read helps nobody
     let from = *values(&lines, "From").first().filter(|v| copyable(v))?;
+    NameAddr::parse(from).ok()?;
     let to = *values(&lines, "To").first().filter(|v| copyable(v))?;
     let to_has_tag = NameAddr::parse(to).ok()?.tag().is_some();
     let call_id = *values(&lines, "Call-ID")
         .first()
         .filter(|v| copyable(v) && !v.chars().any(char::is_whitespace))?;
     let cseq = *values(&lines, "CSeq").first().filter(|v| copyable(v))?;
+    CSeq::parse(cseq).ok()?;
 
     let mut r = Message::response(400, "Bad Request");
     for v in vias {

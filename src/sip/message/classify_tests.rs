@@ -263,3 +263,35 @@ fn max_forwards_is_at_most_255() {
     let bad = INVITE.replace("Max-Forwards: 69", "Max-Forwards: 256");
     assert_eq!(malformed(bad.as_bytes()).0, "invalid Max-Forwards \"256\"");
 }
+
+/// Found by the `agent` fuzz target (fuzz/regressions/agent/crash-*): a
+/// request whose From or CSeq cannot be read got a 400 copying them, which
+/// our own parser (and the PBX) then rejected.
+#[test]
+fn no_400_that_copies_an_unreadable_from_or_cseq() {
+    for (from, to) in [
+        (
+            "From: \"Bob\" <sip:1001@pbx.example.com>;tag=from1",
+            "From: Peer 1\" <sip:101@example.com>;tag=pi1",
+        ),
+        (
+            "From: \"Bob\" <sip:1001@pbx.example.com>;tag=from1",
+            "From: \"Peer 1\" t<sip:101@example.com>;tag=pi1",
+        ),
+        (
+            "From: \"Bob\" <sip:1001@pbx.example.com>;tag=from1",
+            "From: <sip:102@example.com;tag=pi2",
+        ),
+        (
+            "From: \"Bob\" <sip:1001@pbx.example.com>;tag=from1",
+            "From: \"Peer 1\" <sip101@example.com>;tag=pi1",
+        ),
+        ("CSeq: 7 INVITE", "CSeq: 1 I#NVITE"),
+        ("CSeq: 7 INVITE", "CSeq: 1 INVI;TE"),
+        ("CSeq: 7 INVITE", "CSeq: 4294967296 INVITE"),
+    ] {
+        let bad = INVITE.replace(from, to);
+        let (reason, reply) = malformed(bad.as_bytes());
+        assert_eq!(reply, None, "{to}: {reason}");
+    }
+}

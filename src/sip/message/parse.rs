@@ -1,6 +1,6 @@
 //! Framing, unfolding and validation of one received SIP message.
 
-use super::addr::{is_token, short, NameAddr};
+use super::addr::{is_token, short, split_top_level, NameAddr, Via};
 use super::names::{canonical, is_named};
 use super::{normalize_value, parse_digits, CSeq, Header, Message, Method, ParseError, StartLine};
 
@@ -78,13 +78,37 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
         return Err(err(format!("invalid method \"{}\"", short(method))));
     }
     check_version(version)?;
-    if !uri.contains(':') {
-        return Err(err(format!("invalid Request-URI \"{}\"", short(uri))));
-    }
+    check_request_uri(uri)?;
     Ok(StartLine::Request {
         method: Method::parse(method),
         uri: uri.to_string(),
     })
+}
+
+/// A Request-URI: `scheme:rest` with an RFC 3986 scheme, no `<`, `>` or
+/// `"` (RFC 4475 ltgtruri), and for `sip:`/`sips:` no URI headers (`?`
+/// after the host part, RFC 3261 19.1.5, RFC 4475 escruri; a `?` in the
+/// user part is legal).
+fn check_request_uri(uri: &str) -> Result<(), ParseError> {
+    let bad = || err(format!("invalid Request-URI \"{}\"", short(uri)));
+    let (scheme, rest) = uri.split_once(':').ok_or_else(bad)?;
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok || rest.is_empty() || uri.contains(['<', '>', '"']) {
+        return Err(bad());
+    }
+    if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+        let host_part = rest.split_once('@').map_or(rest, |(_, h)| h);
+        if host_part.contains('?') {
+            return Err(err(format!(
+                "headers in the Request-URI \"{}\"",
+                short(uri)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Joins continuation lines (starting with SP or HTAB) to the header line
@@ -171,9 +195,15 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
         NameAddr::parse(v).map_err(|e| err(format!("invalid {name}: {}", e.reason())))?;
     }
     let cseq = CSeq::parse(exactly_one(&headers, "CSeq")?)?;
-    if !headers.iter().any(|h| is_named(&h.name, "Via")) {
-        return Err(err("missing Via"));
-    }
+    // the top Via is how a response finds its transaction (RFC 3261 17)
+    let top_via = headers
+        .iter()
+        .find(|h| is_named(&h.name, "Via"))
+        .ok_or_else(|| err("missing Via"))?;
+    let top = split_top_level(&top_via.value, ',');
+    let top = top.first().map(|v| v.trim()).unwrap_or("");
+    Via::parse(top).map_err(|e| err(format!("invalid Via: {}", e.reason())))?;
+
     if let StartLine::Request { method, .. } = &start {
         if cseq.method != *method {
             return Err(err(format!(
