@@ -200,6 +200,18 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
         .iter()
         .find(|h| is_named(&h.name, "Via"))
         .ok_or_else(|| err("missing Via"))?;
+    // via-parm *(COMMA via-parm): no empty elements (RFC 4475 badinv01)
+    for h in headers.iter().filter(|h| is_named(&h.name, "Via")) {
+        if split_top_level(&h.value, ',')
+            .iter()
+            .any(|v| v.trim().is_empty())
+        {
+            return Err(err(format!(
+                "invalid Via: empty element in \"{}\"",
+                short(&h.value)
+            )));
+        }
+    }
     let top = split_top_level(&top_via.value, ',');
     let top = top.first().map(|v| v.trim()).unwrap_or("");
     Via::parse(top).map_err(|e| err(format!("invalid Via: {}", e.reason())))?;
