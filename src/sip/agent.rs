@@ -2,7 +2,7 @@
 //! input to the part it concerns.
 
 use super::call::{self, Call};
-use super::message::{Message, Method, SipUri};
+use super::message::{self, Incoming, Message, Method, SipUri};
 use super::registration::Registration;
 use super::rng::Rng;
 use super::timers::Timers;
@@ -572,19 +572,26 @@ impl UserAgent {
     fn on_bytes(&mut self, now: Instant, bytes: &[u8]) {
         // anything from the server shows the connection is alive
         self.ctx.timers.cancel(&TimerKey::PongTimeout);
-        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-            // CRLF keep-alive (RFC 5626 4.4.1): a pong to our ping
-            self.ctx.pong_seen = true;
-            return;
-        }
-        match Message::parse(bytes) {
-            Ok(msg) if msg.is_request() => self.on_request(now, msg),
-            Ok(msg) => self.on_response(now, msg),
-            Err(e) => {
-                tracing::warn!("dropped a malformed SIP message: {}", e.reason());
+        // the one entry point for network bytes (sip-inspect uses it too)
+        match message::classify(bytes) {
+            Incoming::KeepAlive => {
+                // CRLF keep-alive (RFC 5626 4.4.1): a pong to our ping
+                self.ctx.pong_seen = true;
+            }
+            Incoming::Request(msg) => self.on_request(now, msg),
+            Incoming::Response(msg) => self.on_response(now, msg),
+            Incoming::Malformed { reason, reply } => {
+                let answered = reply.is_some();
+                if let Some(r) = reply {
+                    // stateless: there is no transaction for a bad request
+                    self.ctx.send(r.to_bytes());
+                }
+                tracing::warn!(
+                    "malformed SIP message ({reason}): {}",
+                    if answered { "answered 400" } else { "dropped" }
+                );
                 self.ctx.event(Event::Warning(format!(
-                    "Ignored a malformed message from the server: {}",
-                    e.reason()
+                    "Ignored a malformed message from the server: {reason}"
                 )));
             }
         }
