@@ -1067,3 +1067,71 @@ fn a_calling_phone_that_loses_its_connection_ends_the_call() {
         .media
         .contains(&(Side::A, MediaRequest::Close { call: ca })));
 }
+
+#[test]
+fn session_refresh_answered_408_hangs_up_with_bye() {
+    let mut bed = Bed::new();
+    bed.proxy.session_expires = Some("120;refresher=uac".into());
+    let (ca, cb) = establish(&mut bed);
+    bed.proxy.reinvite_replies.push_back((408, None));
+    bed.advance(Duration::from_secs(61));
+    assert_eq!(reinvites(&bed, Side::A).len(), 1);
+    assert_eq!(bed.received_responses(Side::A, 408, "INVITE").len(), 1);
+    assert_eq!(bed.sent(Side::A, "BYE").len(), 1, "RFC 4028 10: BYE");
+    assert_eq!(
+        ended(&bed.call_states(Side::A, ca)),
+        Some(EndReason::SessionExpired)
+    );
+    assert_eq!(
+        ended(&bed.call_states(Side::B, cb)),
+        Some(EndReason::RemoteHangup)
+    );
+}
+
+#[test]
+fn session_refresh_refused_for_now_is_tried_again_after_retry_after() {
+    let mut bed = Bed::new();
+    bed.proxy.session_expires = Some("120;refresher=uac".into());
+    let (ca, cb) = establish(&mut bed);
+    bed.proxy.reinvite_replies.push_back((500, Some(5)));
+    let t0 = bed.now;
+    bed.advance(Duration::from_secs(100));
+    let times: Vec<Duration> = bed
+        .wire
+        .iter()
+        .filter(|w| w.from_phone && w.side == Side::A && w.is("INVITE") && in_dialog(&w.msg))
+        .map(|w| w.at - t0)
+        .collect();
+    assert_eq!(
+        times,
+        vec![Duration::from_secs(60), Duration::from_secs(65)],
+        "refused, then again after Retry-After"
+    );
+    // the second one reached B in time: no session expiry
+    assert!(bed.sent(Side::B, "BYE").is_empty());
+    assert_eq!(ended(&bed.call_states(Side::A, ca)), None);
+    assert_eq!(ended(&bed.call_states(Side::B, cb)), None);
+}
+
+#[test]
+fn frequent_pings_still_detect_a_dead_connection() {
+    // pings every 4 s, more often than the 10 s pong timeout
+    let mut bed = Bed::with_config("secret1000", "secret1001", |_, c| c.keepalive_secs = 4);
+    bed.register_both();
+    bed.advance(Duration::from_secs(4));
+    assert!(bed.reconnects.is_empty());
+    bed.silent_pongs = true;
+    let t0 = bed.now;
+    bed.advance(Duration::from_secs(30));
+    let a: Vec<_> = bed
+        .reconnects
+        .iter()
+        .filter(|(s, _)| *s == Side::A)
+        .collect();
+    assert!(!a.is_empty(), "no Reconnect although no pong for 30 s");
+    let first_silent_ping = t0 + Duration::from_secs(4);
+    assert!(bed
+        .pings
+        .iter()
+        .any(|(s, at)| *s == Side::A && *at == first_silent_ping));
+}

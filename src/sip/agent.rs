@@ -489,9 +489,13 @@ impl UserAgent {
             return;
         }
         self.ctx.send(b"\r\n\r\n".to_vec());
-        self.ctx
-            .timers
-            .set(TimerKey::PongTimeout, now + PONG_TIMEOUT);
+        // pings more often than PONG_TIMEOUT must not push the deadline of
+        // the oldest unanswered one away for ever
+        if !self.ctx.timers.is_set(&TimerKey::PongTimeout) {
+            self.ctx
+                .timers
+                .set(TimerKey::PongTimeout, now + PONG_TIMEOUT);
+        }
         let every = super::Duration::from_secs(u64::from(self.ctx.keepalive_secs));
         self.ctx.timers.set(TimerKey::KeepAlive, now + every);
     }

@@ -1338,7 +1338,7 @@ impl Call {
                     }
                     ChallengeOutcome::Refused(why) => {
                         tracing::warn!("{}: re-INVITE refused: {why}", self.id);
-                        self.reinvite_failed(ctx, now, r, code);
+                        self.reinvite_failed(ctx, now, r, code, None);
                     }
                 }
             }
@@ -1356,11 +1356,24 @@ impl Call {
                 ctx.timers
                     .set(TimerKey::Reinvite(self.id), now + Duration::from_millis(ms));
             }
-            _ => self.reinvite_failed(ctx, now, r, code),
+            _ => {
+                let retry_after = resp
+                    .header("Retry-After")
+                    .and_then(|v| v.split([';', '(']).next())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                self.reinvite_failed(ctx, now, r, code, retry_after)
+            }
         }
     }
 
-    fn reinvite_failed(&mut self, ctx: &mut Ctx, now: Instant, r: Reinvite, code: u16) {
+    fn reinvite_failed(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        r: Reinvite,
+        code: u16,
+        retry_after: Option<u64>,
+    ) {
         if r.via_browser {
             ctx.media(MediaRequest::Rollback { call: self.id });
         }
@@ -1387,6 +1400,31 @@ impl Call {
             }
             Purpose::IceRestart if gone || code >= 400 => {
                 self.bye_and_end(ctx, now, EndReason::Media(ICE_FAILED.into()))
+            }
+            // RFC 4028 10: a refresh answered 408 (or 481) ends the session,
+            // with a BYE for 408
+            Purpose::SessionRefresh if code == 408 => {
+                self.bye_and_end(ctx, now, EndReason::SessionExpired)
+            }
+            Purpose::SessionRefresh if code != 481 => {
+                // the peer could not take it now (500 + Retry-After, …): try
+                // again soon, or the peer's session timer ends the call
+                self.refresh_failures += 1;
+                if self.refresh_failures < MAX_REFRESH_TRIES {
+                    let interval = self.session.map_or(MIN_SE, |s| s.interval);
+                    let secs = retry_after
+                        .unwrap_or(2 * u64::from(self.refresh_failures))
+                        .clamp(1, u64::from(interval / 4));
+                    self.deferred = Some(Purpose::SessionRefresh);
+                    ctx.timers
+                        .set(TimerKey::Reinvite(self.id), now + Duration::from_secs(secs));
+                } else {
+                    tracing::warn!(
+                        "{}: session refresh refused with {code} {} times: giving up",
+                        self.id,
+                        self.refresh_failures
+                    );
+                }
             }
             _ if code == 481 || code == 408 => self.end(
                 ctx,

@@ -89,6 +89,9 @@ pub struct Proxy {
     /// The answer to a request for a phone whose connection is down; `None`:
     /// no answer at all.
     pub offline_reply: Option<u16>,
+    /// Canned answers (code, Retry-After) to the next re-INVITEs from a
+    /// phone, one each, instead of forwarding them.
+    pub reinvite_replies: VecDeque<(u16, Option<u32>)>,
 }
 
 /// Decides whether a message from the proxy to a phone is lost.
@@ -233,6 +236,7 @@ impl Bed {
                 min_se: None,
                 canned: BTreeMap::new(),
                 offline_reply: Some(480),
+                reinvite_replies: VecDeque::new(),
             },
             wire: Vec::new(),
             events: Vec::new(),
@@ -745,6 +749,17 @@ impl Bed {
             }
             _ => {
                 let initial = msg.to().is_some_and(|t| t.tag().is_none());
+                if method == Method::Invite && !initial {
+                    if let Some((code, retry_after)) = self.proxy.reinvite_replies.pop_front() {
+                        let mut r = self.reply(side, &msg, code, "Canned");
+                        if let Some(ra) = retry_after {
+                            r.push_header("Retry-After", ra.to_string());
+                        }
+                        self.send_to_phone(side, &r);
+                        self.proxy.challenged_branches.insert(branch);
+                        return;
+                    }
+                }
                 let mut m = msg.clone();
                 if method == Method::Invite && initial {
                     if self.proxy.challenge_invites && !self.check_auth(&msg, "Proxy-Authorization")
