@@ -599,7 +599,9 @@ fn a_malformed_request_with_readable_headers_is_answered_400() {
     );
     let bad = bed.sent_responses(Side::A, 400, "OPTIONS");
     assert_eq!(bad.len(), 1, "one 400 Bad Request");
-    assert!(bad[0].header("Warning").is_some_and(|w| w.contains("Max-Forwards")));
+    assert!(bad[0]
+        .header("Warning")
+        .is_some_and(|w| w.contains("Max-Forwards")));
     assert!(bad[0].to().is_some_and(|t| t.tag().is_some()));
     assert!(bed
         .events_of(Side::A)

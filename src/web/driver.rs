@@ -95,9 +95,10 @@ fn now_ms() -> f64 {
 /// Start the driver with the UI's state, and listen to the browser's
 /// `online`, `offline` and `pagehide` events.
 pub fn init(state: PhoneState) {
-    let online = web_sys::window()
-        .map(|w| w.navigator().on_line())
-        .unwrap_or(true);
+    // `navigator.onLine` is not trusted at start: it is false on machines
+    // whose only network is loopback, where a local PBX works fine. Only
+    // the `offline`/`online` events count.
+    let online = true;
     DRIVER.with(|d| {
         *d.borrow_mut() = Some(Driver {
             state,
@@ -331,11 +332,9 @@ fn on_network(online: bool) {
             }
         });
         open_connection(generation);
-    } else {
-        with_driver(|d| d.retry_timer = None);
-        if let Some(state) = state() {
-            state.reg.set(RegView::Offline);
-        }
+    } else if let Some(state) = state() {
+        // the scheduled attempt stays (see on_lost)
+        state.reg.set(RegView::Offline);
     }
 }
 
@@ -486,10 +485,6 @@ fn on_lost(
         state.show_error(reason);
         return;
     }
-    if !online {
-        state.reg.set(RegView::Offline);
-        return;
-    }
     let Some(attempt) = attempt else { return };
     let delay_ms = u32::try_from(attempt.delay.as_millis()).unwrap_or(u32::MAX);
     tracing::info!(
@@ -502,10 +497,16 @@ fn on_lost(
             "Lost the connection to the server ({reason}). Reconnecting…"
         ));
     }
-    state.reg.set(RegView::Reconnecting {
-        server: attempt.server.clone(),
-        attempt: attempt.number,
-        at_ms: now_ms() + f64::from(delay_ms),
+    // offline: attempts go on (a server on this machine or the LAN may
+    // still answer), and the `online` event tries again at once
+    state.reg.set(if online {
+        RegView::Reconnecting {
+            server: attempt.server.clone(),
+            attempt: attempt.number,
+            at_ms: now_ms() + f64::from(delay_ms),
+        }
+    } else {
+        RegView::Offline
     });
     let timer = Timeout::new(delay_ms, move || {
         spawn_local(async move { open_connection(generation) });
