@@ -51,7 +51,7 @@ pub enum TimerKey {
 }
 
 /// Who we are, derived from the account once.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Local {
     pub aor: String,
     pub domain: String,
