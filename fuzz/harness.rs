@@ -506,14 +506,21 @@ impl AgentRun {
             }),
             3 => self.last_sent(Some(Method::Invite)).map(|req| {
                 let code = *rd.pick(&[100u16, 180, 183]);
-                let body = if code == 183 { sdp("sendrecv") } else { String::new() };
+                let body = if code == 183 {
+                    sdp("sendrecv")
+                } else {
+                    String::new()
+                };
                 response(&req, code, &self.peer_contact(), &body)
             }),
             4 => {
                 let method = rd.pick(&[Method::Invite, Method::Update]).clone();
                 self.last_sent(Some(method)).map(|req| {
                     let dir = *rd.pick(&["sendrecv", "sendonly", "recvonly", "inactive"]);
-                    let extra = format!("{}Session-Expires: 90;refresher=uac\r\n", self.peer_contact());
+                    let extra = format!(
+                        "{}Session-Expires: 90;refresher=uac\r\n",
+                        self.peer_contact()
+                    );
                     response(&req, 200, &extra, &sdp(dir))
                 })
             }
@@ -527,11 +534,15 @@ impl AgentRun {
             7 => self.peer_invite.clone().map(|inv| cancel_for(&inv)),
             8 => {
                 let dir = *rd.pick(&["sendrecv", "sendonly", "inactive", ""]);
-                let body = if dir.is_empty() { String::new() } else { sdp(dir) };
+                let body = if dir.is_empty() {
+                    String::new()
+                } else {
+                    sdp(dir)
+                };
                 self.in_dialog(rd, "INVITE", &body)
             }
             9 => {
-                let body = sdp(rd.pick(&["sendrecv", "sendonly"]));
+                let body = sdp(*rd.pick(&["sendrecv", "sendonly"]));
                 self.in_dialog(rd, "UPDATE", &body)
             }
             10 => self.in_dialog(rd, "ACK", ""),
@@ -569,7 +580,11 @@ impl AgentRun {
     fn peer_invite(&mut self, rd: &mut Reader) -> Vec<u8> {
         let n = self.next();
         let with_sdp = rd.byte() % 6 != 0;
-        let body = if with_sdp { sdp("sendrecv") } else { String::new() };
+        let body = if with_sdp {
+            sdp("sendrecv")
+        } else {
+            String::new()
+        };
         let ctype = if with_sdp {
             "Content-Type: application/sdp\r\n"
         } else {

@@ -265,7 +265,7 @@ fn max_forwards_is_at_most_255() {
 }
 
 /// Found by the `agent` fuzz target (fuzz/regressions/agent/crash-*): a
-/// request whose From or CSeq cannot be read got a 400 copying them, which
+/// request whose From, CSeq or Via list cannot be read got a 400 copying them, which
 /// our own parser (and the PBX) then rejected.
 #[test]
 fn no_400_that_copies_an_unreadable_from_or_cseq() {
@@ -289,6 +289,10 @@ fn no_400_that_copies_an_unreadable_from_or_cseq() {
         ("CSeq: 7 INVITE", "CSeq: 1 I#NVITE"),
         ("CSeq: 7 INVITE", "CSeq: 1 INVI;TE"),
         ("CSeq: 7 INVITE", "CSeq: 4294967296 INVITE"),
+        (
+            "Via: SIP/2.0/WSS caller.invalid;branch=z9hG4bKc1",
+            "Via: ,SIP/2.0/WSS caller.invalid;branch=z9hG4bKc1",
+        ),
     ] {
         let bad = INVITE.replace(from, to);
         let (reason, reply) = malformed(bad.as_bytes());
