@@ -2,6 +2,7 @@
 //! the same code the cargo-fuzz targets run) in plain `cargo test`: seeded
 //! mutations of the RFC 4475 torture corpus and of the agent's templates,
 //! plus every crash input the fuzzers ever found (`fuzz/regressions/`).
+//! With `FUZZ_SEED_DIR=<dir>` it also writes that corpus to `<dir>`.
 //! Any panic (in the parser, the agent, or a harness invariant) fails it.
 
 #[path = "torture/cases.rs"]
@@ -32,6 +33,15 @@ fn corpus() -> Vec<Vec<u8>> {
 #[test]
 fn parse_harness_on_mutated_corpus() {
     let corpus = corpus();
+    // `FUZZ_SEED_DIR=fuzz/corpus/parse cargo test --test fuzz_smoke` also
+    // writes the corpus out as seeds for `cargo fuzz run parse`
+    if let Some(dir) = std::env::var_os("FUZZ_SEED_DIR") {
+        std::fs::create_dir_all(&dir).expect("seed directory");
+        for (i, frame) in corpus.iter().enumerate() {
+            let path = Path::new(&dir).join(format!("seed-{i:03}"));
+            std::fs::write(path, frame).expect("seed written");
+        }
+    }
     for frame in &corpus {
         check_frame(frame);
     }
