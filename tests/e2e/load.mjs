@@ -1,0 +1,1 @@
+export async function scenarioLoad() { throw new Error('not written yet'); }
