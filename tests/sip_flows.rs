@@ -582,6 +582,47 @@ fn malformed_input_is_dropped_with_a_warning_and_the_phone_goes_on() {
 }
 
 #[test]
+fn a_malformed_request_with_readable_headers_is_answered_400() {
+    let mut bed = Bed::new();
+    bed.register_both();
+    // everything needed to answer is there, but Max-Forwards is out of range
+    bed.inject(
+        Side::A,
+        "OPTIONS sip:1000@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/WS p.example;branch=z9hG4bKbad1\r\n\
+         Max-Forwards: 99999\r\n\
+         From: <sip:x@p.example>;tag=1\r\n\
+         To: <sip:1000@127.0.0.1>\r\n\
+         Call-ID: bad1\r\n\
+         CSeq: 1 OPTIONS\r\n\
+         Content-Length: 0\r\n\r\n",
+    );
+    let bad = bed.sent_responses(Side::A, 400, "OPTIONS");
+    assert_eq!(bad.len(), 1, "one 400 Bad Request");
+    assert!(bad[0]
+        .header("Warning")
+        .is_some_and(|w| w.contains("Max-Forwards")));
+    assert!(bad[0].to().is_some_and(|t| t.tag().is_some()));
+    assert!(bed
+        .events_of(Side::A)
+        .iter()
+        .any(|e| matches!(e, Event::Warning(w) if w.contains("malformed"))));
+    // and the phone goes on: OPTIONS done right gets its 200
+    bed.inject(
+        Side::A,
+        "OPTIONS sip:1000@127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/WS p.example;branch=z9hG4bKgood1\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:x@p.example>;tag=1\r\n\
+         To: <sip:1000@127.0.0.1>\r\n\
+         Call-ID: good1\r\n\
+         CSeq: 1 OPTIONS\r\n\
+         Content-Length: 0\r\n\r\n",
+    );
+    assert_eq!(bed.sent_responses(Side::A, 200, "OPTIONS").len(), 1);
+}
+
+#[test]
 fn disconnect_fails_pending_work_and_unregisters() {
     let mut bed = Bed::new();
     bed.register_both();

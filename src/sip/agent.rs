@@ -2,7 +2,7 @@
 //! input to the part it concerns.
 
 use super::call::{self, Call};
-use super::message::{Message, Method, SipUri};
+use super::message::{self, Incoming, Message, Method, SipUri};
 use super::registration::Registration;
 use super::rng::Rng;
 use super::timers::Timers;
@@ -51,7 +51,7 @@ pub enum TimerKey {
 }
 
 /// Who we are, derived from the account once.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Local {
     pub aor: String,
     pub domain: String,
@@ -489,9 +489,13 @@ impl UserAgent {
             return;
         }
         self.ctx.send(b"\r\n\r\n".to_vec());
-        self.ctx
-            .timers
-            .set(TimerKey::PongTimeout, now + PONG_TIMEOUT);
+        // pings more often than PONG_TIMEOUT must not push the deadline of
+        // the oldest unanswered one away for ever
+        if !self.ctx.timers.is_set(&TimerKey::PongTimeout) {
+            self.ctx
+                .timers
+                .set(TimerKey::PongTimeout, now + PONG_TIMEOUT);
+        }
         let every = super::Duration::from_secs(u64::from(self.ctx.keepalive_secs));
         self.ctx.timers.set(TimerKey::KeepAlive, now + every);
     }
@@ -572,19 +576,26 @@ impl UserAgent {
     fn on_bytes(&mut self, now: Instant, bytes: &[u8]) {
         // anything from the server shows the connection is alive
         self.ctx.timers.cancel(&TimerKey::PongTimeout);
-        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-            // CRLF keep-alive (RFC 5626 4.4.1): a pong to our ping
-            self.ctx.pong_seen = true;
-            return;
-        }
-        match Message::parse(bytes) {
-            Ok(msg) if msg.is_request() => self.on_request(now, msg),
-            Ok(msg) => self.on_response(now, msg),
-            Err(e) => {
-                tracing::warn!("dropped a malformed SIP message: {}", e.reason());
+        // the one entry point for network bytes (sip-inspect uses it too)
+        match message::classify(bytes) {
+            Incoming::KeepAlive => {
+                // CRLF keep-alive (RFC 5626 4.4.1): a pong to our ping
+                self.ctx.pong_seen = true;
+            }
+            Incoming::Request(msg) => self.on_request(now, msg),
+            Incoming::Response(msg) => self.on_response(now, msg),
+            Incoming::Malformed { reason, reply } => {
+                let answered = reply.is_some();
+                if let Some(r) = reply {
+                    // stateless: there is no transaction for a bad request
+                    self.ctx.send(r.to_bytes());
+                }
+                tracing::warn!(
+                    "malformed SIP message ({reason}): {}",
+                    if answered { "answered 400" } else { "dropped" }
+                );
                 self.ctx.event(Event::Warning(format!(
-                    "Ignored a malformed message from the server: {}",
-                    e.reason()
+                    "Ignored a malformed message from the server: {reason}"
                 )));
             }
         }

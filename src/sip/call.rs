@@ -134,8 +134,9 @@ struct AckWait {
     seq: u32,
     bytes: Vec<u8>,
     every: Duration,
-    /// Our 2xx carried an offer: the ACK carries the answer.
-    answer_in_ack: bool,
+    /// The offer our 2xx carried: the ACK carries the answer, and then it
+    /// is our session description.
+    offer: Option<String>,
 }
 
 /// RFC 4028 session timer.
@@ -220,7 +221,7 @@ pub struct Call {
     /// ACKs we sent, by CSeq, re-sent for retransmitted 2xx.
     acks: Vec<(u32, Vec<u8>)>,
     ringing_reported: bool,
-    /// Redirect targets already tried (3xx).
+    /// Targets already tried: the one dialled, then each 3xx Contact.
     redirects: Vec<String>,
     /// The session interval to ask for after a 422.
     session_request: Option<u32>,
@@ -302,6 +303,7 @@ impl Call {
         let local_tag = ctx.rng.token(10);
         let mut call = Call::base(id, Phase::AwaitingOffer, to.clone(), call_id, local_tag);
         call.to_value = format!("<{target}>");
+        call.redirects = vec![target.clone()];
         call.target = target;
         call.is_caller = true;
         ctx.event(Event::CallState {
@@ -478,6 +480,11 @@ impl Call {
                     self.send_reinvite(ctx, now, purpose, sdp, true);
                 }
                 Some(Pending::AnswerInvite { key, req }) => {
+                    // the peer's offer is accepted only now (a failed
+                    // answer leaves the session as it was)
+                    if let Some(offer) = sdp_body(&req) {
+                        self.note_remote_offer(ctx, &offer);
+                    }
                     self.local_sdp = Some(sdp.clone());
                     self.send_reinvite_ok(ctx, now, &key, &req, sdp, false);
                 }
@@ -485,6 +492,9 @@ impl Call {
                     self.send_reinvite_ok(ctx, now, &key, &req, sdp, true);
                 }
                 Some(Pending::AnswerUpdate { key, req }) => {
+                    if let Some(offer) = sdp_body(&req) {
+                        self.note_remote_offer(ctx, &offer);
+                    }
                     self.local_sdp = Some(sdp.clone());
                     let mut ok = response_to(&req, 200, "OK", None);
                     ok.push_header("Contact", ctx.local.dialog_contact());
@@ -637,18 +647,23 @@ impl Call {
                 let invite = self.build_invite(ctx, &sdp);
                 self.send_invite(ctx, now, invite);
             }
-            (300..=399, Phase::Inviting) if !self.follow_redirect(ctx, now, request, resp) => {
-                self.end(
-                    ctx,
-                    EndReason::Failed {
-                        code,
-                        reason: format!(
-                            "{} (the call was redirected, but to no address that can be called)",
-                            reason_phrase(resp)
-                        ),
-                    },
-                    true,
-                );
+            (300..=399, Phase::Inviting) => {
+                // not a match guard: following the redirect sends an INVITE,
+                // and a guard that fails falls through to the next arm
+                let followed = self.follow_redirect(ctx, now, request, resp);
+                if !followed {
+                    self.end(
+                        ctx,
+                        EndReason::Failed {
+                            code,
+                            reason: format!(
+                                "{} (the call was redirected, but to no address that can be called)",
+                                reason_phrase(resp)
+                            ),
+                        },
+                        true,
+                    );
+                }
             }
             (300..=699, Phase::Inviting) => {
                 self.end(ctx, end_reason_for(code, &reason_phrase(resp)), true);
@@ -667,7 +682,8 @@ impl Call {
         request: &Message,
         resp: &Message,
     ) -> bool {
-        if resp.code() == Some(305) || self.redirects.len() >= MAX_REDIRECTS {
+        // `redirects` holds the first target too: a loop back to it stops
+        if resp.code() == Some(305) || self.redirects.len() > MAX_REDIRECTS {
             return false;
         }
         let next = resp.contacts().into_iter().map(|c| c.uri).find(|u| {
@@ -865,18 +881,25 @@ impl Call {
         ok.push_header("User-Agent", ctx.local.user_agent.clone());
         ok.set_body("application/sdp", sdp.into_bytes());
         let bytes = ctx.respond(now, &key, &ok);
-        self.wait_ack(ctx, now, self.cseq, bytes, false);
+        self.wait_ack(ctx, now, self.cseq, bytes, None);
         self.phase = Phase::WaitingAck;
         self.schedule_session(ctx, now);
         self.set_active(ctx);
     }
 
-    fn wait_ack(&mut self, ctx: &mut Ctx, now: Instant, seq: u32, bytes: Vec<u8>, offer: bool) {
+    fn wait_ack(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        seq: u32,
+        bytes: Vec<u8>,
+        offer: Option<String>,
+    ) {
         self.ack_wait = Some(AckWait {
             seq,
             bytes,
             every: T1,
-            answer_in_ack: offer,
+            offer,
         });
         ctx.timers.set(TimerKey::Retransmit2xx(self.id), now + T1);
         ctx.timers.set(TimerKey::NoAck(self.id), now + TIMEOUT_64T1);
@@ -976,10 +999,11 @@ impl Call {
         if self.phase == Phase::WaitingAck {
             self.phase = Phase::Confirmed;
         }
-        if w.answer_in_ack {
+        if let Some(offer) = w.offer {
             // our 2xx carried an offer: the ACK has the answer
             match sdp_body(req) {
                 Some(answer) => {
+                    self.local_sdp = Some(offer);
                     self.remote_sdp = Some(answer.clone());
                     ctx.media(MediaRequest::SetRemoteAnswer {
                         call: self.id,
@@ -1037,7 +1061,7 @@ impl Call {
                         self.send_reinvite_ok(ctx, now, key, req, local, false);
                     }
                     _ => {
-                        self.note_remote_offer(ctx, &offer);
+                        // noted (hold, remote SDP) once our answer is made
                         self.pending = Some(Pending::AnswerInvite {
                             key: key.clone(),
                             req: req.clone(),
@@ -1100,7 +1124,6 @@ impl Call {
             return;
         }
         let Some(offer) = offer else { return };
-        self.note_remote_offer(ctx, &offer);
         self.pending = Some(Pending::AnswerUpdate {
             key: key.clone(),
             req: req.clone(),
@@ -1149,10 +1172,11 @@ impl Call {
         ok.push_header("Allow", ALLOW);
         ok.push_header("Supported", SUPPORTED);
         self.add_session_headers(req, &mut ok);
+        let offered = offer.then(|| sdp.clone());
         ok.set_body("application/sdp", sdp.into_bytes());
         let bytes = ctx.respond(now, key, &ok);
         let seq = req.cseq().map(|c| c.seq).unwrap_or(0);
-        self.wait_ack(ctx, now, seq, bytes, offer);
+        self.wait_ack(ctx, now, seq, bytes, offered);
         self.schedule_session(ctx, now);
     }
 
@@ -1256,9 +1280,8 @@ impl Call {
                 self.refresh_target(resp);
                 self.refresh_failures = 0;
                 self.link_lost = false;
-                if r.purpose == Purpose::IceRestart {
-                    self.ice_restarts = 0;
-                }
+                // ice_restarts is not reset: a 200 does not mean ICE now
+                // connects, and the call gets at most MAX_ICE_RESTARTS
                 match (r.via_browser, sdp_body(resp)) {
                     (true, Some(answer)) => {
                         self.local_sdp = Some(r.sdp);
@@ -1315,7 +1338,7 @@ impl Call {
                     }
                     ChallengeOutcome::Refused(why) => {
                         tracing::warn!("{}: re-INVITE refused: {why}", self.id);
-                        self.reinvite_failed(ctx, now, r, code);
+                        self.reinvite_failed(ctx, now, r, code, None);
                     }
                 }
             }
@@ -1333,11 +1356,24 @@ impl Call {
                 ctx.timers
                     .set(TimerKey::Reinvite(self.id), now + Duration::from_millis(ms));
             }
-            _ => self.reinvite_failed(ctx, now, r, code),
+            _ => {
+                let retry_after = resp
+                    .header("Retry-After")
+                    .and_then(|v| v.split([';', '(']).next())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                self.reinvite_failed(ctx, now, r, code, retry_after)
+            }
         }
     }
 
-    fn reinvite_failed(&mut self, ctx: &mut Ctx, now: Instant, r: Reinvite, code: u16) {
+    fn reinvite_failed(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        r: Reinvite,
+        code: u16,
+        retry_after: Option<u64>,
+    ) {
         if r.via_browser {
             ctx.media(MediaRequest::Rollback { call: self.id });
         }
@@ -1364,6 +1400,31 @@ impl Call {
             }
             Purpose::IceRestart if gone || code >= 400 => {
                 self.bye_and_end(ctx, now, EndReason::Media(ICE_FAILED.into()))
+            }
+            // RFC 4028 10: a refresh answered 408 (or 481) ends the session,
+            // with a BYE for 408
+            Purpose::SessionRefresh if code == 408 => {
+                self.bye_and_end(ctx, now, EndReason::SessionExpired)
+            }
+            Purpose::SessionRefresh if code != 481 => {
+                // the peer could not take it now (500 + Retry-After, …): try
+                // again soon, or the peer's session timer ends the call
+                self.refresh_failures += 1;
+                if self.refresh_failures < MAX_REFRESH_TRIES {
+                    let interval = self.session.map_or(MIN_SE, |s| s.interval);
+                    let secs = retry_after
+                        .unwrap_or(2 * u64::from(self.refresh_failures))
+                        .clamp(1, u64::from(interval / 4));
+                    self.deferred = Some(Purpose::SessionRefresh);
+                    ctx.timers
+                        .set(TimerKey::Reinvite(self.id), now + Duration::from_secs(secs));
+                } else {
+                    tracing::warn!(
+                        "{}: session refresh refused with {code} {} times: giving up",
+                        self.id,
+                        self.refresh_failures
+                    );
+                }
             }
             _ if code == 481 || code == 408 => self.end(
                 ctx,

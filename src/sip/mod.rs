@@ -59,8 +59,9 @@ impl Transport {
     }
 }
 
-/// The account the user agent registers and calls with.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The account the user agent registers and calls with. Its `Debug` never
+/// shows the password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AccountConfig {
     /// Address of record, e.g. `sip:1000@example.com`.
     pub aor: String,
@@ -79,6 +80,25 @@ pub struct AccountConfig {
     pub instance_id: String,
     /// Seconds between CRLF keep-alive pings (RFC 5626 4.4.1); 0: none.
     pub keepalive_secs: u32,
+}
+
+impl fmt::Debug for AccountConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountConfig")
+            .field("aor", &self.aor)
+            .field("auth_user", &self.auth_user)
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "***" },
+            )
+            .field("display_name", &self.display_name)
+            .field("transport", &self.transport)
+            .field("register_expires", &self.register_expires)
+            .field("user_agent", &self.user_agent)
+            .field("instance_id", &self.instance_id)
+            .field("keepalive_secs", &self.keepalive_secs)
+            .finish()
+    }
 }
 
 impl AccountConfig {
@@ -330,5 +350,18 @@ impl EndReason {
             EndReason::Media(r) => format!("Audio problem: {r}"),
             EndReason::Network(r) => format!("Connection lost: {r}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_debug_hides_the_password() {
+        let c = AccountConfig::new("sip:1000@example.com", "hunter2-secret", Transport::Wss);
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2-secret"), "{shown}");
+        assert!(shown.contains("***") && shown.contains("sip:1000@example.com"));
     }
 }

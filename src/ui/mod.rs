@@ -34,19 +34,20 @@ pub fn start() {
         if resume {
             driver::register(settings.clone());
         }
-        view! { <App state=state settings=settings /> }
+        view! { <App state=state /> }
     });
 }
 
 #[component]
-fn App(state: PhoneState, settings: storage::Settings) -> impl IntoView {
+fn App(state: PhoneState) -> impl IntoView {
     let in_call = move || state.call.with(|c| c.is_some());
     view! {
         <main id="phone" class="phone" data-phone=move || state.data_phone()>
             <status::Header state=state />
             <status::Messages state=state />
             <Show when=move || state.settings_open.get()>
-                <settings::SettingsForm state=state initial=settings.clone() />
+                // the settings as last saved, each time the form opens
+                <settings::SettingsForm state=state initial=storage::load() />
             </Show>
             <call::IncomingPanel state=state />
             <call::InCallPanel state=state />

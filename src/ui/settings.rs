@@ -1,10 +1,14 @@
 //! The account settings form: saves the settings and signs in.
 //!
-//! The form only collects text; [`crate::settings::prepare`] (called by the
-//! driver) checks it and says what is wrong.
+//! The form collects text and checks it with [`crate::settings::prepare`]
+//! before handing it to the driver (which prepares it again for its own
+//! use): settings that cannot be used (a `ws://` address to a remote host
+//! without the checkbox, a bad ICE server line, …) go nowhere, not even to
+//! storage, and the reason is shown.
 
 use super::state::PhoneState;
-use crate::web::{driver, storage::Settings};
+use crate::settings::prepare;
+use crate::web::{driver, storage, storage::Settings};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -39,7 +43,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                 return;
             }
         };
-        driver::register(Settings {
+        let settings = Settings {
             ws_url: ws_url.get_untracked(),
             sip_uri: sip_uri.get_untracked(),
             auth_user: auth_user.get_untracked(),
@@ -48,7 +52,14 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
             allow_insecure_ws: allow_insecure.get_untracked(),
             ice_servers: ice_servers.get_untracked(),
             ice_gather_timeout_ms,
-        });
+        };
+        if let Err(msg) = prepare(&settings, &storage::instance_id()) {
+            // the account in use (if any) stays as it is
+            tracing::info!("settings refused: {msg}");
+            state.show_error(msg);
+            return;
+        }
+        driver::register(settings);
     };
 
     view! {

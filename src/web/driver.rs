@@ -7,15 +7,26 @@
 //! output can never re-enter the agent: no `RefCell` borrow is held while
 //! outputs are acted on, nor across an `await` (the driver never awaits).
 //!
-//! Every connection (one per "Save and register") has a generation number;
-//! inputs from an older connection, its timer or its media are dropped.
+//! Every account ("Save and sign in") has a generation number, and every
+//! WebSocket of it a connection number; events from an older account or an
+//! abandoned connection, its timer or its media are dropped.
+//!
+//! Connection policy: when the WebSocket closes (or the core finds it dead
+//! through a missing keep-alive pong), the call in progress stays up — its
+//! media do not need the server — and the driver reconnects with
+//! [`Reconnect`] (the configured servers in order, then back-off with
+//! jitter), registers again, and the core refreshes the call. The browser's
+//! `offline` event pauses the attempts, `online` resumes them at once; the
+//! page closing (`pagehide`) hangs up and unregisters.
 
 use super::media;
 use super::storage::{self, Settings};
 use super::transport::{self, Connection, TransportEvent};
+use crate::settings;
+use crate::sip::reconnect::Reconnect;
 use crate::sip::{
-    AccountConfig, CallId, CallState, Command, EndReason, Event, Input, Instant, Output,
-    RegistrationState, Transport, UserAgent,
+    CallId, CallState, Command, EndReason, Event, Input, Instant, Output, RegistrationState,
+    UserAgent,
 };
 use crate::ui::state::{CallPhase, CallView, PhoneState, RegView};
 use gloo_timers::callback::Timeout;
@@ -23,23 +34,27 @@ use leptos::prelude::{Set, Update, WithUntracked};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 
 struct Driver {
     state: PhoneState,
-    /// Generation of the current account/connection.
+    /// Generation of the current account.
     generation: u64,
     agent: Option<Rc<RefCell<UserAgent>>>,
     connection: Option<Connection>,
+    /// Number of the current WebSocket of this account.
+    conn_id: u64,
     /// The WebSocket is open.
     connected: bool,
-    /// The WebSocket of this generation has been open at least once: when
-    /// it closes, reconnect (with a growing delay).
-    was_open: bool,
-    /// Reconnection attempts since the connection was lost.
-    retries: u32,
+    /// A WebSocket of this account has been open at least once: from then
+    /// on a lost connection is retried for ever.
+    ever_connected: bool,
+    reconnect: Option<Reconnect>,
     retry_timer: Option<Timeout>,
-    url: String,
+    /// The browser's `navigator.onLine`.
+    online: bool,
     aor: String,
     /// The agent's one timer.
     timer: Option<Timeout>,
@@ -50,20 +65,13 @@ struct Driver {
 /// Work for the agent, processed in order.
 enum Job {
     Input(Input),
-    /// The WebSocket is gone (or could not be opened): feed `Disconnected`
-    /// (once), tell the user, and reconnect if it had been open before.
+    /// The WebSocket `conn_id` is gone, or could not be opened.
     Lost {
+        conn_id: u64,
         reason: String,
-        user_message: String,
-        /// Whether the agent still has to be told.
-        tell_agent: bool,
-        reconnect: bool,
+        /// It had been open (else: an attempt failed).
+        was_open: bool,
     },
-}
-
-/// Delays between reconnection attempts: 1, 2, 4, 8, 16, then 30 s.
-fn retry_delay_ms(retries: u32) -> u32 {
-    1000u32.saturating_mul(1 << retries.min(5)).min(30_000)
 }
 
 thread_local! {
@@ -80,24 +88,53 @@ fn state() -> Option<PhoneState> {
     with_driver(|d| d.state)
 }
 
-/// Start the driver with the UI's state.
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Start the driver with the UI's state, and listen to the browser's
+/// `online`, `offline` and `pagehide` events.
 pub fn init(state: PhoneState) {
+    // `navigator.onLine` is not trusted at start: it is false on machines
+    // whose only network is loopback, where a local PBX works fine. Only
+    // the `offline`/`online` events count.
+    let online = true;
     DRIVER.with(|d| {
         *d.borrow_mut() = Some(Driver {
             state,
             generation: 0,
             agent: None,
             connection: None,
+            conn_id: 0,
             connected: false,
-            was_open: false,
-            retries: 0,
+            ever_connected: false,
+            reconnect: None,
             retry_timer: None,
-            url: String::new(),
+            online,
             aor: String::new(),
             timer: None,
             current_call: None,
         })
     });
+    listen("online", || on_network(true));
+    listen("offline", || on_network(false));
+    listen("pagehide", on_page_hide);
+}
+
+/// A window event listener for the life of the page.
+fn listen(event: &str, f: impl Fn() + 'static) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| f());
+    if window
+        .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
+        .is_err()
+    {
+        tracing::warn!("cannot listen to the {event} event");
+    }
+    // the driver lives as long as the page
+    closure.forget();
 }
 
 // ---------------------------------------------------------------- commands
@@ -111,8 +148,8 @@ pub fn register(settings: Settings) {
         state.show_error("Hang up before changing the account.");
         return;
     }
-    let config = match account_config(&settings) {
-        Ok(c) => c,
+    let prepared = match settings::prepare(&settings, &storage::instance_id()) {
+        Ok(p) => p,
         Err(msg) => {
             state.reg.set(RegView::Failed(msg.clone()));
             state.show_error(msg);
@@ -122,24 +159,27 @@ pub fn register(settings: Settings) {
     if let Err(msg) = storage::save(&settings) {
         state.show_error(msg);
     }
-    tracing::info!("signing in: {settings:?}");
+    tracing::info!("signing in: {prepared:?}");
 
     // the previous account: sign out (best effort), close its connection
     let old = with_driver(|d| {
-        let old_gen = d.generation;
         let was_registered = d.connected
             && d.state
                 .reg
                 .with_untracked(|r| r.data_state() == "registered");
-        (old_gen, was_registered)
+        (d.generation, was_registered)
     });
     if let Some((old_gen, true)) = old {
         feed(old_gen, Input::Command(Command::Unregister));
     }
     media::close_all();
+    media::configure(media::MediaConfig {
+        ice_servers: prepared.ice_servers.clone(),
+        gather_timeout_ms: prepared.ice_gather_timeout_ms,
+    });
 
-    let aor = config.aor.clone();
-    let agent = match UserAgent::new(config, random_seed()) {
+    let aor = prepared.config.aor.clone();
+    let agent = match UserAgent::new(prepared.config, random_seed()) {
         Ok(a) => a,
         Err(e) => {
             let msg = format!("These settings cannot be used: {e}");
@@ -149,34 +189,56 @@ pub fn register(settings: Settings) {
                 d.connection = None;
                 d.connected = false;
                 d.timer = None;
+                d.retry_timer = None;
             });
             state.reg.set(RegView::Failed(msg.clone()));
             state.show_error(msg);
             return;
         }
     };
-    let url = settings.ws_url.trim().to_string();
+    let reconnect = Reconnect::new(prepared.servers, random_seed());
     let generation = with_driver(|d| {
         d.generation += 1;
         d.agent = Some(Rc::new(RefCell::new(agent)));
-        d.connection = None; // closes the old WebSocket after its queue
+        d.connection = None; // closes the old WebSocket
         d.connected = false;
-        d.was_open = false;
-        d.retries = 0;
+        d.ever_connected = false;
+        d.reconnect = Some(reconnect);
         d.retry_timer = None;
         d.timer = None;
         d.current_call = None;
-        d.url = url.clone();
         d.aor = aor;
         d.generation
     });
     let Some(generation) = generation else { return };
-    state.reg.set(RegView::Connecting);
     state.call.set(None);
+    open_connection(generation);
+}
 
-    let connection = transport::connect(url.clone(), move |ev| on_transport(generation, ev));
+/// Open a WebSocket to the current server of the list.
+fn open_connection(generation: u64) {
+    let target = with_driver(|d| {
+        d.retry_timer = None;
+        if d.generation != generation || d.agent.is_none() || d.connection.is_some() {
+            return None;
+        }
+        let url = d.reconnect.as_ref()?.current().to_string();
+        d.conn_id += 1;
+        Some((url, d.conn_id))
+    })
+    .flatten();
+    let Some((url, conn_id)) = target else { return };
+    if let Some(state) = state() {
+        let reconnecting = state
+            .reg
+            .with_untracked(|r| matches!(r, RegView::Reconnecting { .. }));
+        if !reconnecting {
+            state.reg.set(RegView::Connecting);
+        }
+    }
+    let connection = transport::connect(url, move |ev| on_transport(generation, conn_id, ev));
     with_driver(|d| {
-        if d.generation == generation {
+        if d.generation == generation && d.conn_id == conn_id {
             d.connection = Some(connection);
         }
     });
@@ -204,9 +266,14 @@ pub fn call(target: String) {
         return; // one call at a time
     }
     if !ready {
-        state.show_error(
-            "You are not connected: fill in the account settings and press \"Save and sign in\".",
-        );
+        let reconnecting = state
+            .reg
+            .with_untracked(|r| matches!(r, RegView::Reconnecting { .. } | RegView::Offline));
+        state.show_error(if reconnecting {
+            "Not connected to the server right now: wait until the phone is online again."
+        } else {
+            "You are not connected: fill in the account settings and press \"Save and sign in\"."
+        });
         return;
     }
     state.clear_messages();
@@ -233,31 +300,42 @@ pub fn hangup() {
     }
 }
 
-fn account_config(s: &Settings) -> Result<AccountConfig, String> {
-    let url = s.ws_url.trim();
-    if url.is_empty() {
-        return Err("Enter the server address, for example ws://127.0.0.1:8088.".into());
+/// The page is going away: hang up and unregister while the socket is
+/// still there (sends are synchronous).
+fn on_page_hide() {
+    let generation = with_driver(|d| d.agent.is_some().then_some(d.generation)).flatten();
+    if let Some(generation) = generation {
+        tracing::info!("page closing: hanging up and signing out");
+        feed(generation, Input::Command(Command::Shutdown));
     }
-    let transport = Transport::from_url(url).ok_or_else(|| {
-        format!("The server address must start with ws:// or wss:// (it is \"{url}\").")
-    })?;
-    let mut aor = s.sip_uri.trim().to_string();
-    if aor.is_empty() {
-        return Err("Enter your SIP address, for example sip:1000@127.0.0.1.".into());
+}
+
+/// The browser's `online`/`offline` events.
+fn on_network(online: bool) {
+    tracing::info!("browser says {}", if online { "online" } else { "offline" });
+    let found = with_driver(|d| {
+        d.online = online;
+        (d.generation, d.agent.is_some(), d.connected)
+    });
+    let Some((generation, has_agent, connected)) = found else {
+        return;
+    };
+    if !has_agent || connected {
+        return; // nothing to do, or the socket is still fine
     }
-    let lower = aor.to_ascii_lowercase();
-    if !lower.starts_with("sip:") && !lower.starts_with("sips:") {
-        aor = format!("sip:{aor}");
+    if online {
+        // try at once, from the first server
+        with_driver(|d| {
+            d.retry_timer = None;
+            if let Some(r) = d.reconnect.as_mut() {
+                r.reset();
+            }
+        });
+        open_connection(generation);
+    } else if let Some(state) = state() {
+        // the scheduled attempt stays (see on_lost)
+        state.reg.set(RegView::Offline);
     }
-    if !aor.contains('@') {
-        return Err(format!(
-            "Your SIP address needs a domain, for example sip:1000@127.0.0.1 (it is \"{aor}\")."
-        ));
-    }
-    let mut config = AccountConfig::new(&aor, &s.password, transport);
-    config.auth_user = s.auth_user.trim().to_string();
-    config.display_name = s.display_name.trim().to_string();
-    Ok(config)
 }
 
 /// 64 random bits from `crypto.getRandomValues`, else `Math.random`.
@@ -277,15 +355,18 @@ fn random_seed() -> u64 {
 
 // ---------------------------------------------------------------- inputs
 
-fn on_transport(generation: u64, ev: TransportEvent) {
-    let url = with_driver(|d| d.url.clone()).unwrap_or_default();
+fn on_transport(generation: u64, conn_id: u64, ev: TransportEvent) {
+    let current = with_driver(|d| d.generation == generation && d.conn_id == conn_id);
+    if current != Some(true) {
+        return; // an abandoned connection
+    }
     match ev {
         TransportEvent::Open => {
             with_driver(|d| {
-                if d.generation == generation {
-                    d.connected = true;
-                    d.was_open = true;
-                    d.retries = 0;
+                d.connected = true;
+                d.ever_connected = true;
+                if let Some(r) = d.reconnect.as_mut() {
+                    r.on_connected();
                 }
             });
             feed(generation, Input::Connected);
@@ -295,71 +376,23 @@ fn on_transport(generation: u64, ev: TransportEvent) {
             tracing::debug!("SIP <<< received\n{}", String::from_utf8_lossy(&bytes));
             feed(generation, Input::Received(bytes));
         }
-        TransportEvent::Closed(reason) => {
-            with_driver(|d| {
-                if d.generation == generation {
-                    d.connected = false;
-                    d.connection = None;
-                }
-            });
-            enqueue(
-                generation,
-                Job::Lost {
-                    reason,
-                    user_message: format!(
-                        "Lost the connection to the server at {url}. Reconnecting…"
-                    ),
-                    tell_agent: true,
-                    reconnect: true,
-                },
-            );
-        }
-        TransportEvent::Failed(message) => {
-            // a failed reconnection attempt: the agent knows already
-            let reconnecting = with_driver(|d| {
-                if d.generation == generation {
-                    d.connected = false;
-                    d.connection = None;
-                }
-                d.was_open
-            })
-            .unwrap_or(false);
-            enqueue(
-                generation,
-                Job::Lost {
-                    reason: message.clone(),
-                    user_message: if reconnecting {
-                        format!("{message} Trying again…")
-                    } else {
-                        message
-                    },
-                    tell_agent: !reconnecting,
-                    reconnect: reconnecting,
-                },
-            );
-        }
+        TransportEvent::Closed(reason) => enqueue(
+            generation,
+            Job::Lost {
+                conn_id,
+                reason,
+                was_open: true,
+            },
+        ),
+        TransportEvent::Failed(message) => enqueue(
+            generation,
+            Job::Lost {
+                conn_id,
+                reason: message,
+                was_open: false,
+            },
+        ),
     }
-}
-
-/// Open the WebSocket again after it was lost (if nothing changed meanwhile).
-fn reconnect(generation: u64) {
-    let url = with_driver(|d| {
-        d.retry_timer = None;
-        (d.generation == generation && d.connection.is_none() && d.agent.is_some())
-            .then(|| d.url.clone())
-    })
-    .flatten();
-    let Some(url) = url else { return };
-    tracing::info!("reconnecting to {url}");
-    if let Some(state) = state() {
-        state.reg.set(RegView::Connecting);
-    }
-    let connection = transport::connect(url, move |ev| on_transport(generation, ev));
-    with_driver(|d| {
-        if d.generation == generation {
-            d.connection = Some(connection);
-        }
-    });
 }
 
 /// Give the agent an input (from any source: UI, transport, media, timer).
@@ -387,50 +420,102 @@ fn run_job(generation: u64, job: Job) {
         }
     });
     let Some(agent) = found.flatten() else {
-        return; // an older connection, or no agent
+        return; // an older account, or no agent
     };
-    let (input, lost) = match job {
-        Job::Input(input) => (Some(input), None),
+    match job {
+        Job::Input(input) => step(generation, &agent, input),
         Job::Lost {
+            conn_id,
             reason,
-            user_message,
-            tell_agent,
-            reconnect,
-        } => (
-            tell_agent.then_some(Input::Disconnected { reason }),
-            Some((user_message, reconnect)),
-        ),
+            was_open,
+        } => on_lost(generation, &agent, conn_id, reason, was_open),
+    }
+}
+
+/// The connection `conn_id` is gone: tell the agent, keep the call, and
+/// plan the next attempt (or give up if no server ever answered).
+fn on_lost(
+    generation: u64,
+    agent: &Rc<RefCell<UserAgent>>,
+    conn_id: u64,
+    reason: String,
+    was_open: bool,
+) {
+    let plan = with_driver(|d| {
+        if d.conn_id != conn_id {
+            return None; // already replaced
+        }
+        d.connection = None;
+        d.connected = false;
+        let first_try_failed = !was_open && !d.ever_connected;
+        let attempt = d.reconnect.as_mut().map(|r| r.on_lost(was_open));
+        let all_failed = first_try_failed
+            && d.reconnect
+                .as_ref()
+                .is_some_and(|r| r.current() == r.servers()[0]);
+        Some((attempt, all_failed, d.online))
+    })
+    .flatten();
+    let Some((attempt, all_failed, online)) = plan else {
+        return;
     };
-    if let Some(input) = input {
-        step(generation, &agent, input);
+    tracing::warn!("connection lost: {reason}");
+    if was_open {
+        step(
+            generation,
+            agent,
+            Input::Disconnected {
+                reason: reason.clone(),
+            },
+        );
     }
-    if let (Some((msg, retry)), Some(state)) = (lost, state()) {
-        if let Some(call) = with_driver(|d| d.current_call.take()).flatten() {
-            media::handle(crate::sip::MediaRequest::Close { call }, report(generation));
-            state.call.set(None);
-        }
-        state.show_error(msg.clone());
-        if retry {
-            state.reg.set(RegView::Connecting);
-            let delay = with_driver(|d| {
-                let delay = retry_delay_ms(d.retries);
-                d.retries = d.retries.saturating_add(1);
-                delay
-            })
-            .unwrap_or(30_000);
-            tracing::info!("reconnecting in {delay} ms");
-            let timer = Timeout::new(delay, move || {
-                spawn_local(async move { reconnect(generation) });
-            });
-            with_driver(|d| {
-                if d.generation == generation {
-                    d.retry_timer = Some(timer);
-                }
-            });
-        } else {
-            state.reg.set(RegView::Failed(msg));
-        }
+    let Some(state) = state() else { return };
+    if with_driver(|d| d.current_call.is_some()).unwrap_or(false) {
+        state.call.update(|c| {
+            if let Some(c) = c.as_mut() {
+                c.link_down = true;
+            }
+        });
     }
+    if all_failed {
+        // no server of the list ever answered: the settings are wrong, or
+        // the server is down; say so and wait for the user
+        with_driver(|d| d.reconnect.as_mut().map(Reconnect::reset));
+        state.reg.set(RegView::Failed(reason.clone()));
+        state.show_error(reason);
+        return;
+    }
+    let Some(attempt) = attempt else { return };
+    let delay_ms = u32::try_from(attempt.delay.as_millis()).unwrap_or(u32::MAX);
+    tracing::info!(
+        "reconnecting to {} in {delay_ms} ms (attempt {})",
+        attempt.server,
+        attempt.number
+    );
+    if was_open {
+        state.show_notice(format!(
+            "Lost the connection to the server ({reason}). Reconnecting…"
+        ));
+    }
+    // offline: attempts go on (a server on this machine or the LAN may
+    // still answer), and the `online` event tries again at once
+    state.reg.set(if online {
+        RegView::Reconnecting {
+            server: attempt.server.clone(),
+            attempt: attempt.number,
+            at_ms: now_ms() + f64::from(delay_ms),
+        }
+    } else {
+        RegView::Offline
+    });
+    let timer = Timeout::new(delay_ms, move || {
+        spawn_local(async move { open_connection(generation) });
+    });
+    with_driver(|d| {
+        if d.generation == generation {
+            d.retry_timer = Some(timer);
+        }
+    });
 }
 
 /// One input through the agent, then its outputs.
@@ -500,7 +585,21 @@ fn act(generation: u64, output: Output) {
         }
         Output::Media(request) => media::handle(request, report(generation)),
         Output::Event(event) => on_event(generation, event),
-        Output::Reconnect { reason } => tracing::warn!("reconnect asked: {reason}"),
+        Output::Reconnect { reason } => {
+            // the socket looks open but is dead: drop it and start over
+            if let Some(conn_id) =
+                with_driver(|d| d.connection.is_some().then_some(d.conn_id)).flatten()
+            {
+                enqueue(
+                    generation,
+                    Job::Lost {
+                        conn_id,
+                        reason,
+                        was_open: true,
+                    },
+                );
+            }
+        }
     }
 }
 
@@ -529,6 +628,18 @@ fn on_event(generation: u64, event: Event) {
                 RegView::Registered { .. } if !was_registered => {
                     state.error.set(None);
                     state.settings_open.set(false);
+                    // back after a lost connection: the call is reachable again
+                    if state.notice.with_untracked(|n| {
+                        n.as_deref()
+                            .is_some_and(|t| t.starts_with("Lost the connection"))
+                    }) {
+                        state.notice.set(None);
+                    }
+                    state.call.update(|c| {
+                        if let Some(c) = c.as_mut() {
+                            c.link_down = false;
+                        }
+                    });
                 }
                 RegView::Failed(reason) => {
                     state.show_error(reason.clone());
@@ -561,7 +672,19 @@ fn on_event(generation: u64, event: Event) {
         }
         Event::CallState { call, state: cs } => on_call_state(call, cs, state),
         Event::RemoteHold { call, on_hold } => {
-            tracing::info!("{call}: remote hold {on_hold}");
+            tracing::info!(
+                "{call}: the other party {}",
+                if on_hold {
+                    "put the call on hold"
+                } else {
+                    "resumed the call"
+                }
+            );
+            state.call.update(|c| {
+                if let Some(c) = c.as_mut().filter(|c| c.id == call) {
+                    c.remote_hold = on_hold;
+                }
+            });
         }
         Event::Warning(text) => {
             tracing::warn!("{text}");

@@ -2,18 +2,22 @@
 //! frame. Outgoing messages are sent as text frames; incoming text and
 //! binary frames are both handed on as bytes.
 
-use futures::channel::mpsc;
+use futures::channel::oneshot;
 use futures::future::{select, Either};
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use gloo_timers::future::TimeoutFuture;
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
+use web_sys::WebSocket;
 use ws_stream_wasm::{WsErr, WsMessage, WsMeta};
 
 /// How long to wait for the WebSocket handshake before giving up.
 const CONNECT_TIMEOUT_MS: u32 = 10_000;
 
 /// What happens on a connection, in order: `Open`, any number of
-/// `Message`s, then `Closed`; or just `Failed`.
+/// `Message`s, then `Closed`; or just `Failed`. Nothing after the
+/// [`Connection`] is dropped.
 #[derive(Debug)]
 pub enum TransportEvent {
     Open,
@@ -24,30 +28,57 @@ pub enum TransportEvent {
     Failed(String),
 }
 
-/// The sending half of a connection. Dropping it closes the WebSocket once
-/// everything queued has been sent.
+/// The sending half of a connection. Sends are synchronous
+/// (`WebSocket.send`), so that what is sent while the page is being closed
+/// still leaves. Dropping it closes the WebSocket.
 pub struct Connection {
-    tx: mpsc::UnboundedSender<Vec<u8>>,
+    socket: Rc<RefCell<Option<WebSocket>>>,
+    /// Ends the reader task's wait when the connection is dropped early.
+    _stop: oneshot::Sender<()>,
 }
 
 impl Connection {
-    /// Queue one SIP message. False if the connection is gone.
+    /// Send one SIP message now. False if the connection is not open.
     pub fn send(&self, msg: Vec<u8>) -> bool {
-        self.tx.unbounded_send(msg).is_ok()
+        let socket = self.socket.borrow();
+        let Some(ws) = socket.as_ref() else {
+            return false;
+        };
+        if ws.ready_state() != WebSocket::OPEN {
+            return false;
+        }
+        let sent = match String::from_utf8(msg) {
+            Ok(text) => ws.send_with_str(&text),
+            Err(e) => ws.send_with_u8_array(e.as_bytes()),
+        };
+        sent.is_ok()
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(ws) = self.socket.borrow_mut().take() {
+            let _ = ws.close();
+        }
     }
 }
 
 /// Open a WebSocket to `url`; `on_event` is called with everything that
 /// happens on it (never re-entrantly: always from a spawned task).
 pub fn connect(url: String, on_event: impl Fn(TransportEvent) + 'static) -> Connection {
-    let (tx, rx) = mpsc::unbounded::<Vec<u8>>();
-    spawn_local(run(url, rx, on_event));
-    Connection { tx }
+    let socket = Rc::new(RefCell::new(None));
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    spawn_local(run(url, socket.clone(), stop_rx, on_event));
+    Connection {
+        socket,
+        _stop: stop_tx,
+    }
 }
 
 async fn run(
     url: String,
-    mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    socket: Rc<RefCell<Option<WebSocket>>>,
+    mut stop: oneshot::Receiver<()>,
     on_event: impl Fn(TransportEvent) + 'static,
 ) {
     tracing::info!("connecting to {url}");
@@ -66,41 +97,40 @@ async fn run(
             return;
         }
     };
+    if matches!(stop.try_recv(), Ok(Some(())) | Err(_)) {
+        // the Connection was dropped while connecting
+        let _ = meta.wrapped().close();
+        return;
+    }
     if meta.protocol() != "sip" {
         tracing::warn!(
             "server did not accept sub-protocol sip: {:?}",
             meta.protocol()
         );
     }
+    *socket.borrow_mut() = Some(meta.wrapped().clone());
     tracing::info!("connected to {url}");
     on_event(TransportEvent::Open);
 
-    let (mut sink, mut incoming) = stream.split();
-
-    // writer: everything queued, in order; when the Connection is dropped
-    // (the channel ends), close the socket after the queued messages.
-    let writer_url = url.clone();
-    spawn_local(async move {
-        while let Some(msg) = rx.next().await {
-            let frame = match String::from_utf8(msg) {
-                Ok(text) => WsMessage::Text(text),
-                Err(e) => WsMessage::Binary(e.into_bytes()),
-            };
-            if let Err(e) = sink.send(frame).await {
-                tracing::warn!("WebSocket send to {writer_url} failed: {e}");
-                break;
+    let mut incoming = stream;
+    loop {
+        match select(incoming.next(), &mut stop).await {
+            Either::Left((Some(msg), _)) => {
+                let bytes = match msg {
+                    WsMessage::Text(t) => t.into_bytes(),
+                    WsMessage::Binary(b) => b,
+                };
+                on_event(TransportEvent::Message(bytes));
+            }
+            Either::Left((None, _)) => break,
+            Either::Right(_) => {
+                // dropped by the driver: it knows, no event
+                let _ = meta.wrapped().close();
+                return;
             }
         }
-        let _ = meta.close().await;
-    });
-
-    while let Some(msg) = incoming.next().await {
-        let bytes = match msg {
-            WsMessage::Text(t) => t.into_bytes(),
-            WsMessage::Binary(b) => b,
-        };
-        on_event(TransportEvent::Message(bytes));
     }
+    socket.borrow_mut().take();
     tracing::info!("WebSocket to {url} closed");
     on_event(TransportEvent::Closed(format!(
         "the connection to {url} was closed"

@@ -70,6 +70,28 @@ pub struct Proxy {
     challenged_branches: BTreeSet<String>,
     /// drop (black-hole) requests of this method from phones
     pub black_hole: Option<&'static str>,
+    /// Give a `pub-gruu` (RFC 5627) to REGISTERs carrying `+sip.instance`,
+    /// and route requests to that GRUU to the phone that registered it.
+    pub gruu: bool,
+    /// GRUUs handed out, and whose they are.
+    pub gruus: BTreeMap<String, Side>,
+    /// `Require: outbound` in REGISTER 200s (RFC 5626).
+    pub require_outbound: bool,
+    /// Other devices' bindings listed first in REGISTER 200s (Contact values).
+    pub other_bindings: Vec<String>,
+    /// Added to initial INVITEs it forwards (the PBX asks for a session timer).
+    pub session_expires: Option<String>,
+    /// Initial INVITEs without a Session-Expires of at least this get 422.
+    pub min_se: Option<u32>,
+    /// Canned final answers to initial INVITEs, by callee user: code, reason,
+    /// Contacts (for 3xx).
+    pub canned: BTreeMap<String, (u16, &'static str, Vec<String>)>,
+    /// The answer to a request for a phone whose connection is down; `None`:
+    /// no answer at all.
+    pub offline_reply: Option<u16>,
+    /// Canned answers (code, Retry-After) to the next re-INVITEs from a
+    /// phone, one each, instead of forwarding them.
+    pub reinvite_replies: VecDeque<(u16, Option<u32>)>,
 }
 
 /// Decides whether a message from the proxy to a phone is lost.
@@ -95,6 +117,56 @@ pub struct Bed {
     /// drop messages from the proxy to a phone when this returns true
     pub drop_to_phone: Option<DropFilter>,
     queue: VecDeque<(Side, bool, Vec<u8>)>,
+    /// Phones whose connection is down: nothing reaches them.
+    offline: [bool; 2],
+    /// `Reoffer`/`Reanswer` of this phone fail with `MediaFailed`.
+    pub renegotiation_fails: Option<Side>,
+    /// The fake media's current `o=` version, per phone.
+    sdp_versions: [u32; 2],
+    /// Requests injected by `peer_request`, for fresh branches and CSeqs.
+    injected: u32,
+}
+
+fn idx(side: Side) -> usize {
+    match side {
+        Side::A => 0,
+        Side::B => 1,
+    }
+}
+
+/// A fake SDP with `o=` version `version` and audio direction `direction`.
+pub fn sdp_with(tag: &str, version: u32, direction: &str) -> String {
+    format!(
+        "v=0\r\no=- 1 {version} IN IP4 127.0.0.1\r\ns={tag}\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na={direction}\r\n"
+    )
+}
+
+/// The `o=` version of an SDP.
+pub fn sdp_version(sdp: &str) -> Option<u32> {
+    let o = sdp.lines().find_map(|l| l.strip_prefix("o="))?;
+    o.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// What the other phone's fake media answers to an offer in this direction.
+fn answer_direction(offer: &str) -> &'static str {
+    use softphone::sip::sdp::{audio_direction, Direction};
+    match audio_direction(offer) {
+        Direction::SendOnly => "recvonly",
+        Direction::RecvOnly => "sendonly",
+        Direction::Inactive => "inactive",
+        Direction::SendRecv => "sendrecv",
+    }
+}
+
+/// A phone's view of its dialog, read off the wire.
+#[derive(Clone, Debug)]
+pub struct DialogView {
+    pub call_id: String,
+    /// The phone's own From/To value, with its tag.
+    pub local: String,
+    /// The peer's, with its tag.
+    pub remote: String,
 }
 
 pub fn sdp(tag: &str) -> String {
@@ -115,10 +187,27 @@ impl Bed {
     }
 
     pub fn with_passwords(pa: &str, pb: &str) -> Bed {
+        Bed::with_config(pa, pb, |_, _| {})
+    }
+
+    /// Both phones with instance ids (RFC 5626/5627), as the browser sets them.
+    pub fn with_instance_ids() -> Bed {
+        Bed::with_config("secret1000", "secret1001", |side, c| {
+            c.instance_id = match side {
+                Side::A => "f81d4fae-7dec-11d0-a765-00a0c91e6bf6".into(),
+                Side::B => "0b5e8a3c-1d2e-4f60-8a9b-0c1d2e3f4a5b".into(),
+            }
+        })
+    }
+
+    /// Passwords, then `tweak` may change either account before the phones start.
+    pub fn with_config(pa: &str, pb: &str, mut tweak: impl FnMut(Side, &mut AccountConfig)) -> Bed {
         let mut ca = AccountConfig::new(&format!("sip:1000@{DOMAIN}"), pa, Transport::Ws);
         ca.display_name = "Alice".into();
         let mut cb = AccountConfig::new(&format!("sip:1001@{DOMAIN}"), pb, Transport::Ws);
         cb.display_name = "Bob".into();
+        tweak(Side::A, &mut ca);
+        tweak(Side::B, &mut cb);
         let mut passwords = BTreeMap::new();
         passwords.insert("1000".to_string(), "secret1000".to_string());
         passwords.insert("1001".to_string(), "secret1001".to_string());
@@ -139,6 +228,15 @@ impl Bed {
                 first_valid_nonce: 0,
                 challenged_branches: BTreeSet::new(),
                 black_hole: None,
+                gruu: false,
+                gruus: BTreeMap::new(),
+                require_outbound: false,
+                other_bindings: Vec::new(),
+                session_expires: None,
+                min_se: None,
+                canned: BTreeMap::new(),
+                offline_reply: Some(480),
+                reinvite_replies: VecDeque::new(),
             },
             wire: Vec::new(),
             events: Vec::new(),
@@ -149,6 +247,10 @@ impl Bed {
             auto_media: true,
             drop_to_phone: None,
             queue: VecDeque::new(),
+            offline: [false; 2],
+            renegotiation_fails: None,
+            sdp_versions: [1; 2],
+            injected: 0,
         };
         bed.input(Side::A, Input::Connected);
         bed.input(Side::B, Input::Connected);
@@ -231,8 +333,189 @@ impl Bed {
                     sdp: sdp(&format!("answer-{tag}")),
                 },
             ),
+            MediaRequest::Reoffer { call, ice_restart } => {
+                if self.renegotiation_fails == Some(side) {
+                    self.ua(side).handle_input(
+                        now,
+                        Input::MediaFailed {
+                            call,
+                            reason: "fake renegotiation failure".into(),
+                        },
+                    );
+                    return;
+                }
+                self.sdp_versions[idx(side)] += 1;
+                let v = self.sdp_versions[idx(side)];
+                let name = if ice_restart { "iceoffer" } else { "reoffer" };
+                let sdp = sdp_with(&format!("{name}-{tag}-{v}"), v, "sendrecv");
+                self.ua(side)
+                    .handle_input(now, Input::LocalSdp { call, sdp });
+            }
+            MediaRequest::Reanswer { call, remote_sdp } => {
+                if self.renegotiation_fails == Some(side) {
+                    self.ua(side).handle_input(
+                        now,
+                        Input::MediaFailed {
+                            call,
+                            reason: "fake renegotiation failure".into(),
+                        },
+                    );
+                    return;
+                }
+                self.sdp_versions[idx(side)] += 1;
+                let v = self.sdp_versions[idx(side)];
+                let sdp = sdp_with(
+                    &format!("reanswer-{tag}-{v}"),
+                    v,
+                    answer_direction(&remote_sdp),
+                );
+                self.ua(side)
+                    .handle_input(now, Input::LocalSdp { call, sdp });
+            }
             _ => {}
         }
+    }
+
+    /// The fake media's current `o=` version for `side`.
+    pub fn media_version(&self, side: Side) -> u32 {
+        self.sdp_versions[idx(side)]
+    }
+
+    // ----- connection faults -----
+
+    /// The phone's WebSocket closes: the phone is told, and nothing reaches
+    /// it until [`Bed::connect`].
+    pub fn disconnect(&mut self, side: Side) {
+        self.offline[idx(side)] = true;
+        self.input(
+            side,
+            Input::Disconnected {
+                reason: "the network changed".into(),
+            },
+        );
+    }
+
+    /// The phone's WebSocket is open again (the test sends
+    /// `Command::Register` next, as the browser driver does).
+    pub fn connect(&mut self, side: Side) {
+        self.offline[idx(side)] = false;
+        self.input(side, Input::Connected);
+    }
+
+    /// Disconnected, then connected again.
+    pub fn reconnect(&mut self, side: Side) {
+        self.disconnect(side);
+        self.connect(side);
+    }
+
+    pub fn is_offline(&self, side: Side) -> bool {
+        self.offline[idx(side)]
+    }
+
+    // ----- requests as if from the other phone -----
+
+    /// `side`'s dialog (its first call that got a 2xx), read off the wire.
+    pub fn dialog_view(&self, side: Side) -> DialogView {
+        let w = self
+            .wire
+            .iter()
+            .find(|w| w.side == side && w.is_response(200, "INVITE"))
+            .expect("a 2xx to an INVITE on the wire");
+        // received by the phone: it is the caller (its tag is in From)
+        let from = w.msg.header("From").unwrap_or_default().to_string();
+        let to = w.msg.header("To").unwrap_or_default().to_string();
+        let (local, remote) = if w.from_phone { (to, from) } else { (from, to) };
+        DialogView {
+            call_id: w.msg.call_id().unwrap_or_default().to_string(),
+            local,
+            remote,
+        }
+    }
+
+    /// An in-dialog request to `side` as if its peer sent it through the
+    /// proxy (one Via: the phone's answers end at the proxy), with a CSeq
+    /// above any the peer used. Returns the request; it is already injected.
+    pub fn peer_request(
+        &mut self,
+        side: Side,
+        method: &str,
+        body: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Message {
+        let d = self.dialog_view(side);
+        let used = self
+            .wire
+            .iter()
+            .filter(|w| {
+                w.from_phone && w.side == side.other() && w.msg.call_id() == Some(&d.call_id)
+            })
+            .filter(|w| w.msg.is_request())
+            .filter_map(|w| w.msg.cseq().map(|c| c.seq))
+            .max()
+            .unwrap_or(0);
+        self.injected += 1;
+        let seq = used.max(100 + self.injected) + 1;
+        self.injected = seq;
+        let target = self.ua(side).contact_uri().to_string();
+        let peer_contact = self.ua(side.other()).contact_uri().to_string();
+        let mut m = Message::request(Method::parse(method), &target);
+        m.push_header(
+            "Via",
+            format!("SIP/2.0/WS {PROXY_HOST};branch=z9hG4bKinj{seq}"),
+        );
+        m.push_header("Max-Forwards", "70");
+        m.push_header("From", d.remote.clone());
+        m.push_header("To", d.local.clone());
+        m.push_header("Call-ID", d.call_id.clone());
+        m.push_header("CSeq", format!("{seq} {method}"));
+        m.push_header("Contact", format!("<{peer_contact}>"));
+        for (k, v) in extra {
+            m.push_header(k, *v);
+        }
+        if let Some(b) = body {
+            m.set_body("application/sdp", b.as_bytes().to_vec());
+        }
+        let text = String::from_utf8(m.to_bytes()).expect("utf-8");
+        self.inject(side, &text);
+        m
+    }
+
+    /// The ACK for the 2xx to an injected INVITE, with an optional body.
+    pub fn peer_ack(&mut self, side: Side, invite: &Message, body: Option<&str>) {
+        let seq = invite.cseq().map(|c| c.seq).unwrap_or(0);
+        let mut m = Message::request(Method::Ack, invite.request_uri().unwrap_or_default());
+        m.push_header(
+            "Via",
+            format!("SIP/2.0/WS {PROXY_HOST};branch=z9hG4bKack{seq}"),
+        );
+        m.push_header("Max-Forwards", "70");
+        for h in ["From", "Call-ID"] {
+            if let Some(v) = invite.header(h) {
+                m.push_header(h, v);
+            }
+        }
+        if let Some(v) = invite.header("To") {
+            m.push_header("To", v);
+        }
+        m.push_header("CSeq", format!("{seq} ACK"));
+        if let Some(b) = body {
+            m.set_body("application/sdp", b.as_bytes().to_vec());
+        }
+        let text = String::from_utf8(m.to_bytes()).expect("utf-8");
+        self.inject(side, &text);
+    }
+
+    /// Responses `side` sent to the request `req` (same CSeq), in order.
+    pub fn answers_to(&self, side: Side, req: &Message) -> Vec<Message> {
+        let cseq = req.header("CSeq").unwrap_or_default().to_string();
+        let cid = req.call_id().unwrap_or_default().to_string();
+        self.wire
+            .iter()
+            .filter(|w| w.from_phone && w.side == side && !w.msg.is_request())
+            .filter(|w| w.msg.header("CSeq") == Some(cseq.as_str()))
+            .filter(|w| w.msg.call_id() == Some(cid.as_str()))
+            .map(|w| w.msg.clone())
+            .collect()
     }
 
     /// Advance the virtual clock by `d`, firing every deadline on the way.
@@ -291,6 +574,10 @@ impl Bed {
         if from_phone {
             self.proxy_handle(side, msg);
         } else {
+            if self.offline[idx(side)] {
+                self.wire.pop(); // it never reaches the phone
+                return;
+            }
             if let Some(f) = self.drop_to_phone.as_mut() {
                 if f(side, &msg) {
                     return;
@@ -431,9 +718,28 @@ impl Bed {
                 if granted == 0 {
                     self.proxy.bindings.remove(&user);
                 } else {
-                    self.proxy.bindings.insert(user, side);
+                    self.proxy.bindings.insert(user.clone(), side);
+                    for other in self.proxy.other_bindings.clone() {
+                        r.push_header("Contact", other);
+                    }
                     if let Some(c) = msg.contacts().first() {
-                        r.push_header("Contact", format!("<{}>;expires={granted}", c.uri));
+                        let mut value = format!("<{}>;expires={granted}", c.uri);
+                        if let Some(inst) = c.param("+sip.instance") {
+                            value.push_str(&format!(";+sip.instance=\"{inst}\""));
+                            if let Some(reg_id) = c.param("reg-id") {
+                                value.push_str(&format!(";reg-id={reg_id}"));
+                            }
+                            if self.proxy.gruu {
+                                let inst = inst.trim_matches(|ch| ch == '<' || ch == '>');
+                                let gruu = format!("sip:{user}@{DOMAIN};gr={inst}");
+                                value.push_str(&format!(";pub-gruu=\"{gruu}\""));
+                                self.proxy.gruus.insert(gruu, side);
+                            }
+                        }
+                        r.push_header("Contact", value);
+                    }
+                    if self.proxy.require_outbound {
+                        r.push_header("Require", "outbound");
                     }
                 }
                 self.send_to_phone(side, &r);
@@ -443,6 +749,17 @@ impl Bed {
             }
             _ => {
                 let initial = msg.to().is_some_and(|t| t.tag().is_none());
+                if method == Method::Invite && !initial {
+                    if let Some((code, retry_after)) = self.proxy.reinvite_replies.pop_front() {
+                        let mut r = self.reply(side, &msg, code, "Canned");
+                        if let Some(ra) = retry_after {
+                            r.push_header("Retry-After", ra.to_string());
+                        }
+                        self.send_to_phone(side, &r);
+                        self.proxy.challenged_branches.insert(branch);
+                        return;
+                    }
+                }
                 let mut m = msg.clone();
                 if method == Method::Invite && initial {
                     if self.proxy.challenge_invites && !self.check_auth(&msg, "Proxy-Authorization")
@@ -458,6 +775,32 @@ impl Bed {
                         .and_then(|u| softphone::sip::message::SipUri::parse(u).ok())
                         .and_then(|u| u.user)
                         .unwrap_or_default();
+                    if let Some((code, reason, contacts)) = self.proxy.canned.get(&callee).cloned()
+                    {
+                        let mut r = self.reply(side, &msg, code, reason);
+                        for c in contacts {
+                            r.push_header("Contact", c);
+                        }
+                        self.send_to_phone(side, &r);
+                        self.proxy.challenged_branches.insert(branch);
+                        return;
+                    }
+                    if let Some(min) = self.proxy.min_se {
+                        let asked = msg
+                            .header("Session-Expires")
+                            .and_then(|v| v.split(';').next())
+                            .and_then(|v| v.trim().parse::<u32>().ok());
+                        if asked.is_none_or(|a| a < min) {
+                            let mut r = self.reply(side, &msg, 422, "Session Interval Too Small");
+                            r.push_header("Min-SE", min.to_string());
+                            self.send_to_phone(side, &r);
+                            self.proxy.challenged_branches.insert(branch);
+                            return;
+                        }
+                    }
+                    if let Some(se) = self.proxy.session_expires.clone() {
+                        m.set_header("Session-Expires", se);
+                    }
                     if self.proxy.bindings.get(&callee) != Some(&side.other()) {
                         let nf = self.reply(side, &msg, 404, "Not Found");
                         self.send_to_phone(side, &nf);
@@ -494,7 +837,31 @@ impl Bed {
                 for v in vias {
                     m.push_header("Via", v);
                 }
-                self.send_to_phone(side.other(), &m);
+                // a GRUU reaches the phone that registered it
+                let ruri = m.request_uri().unwrap_or_default().to_string();
+                let to = if ruri.contains(";gr=") {
+                    match self.proxy.gruus.get(&ruri) {
+                        Some(s) => *s,
+                        None => {
+                            if method != Method::Ack {
+                                let nf = self.reply(side, &msg, 404, "Not Found (unknown GRUU)");
+                                self.send_to_phone(side, &nf);
+                            }
+                            return;
+                        }
+                    }
+                } else {
+                    side.other()
+                };
+                if self.offline[idx(to)] {
+                    // the phone's connection is gone
+                    if let (Some(code), false) = (self.proxy.offline_reply, method == Method::Ack) {
+                        let r = self.reply(side, &msg, code, "Temporarily Unavailable");
+                        self.send_to_phone(side, &r);
+                    }
+                    return;
+                }
+                self.send_to_phone(to, &m);
             }
         }
     }

@@ -346,6 +346,14 @@ impl NameAddr {
                 };
                 let uri = uri.trim();
                 check_uri(uri)?;
+                // RFC 3261 20: a URI with `,`, `?` or `;` goes inside `<>`
+                // (RFC 4475 regbadct)
+                if uri.contains(['?', ',']) {
+                    return Err(ParseError::new(format!(
+                        "URI with '?' or ',' not enclosed in <>: \"{}\"",
+                        short(uri)
+                    )));
+                }
                 Ok(NameAddr {
                     display_name: None,
                     uri: uri.to_string(),
@@ -361,7 +369,9 @@ impl NameAddr {
         let close = inner
             .find('>')
             .ok_or_else(|| ParseError::new(format!("missing '>' in \"{}\"", short(s))))?;
-        let uri = inner.get(..close).unwrap_or("").trim();
+        // no whitespace inside `<>` (RFC 3261 25.1 LAQUOT/RAQUOT, RFC 4475
+        // badaspec)
+        let uri = inner.get(..close).unwrap_or("");
         check_uri(uri)?;
         let params = parse_params(inner.get(close + 1..).unwrap_or(""))?;
         Ok(NameAddr {

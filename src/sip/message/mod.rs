@@ -18,9 +18,12 @@
 //!   it, [`Message::to_bytes`] always writes the body length.
 
 mod addr;
+mod classify;
 mod names;
 mod parse;
 
+#[cfg(test)]
+mod classify_tests;
 #[cfg(test)]
 mod rsip_gaps;
 #[cfg(test)]
@@ -32,6 +35,35 @@ pub use names::canonical_header_name;
 use addr::{is_token, short, split_top_level};
 use names::{canonical, is_named};
 use std::fmt;
+
+/// What one frame from the network is. The one entry point for network
+/// bytes: the user agent and the sip-inspect tool both call it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Incoming {
+    /// CRLF keep-alive: "\r\n\r\n" ping or "\r\n" pong (RFC 5626 4.4.1), or only whitespace.
+    KeepAlive,
+    Request(Message),
+    Response(Message),
+    /// Not a message we accept. `reason` is short and human. `reply` is a ready
+    /// `400 Bad Request` when the bytes are a request (not ACK) whose Via, From,
+    /// To, Call-ID and CSeq could be read well enough to answer; else None
+    /// (never for a response).
+    Malformed {
+        reason: String,
+        reply: Option<Message>,
+    },
+}
+
+/// Classifies one frame (one WebSocket message): a keep-alive (empty or only
+/// whitespace), a request or a response as accepted by [`Message::parse`],
+/// or malformed, with a `400 Bad Request` to send back when the bytes are a
+/// request other than ACK whose Via, From, To, Call-ID and CSeq can be read.
+/// That 400 copies the Via headers, From, To (with a To tag derived from the
+/// bytes when there is none), Call-ID and CSeq as written and carries
+/// `Warning: 399 softphone "<reason>"`. Never panics.
+pub fn classify(bytes: &[u8]) -> Incoming {
+    classify::classify(bytes)
+}
 
 /// A request method. Method names are case-sensitive (RFC 3261 7.1):
 /// `"invite"` is an extension method, not INVITE.

@@ -1,6 +1,6 @@
 //! Framing, unfolding and validation of one received SIP message.
 
-use super::addr::{is_token, short, NameAddr};
+use super::addr::{is_token, short, split_top_level, NameAddr, Via};
 use super::names::{canonical, is_named};
 use super::{normalize_value, parse_digits, CSeq, Header, Message, Method, ParseError, StartLine};
 
@@ -25,6 +25,11 @@ fn split_lines(data: &[u8]) -> Result<(Vec<&[u8]>, &[u8]), ParseError> {
         }
         lines.push(line);
     }
+}
+
+/// A control character: not allowed in the header section (HTAB is LWS).
+pub(super) fn is_control(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
 }
 
 fn check_version(v: &str) -> Result<(), ParseError> {
@@ -73,13 +78,37 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
         return Err(err(format!("invalid method \"{}\"", short(method))));
     }
     check_version(version)?;
-    if !uri.contains(':') {
-        return Err(err(format!("invalid Request-URI \"{}\"", short(uri))));
-    }
+    check_request_uri(uri)?;
     Ok(StartLine::Request {
         method: Method::parse(method),
         uri: uri.to_string(),
     })
+}
+
+/// A Request-URI: `scheme:rest` with an RFC 3986 scheme, no `<`, `>` or
+/// `"` (RFC 4475 ltgtruri), and for `sip:`/`sips:` no URI headers (`?`
+/// after the host part, RFC 3261 19.1.5, RFC 4475 escruri; a `?` in the
+/// user part is legal).
+fn check_request_uri(uri: &str) -> Result<(), ParseError> {
+    let bad = || err(format!("invalid Request-URI \"{}\"", short(uri)));
+    let (scheme, rest) = uri.split_once(':').ok_or_else(bad)?;
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok || rest.is_empty() || uri.contains(['<', '>', '"']) {
+        return Err(bad());
+    }
+    if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+        let host_part = rest.split_once('@').map_or(rest, |(_, h)| h);
+        if host_part.contains('?') {
+            return Err(err(format!(
+                "headers in the Request-URI \"{}\"",
+                short(uri)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Joins continuation lines (starting with SP or HTAB) to the header line
@@ -142,6 +171,12 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
     let (lines, rest) = split_lines(data)?;
     let mut text = Vec::with_capacity(lines.len());
     for line in &lines {
+        // RFC 3261 25.1: no control characters in the header section but
+        // HTAB (a CR or NUL inside a line would survive into values and
+        // change meaning when the message is written again).
+        if line.iter().any(|b| is_control(*b)) {
+            return Err(err("control character in the header section"));
+        }
         text.push(std::str::from_utf8(line).map_err(|_| err("header section is not valid UTF-8"))?);
     }
     let (first, header_lines) = text.split_first().ok_or_else(|| err("empty message"))?;
@@ -160,9 +195,27 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
         NameAddr::parse(v).map_err(|e| err(format!("invalid {name}: {}", e.reason())))?;
     }
     let cseq = CSeq::parse(exactly_one(&headers, "CSeq")?)?;
-    if !headers.iter().any(|h| is_named(&h.name, "Via")) {
-        return Err(err("missing Via"));
+    // the top Via is how a response finds its transaction (RFC 3261 17)
+    let top_via = headers
+        .iter()
+        .find(|h| is_named(&h.name, "Via"))
+        .ok_or_else(|| err("missing Via"))?;
+    // via-parm *(COMMA via-parm): no empty elements (RFC 4475 badinv01)
+    for h in headers.iter().filter(|h| is_named(&h.name, "Via")) {
+        if split_top_level(&h.value, ',')
+            .iter()
+            .any(|v| v.trim().is_empty())
+        {
+            return Err(err(format!(
+                "invalid Via: empty element in \"{}\"",
+                short(&h.value)
+            )));
+        }
     }
+    let top = split_top_level(&top_via.value, ',');
+    let top = top.first().map(|v| v.trim()).unwrap_or("");
+    Via::parse(top).map_err(|e| err(format!("invalid Via: {}", e.reason())))?;
+
     if let StartLine::Request { method, .. } = &start {
         if cseq.method != *method {
             return Err(err(format!(
@@ -171,8 +224,14 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
             )));
         }
     }
+    for name in ["Max-Forwards", "Content-Type"] {
+        if headers.iter().filter(|h| is_named(&h.name, name)).count() > 1 {
+            return Err(err(format!("more than one {name} header")));
+        }
+    }
     for h in headers.iter().filter(|h| is_named(&h.name, "Max-Forwards")) {
-        if parse_digits(&h.value).is_none() {
+        // RFC 3261 20.22: an integer in the range 0-255
+        if parse_digits(&h.value).is_none_or(|n| n > 255) {
             return Err(err(format!("invalid Max-Forwards \"{}\"", short(&h.value))));
         }
     }
