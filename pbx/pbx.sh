@@ -20,6 +20,8 @@
 #                      only "lo" (created when missing). Clients must then run in
 #                      the same namespace: ip netns exec <name> <command>
 #   PBX_DEFINES="-A NO_PRESENCE"   extra kamailio defines
+#   PBX_LOG_APPEND=1   start: keep the log of the previous run (append to it);
+#                      the e2e tests restart the PBX and want the whole story
 #   PBX_SHM_MB (64), PBX_PKG_MB (8)  memory sizes
 set -euo pipefail
 
@@ -99,7 +101,11 @@ cmd_start() {
     die "something else already listens on port 5060 or 8088${NETNS:+ in netns $NETNS}"
   fi
 
-  : >"$LOG_FILE"
+  if [ "${PBX_LOG_APPEND:-0}" = 1 ]; then
+    echo "===== pbx.sh start $(date -u +%FT%TZ) =====" >>"$LOG_FILE"
+  else
+    : >"$LOG_FILE"
+  fi
   # Kamailio gets a private mount namespace in which /etc/resolv.conf says
   # "nameserver 127.0.0.1": should anything ever make it resolve a host name
   # (e.g. a WebSocket client's "*.invalid" Contact host), the query stays on

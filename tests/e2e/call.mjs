@@ -16,12 +16,24 @@
 //                   ring, answer, audio both ways (getStats), hang up
 //   wrong-password  1002 with a wrong password: error shown, reg failed
 //   server-down     WebSocket URL with nothing listening: error shown
+//   hostile-peer    sipp sends 1004 odd/malformed requests and answers its
+//                   calls oddly; the page survives and still calls (hostile.mjs)
+//   load-100        100 calls in a row between two pages; wasm memory and JS
+//                   heap growth bounded (load.mjs)
+//   pbx-restart     Kamailio stopped and started during a call: the call and
+//                   its audio survive, re-registration timed; then the peer
+//                   vanishes during an outage (reconnect.mjs)
+//   ws-kill         the PBX closes one page's WebSocket during a call (reconnect.mjs)
+// lib.mjs has the shared helpers; figures.mjs prints a results file's figures.
 //
 // Options: --dist DIR (default <repo>/dist), --artifacts DIR (default
 // <repo>/tests/artifacts), --ws URL (default ws://127.0.0.1:8088),
-// --only name[,name], --watchdog MS (default 180000), --chromium PATH,
-// --headed (debugging only).
-// Output: one JSON summary on stdout (also <artifacts>/e2e-results.json),
+// --only name[,name] (default: all), --results FILE (default
+// e2e-results.json, in the artifacts dir), --watchdog MS (default 180000),
+// --chromium PATH, --load-calls N (load-100; debugging only), --headed
+// (debugging only). pbx-restart and ws-kill drive the PBX through
+// pbx/pbx.sh (PBX_NETNS from the environment).
+// Output: one JSON summary on stdout (also <artifacts>/<results file>),
 // screenshots <artifacts>/<scenario>-<state>.png, page consoles and SIP
 // WebSocket frames <artifacts>/<scenario>-<page>.log; last line
 // "N passed, N failed". Exit 1 if any failed.

@@ -83,7 +83,7 @@ export async function openPage(browser, base, scenario, name) {
   await context.addInitScript(pageProbe);
   const page = await context.newPage();
   const log = pageLog(`${scenario}-${name}.log`);
-  const P = { context, page, name, log, pageErrors: [], frames: [], consoleLines: [], wsCount: 0 };
+  const P = { context, page, name, log, pageErrors: [], frames: [], consoleLines: [], wsCount: 0, wsClosedAt: [] };
   page.on('console', (m) => {
     const line = `console.${m.type()}: ${m.text()}`;
     P.consoleLines.push(line);
@@ -114,7 +114,10 @@ export async function openPage(browser, base, scenario, name) {
     ws.on('framesent', (f) => sip('>>', f.payload));
     ws.on('framereceived', (f) => sip('<<', f.payload));
     ws.on('socketerror', (e) => log(`websocket error ${e}`));
-    ws.on('close', () => log('websocket closed'));
+    ws.on('close', () => {
+      P.wsClosedAt.push(Date.now());
+      log('websocket closed');
+    });
   });
   page.setDefaultTimeout(T.ui);
   await step(`${name}: load app`, T.load, async () => {
@@ -346,9 +349,12 @@ export function run(cmd, args, { timeout = 30000, env, input } = {}) {
   });
 }
 
-/** pbx/pbx.sh <args> (it honours PBX_NETNS from the environment). */
+/**
+ * pbx/pbx.sh <args> (it honours PBX_NETNS from the environment). A restart
+ * from here appends to the PBX log instead of starting a new one.
+ */
 export async function pbx(args, timeout = 30000) {
-  const r = await run('bash', [PBX_SH, ...args], { timeout });
+  const r = await run('bash', [PBX_SH, ...args], { timeout, env: { PBX_LOG_APPEND: '1' } });
   if (r.code !== 0) throw new Error(`pbx.sh ${args.join(' ')}: exit ${r.code} ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return r.stdout;
 }
