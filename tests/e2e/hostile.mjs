@@ -233,6 +233,28 @@ export async function scenarioHostilePeer(browser, base, r) {
     await waitReg(V.page, 'registered', T.ui);
   });
 
+  // Content-Length that does not match the body (10 bytes): smaller (4)
+  // and larger (30). Recorded: whether the PBX relays it, and what the phone
+  // did; the phone must go on (answer or log, and stay registered).
+  for (const cl of [4, 30]) {
+    await check(`content-length-${cl}-body-10`, 20000, async (c) => {
+      const consoleBefore = V.consoleLines.length;
+      const res = await uac('hostile/bad-content-length.xml', `content-length-${cl}-body-10`, ['-key', 'cl', String(cl)]);
+      c.sipp = res.flow.join(' ');
+      const cid = callIdOf(res);
+      await sleep(300);
+      c.relayed_by_pbx = pageReceived(V, cid);
+      c.phone_answer = pageAnswer(V, cid);
+      c.phone_log = V.consoleLines.slice(consoleBefore).filter((l) => /malformed/i.test(l)).slice(0, 1);
+      c.final = finalResponse(res)?.code ?? null;
+      if (c.relayed_by_pbx && !c.phone_answer && c.phone_log.length === 0) {
+        throw new Error('the phone neither answered nor logged the request');
+      }
+      if (!c.relayed_by_pbx && c.final === null) throw new Error('neither the PBX nor the phone answered');
+      await waitReg(V.page, 'registered', T.ui);
+    });
+  }
+
   // ---------------- the phone calls a hostile answerer ----------------
   // 1009 = the sipp UAS: drop whatever bindings 1009 has (a leftover one
   // would fork the calls), then register 127.0.0.1:UAS_PORT
