@@ -79,6 +79,17 @@ async function stillInCall(pages) {
 }
 
 export async function scenarioPbxRestart(browser, base, r) {
+  try {
+    await pbxRestart(browser, base, r);
+  } finally {
+    // whatever happened, leave the PBX running for the next scenario
+    await pbx(['start'], 30000).catch((e) => {
+      r.pbx_left_stopped = e.message;
+    });
+  }
+}
+
+async function pbxRestart(browser, base, r) {
   const SC = 'pbx-restart';
   const A = await openPage(browser, base, SC, 'A');
   const B = await openPage(browser, base, SC, 'B');
