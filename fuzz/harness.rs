@@ -384,7 +384,7 @@ impl AgentRun {
                 self.input(Input::Command(Command::Hangup { call }))
             }
             7 => {
-                if rd.byte() % 4 == 0 {
+                if rd.byte().is_multiple_of(4) {
                     self.input(Input::Command(Command::Shutdown))
                 }
             }
@@ -401,7 +401,7 @@ impl AgentRun {
             12 => {
                 let call = self.pick_call(rd);
                 let dir = *rd.pick(&["sendrecv", "sendonly", "inactive"]);
-                let sdp = if rd.byte() % 8 == 0 {
+                let sdp = if rd.byte().is_multiple_of(8) {
                     String::new()
                 } else {
                     sdp(dir)
@@ -506,14 +506,21 @@ impl AgentRun {
             }),
             3 => self.last_sent(Some(Method::Invite)).map(|req| {
                 let code = *rd.pick(&[100u16, 180, 183]);
-                let body = if code == 183 { sdp("sendrecv") } else { String::new() };
+                let body = if code == 183 {
+                    sdp("sendrecv")
+                } else {
+                    String::new()
+                };
                 response(&req, code, &self.peer_contact(), &body)
             }),
             4 => {
                 let method = rd.pick(&[Method::Invite, Method::Update]).clone();
                 self.last_sent(Some(method)).map(|req| {
                     let dir = *rd.pick(&["sendrecv", "sendonly", "recvonly", "inactive"]);
-                    let extra = format!("{}Session-Expires: 90;refresher=uac\r\n", self.peer_contact());
+                    let extra = format!(
+                        "{}Session-Expires: 90;refresher=uac\r\n",
+                        self.peer_contact()
+                    );
                     response(&req, 200, &extra, &sdp(dir))
                 })
             }
@@ -527,11 +534,17 @@ impl AgentRun {
             7 => self.peer_invite.clone().map(|inv| cancel_for(&inv)),
             8 => {
                 let dir = *rd.pick(&["sendrecv", "sendonly", "inactive", ""]);
-                let body = if dir.is_empty() { String::new() } else { sdp(dir) };
+                let body = if dir.is_empty() {
+                    String::new()
+                } else {
+                    sdp(dir)
+                };
                 self.in_dialog(rd, "INVITE", &body)
             }
             9 => {
-                let body = sdp(rd.pick(&["sendrecv", "sendonly"]));
+                let dirs: [&str; 2] = ["sendrecv", "sendonly"];
+                let dir: &&str = rd.pick(&dirs);
+                let body = sdp(dir);
                 self.in_dialog(rd, "UPDATE", &body)
             }
             10 => self.in_dialog(rd, "ACK", ""),
@@ -568,8 +581,12 @@ impl AgentRun {
     /// A new call from the peer, with or without an offer.
     fn peer_invite(&mut self, rd: &mut Reader) -> Vec<u8> {
         let n = self.next();
-        let with_sdp = rd.byte() % 6 != 0;
-        let body = if with_sdp { sdp("sendrecv") } else { String::new() };
+        let with_sdp = !rd.byte().is_multiple_of(6);
+        let body = if with_sdp {
+            sdp("sendrecv")
+        } else {
+            String::new()
+        };
         let ctype = if with_sdp {
             "Content-Type: application/sdp\r\n"
         } else {
@@ -649,7 +666,7 @@ pub fn response(req: &Message, code: u16, extra: &str, body: &str) -> Vec<u8> {
     }
     out.push_str(&format!("From: {}\r\n", req.header("From").unwrap_or("")));
     let to = req.header("To").unwrap_or("");
-    if code > 100 && !req.to().is_some_and(|t| t.tag().is_some()) {
+    if code > 100 && req.to().is_none_or(|t| t.tag().is_none()) {
         let call_id = req.call_id().unwrap_or("");
         out.push_str(&format!("To: {to};tag=p{}\r\n", call_id.len()));
     } else {

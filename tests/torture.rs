@@ -549,8 +549,8 @@ fn regbadct() {
 fn badinv01() {
     let (reason, reply) = reject(&cases::badinv01());
     assert!(reason.starts_with("invalid Via: empty element"), "{reason}");
-    let reply = reply.expect("a 400: the top Via is readable");
-    assert_eq!(reply.call_id(), Some("badinv01.0ha0isndaksdjasdf3234nas"));
+    // the 400 would copy the broken Via list as written: none
+    assert_eq!(reply, None);
 }
 
 #[test]

@@ -17,6 +17,9 @@ pub fn target_uri(input: &str, domain: &str) -> Result<String, String> {
     if t.is_empty() {
         return Err("Enter a number or a SIP address to call.".into());
     }
+    if t.chars().any(char::is_control) {
+        return Err("The number or address contains characters that cannot be called.".into());
+    }
     let lower = t.to_ascii_lowercase();
     let candidate = if lower.starts_with("sip:") || lower.starts_with("sips:") {
         t.to_string()
@@ -37,6 +40,21 @@ pub fn target_uri(input: &str, domain: &str) -> Result<String, String> {
         _ => Err(format!(
             "\"{t}\" is not a number or SIP address that can be called."
         )),
+    }
+}
+
+#[cfg(test)]
+mod target_tests {
+    use super::target_uri;
+
+    #[test]
+    fn control_characters_are_refused() {
+        assert!(target_uri("x\u{1}y", "example.com").is_err());
+        assert!(target_uri("10\t01", "example.com").is_err());
+        assert_eq!(
+            target_uri("1001", "example.com").as_deref(),
+            Ok("sip:1001@example.com")
+        );
     }
 }
 

@@ -917,9 +917,12 @@ pub struct Case {
     pub accepted: bool,
 }
 
+/// A case's name and the function making its bytes.
+type Make = (&'static str, fn() -> Vec<u8>);
+
 /// Every case, for corpus use.
 pub fn all() -> Vec<Case> {
-    let valid: [(&'static str, fn() -> Vec<u8>); 26] = [
+    let valid: [Make; 26] = [
         ("wsinv", wsinv),
         ("intmeth", intmeth),
         ("esc01", esc01),
@@ -947,13 +950,13 @@ pub fn all() -> Vec<Case> {
         ("inv2543", inv2543),
         ("bcast", bcast),
     ];
-    let lenient: [(&'static str, fn() -> Vec<u8>); 4] = [
+    let lenient: [Make; 4] = [
         ("lwsstart", lwsstart),
         ("trws", trws),
         ("baddate", baddate),
         ("regbadct", regbadct),
     ];
-    let invalid: [(&'static str, fn() -> Vec<u8>); 20] = [
+    let invalid: [Make; 20] = [
         ("intmeth_ctl", intmeth_ctl),
         ("badinv01", badinv01),
         ("clerr", clerr),

@@ -196,7 +196,10 @@ pub(crate) fn parse_params(s: &str) -> Result<Params, ParseError> {
             let ok = if v.starts_with('"') {
                 quoted_end(v) == Some(v.len())
             } else {
-                !v.chars().any(|c| c.is_whitespace() || c == '"')
+                // token / host: no `<` or `>` either (they would hide the
+                // `;` after them from split_top_level on a second reading)
+                !v.chars()
+                    .any(|c| c.is_whitespace() || matches!(c, '"' | '<' | '>'))
             };
             if !ok {
                 return Err(ParseError::new(format!(

@@ -1,7 +1,7 @@
 //! [`classify`](super::classify): what one frame from the network is, and the
 //! `400 Bad Request` for a request we cannot accept but can still answer.
 
-use super::addr::{is_token, NameAddr, Via};
+use super::addr::{is_token, split_top_level, NameAddr, Via};
 use super::names::{canonical, is_named};
 use super::parse::is_control;
 use super::{CSeq, Incoming, Message, ParseError};
@@ -80,13 +80,16 @@ fn bad_request(bytes: &[u8], reason: &str) -> Option<Message> {
     if !is_token(method) || method == "ACK" {
         return None; // a response, garbage, or an ACK (never answered)
     }
+    // the Vias are copied as written: they must be a well-formed list (no
+    // empty element) whose top entry parses
     let vias = values(&lines, "Via");
-    let top = vias.first()?;
-    let top = super::split_header_list(top).into_iter().next()?;
-    Via::parse(top).ok()?;
-    if !vias.iter().all(|v| copyable(v)) {
+    let well_formed =
+        |v: &&str| copyable(v) && split_top_level(v, ',').iter().all(|e| !e.trim().is_empty());
+    if !vias.iter().all(well_formed) {
         return None;
     }
+    let top = vias.first()?;
+    Via::parse(split_top_level(top, ',').first()?.trim()).ok()?;
     // From, To and CSeq must be readable: the 400 copies them, and a 400
     // that its receiver (or our own parser) cannot read helps nobody
     let from = *values(&lines, "From").first().filter(|v| copyable(v))?;

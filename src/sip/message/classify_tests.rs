@@ -265,7 +265,7 @@ fn max_forwards_is_at_most_255() {
 }
 
 /// Found by the `agent` fuzz target (fuzz/regressions/agent/crash-*): a
-/// request whose From or CSeq cannot be read got a 400 copying them, which
+/// request whose From, CSeq or Via list cannot be read got a 400 copying them, which
 /// our own parser (and the PBX) then rejected.
 #[test]
 fn no_400_that_copies_an_unreadable_from_or_cseq() {
@@ -289,9 +289,33 @@ fn no_400_that_copies_an_unreadable_from_or_cseq() {
         ("CSeq: 7 INVITE", "CSeq: 1 I#NVITE"),
         ("CSeq: 7 INVITE", "CSeq: 1 INVI;TE"),
         ("CSeq: 7 INVITE", "CSeq: 4294967296 INVITE"),
+        (
+            "Via: SIP/2.0/WSS caller.invalid;branch=z9hG4bKc1",
+            "Via: ,SIP/2.0/WSS caller.invalid;branch=z9hG4bKc1",
+        ),
     ] {
         let bad = INVITE.replace(from, to);
         let (reason, reply) = malformed(bad.as_bytes());
         assert_eq!(reply, None, "{to}: {reason}");
     }
+}
+
+/// Found by the `parse` fuzz target (fuzz/regressions/parse/crash-ee16…):
+/// a To parameter value holding `<` was accepted, and the `;tag=` the 400
+/// appended after it was then read as part of that value.
+#[test]
+fn angle_brackets_in_a_parameter_value_are_rejected() {
+    let bad = INVITE.replace(
+        "To: <sip:1000@pbx.example.com>",
+        "To: sip:1000@pbx.example.com ; tga = 1<<<2",
+    );
+    let (reason, reply) = malformed(bad.as_bytes());
+    assert_eq!(reason, "invalid To: invalid parameter \"tga = 1<<<2\"");
+    assert_eq!(reply, None);
+    for v in ["1>2", "<"] {
+        assert!(NameAddr::parse(&format!("<sip:a@b>;x={v}")).is_err(), "{v}");
+    }
+    // quoted, they are fine
+    let a = NameAddr::parse("<sip:a@b>;x=\"1<2\";tag=t").unwrap();
+    assert_eq!(a.tag(), Some("t"));
 }
