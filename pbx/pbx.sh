@@ -5,6 +5,9 @@
 #   pbx/pbx.sh stop         stop it (by pid file)
 #   pbx/pbx.sh status       running or not (exit 0 / 3), listening sockets
 #   pbx/pbx.sh log [N]      last N lines (default 100) of the Kamailio log
+#   pbx/pbx.sh rpc CMD ...  a Kamailio RPC through its ctl socket (kamcmd), e.g.
+#                           "rpc ul.lookup location 1000@127.0.0.1", "rpc ws.dump",
+#                           "rpc ws.close <id>" (the e2e fault tests use these)
 #   pbx/pbx.sh netns-down   delete the network namespace $PBX_NETNS
 #
 # Listens on udp/tcp 127.0.0.1:5060 and ws://127.0.0.1:8088 (sub-protocol "sip").
@@ -17,6 +20,8 @@
 #                      only "lo" (created when missing). Clients must then run in
 #                      the same namespace: ip netns exec <name> <command>
 #   PBX_DEFINES="-A NO_PRESENCE"   extra kamailio defines
+#   PBX_LOG_APPEND=1   start: keep the log of the previous run (append to it);
+#                      the e2e tests restart the PBX and want the whole story
 #   PBX_SHM_MB (64), PBX_PKG_MB (8)  memory sizes
 set -euo pipefail
 
@@ -96,7 +101,11 @@ cmd_start() {
     die "something else already listens on port 5060 or 8088${NETNS:+ in netns $NETNS}"
   fi
 
-  : >"$LOG_FILE"
+  if [ "${PBX_LOG_APPEND:-0}" = 1 ]; then
+    echo "===== pbx.sh start $(date -u +%FT%TZ) =====" >>"$LOG_FILE"
+  else
+    : >"$LOG_FILE"
+  fi
   # Kamailio gets a private mount namespace in which /etc/resolv.conf says
   # "nameserver 127.0.0.1": should anything ever make it resolve a host name
   # (e.g. a WebSocket client's "*.invalid" Contact host), the query stays on
@@ -177,6 +186,12 @@ cmd_log() {
   tail -n "${1:-100}" "$LOG_FILE"
 }
 
+cmd_rpc() {
+  command -v kamcmd >/dev/null || die "kamcmd is not installed (package kamailio)"
+  running_pid >/dev/null || die "not running"
+  kamcmd -s "$CTL_SOCK" "$@"
+}
+
 cmd_netns_down() {
   [ -n "$NETNS" ] || die "PBX_NETNS is not set"
   netns_exists "$NETNS" || return 0
@@ -191,6 +206,7 @@ case "${1:-}" in
   stop) cmd_stop ;;
   status) cmd_status ;;
   log) cmd_log "${2:-100}" ;;
+  rpc) shift; cmd_rpc "$@" ;;
   netns-down) cmd_netns_down ;;
-  *) echo "usage: [PBX_NETNS=name] $0 {start|stop|status|log [N]|netns-down}" >&2; exit 2 ;;
+  *) echo "usage: [PBX_NETNS=name] $0 {start|stop|status|log [N]|rpc CMD...|netns-down}" >&2; exit 2 ;;
 esac

@@ -10,7 +10,9 @@
 #   pbx start             Kamailio in network namespace $E2E_NETNS (only "lo")
 #   pbx register          sipp registrations (200 / 401 / 403) in that namespace
 #   e2e <scenario>        tests/e2e/call.mjs in that namespace: one step per
-#                         scenario (call, wrong-password, server-down)
+#                         scenario, in four runs (own time limit and results
+#                         file each): call wrong-password server-down |
+#                         hostile-peer | load-100 | pbx-restart ws-kill
 #
 # Every step has a time limit. Logs, screenshots and results go to
 # tests/artifacts/ (steps/<step>.log, e2e PNGs/JSON/logs, kamailio.log).
@@ -106,7 +108,6 @@ cleanup() {
 trap cleanup EXIT
 bash pbx/pbx.sh stop >/dev/null 2>&1 || true   # leftover of an interrupted run
 
-SCENARIOS=(call wrong-password server-down)
 step "pbx start" 60 bash pbx/pbx.sh start
 pbx_ok=0
 [ "$LAST_RC" -ne 0 ] || pbx_ok=1
@@ -114,15 +115,31 @@ if [ "$pbx_ok" = 1 ]; then
   step "pbx register" 90 "${NS_EXEC[@]}" env SIPP_OUT="$ART/sipp" bash pbx/sipp/check.sh
 fi
 
-if [ "$pbx_ok" = 1 ] && [ -f dist/index.html ]; then
+# e2e_group NAME LIMIT_SECONDS SCENARIO...: one run of tests/e2e/call.mjs
+# (--only those scenarios) in the namespace, results in
+# $ART/<NAME>-results.json, log $ART/steps/<NAME>.log; one step per scenario.
+# The figures of the group are printed under its steps.
+e2e_group() {
+  local group=$1 limit=$2; shift 2
+  local scenarios=("$@") results="$group-results.json" log="$ART/steps/$group.log"
+  local only t0 secs rc=0 s
+  only=$(IFS=,; echo "${scenarios[*]}")
+  if [ "$pbx_ok" != 1 ] || [ ! -f dist/index.html ]; then
+    local why="PBX not started"
+    [ -f dist/index.html ] || why="no dist/index.html (trunk build failed)"
+    for s in "${scenarios[@]}"; do record "e2e $s" FAIL 0 "not run: $why"; done
+    return 0
+  fi
+  # a scenario that restarts the PBX may have left it stopped: start it again
+  bash pbx/pbx.sh start >/dev/null 2>&1 || true
   t0=$(date +%s.%N)
-  rc=0
-  timeout --kill-after=10 400 "${NS_EXEC[@]}" \
-    node tests/e2e/call.mjs --dist dist --artifacts "$ART" --watchdog 300000 \
-    >"$ART/steps/e2e.log" 2>&1 </dev/null || rc=$?
+  timeout --kill-after=10 "$limit" "${NS_EXEC[@]}" \
+    node tests/e2e/call.mjs --dist dist --artifacts "$ART" --only "$only" --results "$results" \
+    --watchdog $(( (limit - 20) * 1000 )) >"$log" 2>&1 </dev/null || rc=$?
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-  if [ -f "$ART/e2e-results.json" ]; then
+  if [ -f "$ART/$results" ]; then
     # one step per scenario: "name ok ms error"
+    local name ok ms err
     while IFS=$'\t' read -r name ok ms err; do
       if [ "$ok" = true ]; then
         record "e2e $name" OK "$(awk -v m="$ms" 'BEGIN { printf "%.1f", m / 1000 }')"
@@ -133,25 +150,22 @@ if [ "$pbx_ok" = 1 ] && [ -f dist/index.html ]; then
       const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
       for (const s of r.scenarios)
         console.log([s.name, s.ok, s.ms || 0, (s.error || "").replace(/\s+/g, " ")].join("\t"));
-    ' "$ART/e2e-results.json")
-    # shellcheck disable=SC2016  # JavaScript template literal
-    node -e '
-      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-      const c = r.scenarios.find((s) => s.name === "call");
-      if (c && c.register_ms) console.log(`       call: register A ${c.register_ms.A} ms, B ${c.register_ms.B} ms; click to first audio ${c.click_to_audio_ms} ms`);
-    ' "$ART/e2e-results.json"
-    echo "       e2e total ${secs}s (exit $rc); tests/artifacts/e2e-results.json"
+    ' "$ART/$results")
+    node tests/e2e/figures.mjs "$ART/$results" || true
+    echo "       $group total ${secs}s (exit $rc); tests/artifacts/$results"
   else
-    for s in "${SCENARIOS[@]}"; do
-      record "e2e $s" FAIL "$secs" "no results (exit $rc); log tests/artifacts/steps/e2e.log"
+    for s in "${scenarios[@]}"; do
+      record "e2e $s" FAIL "$secs" "no results (exit $rc); log tests/artifacts/steps/$group.log"
     done
-    tail -n 40 "$ART/steps/e2e.log" | sed 's/^/    | /'
+    tail -n 40 "$log" | sed 's/^/    | /'
   fi
-else
-  why="PBX not started"
-  [ -f dist/index.html ] || why="no dist/index.html (trunk build failed)"
-  for s in "${SCENARIOS[@]}"; do record "e2e $s" FAIL 0 "not run: $why"; done
-fi
+}
+
+e2e_group e2e 400 call wrong-password server-down
+e2e_group e2e-hostile 240 hostile-peer
+e2e_group e2e-load 480 load-100
+# last: these stop and start the PBX
+e2e_group e2e-reconnect 300 pbx-restart ws-kill
 
 echo
 [ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"

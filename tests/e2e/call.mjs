@@ -16,217 +16,52 @@
 //                   ring, answer, audio both ways (getStats), hang up
 //   wrong-password  1002 with a wrong password: error shown, reg failed
 //   server-down     WebSocket URL with nothing listening: error shown
+//   hostile-peer    sipp sends 1004 odd/malformed requests and answers its
+//                   calls oddly; the page survives and still calls (hostile.mjs)
+//   load-100        100 calls in a row between two pages; wasm memory and JS
+//                   heap growth bounded (load.mjs)
+//   pbx-restart     Kamailio stopped and started during a call: the call and
+//                   its audio survive, re-registration timed; then the peer
+//                   vanishes during an outage (reconnect.mjs)
+//   ws-kill         the PBX closes one page's WebSocket during a call (reconnect.mjs)
+// lib.mjs has the shared helpers; figures.mjs prints a results file's figures.
 //
 // Options: --dist DIR (default <repo>/dist), --artifacts DIR (default
 // <repo>/tests/artifacts), --ws URL (default ws://127.0.0.1:8088),
-// --only name[,name], --watchdog MS (default 180000), --chromium PATH,
-// --headed (debugging only).
-// Output: one JSON summary on stdout (also <artifacts>/e2e-results.json),
+// --only name[,name] (default: all), --results FILE (default
+// e2e-results.json, in the artifacts dir), --watchdog MS (default 180000),
+// --chromium PATH, --load-calls N (load-100; debugging only), --headed
+// (debugging only). pbx-restart and ws-kill drive the PBX through
+// pbx/pbx.sh (PBX_NETNS from the environment).
+// Output: one JSON summary on stdout (also <artifacts>/<results file>),
 // screenshots <artifacts>/<scenario>-<state>.png, page consoles and SIP
 // WebSocket frames <artifacts>/<scenario>-<page>.log; last line
 // "N passed, N failed". Exit 1 if any failed.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serveStatic } from './static-server.mjs';
-import { pageProbe } from './page-probe.mjs';
+import {
+  opt, DIST, ART, WS, DOMAIN, T, openLogs, sleep, r1, step, openPage, shot, fillSettings,
+  regState, phoneState, textOf, errorText, waitReg, waitPhone, waitText, expectNoError, probe, user,
+} from './lib.mjs';
+import { scenarioHostilePeer } from './hostile.mjs';
+import { scenarioLoad } from './load.mjs';
+import { scenarioPbxRestart, scenarioWsKill } from './reconnect.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..', '..');
-
-// ---------- options ----------
-const argv = process.argv.slice(2);
-function opt(name, def) {
-  const i = argv.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = argv[i + 1];
-  return v === undefined || v.startsWith('--') ? true : v;
-}
-const DIST = path.resolve(opt('dist', path.join(ROOT, 'dist')));
-const ART = path.resolve(opt('artifacts', path.join(ROOT, 'tests', 'artifacts')));
-const WS = opt('ws', 'ws://127.0.0.1:8088');
-const DOMAIN = '127.0.0.1';
 const DEAD_WS = 'ws://127.0.0.1:8099'; // nothing listens there
 const WATCHDOG_MS = Number(opt('watchdog', 180000));
 const CHROMIUM = opt('chromium', '/usr/bin/chromium');
 const HEADED = opt('headed', false) === true;
 const ONLY = opt('only', null);
-const SCENARIOS = ['call', 'wrong-password', 'server-down'].filter(
-  (s) => !ONLY || String(ONLY).split(',').includes(s),
-);
+const RESULTS = opt('results', 'e2e-results.json');
+const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', 'pbx-restart', 'ws-kill'];
+const SCENARIOS = ALL.filter((s) => !ONLY || String(ONLY).split(',').includes(s));
 
-// per-step limits (ms)
-const T = {
-  load: 30000, // page load incl. wasm compile
-  register: 15000,
-  ring: 15000,
-  answer: 15000,
-  media: 10000,
-  hangup: 10000,
-  error: 20000,
-  ui: 5000,
-};
-
-fs.mkdirSync(ART, { recursive: true });
 const results = []; // {name, ok, ms, error?, ...details}
 const started = Date.now();
-const openLogs = [];
-
-// ---------- small helpers ----------
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const r1 = (x) => (x === null || x === undefined ? null : Math.round(x * 10) / 10);
-
-/**
- * Run fn, failing with a clear message after ms (+ 3 s of grace, so that the
- * waits inside fn, which have the same limit, fail first with details).
- */
-async function step(label, ms, fn) {
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${label}: timed out after ${ms} ms`)), ms + 3000);
-  });
-  try {
-    return await Promise.race([fn(), limit]);
-  } catch (e) {
-    if (e.message.startsWith(`${label}:`)) throw e;
-    throw new Error(`${label}: ${e.message.split('\n')[0]}`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function pageLog(file) {
-  const stream = fs.createWriteStream(path.join(ART, file));
-  openLogs.push(stream);
-  const t0 = Date.now();
-  return (line) => stream.write(`${String(Date.now() - t0).padStart(6)} ${line}\n`);
-}
-
-/** New isolated context (own storage) + page, with probe and logging. */
-async function openPage(browser, base, scenario, name) {
-  const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
-  await context.addInitScript(pageProbe);
-  const page = await context.newPage();
-  const log = pageLog(`${scenario}-${name}.log`);
-  page.on('console', (m) => log(`console.${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => log(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => log(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on('crash', () => log('page crashed'));
-  // SIP over WebSocket, both directions, whole messages (indented)
-  page.on('websocket', (ws) => {
-    log(`websocket open ${ws.url()}`);
-    const text = (p) => (typeof p === 'string' ? p : Buffer.from(p).toString('utf8'));
-    const sip = (dir, p) => {
-      const [first, ...rest] = text(p).replace(/\r\n$/, '').split('\r\n');
-      log(`ws ${dir} ${first}${rest.map((l) => `\n         ${l}`).join('')}`);
-    };
-    ws.on('framesent', (f) => sip('>>', f.payload));
-    ws.on('framereceived', (f) => sip('<<', f.payload));
-    ws.on('socketerror', (e) => log(`websocket error ${e}`));
-    ws.on('close', () => log('websocket closed'));
-  });
-  page.setDefaultTimeout(T.ui);
-  await step(`${name}: load app`, T.load, async () => {
-    await page.goto(base, { waitUntil: 'load' });
-    // the app is up when its root element exists
-    await page.waitForSelector('#phone', { state: 'attached', timeout: T.load });
-  });
-  return { context, page, name, log };
-}
-
-async function shot(page, scenario, state) {
-  const file = `${scenario}-${state}.png`;
-  await page.screenshot({ path: path.join(ART, file), fullPage: true, timeout: T.ui }).catch(() => {});
-  return file;
-}
-
-/** Make the settings form visible (it may be hidden while registered). */
-async function openSettings(page) {
-  if (await page.isVisible('#settings-form')) return;
-  await page.click('#open-settings');
-  await page.waitForSelector('#settings-form', { state: 'visible' });
-}
-
-async function fillSettings(page, s) {
-  await openSettings(page);
-  await page.fill('#ws-url', s.ws);
-  await page.fill('#sip-uri', s.uri);
-  await page.fill('#auth-user', s.user);
-  await page.fill('#password', s.password);
-  await page.fill('#display-name', s.name);
-}
-
-const regState = (page) => page.getAttribute('#reg-status', 'data-state').catch(() => null);
-const phoneState = (page) => page.getAttribute('#phone', 'data-phone').catch(() => null);
-const textOf = (page, sel) =>
-  page.evaluate((s) => {
-    const el = document.querySelector(s);
-    return el ? el.textContent.trim() : null;
-  }, sel);
-
-/** The #error banner: visible with non-empty text. */
-async function errorText(page) {
-  return page.evaluate(() => {
-    const el = document.getElementById('error');
-    if (!el) return null;
-    const t = el.textContent.trim();
-    const visible = !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
-    return visible && t ? t : null;
-  });
-}
-
-async function waitReg(page, state, ms) {
-  try {
-    await page.waitForSelector(`#reg-status[data-state="${state}"]`, { state: 'attached', timeout: ms });
-  } catch {
-    const err = await errorText(page).catch(() => null);
-    throw new Error(`reg-status is "${await regState(page)}", want "${state}"${err ? ` (error: ${err})` : ''}`);
-  }
-}
-
-async function waitPhone(page, states, ms) {
-  const want = [].concat(states);
-  try {
-    await page.waitForFunction(
-      (w) => w.includes(document.getElementById('phone')?.getAttribute('data-phone')),
-      want,
-      { timeout: ms, polling: 20 },
-    );
-  } catch {
-    const err = await errorText(page).catch(() => null);
-    throw new Error(`phone is "${await phoneState(page)}", want ${want.join('|')}${err ? ` (error: ${err})` : ''}`);
-  }
-}
-
-/** Wait until the text of sel matches re (a RegExp). */
-async function waitText(page, sel, re, ms, who) {
-  try {
-    await page.waitForFunction(
-      ([s, src, flags]) => new RegExp(src, flags).test(document.querySelector(s)?.textContent || ''),
-      [sel, re.source, re.flags],
-      { timeout: ms, polling: 50 },
-    );
-  } catch {
-    throw new Error(`${who}: ${sel} is ${JSON.stringify(await textOf(page, sel))}, want ${re}`);
-  }
-}
-
-async function expectNoError(page, who) {
-  const err = await errorText(page);
-  if (err) throw new Error(`${who}: unexpected error shown: ${err}`);
-}
-
-const probe = (page) => page.evaluate(() => window.__probe);
 
 // ---------- scenarios ----------
-const user = (n, name) => ({
-  ws: WS,
-  uri: `sip:${n}@${DOMAIN}`,
-  user: String(n),
-  password: `secret${n}`,
-  name,
-});
 
 async function scenarioCall(browser, base, r) {
   const A = await openPage(browser, base, 'call', 'A');
@@ -388,6 +223,10 @@ const RUN = {
   call: scenarioCall,
   'wrong-password': scenarioWrongPassword,
   'server-down': scenarioServerDown,
+  'hostile-peer': scenarioHostilePeer,
+  'load-100': scenarioLoad,
+  'pbx-restart': scenarioPbxRestart,
+  'ws-kill': scenarioWsKill,
 };
 
 // ---------- main ----------
@@ -423,7 +262,7 @@ async function finish(extraError) {
     browser: browser ? browser.version() : null,
     scenarios: final,
   };
-  fs.writeFileSync(path.join(ART, 'e2e-results.json'), JSON.stringify(summary, null, 2) + '\n');
+  fs.writeFileSync(path.join(ART, RESULTS), JSON.stringify(summary, null, 2) + '\n');
   console.log(JSON.stringify(summary, null, 2));
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed === 0 ? 0 : 1);

@@ -2,7 +2,12 @@
 // (context.addInitScript). It observes the app from the outside, so the app
 // needs no test hooks:
 //
-//   window.__pcs       every RTCPeerConnection the page creates (getStats())
+//   window.__pcs()     the RTCPeerConnections the page created that are not
+//                      closed and not garbage-collected (held by WeakRef, so
+//                      the probe itself keeps no connection alive)
+//   window.__wasmMemory()  byte length of the app's wasm linear memory (the
+//                      instance exports come with trunk's TrunkApplicationStarted
+//                      event), or null before the app started
 //   window.__probe     timestamps (performance.now(), ms):
 //     .clicks[id]      last click on an element with that id (capture phase)
 //     .first[key]      first time a state was seen: "reg:registered",
@@ -11,8 +16,8 @@
 //     .audio           { clickAt, firstAt, bytes } first inbound-rtp audio
 //                      bytesReceived > 0 after a click on #call-button
 //                      (getStats polled every 20 ms)
-//   window.__inboundAudio()  -> total inbound-rtp audio bytesReceived over all
-//                      peer connections, and per connection: state, bytes,
+//   window.__inboundAudio()  -> total inbound-rtp audio bytesReceived over the
+//                      open peer connections (oldest first), and per connection: state, bytes,
 //                      packets, selected ICE pair ("local <-> remote")
 //
 // The function below is serialized by Playwright: it must be self-contained.
@@ -21,14 +26,30 @@ export function pageProbe() {
   const now = () => performance.now();
   const probe = (window.__probe = { clicks: {}, first: {}, states: [], audio: null });
 
-  // ---- RTCPeerConnection registry ----
-  const pcs = (window.__pcs = []);
+  // ---- wasm memory (trunk's loader announces the instance exports) ----
+  let wasmExports = null;
+  window.addEventListener('TrunkApplicationStarted', (e) => {
+    wasmExports = e.detail && e.detail.wasm;
+  });
+  window.__wasmMemory = () =>
+    wasmExports && wasmExports.memory ? wasmExports.memory.buffer.byteLength : null;
+
+  // ---- RTCPeerConnection registry (weak: the app decides their lifetime) ----
+  let refs = [];
+  const pcs = () => {
+    refs = refs.filter((r) => {
+      const pc = r.deref();
+      return pc && pc.signalingState !== 'closed';
+    });
+    return refs.map((r) => r.deref());
+  };
+  window.__pcs = pcs;
   const Orig = window.RTCPeerConnection;
   if (Orig) {
     class RecordedPeerConnection extends Orig {
       constructor(...args) {
         super(...args);
-        pcs.push(this);
+        refs.push(new WeakRef(this));
       }
     }
     window.RTCPeerConnection = RecordedPeerConnection;
@@ -37,7 +58,7 @@ export function pageProbe() {
 
   async function inboundAudio() {
     const per = [];
-    for (const pc of pcs) {
+    for (const pc of pcs()) {
       let bytes = 0;
       let packets = 0;
       let pair = null;

@@ -1,0 +1,449 @@
+// Shared pieces of the end-to-end tests (call.mjs runs the scenarios):
+// options, time limits, page handling through the app's DOM contract, the
+// call steps every scenario uses, and access to the PBX (pbx/pbx.sh) and
+// sipp. Nothing here knows the app's internals.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { pageProbe } from './page-probe.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(HERE, '..', '..');
+
+// ---------- options ----------
+const argv = process.argv.slice(2);
+export function opt(name, def) {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = argv[i + 1];
+  return v === undefined || v.startsWith('--') ? true : v;
+}
+export const DIST = path.resolve(opt('dist', path.join(ROOT, 'dist')));
+export const ART = path.resolve(opt('artifacts', path.join(ROOT, 'tests', 'artifacts')));
+export const WS = opt('ws', 'ws://127.0.0.1:8088');
+export const DOMAIN = '127.0.0.1';
+export const PBX_SH = path.join(ROOT, 'pbx', 'pbx.sh');
+export const SIPP_DIR = path.join(ROOT, 'pbx', 'sipp');
+
+// per-step limits (ms)
+export const T = {
+  load: 30000, // page load incl. wasm compile
+  register: 15000,
+  ring: 15000,
+  answer: 15000,
+  media: 10000,
+  hangup: 10000,
+  error: 20000,
+  ui: 5000,
+};
+
+fs.mkdirSync(ART, { recursive: true });
+export const openLogs = [];
+
+// ---------- small helpers ----------
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const r1 = (x) => (x === null || x === undefined ? null : Math.round(x * 10) / 10);
+
+/**
+ * Run fn, failing with a clear message after ms (+ 3 s of grace, so that the
+ * waits inside fn, which have the same limit, fail first with details).
+ */
+export async function step(label, ms, fn) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label}: timed out after ${ms} ms`)), ms + 3000);
+  });
+  try {
+    return await Promise.race([fn(), limit]);
+  } catch (e) {
+    if (e.message.startsWith(`${label}:`)) throw e;
+    throw new Error(`${label}: ${e.message.split('\n')[0]}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function pageLog(file) {
+  const stream = fs.createWriteStream(path.join(ART, file));
+  openLogs.push(stream);
+  const t0 = Date.now();
+  return (line) => stream.write(`${String(Date.now() - t0).padStart(6)} ${line}\n`);
+}
+
+/**
+ * New isolated context (own storage) + page, with probe and logging.
+ * Returns { context, page, name, log, pageErrors, frames } where frames is
+ * the SIP traffic of the page ({dir: '>>'|'<<', text, at}) and
+ * consoleLines its console, newest last, at most the last 400 of each (the
+ * log file has them all).
+ */
+export async function openPage(browser, base, scenario, name) {
+  const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+  await context.addInitScript(pageProbe);
+  const page = await context.newPage();
+  const log = pageLog(`${scenario}-${name}.log`);
+  const P = { context, page, name, log, pageErrors: [], frames: [], consoleLines: [], wsCount: 0, wsClosedAt: [] };
+  page.on('console', (m) => {
+    const line = `console.${m.type()}: ${m.text()}`;
+    P.consoleLines.push(line);
+    if (P.consoleLines.length > 400) P.consoleLines.splice(0, P.consoleLines.length - 400);
+    log(line);
+  });
+  page.on('pageerror', (e) => {
+    P.pageErrors.push(e.message);
+    log(`pageerror: ${e.message}`);
+  });
+  page.on('requestfailed', (r) => log(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('crash', () => {
+    P.pageErrors.push('page crashed');
+    log('page crashed');
+  });
+  // SIP over WebSocket, both directions, whole messages (indented)
+  page.on('websocket', (ws) => {
+    P.wsCount += 1;
+    log(`websocket open ${ws.url()}`);
+    const text = (p) => (typeof p === 'string' ? p : Buffer.from(p).toString('utf8'));
+    const sip = (dir, p) => {
+      const t = text(p);
+      P.frames.push({ dir, text: t, at: Date.now() });
+      if (P.frames.length > 400) P.frames.splice(0, P.frames.length - 400);
+      const [first, ...rest] = t.replace(/\r\n$/, '').split('\r\n');
+      log(`ws ${dir} ${first}${rest.map((l) => `\n         ${l}`).join('')}`);
+    };
+    ws.on('framesent', (f) => sip('>>', f.payload));
+    ws.on('framereceived', (f) => sip('<<', f.payload));
+    ws.on('socketerror', (e) => log(`websocket error ${e}`));
+    ws.on('close', () => {
+      P.wsClosedAt.push(Date.now());
+      log('websocket closed');
+    });
+  });
+  page.setDefaultTimeout(T.ui);
+  await step(`${name}: load app`, T.load, async () => {
+    await page.goto(base, { waitUntil: 'load' });
+    // the app is up when its root element exists
+    await page.waitForSelector('#phone', { state: 'attached', timeout: T.load });
+  });
+  return P;
+}
+
+export async function shot(page, scenario, state) {
+  const file = `${scenario}-${state}.png`;
+  await page.screenshot({ path: path.join(ART, file), fullPage: true, timeout: T.ui }).catch(() => {});
+  return file;
+}
+
+/** Make the settings form visible (it may be hidden while registered). */
+export async function openSettings(page) {
+  if (await page.isVisible('#settings-form')) return;
+  await page.click('#open-settings');
+  await page.waitForSelector('#settings-form', { state: 'visible' });
+}
+
+export async function fillSettings(page, s) {
+  await openSettings(page);
+  await page.fill('#ws-url', s.ws);
+  await page.fill('#sip-uri', s.uri);
+  await page.fill('#auth-user', s.user);
+  await page.fill('#password', s.password);
+  await page.fill('#display-name', s.name);
+}
+
+export const regState = (page) => page.getAttribute('#reg-status', 'data-state').catch(() => null);
+export const phoneState = (page) => page.getAttribute('#phone', 'data-phone').catch(() => null);
+export const textOf = (page, sel) =>
+  page.evaluate((s) => {
+    const el = document.querySelector(s);
+    return el ? el.textContent.trim() : null;
+  }, sel);
+
+/** The #error banner: visible with non-empty text. */
+export async function errorText(page) {
+  return page.evaluate(() => {
+    const el = document.getElementById('error');
+    if (!el) return null;
+    const t = el.textContent.trim();
+    const visible = !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+    return visible && t ? t : null;
+  });
+}
+
+export async function waitReg(page, state, ms) {
+  try {
+    await page.waitForSelector(`#reg-status[data-state="${state}"]`, { state: 'attached', timeout: ms });
+  } catch {
+    const err = await errorText(page).catch(() => null);
+    throw new Error(`reg-status is "${await regState(page)}", want "${state}"${err ? ` (error: ${err})` : ''}`);
+  }
+}
+
+export async function waitPhone(page, states, ms) {
+  const want = [].concat(states);
+  try {
+    await page.waitForFunction(
+      (w) => w.includes(document.getElementById('phone')?.getAttribute('data-phone')),
+      want,
+      { timeout: ms, polling: 20 },
+    );
+  } catch {
+    const err = await errorText(page).catch(() => null);
+    throw new Error(`phone is "${await phoneState(page)}", want ${want.join('|')}${err ? ` (error: ${err})` : ''}`);
+  }
+}
+
+/** Wait until the text of sel matches re (a RegExp). */
+export async function waitText(page, sel, re, ms, who) {
+  try {
+    await page.waitForFunction(
+      ([s, src, flags]) => new RegExp(src, flags).test(document.querySelector(s)?.textContent || ''),
+      [sel, re.source, re.flags],
+      { timeout: ms, polling: 50 },
+    );
+  } catch {
+    throw new Error(`${who}: ${sel} is ${JSON.stringify(await textOf(page, sel))}, want ${re}`);
+  }
+}
+
+/** Wait until the visible #error banner matches re. */
+export async function waitError(page, re, ms, who) {
+  try {
+    await page.waitForFunction(
+      ([src, flags]) => {
+        const el = document.getElementById('error');
+        return !!el && el.getClientRects().length > 0 && new RegExp(src, flags).test(el.textContent);
+      },
+      [re.source, re.flags],
+      { timeout: ms, polling: 50 },
+    );
+  } catch {
+    throw new Error(`${who}: #error is ${JSON.stringify(await errorText(page))}, want ${re}`);
+  }
+}
+
+export async function expectNoError(page, who) {
+  const err = await errorText(page);
+  if (err) throw new Error(`${who}: unexpected error shown: ${err}`);
+}
+
+export const probe = (page) => page.evaluate(() => window.__probe);
+
+export const user = (n, name) => ({
+  ws: WS,
+  uri: `sip:${n}@${DOMAIN}`,
+  user: String(n),
+  password: `secret${n}`,
+  name,
+});
+
+// ---------- steps shared by the scenarios ----------
+
+/** Fill the settings of every page and register them all. */
+export async function registerAll(pages, settings) {
+  await step('fill settings', T.ui * pages.length, async () => {
+    for (let i = 0; i < pages.length; i++) await fillSettings(pages[i].page, settings[i]);
+  });
+  await step(`register ${pages.map((p) => p.name).join(' and ')}`, T.register, async () => {
+    await Promise.all(pages.map((p) => p.page.click('#save-register')));
+    await Promise.all(pages.map((p) => waitReg(p.page, 'registered', T.register)));
+  });
+  await step('idle after register', T.ui, async () => {
+    for (const p of pages) {
+      await waitPhone(p.page, 'idle', T.ui);
+      await expectNoError(p.page, p.name);
+    }
+  });
+}
+
+/** Inbound audio of the newest peer connection of a page (bytes, packets, state). */
+export async function newestAudio(page) {
+  const a = await page.evaluate(() => window.__inboundAudio());
+  const last = a.connections[a.connections.length - 1];
+  return last ? { ...last, count: a.connections.length } : { bytes: 0, packets: 0, state: null, count: 0 };
+}
+
+/**
+ * A dials `number`, B rings and answers, both active. Returns
+ * { ringMs, answerMs } (from the click on #call-button).
+ */
+export async function callAndAnswer(A, B, number, ms = {}) {
+  const ring = ms.ring || T.ring;
+  const answer = ms.answer || T.answer;
+  const t0 = Date.now();
+  await step(`${A.name} dials ${number}`, T.ui, async () => {
+    await A.page.fill('#dial-input', number);
+    await A.page.click('#call-button');
+  });
+  await step(`${B.name} rings`, ring, async () => {
+    await waitPhone(B.page, 'incoming', ring);
+    await B.page.waitForSelector('#incoming', { state: 'visible', timeout: ring });
+  });
+  const ringMs = Date.now() - t0;
+  await step(`${B.name} answers`, answer, async () => {
+    await B.page.click('#answer-button');
+    await Promise.all([waitPhone(A.page, 'active', answer), waitPhone(B.page, 'active', answer)]);
+  });
+  return { ringMs, answerMs: Date.now() - t0 };
+}
+
+/**
+ * Audio flows both ways on the newest peer connection of each page: its
+ * inbound-rtp bytes grow past `after` (per page name, default 0) within ms.
+ * Returns the byte counts seen.
+ */
+export async function audioBothWays(pages, ms = T.media, after = {}) {
+  const end = Date.now() + ms;
+  let last = {};
+  while (Date.now() < end) {
+    const got = await Promise.all(pages.map((p) => newestAudio(p.page)));
+    last = Object.fromEntries(pages.map((p, i) => [p.name, got[i].bytes]));
+    if (pages.every((p, i) => got[i].bytes > (after[p.name] || 0))) return last;
+    await sleep(100);
+  }
+  throw new Error(`audio does not flow both ways within ${ms} ms: bytes ${JSON.stringify(last)}, needed more than ${JSON.stringify(after)}`);
+}
+
+/** A hangs up; both pages back to idle. */
+export async function hangUp(A, B, ms = T.hangup) {
+  await step(`${A.name} hangs up`, ms, async () => {
+    await A.page.click('#hangup-button');
+    await Promise.all([waitPhone(A.page, 'idle', ms), waitPhone(B.page, 'idle', ms)]);
+  });
+}
+
+/** JS heap after a forced GC (CDP), and the wasm linear memory size, in bytes. */
+export async function memoryOf(P) {
+  if (!P.cdp) P.cdp = await P.context.newCDPSession(P.page);
+  await P.cdp.send('HeapProfiler.collectGarbage');
+  await P.cdp.send('HeapProfiler.collectGarbage');
+  const heap = await P.cdp.send('Runtime.getHeapUsage');
+  const wasm = await P.page.evaluate(() => (window.__wasmMemory ? window.__wasmMemory() : null));
+  return { js_heap_used: heap.usedSize, js_heap_total: heap.totalSize, wasm_memory: wasm };
+}
+
+// ---------- processes: pbx.sh, sipp ----------
+
+/**
+ * Run a command (no shell), with a hard time limit. Resolves to
+ * { code, signal, stdout, stderr, ms } (never rejects).
+ */
+export function run(cmd, args, { timeout = 30000, env, input } = {}) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(cmd, args, { env: { ...process.env, ...(env || {}) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: -1, signal: null, stdout, stderr: stderr + String(e), ms: Date.now() - t0 });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 });
+    });
+    if (input) child.stdin.end(input);
+    else child.stdin.end();
+  });
+}
+
+/**
+ * pbx/pbx.sh <args> (it honours PBX_NETNS from the environment). A restart
+ * from here appends to the PBX log instead of starting a new one.
+ */
+export async function pbx(args, timeout = 30000) {
+  const r = await run('bash', [PBX_SH, ...args], { timeout, env: { PBX_LOG_APPEND: '1' } });
+  if (r.code !== 0) throw new Error(`pbx.sh ${args.join(' ')}: exit ${r.code} ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return r.stdout;
+}
+
+/** A Kamailio RPC (kamcmd through pbx.sh rpc). */
+export const rpc = (...args) => pbx(['rpc', ...args], 10000);
+
+/**
+ * The PBX's view of a page's registration: the usrloc contact of `aor` whose
+ * Address is the Contact the page registered. Returns
+ * { address, received, port, tcpconnId } or null.
+ */
+export async function contactOf(P, aor) {
+  const sent = P.frames.filter((f) => f.dir === '>>' && f.text.startsWith('REGISTER '));
+  const last = sent[sent.length - 1];
+  const m = last && /\r\nContact:\s*<([^>]+)>/i.exec(last.text);
+  if (!m) return null;
+  const mine = m[1];
+  const out = await rpc('ul.lookup', 'location', aor);
+  for (const block of out.split(/Contact: \{/).slice(1)) {
+    const addr = /Address: (\S+)/.exec(block)?.[1];
+    if (addr !== mine) continue;
+    const received = /Received: (\S+)/.exec(block)?.[1] || null;
+    const port = received ? Number(/:(\d+)/.exec(received.replace(/^sip:/, ''))?.[1]) : null;
+    const tcpconnId = Number(/Tcpconn-Id: (-?\d+)/.exec(block)?.[1]);
+    return { address: addr, received, port, tcpconnId };
+  }
+  return null;
+}
+
+/** Split a sipp -trace_msg file into messages: [{dir: 'sent'|'received', text}]. */
+export function sippMessages(file) {
+  let raw = '';
+  try {
+    raw = fs.readFileSync(file, 'latin1');
+  } catch {
+    return [];
+  }
+  const out = [];
+  const re = /^(?:UDP|TCP) message (sent|received)[^\n]*\n\n([\s\S]*?)(?=\n-{20,}|$(?![\s\S]))/gm;
+  let m;
+  while ((m = re.exec(raw))) out.push({ dir: m[1], text: m[2].trim() });
+  return out;
+}
+
+/** First lines of a sipp trace, e.g. ["> INVITE", "< 100", "< 488", "> ACK"]. */
+export function sippFlow(msgs) {
+  return msgs.map((m) => {
+    const first = m.text.split('\n')[0];
+    const resp = /^SIP\/2\.0 (\d{3})/.exec(first);
+    return `${m.dir === 'sent' ? '>' : '<'} ${resp ? resp[1] : first.split(' ')[0]}`;
+  });
+}
+
+/** A header of a SIP message text (first occurrence), or null. */
+export function sipHeader(text, name) {
+  const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(text);
+  return m ? m[1].trim() : null;
+}
+
+/**
+ * Run sipp with a scenario of pbx/sipp/, message trace in
+ * <ART>/<traceName>.msg. rawKeys: { name: "printf %b escapes" } become
+ * "-key name <bytes>" (e.g. "caf\\xe9" for a Latin-1 byte, which a JS string
+ * argument cannot carry). Resolves to { code, ms, msgs, flow, out }.
+ */
+export async function sipp(scenarioFile, args, traceName, { timeout = 30000, rawKeys = {} } = {}) {
+  const msgFile = path.join(ART, `${traceName}.msg`);
+  fs.mkdirSync(path.dirname(msgFile), { recursive: true });
+  fs.rmSync(msgFile, { force: true });
+  const env = {};
+  let script = 'exec sipp "$@"';
+  Object.entries(rawKeys).forEach(([k, v], i) => {
+    env[`SIPP_RAW_${i}`] = v;
+    script += ` -key ${k} "$(printf '%b' "$SIPP_RAW_${i}")"`;
+  });
+  const r = await run(
+    'bash',
+    [
+      '-c', script, 'sipp',
+      ...args,
+      '-sf', path.join(SIPP_DIR, scenarioFile),
+      '-nostdin',
+      '-trace_msg', '-message_file', msgFile,
+      '-trace_err', '-error_file', path.join(ART, `${traceName}.err`),
+    ],
+    { timeout, env },
+  );
+  fs.writeFileSync(path.join(ART, `${traceName}.out`), `${r.stdout}\n${r.stderr}`);
+  const msgs = sippMessages(msgFile);
+  return { code: r.code, ms: r.ms, msgs, flow: sippFlow(msgs), out: r.stdout };
+}
