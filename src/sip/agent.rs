@@ -594,9 +594,11 @@ impl UserAgent {
                     "malformed SIP message ({reason}): {}",
                     if answered { "answered 400" } else { "dropped" }
                 );
-                self.ctx.event(Event::Warning(format!(
-                    "Ignored a malformed message from the server: {reason}"
-                )));
+                // a fixed sentence: the reason may quote text the sender chose
+                self.ctx.event(Event::Warning(
+                    "Ignored a malformed message from the server (details in the browser console)."
+                        .into(),
+                ));
             }
         }
     }

@@ -266,7 +266,7 @@ async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<St
         desc.set_sdp(offer);
         JsFuture::from(pc.set_remote_description(&desc))
             .await
-            .map_err(|e| format!("the caller's audio offer was not accepted: {}", js_text(&e)))?;
+            .map_err(|e| sdp_refused("the caller's audio offer", &e))?;
     }
     for track in mic.get_tracks().iter() {
         if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
@@ -355,12 +355,7 @@ async fn reanswer(media: &CallMedia, offer: &str) -> Result<String, String> {
     desc.set_sdp(offer);
     JsFuture::from(media.pc.set_remote_description(&desc))
         .await
-        .map_err(|e| {
-            format!(
-                "the other phone's new audio offer was not accepted: {}",
-                js_text(&e)
-            )
-        })?;
+        .map_err(|e| sdp_refused("the other phone's new audio offer", &e))?;
     let created = media.pc.create_answer();
     set_local(media, created, RtcSdpType::Answer).await
 }
@@ -465,10 +460,7 @@ fn set_remote_answer(call: CallId, sdp: String, report: Report) {
             if !media.closed.get() {
                 report(Input::MediaFailed {
                     call,
-                    reason: format!(
-                        "the other phone's audio answer was not accepted: {}",
-                        js_text(&e)
-                    ),
+                    reason: sdp_refused("the other phone's audio answer", &e),
                 });
             }
         }
@@ -526,6 +518,14 @@ fn now_ms() -> f64 {
 }
 
 /// A JS error as text: `message` of an Error/DOMException, else its string.
+/// A session description from the other side that the browser refused: a
+/// fixed sentence for the user (the browser's message quotes the peer's
+/// SDP, text the peer controls), the details in the console.
+fn sdp_refused(what: &str, e: &JsValue) -> String {
+    tracing::warn!("{what} was refused by the browser: {}", js_text(e));
+    format!("{what} could not be used (details in the browser console).")
+}
+
 pub fn js_text(e: &JsValue) -> String {
     if let Some(d) = e.dyn_ref::<DomException>() {
         return d.message();
