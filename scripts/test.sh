@@ -123,6 +123,11 @@ e2e_group() {
   local group=$1 limit=$2; shift 2
   local scenarios=("$@") results="$group-results.json" log="$ART/steps/$group.log"
   local only t0 secs rc=0 s
+  # E2E_SCRIPT (default call.mjs) and E2E_ARGS choose another scenario file
+  local script=${E2E_SCRIPT:-tests/e2e/call.mjs} extra=()
+  [ "$script" != tests/e2e/call.mjs ] || extra=(--results "$results")
+  # shellcheck disable=SC2206  # E2E_ARGS is a list of words on purpose
+  extra+=(${E2E_ARGS:-})
   only=$(IFS=,; echo "${scenarios[*]}")
   if [ "$pbx_ok" != 1 ] || [ ! -f dist/index.html ]; then
     local why="PBX not started"
@@ -134,7 +139,7 @@ e2e_group() {
   bash pbx/pbx.sh start >/dev/null 2>&1 || true
   t0=$(date +%s.%N)
   timeout --kill-after=10 "$limit" "${NS_EXEC[@]}" \
-    node tests/e2e/call.mjs --dist dist --artifacts "$ART" --only "$only" --results "$results" \
+    node "$script" --dist dist --artifacts "$ART" --only "$only" "${extra[@]}" \
     --watchdog $(( (limit - 20) * 1000 )) >"$log" 2>&1 </dev/null || rc=$?
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   if [ -f "$ART/$results" ]; then
@@ -164,6 +169,13 @@ e2e_group() {
 e2e_group e2e 400 call wrong-password server-down
 e2e_group e2e-hostile 240 hostile-peer
 e2e_group e2e-load 480 load-100
+# security.mjs writes security-results.json; its panic-banner scenario needs
+# a debug build (the test export does not exist in release builds)
+if [ -f dist/index.html ]; then
+  step "trunk build debug" 1800 trunk build --dist target/dist-debug
+fi
+E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
+  e2e_group security 300 csp xss password-log insecure-ws panic-banner
 # last: these stop and start the PBX
 e2e_group e2e-reconnect 300 pbx-restart ws-kill
 
