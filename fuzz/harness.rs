@@ -259,6 +259,7 @@ impl AgentRun {
                         | MediaRequest::Reoffer { call, .. }
                         | MediaRequest::Reanswer { call, .. }
                         | MediaRequest::Rollback { call }
+                        | MediaRequest::SendDtmf { call, .. }
                         | MediaRequest::Close { call } => call,
                     };
                     self.note_call(call);

@@ -459,7 +459,8 @@ fn offerless_reinvite_gets_an_offer_in_the_200_and_the_answer_from_the_ack() {
             Side::A,
             MediaRequest::Reoffer {
                 call: ca,
-                ice_restart: false
+                ice_restart: false,
+                hold: false
             }
         )]
     );
@@ -475,7 +476,8 @@ fn offerless_reinvite_gets_an_offer_in_the_200_and_the_answer_from_the_ack() {
             Side::A,
             MediaRequest::SetRemoteAnswer {
                 call: ca,
-                sdp: answer.clone()
+                sdp: answer.clone(),
+                provisional: false
             }
         ))
     );
@@ -956,7 +958,8 @@ fn ice_failure_restarts_ice_and_the_third_failure_ends_the_call() {
                 Side::A,
                 MediaRequest::Reoffer {
                     call: ca,
-                    ice_restart: true
+                    ice_restart: true,
+                    hold: false
                 }
             )
         );

@@ -434,6 +434,18 @@ impl UserAgent {
                     c.hangup(&mut self.ctx, now);
                 }
             }
+            other @ (Command::Hold { .. }
+            | Command::Resume { .. }
+            | Command::SendDtmf { .. }
+            | Command::Transfer { .. }
+            | Command::AttendedTransfer { .. }
+            | Command::SendMessage { .. }
+            | Command::Subscribe { .. }
+            | Command::Unsubscribe { .. }
+            | Command::SetDnd { .. }) => {
+                // issue 5 work in progress: not handled yet
+                tracing::warn!("not handled yet: {other:?}");
+            }
             Command::Shutdown => {
                 for c in self.calls.values_mut() {
                     c.hangup(&mut self.ctx, now);

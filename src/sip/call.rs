@@ -380,7 +380,12 @@ impl Call {
         let mut ringing = response_to(invite, 180, "Ringing", Some(&local_tag));
         call.add_dialog_headers(ctx, invite, &mut ringing);
         ctx.respond(now, key, &ringing);
-        ctx.event(Event::IncomingCall { call: id, from });
+        ctx.event(Event::IncomingCall {
+            call: id,
+            from,
+            auto_answer_after: None,
+            replaces: None,
+        });
         Ok(call)
     }
 
@@ -638,7 +643,11 @@ impl Call {
                     we_refresh: refresher.as_deref() != Some("uas"),
                 });
                 self.schedule_session(ctx, now);
-                ctx.media(MediaRequest::SetRemoteAnswer { call: self.id, sdp });
+                ctx.media(MediaRequest::SetRemoteAnswer {
+                    call: self.id,
+                    sdp,
+                    provisional: false,
+                });
                 self.set_active(ctx);
             }
             (401 | 407, Phase::Inviting) => {
@@ -1026,6 +1035,7 @@ impl Call {
                     ctx.media(MediaRequest::SetRemoteAnswer {
                         call: self.id,
                         sdp: answer,
+                        provisional: false,
                     });
                 }
                 None => {
@@ -1099,6 +1109,7 @@ impl Call {
                 ctx.media(MediaRequest::Reoffer {
                     call: self.id,
                     ice_restart: false,
+                    hold: false,
                 });
             }
         }
@@ -1226,6 +1237,7 @@ impl Call {
                 ctx.media(MediaRequest::Reoffer {
                     call: self.id,
                     ice_restart: true,
+                    hold: false,
                 });
             }
             Purpose::Refresh | Purpose::SessionRefresh => match self.local_sdp.clone() {
@@ -1307,6 +1319,7 @@ impl Call {
                         ctx.media(MediaRequest::SetRemoteAnswer {
                             call: self.id,
                             sdp: answer,
+                            provisional: false,
                         });
                     }
                     (true, None) => ctx.media(MediaRequest::Rollback { call: self.id }),

@@ -171,6 +171,99 @@ pub enum Command {
     /// The page is going away: hang up every call and unregister (best
     /// effort: whatever can be sent now is sent).
     Shutdown,
+    /// Put a call on hold (re-INVITE with a `sendonly` offer, or `inactive`
+    /// when the peer holds too) / take it off hold. [`Event::LocalHold`] follows.
+    Hold {
+        call: CallId,
+    },
+    Resume {
+        call: CallId,
+    },
+    /// Send DTMF digits (`0-9 * # A-D`) in an established call: RFC 4733
+    /// through the browser ([`MediaRequest::SendDtmf`]) or SIP INFO
+    /// (`application/dtmf-relay`, one INFO per digit, in order).
+    SendDtmf {
+        call: CallId,
+        digits: String,
+        method: DtmfMethod,
+    },
+    /// Blind transfer: REFER the peer of `call` to `target` (a number or
+    /// URI, as for [`Command::Call`]). Progress: [`Event::TransferProgress`].
+    Transfer {
+        call: CallId,
+        target: String,
+    },
+    /// Attended transfer: REFER the peer of `call` to the peer of `consult`
+    /// (`Refer-To` with `Replaces` of the consult dialog).
+    AttendedTransfer {
+        call: CallId,
+        consult: CallId,
+    },
+    /// Send an instant message (SIP MESSAGE, `text/plain`). `id` is the
+    /// caller's; the outcome comes as [`Event::MessageStatus`].
+    SendMessage {
+        id: u32,
+        to: String,
+        text: String,
+    },
+    /// Watch `target` (a number or URI) with SUBSCRIBE for `package`,
+    /// refreshed until [`Command::Unsubscribe`].
+    Subscribe {
+        target: String,
+        package: EventPackage,
+    },
+    Unsubscribe {
+        target: String,
+        package: EventPackage,
+    },
+    /// Do not disturb: new incoming calls are refused with 486.
+    SetDnd {
+        on: bool,
+    },
+}
+
+/// How DTMF digits are sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DtmfMethod {
+    /// RFC 4733 telephone-events in the RTP stream (`RTCDTMFSender`).
+    Rfc4733,
+    /// SIP INFO with `application/dtmf-relay`.
+    Info,
+}
+
+/// SIP event packages we subscribe to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventPackage {
+    /// RFC 3856, PIDF bodies.
+    Presence,
+    /// RFC 4235, dialog-info bodies (busy/ringing lamps).
+    Dialog,
+    /// RFC 3842, message waiting (voicemail).
+    MessageSummary,
+}
+
+impl EventPackage {
+    /// The `Event` header token.
+    pub fn token(self) -> &'static str {
+        match self {
+            EventPackage::Presence => "presence",
+            EventPackage::Dialog => "dialog",
+            EventPackage::MessageSummary => "message-summary",
+        }
+    }
+}
+
+/// What a presence or dialog subscription says about someone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PresenceStatus {
+    Available,
+    /// In a call (presence "on-the-phone"/busy, or a confirmed dialog).
+    Busy,
+    /// A call is ringing there (an early dialog).
+    Ringing,
+    Away,
+    Offline,
+    Unknown,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -195,12 +288,25 @@ pub enum MediaRequest {
     /// Get the microphone, apply the remote offer, create an answer; reply
     /// with [`Input::LocalSdp`] or [`Input::MediaFailed`].
     CreateAnswer { call: CallId, remote_sdp: String },
-    /// Apply the remote answer to the call's peer connection.
-    SetRemoteAnswer { call: CallId, sdp: String },
+    /// Apply the remote answer to the call's peer connection; `provisional`
+    /// for early media (a 183 with SDP: `pranswer`), the final answer follows.
+    SetRemoteAnswer {
+        call: CallId,
+        sdp: String,
+        provisional: bool,
+    },
+    /// Play DTMF digits into the call's audio (RFC 4733, `RTCDTMFSender`).
+    SendDtmf { call: CallId, digits: String },
     /// A new offer on the call's existing peer connection (re-INVITE, or a
     /// 2xx to an offerless re-INVITE), with `iceRestart` when asked; reply
     /// with [`Input::LocalSdp`] or [`Input::MediaFailed`].
-    Reoffer { call: CallId, ice_restart: bool },
+    /// `hold`: offer `sendonly` (or `inactive` when the peer holds too);
+    /// otherwise `sendrecv`.
+    Reoffer {
+        call: CallId,
+        ice_restart: bool,
+        hold: bool,
+    },
     /// Apply a new remote offer (re-INVITE or UPDATE from the peer) to the
     /// call's existing peer connection and create an answer; reply with
     /// [`Input::LocalSdp`] or [`Input::MediaFailed`].
@@ -243,10 +349,76 @@ impl Party {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     Registration(RegistrationState),
-    /// A new incoming call is ringing here.
+    /// A new incoming call is ringing here. `auto_answer_after`: the caller
+    /// asked to be answered automatically after that many seconds
+    /// (`Call-Info: …;answer-after=N`, or `Alert-Info` auto-answer as 0).
+    /// `replaces`: it replaces that call of ours (RFC 3891, attended
+    /// transfer): answer it, the old call ends by itself.
     IncomingCall {
         call: CallId,
         from: Party,
+        auto_answer_after: Option<u32>,
+        replaces: Option<CallId>,
+    },
+    /// We put the call on hold / resumed it (the re-INVITE succeeded).
+    LocalHold {
+        call: CallId,
+        on_hold: bool,
+    },
+    /// A DTMF digit from the other side (SIP INFO).
+    DtmfReceived {
+        call: CallId,
+        digit: char,
+    },
+    /// The far end plays audio before answering (183 with SDP): no local ringback.
+    EarlyMedia {
+        call: CallId,
+    },
+    /// Progress of our REFER for `call` (NOTIFY with a sipfrag): the status
+    /// line of the transfer target's answer; `done` at the final one. The
+    /// call is hung up by the core after a 2xx.
+    TransferProgress {
+        call: CallId,
+        code: u16,
+        reason: String,
+        done: bool,
+    },
+    /// The peer of `call` transferred us (REFER): the core is calling
+    /// `target` as `new_call`, and ends `call` once that is answered.
+    Transferred {
+        call: CallId,
+        target: String,
+        new_call: CallId,
+    },
+    /// An instant message arrived.
+    MessageReceived {
+        from: Party,
+        text: String,
+    },
+    /// The outcome of [`Command::SendMessage`] `id`.
+    MessageStatus {
+        id: u32,
+        delivered: bool,
+        reason: String,
+    },
+    /// A presence or dialog subscription's news about `target` (the URI as
+    /// given to [`Command::Subscribe`]).
+    Presence {
+        target: String,
+        status: PresenceStatus,
+        note: Option<String>,
+    },
+    /// Message waiting indication (RFC 3842).
+    Voicemail {
+        waiting: bool,
+        new: u32,
+        old: u32,
+    },
+    /// A subscription was refused or ended for good; the reason is human.
+    SubscriptionFailed {
+        target: String,
+        package: EventPackage,
+        reason: String,
     },
     /// A call changed state.
     CallState {

@@ -68,11 +68,16 @@ pub fn handle(request: MediaRequest, report: Report) {
     match request {
         MediaRequest::CreateOffer { call } => start(call, None, report),
         MediaRequest::CreateAnswer { call, remote_sdp } => start(call, Some(remote_sdp), report),
-        MediaRequest::SetRemoteAnswer { call, sdp } => set_remote_answer(call, sdp, report),
+        MediaRequest::SetRemoteAnswer { call, sdp, .. } => set_remote_answer(call, sdp, report),
         MediaRequest::Close { call } => close(call),
-        MediaRequest::Reoffer { call, ice_restart } => renegotiate(call, None, ice_restart, report),
+        MediaRequest::Reoffer {
+            call, ice_restart, ..
+        } => renegotiate(call, None, ice_restart, report),
         MediaRequest::Reanswer { call, remote_sdp } => {
             renegotiate(call, Some(remote_sdp), false, report)
+        }
+        MediaRequest::SendDtmf { call, .. } => {
+            tracing::warn!("{call}: DTMF through the browser is not handled yet")
         }
         MediaRequest::Rollback { call } => rollback(call),
     }

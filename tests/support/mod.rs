@@ -333,7 +333,9 @@ impl Bed {
                     sdp: sdp(&format!("answer-{tag}")),
                 },
             ),
-            MediaRequest::Reoffer { call, ice_restart } => {
+            MediaRequest::Reoffer {
+                call, ice_restart, ..
+            } => {
                 if self.renegotiation_fails == Some(side) {
                     self.ua(side).handle_input(
                         now,
