@@ -12,6 +12,7 @@
 
 pub mod call;
 pub mod dialpad;
+pub mod lines;
 pub mod settings;
 pub mod state;
 pub mod status;
@@ -49,6 +50,7 @@ fn App(state: PhoneState) -> impl IntoView {
                 // the settings as last saved, each time the form opens
                 <settings::SettingsForm state=state initial=storage::load() />
             </Show>
+            <lines::Lines state=state />
             <call::IncomingPanel state=state />
             <call::InCallPanel state=state />
             <Show when=move || !in_call()>

@@ -176,6 +176,7 @@ pub fn register(settings: Settings) {
     media::configure(media::MediaConfig {
         ice_servers: prepared.ice_servers.clone(),
         gather_timeout_ms: prepared.ice_gather_timeout_ms,
+        ..media::MediaConfig::default()
     });
 
     let aor = prepared.config.aor.clone();
@@ -279,6 +280,19 @@ pub fn call(target: String) {
     state.clear_messages();
     tracing::info!("calling {target}");
     feed(generation, Input::Command(Command::Call { target }));
+}
+
+/// Give the core any command for the current account (views such as
+/// messages and contacts use it). False when no account is set up.
+pub fn command(cmd: Command) -> bool {
+    let generation = with_driver(|d| d.agent.is_some().then_some(d.generation)).flatten();
+    match generation {
+        Some(generation) => {
+            feed(generation, Input::Command(cmd));
+            true
+        }
+        None => false,
+    }
 }
 
 /// Answer the incoming call.
@@ -605,6 +619,7 @@ fn act(generation: u64, output: Output) {
 
 fn on_event(generation: u64, event: Event) {
     let Some(state) = state() else { return };
+    super::extras::on_event(&event);
     tracing::debug!("event {event:?}");
     match event {
         Event::Registration(reg) => {

@@ -34,12 +34,22 @@ const ICE_QUIET_MS: f64 = 40.0;
 pub type Report = Rc<dyn Fn(Input)>;
 
 /// How new peer connections are made (from the account settings).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MediaConfig {
     /// STUN/TURN servers for `RTCPeerConnection`'s `iceServers`.
     pub ice_servers: Vec<IceServer>,
     /// Longest wait for ICE candidates before the SDP goes out (ms).
     pub gather_timeout_ms: u32,
+    /// `deviceId` of the microphone to use; `None`: the browser's default.
+    pub mic_device: Option<String>,
+    /// `deviceId` of the speaker (`setSinkId` where the browser has it).
+    pub speaker_device: Option<String>,
+    /// getUserMedia audio constraints.
+    pub echo_cancellation: bool,
+    pub noise_suppression: bool,
+    pub auto_gain: bool,
+    /// Ringtone and ringback volume, 0.0 to 1.0.
+    pub ring_volume: f32,
 }
 
 impl Default for MediaConfig {
@@ -47,8 +57,73 @@ impl Default for MediaConfig {
         MediaConfig {
             ice_servers: Vec::new(),
             gather_timeout_ms: DEFAULT_ICE_GATHER_TIMEOUT_MS,
+            mic_device: None,
+            speaker_device: None,
+            echo_cancellation: true,
+            noise_suppression: true,
+            auto_gain: true,
+            ring_volume: 0.6,
         }
     }
+}
+
+/// An audio device (`enumerateDevices`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub label: String,
+    /// `true`: a microphone; `false`: a speaker.
+    pub input: bool,
+}
+
+/// Call quality from `getStats` (the inbound audio and the selected pair).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Quality {
+    pub rtt_ms: f64,
+    pub jitter_ms: f64,
+    pub loss_pct: f64,
+    /// Estimated MOS (1 to 4.5), from the E-model with the figures above.
+    pub mos: f64,
+}
+
+// ---- issue 5 API (skeleton: the media helper implements these) ----
+
+/// Mute or unmute the call's microphone track (no re-INVITE).
+pub fn set_muted(call: CallId, muted: bool) {
+    tracing::warn!("{call}: set_muted({muted}) not implemented yet");
+}
+
+/// The audio devices, labelled once the microphone permission is granted.
+pub async fn devices() -> Vec<Device> {
+    Vec::new()
+}
+
+/// The current microphone input level, 0.0 to 1.0 (an `AnalyserNode` on the
+/// active call's microphone, or on a preview stream opened for the meter).
+pub fn mic_level() -> f32 {
+    0.0
+}
+
+/// Quality figures for a call, `None` when there are none yet.
+pub async fn quality(call: CallId) -> Option<Quality> {
+    let _ = call;
+    None
+}
+
+/// Mix the given calls locally (each hears the others and us); an empty
+/// slice ends the conference.
+pub fn conference(calls: &[CallId]) {
+    tracing::warn!("conference({calls:?}) not implemented yet");
+}
+
+/// The ringtone for an incoming call (Web Audio), on or off.
+pub fn ringtone(on: bool) {
+    let _ = on;
+}
+
+/// The local ringback tone while the far end rings without early media.
+pub fn ringback(on: bool) {
+    let _ = on;
 }
 
 thread_local! {

@@ -9,6 +9,7 @@
 //! * [`panic`] reports a panic in the console and on the page.
 
 pub mod driver;
+pub mod extras;
 pub mod logging;
 pub mod media;
 pub mod panic;
