@@ -24,6 +24,10 @@
 //                   its audio survive, re-registration timed; then the peer
 //                   vanishes during an outage (reconnect.mjs)
 //   ws-kill         the PBX closes one page's WebSocket during a call (reconnect.mjs)
+//   hold-resume, mute, dtmf-info, dtmf-rfc4733, blind-transfer,
+//   attended-transfer, call-waiting, conference, auto-answer, dnd, history,
+//   messages, presence, voicemail, title-notification, keyboard-a11y,
+//   early-media     desk-phone features of issue 5 (features.mjs)
 // lib.mjs has the shared helpers; figures.mjs prints a results file's figures.
 //
 // Options: --dist DIR (default <repo>/dist), --artifacts DIR (default
@@ -48,6 +52,7 @@ import {
 import { scenarioHostilePeer } from './hostile.mjs';
 import { scenarioLoad } from './load.mjs';
 import { scenarioPbxRestart, scenarioWsKill } from './reconnect.mjs';
+import { FEATURES, leaveAll } from './features.mjs';
 
 const DEAD_WS = 'ws://127.0.0.1:8099'; // nothing listens there
 const WATCHDOG_MS = Number(opt('watchdog', 180000));
@@ -55,7 +60,7 @@ const CHROMIUM = opt('chromium', '/usr/bin/chromium');
 const HEADED = opt('headed', false) === true;
 const ONLY = opt('only', null);
 const RESULTS = opt('results', 'e2e-results.json');
-const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', 'pbx-restart', 'ws-kill'];
+const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), 'pbx-restart', 'ws-kill'];
 const SCENARIOS = ALL.filter((s) => !ONLY || String(ONLY).split(',').includes(s));
 
 const results = []; // {name, ok, ms, error?, ...details}
@@ -227,6 +232,7 @@ const RUN = {
   'load-100': scenarioLoad,
   'pbx-restart': scenarioPbxRestart,
   'ws-kill': scenarioWsKill,
+  ...FEATURES,
 };
 
 // ---------- main ----------
@@ -311,6 +317,10 @@ try {
         p.log(`FAILED: ${e.message}`);
       }
     }
+    // desk-phone scenarios: close the pages as a person closes a tab (the
+    // app unregisters on pagehide), so that no stale binding forks a call
+    // of the next scenario
+    if (FEATURES[name]) await leaveAll(r.pages);
     for (const p of r.pages || []) {
       await p.context.close().catch(() => {});
     }

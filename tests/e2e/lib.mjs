@@ -447,3 +447,102 @@ export async function sipp(scenarioFile, args, traceName, { timeout = 30000, raw
   const msgs = sippMessages(msgFile);
   return { code: r.code, ms: r.ms, msgs, flow: sippFlow(msgs), out: r.stdout };
 }
+
+// ---------- issue 5 (desk-phone features, features.mjs) ----------
+
+/** Is sel in the page and rendered (has a layout box)? */
+export const visible = (page, sel) =>
+  page.evaluate((s) => {
+    const el = document.querySelector(s);
+    return !!el && el.getClientRects().length > 0;
+  }, sel);
+
+export async function waitVisible(page, sel, ms, who) {
+  try {
+    await page.waitForSelector(sel, { state: 'visible', timeout: ms });
+  } catch {
+    throw new Error(`${who}: ${sel} not visible within ${ms} ms`);
+  }
+}
+
+/** Wait until attribute attr of sel is one of values (string or array). */
+export async function waitAttr(page, sel, attr, values, ms, who) {
+  const want = [].concat(values).map(String);
+  try {
+    await page.waitForFunction(
+      ([s, a, w]) => {
+        const el = document.querySelector(s);
+        return !!el && w.includes(el.getAttribute(a));
+      },
+      [sel, attr, want],
+      { timeout: ms, polling: 50 },
+    );
+  } catch {
+    const got = await page.getAttribute(sel, attr, { timeout: 500 }).catch(() => '(no element)');
+    throw new Error(`${who}: ${sel} [${attr}] is ${JSON.stringify(got)}, want ${want.join('|')}`);
+  }
+}
+
+/** Wait until at least n elements match sel. */
+export async function waitCount(page, sel, n, ms, who) {
+  try {
+    await page.waitForFunction(([s, k]) => document.querySelectorAll(s).length >= k, [sel, n], { timeout: ms, polling: 50 });
+  } catch {
+    const got = await page.evaluate((s) => document.querySelectorAll(s).length, sel).catch(() => '?');
+    throw new Error(`${who}: ${got} element(s) match ${sel}, want at least ${n}`);
+  }
+}
+
+/**
+ * Inbound audio energy of the newest peer connection over `ms`: mean power
+ * (delta totalAudioEnergy / delta totalSamplesDuration), bytes received in
+ * the window and the last audioLevel. `index` picks another connection
+ * (0 = oldest); the conference scenario compares several.
+ */
+export async function energyOver(page, ms = 2000, index = -1) {
+  const pick = (per) => (index < 0 ? per[per.length + index] : per[index]) || { energy: 0, duration: 0, bytes: 0, level: 0 };
+  const a = pick(await page.evaluate(() => window.__inboundEnergy()));
+  await sleep(ms);
+  const b = pick(await page.evaluate(() => window.__inboundEnergy()));
+  const dd = b.duration - a.duration;
+  return {
+    power: dd > 0 ? (b.energy - a.energy) / dd : 0,
+    bytes: b.bytes - a.bytes,
+    level: b.level,
+    seconds: Math.round(dd * 100) / 100,
+  };
+}
+
+/**
+ * Remove every binding of the given users at the PBX (sipp REGISTER
+ * Contact: * with Expires: 0), so that a leftover registration of an
+ * earlier run or scenario cannot fork the calls of this one.
+ */
+let sippPort = 5201;
+export async function clearBindings(numbers, traceDir) {
+  for (const n of numbers) {
+    const res = await sipp(
+      'hostile/register-contact.xml',
+      ['127.0.0.1:5060', '-s', String(n), '-au', String(n), '-ap', `secret${n}`, '-key', 'contact', '*', '-key', 'expires', '0',
+        '-i', '127.0.0.1', '-p', String(sippPort++), '-m', '1', '-timeout', '10s', '-timeout_error'],
+      `${traceDir}/unregister-${n}`,
+      { timeout: 15000 },
+    );
+    if (res.code !== 0) throw new Error(`clearing the bindings of ${n} failed: sipp exit ${res.code} (${res.flow.join(' ')})`);
+    if (sippPort > 5290) sippPort = 5201;
+  }
+}
+
+/**
+ * Leave a page the way a person closes a tab: navigate away (pagehide, the
+ * app unregisters and hangs up), bounded.
+ */
+export async function leavePage(P) {
+  await P.page.goto('about:blank', { timeout: 3000 }).catch(() => {});
+}
+
+/** Body of a SIP message text ('' when none). */
+export const sipBody = (text) => {
+  const i = text.indexOf('\r\n\r\n');
+  return i < 0 ? '' : text.slice(i + 4);
+};

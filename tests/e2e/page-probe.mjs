@@ -19,6 +19,22 @@
 //   window.__inboundAudio()  -> total inbound-rtp audio bytesReceived over the
 //                      open peer connections (oldest first), and per connection: state, bytes,
 //                      packets, selected ICE pair ("local <-> remote")
+//   window.__inboundEnergy()  -> per open peer connection (oldest first) the
+//                      inbound-rtp audio totalAudioEnergy, totalSamplesDuration,
+//                      audioLevel, bytesReceived (issue 5: mute, hold and
+//                      conference compare the energy over a time window)
+//   window.__probe.dtmf  { inserted: tones given to RTCDTMFSender.insertDTMF,
+//                      tones: [{t, tone}] every tonechange ("" = buffer
+//                      drained), buffer(): toneBuffer of the last sender }
+//   window.__probe.notifications  [{t, title, body}] every `new Notification`;
+//                      .notificationRequests  calls of Notification.requestPermission
+//   window.__probe.sounds  [{t, kind}] local sounds started: "source" (Web
+//                      Audio AudioScheduledSourceNode.start: oscillator or
+//                      buffer) or "media" (HTMLMediaElement.play without a
+//                      MediaStream)
+//   window.__setHidden(bool)  test fixture: pretend the tab is hidden (or
+//                      visible again): document.hidden, visibilityState,
+//                      hasFocus() and a "visibilitychange" event
 //
 // The function below is serialized by Playwright: it must be self-contained.
 export function pageProbe() {
@@ -84,6 +100,112 @@ export function pageProbe() {
     return { bytes: per.reduce((a, p) => a + p.bytes, 0), connections: per };
   }
   window.__inboundAudio = inboundAudio;
+
+  // ---- inbound audio energy (issue 5) ----
+  window.__inboundEnergy = async () => {
+    const per = [];
+    for (const pc of pcs()) {
+      const x = { energy: 0, duration: 0, level: 0, bytes: 0, state: pc.connectionState };
+      try {
+        const stats = await pc.getStats();
+        stats.forEach((s) => {
+          if (s.type === 'inbound-rtp' && (s.kind === 'audio' || s.mediaType === 'audio')) {
+            x.energy += s.totalAudioEnergy || 0;
+            x.duration += s.totalSamplesDuration || 0;
+            x.level = Math.max(x.level, s.audioLevel || 0);
+            x.bytes += s.bytesReceived || 0;
+          }
+        });
+      } catch (e) {
+        // closed connections may refuse getStats
+      }
+      per.push(x);
+    }
+    return per;
+  };
+
+  // ---- DTMF sender (RFC 4733): what the app inserts, and the tone events ----
+  let lastSender = null;
+  const dtmf = (probe.dtmf = { inserted: [], tones: [], buffer: () => (lastSender ? lastSender.toneBuffer : null) });
+  const watched = new WeakSet();
+  if (window.RTCDTMFSender && window.RTCDTMFSender.prototype.insertDTMF) {
+    const origInsert = window.RTCDTMFSender.prototype.insertDTMF;
+    window.RTCDTMFSender.prototype.insertDTMF = function (tones, ...rest) {
+      dtmf.inserted.push(String(tones));
+      lastSender = this;
+      if (!watched.has(this)) {
+        watched.add(this);
+        this.addEventListener('tonechange', (e) => dtmf.tones.push({ t: now(), tone: e.tone }));
+      }
+      return origInsert.call(this, tones, ...rest);
+    };
+  }
+
+  // ---- desktop notifications ----
+  probe.notifications = [];
+  probe.notificationRequests = 0;
+  if (window.Notification) {
+    const OrigN = window.Notification;
+    class RecordedNotification extends OrigN {
+      constructor(title, options) {
+        super(title, options);
+        probe.notifications.push({ t: now(), title: String(title), body: options && options.body ? String(options.body) : '' });
+      }
+    }
+    Object.defineProperty(RecordedNotification, 'permission', { get: () => OrigN.permission });
+    RecordedNotification.requestPermission = (...a) => {
+      probe.notificationRequests += 1;
+      return OrigN.requestPermission(...a);
+    };
+    window.Notification = RecordedNotification;
+  }
+
+  // ---- local sounds (ringtone, ringback, tones) ----
+  probe.sounds = [];
+  if (window.AudioScheduledSourceNode) {
+    const origStart = window.AudioScheduledSourceNode.prototype.start;
+    window.AudioScheduledSourceNode.prototype.start = function (...a) {
+      probe.sounds.push({ t: now(), kind: 'source' });
+      return origStart.apply(this, a);
+    };
+  }
+  if (window.HTMLMediaElement) {
+    const origPlay = window.HTMLMediaElement.prototype.play;
+    window.HTMLMediaElement.prototype.play = function (...a) {
+      // a MediaStream is call audio, not a local sound
+      if (!this.srcObject) probe.sounds.push({ t: now(), kind: 'media' });
+      return origPlay.apply(this, a);
+    };
+  }
+
+  // ---- "the tab is hidden" (test fixture) ----
+  let hidden = null;
+  {
+    const hiddenDesc = Object.getOwnPropertyDescriptor(Document.prototype, 'hidden');
+    const stateDesc = Object.getOwnPropertyDescriptor(Document.prototype, 'visibilityState');
+    const origHasFocus = Document.prototype.hasFocus;
+    if (hiddenDesc && stateDesc) {
+      Object.defineProperty(document, 'hidden', {
+        configurable: true,
+        get() {
+          return hidden === null ? hiddenDesc.get.call(this) : hidden;
+        },
+      });
+      Object.defineProperty(document, 'visibilityState', {
+        configurable: true,
+        get() {
+          return hidden === null ? stateDesc.get.call(this) : hidden ? 'hidden' : 'visible';
+        },
+      });
+      document.hasFocus = function () {
+        return hidden ? false : origHasFocus.call(this);
+      };
+    }
+  }
+  window.__setHidden = (h) => {
+    hidden = !!h;
+    document.dispatchEvent(new Event('visibilitychange'));
+  };
 
   // ---- click-to-audio: poll getStats every 20 ms after a click on #call-button ----
   function startAudioProbe(clickAt) {

@@ -1,0 +1,853 @@
+// Desk-phone features (issue 5), end to end: real Kamailio, Chromium pages,
+// only through the DOM contract of issue 5 (ids, data attributes, aria-*).
+//
+// Every scenario starts by removing all PBX bindings of its users (sipp
+// REGISTER Contact: *, Expires: 0), so that a registration left by another
+// scenario cannot fork its calls, and registers fresh pages.
+//
+//   hold-resume        A holds B: A's #hold-button pressed + #call-hold-status,
+//                      B's #call-remote-hold; the re-INVITE offers sendonly or
+//                      inactive; no audio reaches the held side (inbound bytes
+//                      stop growing, or energy ~0) and none comes back to A;
+//                      resume: audio both ways again, flags gone
+//   mute               A mutes: B's inbound audio energy (Chromium's fake
+//                      microphone beeps) drops to ~0, comes back on unmute
+//   dtmf-info          A (#dtmf-method=info) keys 1 2 3 # on #in-call-dialpad:
+//                      B's #dtmf-received shows "123#", A sent INFOs
+//   dtmf-rfc4733       the SDP offer and answer carry telephone-event; keys
+//                      go to RTCDTMFSender.insertDTMF, tonechange events fire
+//                      and the tone buffer drains; no INFO sent
+//   blind-transfer     A-B, B transfers A to C (#transfer-blind): C rings
+//                      showing A, answers, audio A<->C, B idle, B's REFER got
+//                      202 and NOTIFY sipfrag 200, a status was shown
+//   attended-transfer  A-B, B adds a call to C (#add-call-button: A held),
+//                      C answers, B #transfer-attended: A-C connected (audio),
+//                      B idle
+//   call-waiting       A-B, C calls A: a second li.line rings on A, answer it:
+//                      B is held; swap; hang up each line
+//   conference         A calls B, adds C, #conference-button: with A muted,
+//                      B receives C's audio energy and C receives B's
+//   auto-answer        B has #auto-answer: A's call is answered without a click
+//   dnd                B has #dnd-toggle on: A's call gets busy (486/600/603),
+//                      B never rings
+//   history            outgoing (A), incoming and missed (B) in #history with
+//                      m:ss durations; .history-redial dials again
+//   messages           A -> B MESSAGE: delivered on A, shown on B as text
+//   presence           A watches B (contact lamp): available, busy while B
+//                      is in a call, available again
+//   voicemail          sipp NOTIFY message-summary through the PBX:
+//                      #voicemail[data-waiting=true] with the count, then false
+//   title-notification B's title "Incoming call – <name>" while ringing, a
+//                      Notification when the tab is hidden; ringtone on B and
+//                      ringback on A (local sounds started)
+//   keyboard-a11y      Tab reaches every contract control, each has an
+//                      accessible name; h m digits Enter Escape shortcuts;
+//                      360 px wide: no horizontal overflow
+//   early-media        sipp answers 183 with SDP, then 486: the page applies
+//                      the provisional answer (remote description pranswer
+//                      or answer) and shows no error until the 486
+//
+// Users: each scenario uses its own pair or trio of 1000..1009 (bindings
+// cleared first); the sipp UAS of early-media registers as 1009 on
+// 127.0.0.1:5091 and is removed again.
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  ART, T, sleep, step, openPage, shot, fillSettings, openSettings, phoneState, textOf, errorText,
+  waitReg, waitPhone, waitText, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, sipp,
+  sipHeader, visible, waitVisible, waitAttr, waitCount, energyOver, clearBindings, leavePage, sipBody,
+} from './lib.mjs';
+
+const TRACE = 'features-sipp';
+fs.mkdirSync(path.join(ART, TRACE), { recursive: true });
+
+// audio power thresholds (mean of level^2 over the window): Chromium's fake
+// microphone beeps (a loud tone of some tens of ms, twice a second); silence
+// is exactly 0 apart from codec noise
+const SOUND = 1e-4;
+const SILENCE = 1e-5;
+
+// ---------- helpers ----------
+
+/**
+ * Open one page per user, clear their PBX bindings, fill the settings (plus
+ * the issue 5 fields in `extra[i]`), register all. Returns the pages.
+ */
+async function setup(browser, base, r, SC, people, extra = []) {
+  await step('clear PBX bindings', 30000, () => clearBindings(people.map((p) => p.n), TRACE));
+  const pages = [];
+  r.pages = pages;
+  for (const p of people) pages.push(await openPage(browser, base, SC, p.page));
+  await step('fill settings', T.ui * pages.length * 2, async () => {
+    for (let i = 0; i < pages.length; i++) {
+      await fillSettings(pages[i].page, user(people[i].n, people[i].name));
+      if (extra[i]) await extraSettings(pages[i], extra[i]);
+    }
+  });
+  await step(`register ${pages.map((p) => p.name).join(' ')}`, T.register, async () => {
+    await Promise.all(pages.map((p) => p.page.click('#save-register')));
+    await Promise.all(pages.map((p) => waitReg(p.page, 'registered', T.register)));
+  });
+  await step('idle after register', T.ui, async () => {
+    for (const p of pages) {
+      await waitPhone(p.page, 'idle', T.ui);
+      await expectNoError(p.page, p.name);
+    }
+  });
+  return pages;
+}
+
+/** Issue 5 settings fields: { dtmf: 'info'|'rfc4733', autoAnswer: bool }. */
+async function extraSettings(P, x) {
+  await openSettings(P.page);
+  if (x.dtmf) {
+    try {
+      await P.page.selectOption('#dtmf-method', x.dtmf, { timeout: T.ui });
+    } catch {
+      throw new Error(`${P.name}: cannot choose ${x.dtmf} in #dtmf-method`);
+    }
+  }
+  if (x.autoAnswer !== undefined) {
+    try {
+      await P.page.setChecked('#auto-answer', x.autoAnswer, { timeout: T.ui });
+    } catch {
+      throw new Error(`${P.name}: cannot set #auto-answer`);
+    }
+  }
+}
+
+/** Click a control of the contract, with a clear error when it is missing. */
+async function press(P, sel, ms = T.ui) {
+  try {
+    await P.page.click(sel, { timeout: ms });
+  } catch (e) {
+    throw new Error(`${P.name}: cannot click ${sel} (${e.message.split('\n')[0]})`);
+  }
+}
+
+/** Dial `number` from the phone view. */
+async function dial(P, number) {
+  await P.page.fill('#dial-input', number);
+  await press(P, '#call-button');
+}
+
+const pageNow = (P) => P.page.evaluate(() => performance.now());
+const statesSince = (P, t) =>
+  P.page.evaluate((since) => window.__probe.states.filter((s) => s.t >= since).map((s) => s.phone), t);
+
+/** Audio reaches `P` (newest connection): bytes grow and/or energy over the window. */
+async function hears(P, ms = 1500) {
+  return energyOver(P.page, ms);
+}
+
+/** The first SIP request with this method the page sent after `since` (Date.now()). */
+const sentAfter = (P, method, since = 0) =>
+  P.frames.filter((f) => f.dir === '>>' && f.at >= since && f.text.startsWith(`${method} `));
+const receivedAfter = (P, method, since = 0) =>
+  P.frames.filter((f) => f.dir === '<<' && f.at >= since && f.text.startsWith(`${method} `));
+const responsesAfter = (P, dir, cseqMethod, since = 0) =>
+  P.frames.filter(
+    (f) => f.dir === dir && f.at >= since && f.text.startsWith('SIP/2.0 ') && new RegExp(`\\s${cseqMethod}$`).test(sipHeader(f.text, 'CSeq') || ''),
+  );
+const statusOf = (f) => Number(f.text.slice(8, 11));
+
+/** Direction attribute of the audio m-line of an SDP (sendrecv when none). */
+function sdpDirection(sdp) {
+  const audio = sdp.split(/\r?\nm=/).find((s) => s.startsWith('audio') || s.startsWith('m=audio')) || sdp;
+  const m = /\r?\na=(sendrecv|sendonly|recvonly|inactive)/.exec(audio);
+  return m ? m[1] : 'sendrecv';
+}
+
+// ---------- scenarios ----------
+
+async function holdResume(browser, base, r) {
+  const SC = 'hold-resume';
+  const [A, B] = await setup(browser, base, r, SC, [{ n: 1000, name: 'Alice', page: 'A' }, { n: 1001, name: 'Bob', page: 'B' }]);
+  r.screenshots.push(await shot(A.page, SC, 'idle-A'));
+  await callAndAnswer(A, B, '1001');
+  await step('audio both ways', T.media, () => audioBothWays([A, B]));
+  r.screenshots.push(await shot(A.page, SC, 'in-call-A'));
+
+  const holdAt = Date.now();
+  await press(A, '#hold-button');
+  await step('both ends show the hold', T.answer, async () => {
+    await waitAttr(A.page, '#hold-button', 'aria-pressed', 'true', T.answer, 'A');
+    await waitText(A.page, '#call-hold-status', /on hold/i, T.answer, 'A');
+    await waitVisible(B.page, '#call-remote-hold', T.answer, 'B');
+  });
+  r.hold_shown_ms = Date.now() - holdAt;
+  const reinvite = sentAfter(A, 'INVITE', holdAt)[0];
+  r.hold_offer_direction = reinvite ? sdpDirection(sipBody(reinvite.text)) : null;
+  r.line_state_A = await A.page.getAttribute('#lines li.line', 'data-state').catch(() => null);
+  r.screenshots.push(await shot(A.page, SC, 'on-hold-A'));
+  r.screenshots.push(await shot(B.page, SC, 'on-hold-B'));
+  await sleep(500); // let the media direction settle
+  const [heldB, heldA] = await Promise.all([hears(B, 2000), hears(A, 2000)]);
+  r.while_held = { B: heldB, A: heldA };
+  const problems = [];
+  if (!['sendonly', 'inactive'].includes(r.hold_offer_direction)) problems.push(`A's hold re-INVITE offers ${r.hold_offer_direction}, want sendonly|inactive`);
+  if (heldB.bytes > 0 && heldB.power > SILENCE) problems.push(`the held side B still hears A (${JSON.stringify(heldB)})`);
+  if (heldA.bytes > 0 && heldA.power > SILENCE) problems.push(`A still hears B while holding (${JSON.stringify(heldA)})`);
+
+  const resumeAt = Date.now();
+  await press(A, '#hold-button');
+  await step('hold flags cleared', T.answer, async () => {
+    await waitAttr(A.page, '#hold-button', 'aria-pressed', 'false', T.answer, 'A');
+    await B.page.waitForSelector('#call-remote-hold', { state: 'hidden', timeout: T.answer });
+    const t = await textOf(A.page, '#call-hold-status');
+    if (t && /on hold/i.test(t) && (await visible(A.page, '#call-hold-status'))) throw new Error(`A: #call-hold-status still "${t}"`);
+  });
+  r.resume_ms = Date.now() - resumeAt;
+  const after = await Promise.all([hears(A, 2000), hears(B, 2000)]);
+  r.after_resume = { A: after[0], B: after[1] };
+  for (const [who, x] of [['A', after[0]], ['B', after[1]]]) {
+    if (!(x.bytes > 0 && x.power > SOUND)) problems.push(`${who} hears nothing after the resume (${JSON.stringify(x)})`);
+  }
+  await hangUp(A, B);
+  if (problems.length) throw new Error(problems.join('; '));
+}
+
+async function mute(browser, base, r) {
+  const SC = 'mute';
+  const [A, B] = await setup(browser, base, r, SC, [{ n: 1002, name: 'Carol', page: 'A' }, { n: 1003, name: 'Dave', page: 'B' }]);
+  await callAndAnswer(A, B, '1003');
+  await step('audio both ways', T.media, () => audioBothWays([A, B]));
+  await sleep(500);
+  r.before = await hears(B, 2000);
+  if (!(r.before.power > SOUND)) throw new Error(`B hears no sound from A before the mute: ${JSON.stringify(r.before)}`);
+  await press(A, '#mute-button');
+  await waitAttr(A.page, '#mute-button', 'aria-pressed', 'true', T.ui, 'A');
+  await sleep(300);
+  r.muted = await hears(B, 2000);
+  r.screenshots.push(await shot(A.page, SC, 'muted-A'));
+  await press(A, '#mute-button');
+  await waitAttr(A.page, '#mute-button', 'aria-pressed', 'false', T.ui, 'A');
+  await sleep(300);
+  r.unmuted = await hears(B, 2000);
+  // mute must not be a hold: no re-INVITE needed, the call stays up
+  r.phone_A = await phoneState(A.page);
+  await hangUp(A, B);
+  if (!(r.muted.power < SILENCE)) throw new Error(`B still hears A while A is muted: ${JSON.stringify(r.muted)}`);
+  if (!(r.unmuted.power > SOUND)) throw new Error(`B hears nothing after the unmute: ${JSON.stringify(r.unmuted)}`);
+}
+
+/** Open the in-call dialpad and key `digits`. */
+async function keyDigits(P, digits) {
+  if (!(await visible(P.page, '#in-call-dialpad'))) {
+    await press(P, '#dtmf-button');
+    await waitVisible(P.page, '#in-call-dialpad', T.ui, P.name);
+  }
+  for (const d of digits) {
+    await press(P, `#in-call-dialpad button[data-digit="${d}"]`);
+    await sleep(250); // a person's pace; RFC 4733 tones last ~100 ms + gap
+  }
+}
+
+async function dtmfInfo(browser, base, r) {
+  const SC = 'dtmf-info';
+  const [A, B] = await setup(
+    browser, base, r, SC,
+    [{ n: 1004, name: 'Erin', page: 'A' }, { n: 1005, name: 'Frank', page: 'B' }],
+    [{ dtmf: 'info' }],
+  );
+  await callAndAnswer(A, B, '1005');
+  const t0 = Date.now();
+  await keyDigits(A, '123#');
+  await waitText(B.page, '#dtmf-received', /123#/, T.answer, 'B');
+  r.dtmf_received_B = await textOf(B.page, '#dtmf-received');
+  const infos = sentAfter(A, 'INFO', t0);
+  r.info_sent = infos.map((f) => `${sipHeader(f.text, 'Content-Type')}: ${sipBody(f.text).trim().replace(/\r\n/g, ' ')}`);
+  r.info_answers = responsesAfter(A, '<<', 'INFO', t0).map(statusOf);
+  r.screenshots.push(await shot(B.page, SC, 'received-B'));
+  await hangUp(A, B);
+  if (infos.length < 4) throw new Error(`A sent ${infos.length} INFO request(s) for 4 digits`);
+}
+
+async function dtmfRfc4733(browser, base, r) {
+  const SC = 'dtmf-rfc4733';
+  const [A, B] = await setup(
+    browser, base, r, SC,
+    [{ n: 1006, name: 'Gina', page: 'A' }, { n: 1007, name: 'Hugo', page: 'B' }],
+    [{ dtmf: 'rfc4733' }],
+  );
+  const t0 = Date.now();
+  await callAndAnswer(A, B, '1007');
+  const offer = sentAfter(A, 'INVITE', t0)[0];
+  const answer = responsesAfter(A, '<<', 'INVITE', t0).find((f) => statusOf(f) === 200);
+  r.offer_telephone_event = !!offer && /a=rtpmap:\d+ telephone-event\/8000/i.test(sipBody(offer.text));
+  r.answer_telephone_event = !!answer && /a=rtpmap:\d+ telephone-event\/8000/i.test(sipBody(answer.text));
+  if (!r.offer_telephone_event || !r.answer_telephone_event) {
+    throw new Error(`telephone-event not negotiated: offer ${r.offer_telephone_event}, answer ${r.answer_telephone_event}`);
+  }
+  const k0 = Date.now();
+  await keyDigits(A, '159');
+  await step('tones played and buffer drained', 5000, async () => {
+    await A.page.waitForFunction(
+      () => {
+        const d = window.__probe.dtmf;
+        const tones = d.tones.map((x) => x.tone).join(',');
+        return /1.*5.*9/.test(tones) && d.tones.length > 0 && d.tones[d.tones.length - 1].tone === '' && !d.buffer();
+      },
+      null,
+      { timeout: 5000, polling: 50 },
+    ).catch(async () => {
+      const d = await A.page.evaluate(() => ({ inserted: window.__probe.dtmf.inserted, tones: window.__probe.dtmf.tones.map((x) => x.tone), buffer: window.__probe.dtmf.buffer() }));
+      throw new Error(`DTMF sender: ${JSON.stringify(d)}`);
+    });
+  });
+  const d = await A.page.evaluate(() => ({ inserted: window.__probe.dtmf.inserted, tones: window.__probe.dtmf.tones.map((x) => x.tone) }));
+  r.inserted = d.inserted;
+  r.tonechange = d.tones;
+  r.info_sent = sentAfter(A, 'INFO', k0).length;
+  await hangUp(A, B);
+  if (r.info_sent) throw new Error(`A sent ${r.info_sent} INFO request(s) although the method is rfc4733`);
+}
+
+/** B's transfer status texts seen until B is idle (polled). */
+async function watchUntilIdle(P, ms) {
+  const seen = new Set();
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const [st, notice, phone] = await Promise.all([textOf(P.page, '#transfer-status'), textOf(P.page, '#notice'), phoneState(P.page)]);
+    if (st) seen.add(`status: ${st}`);
+    if (notice) seen.add(`notice: ${notice}`);
+    if (phone === 'idle') return [...seen];
+    await sleep(100);
+  }
+  throw new Error(`${P.name}: not idle within ${ms} ms (phone ${await phoneState(P.page)}; seen ${JSON.stringify([...seen])})`);
+}
+
+function referChecks(P, since, r) {
+  const refer = sentAfter(P, 'REFER', since)[0];
+  r.refer_to = refer ? sipHeader(refer.text, 'Refer-To') : null;
+  r.refer_answer = responsesAfter(P, '<<', 'REFER', since).map(statusOf);
+  r.notify_sipfrag = receivedAfter(P, 'NOTIFY', since).map((f) => sipBody(f.text).split('\r\n')[0]);
+  const out = [];
+  if (!refer) out.push('no REFER sent');
+  else if (!r.refer_answer.includes(202) && !r.refer_answer.includes(200)) out.push(`REFER answered ${r.refer_answer.join(',') || 'nothing'}`);
+  return out;
+}
+
+async function blindTransfer(browser, base, r) {
+  const SC = 'blind-transfer';
+  const [A, B, C] = await setup(browser, base, r, SC, [
+    { n: 1000, name: 'Alice', page: 'A' },
+    { n: 1001, name: 'Bob', page: 'B' },
+    { n: 1008, name: 'Carl', page: 'C' },
+  ]);
+  await callAndAnswer(A, B, '1001');
+  await step('audio A-B', T.media, () => audioBothWays([A, B]));
+  const t0 = Date.now();
+  await press(B, '#transfer-button');
+  await waitVisible(B.page, '#transfer-form', T.ui, 'B');
+  await B.page.fill('#transfer-target', '1008');
+  await press(B, '#transfer-blind');
+  await step('C rings showing A', T.ring, async () => {
+    await waitPhone(C.page, 'incoming', T.ring);
+    await waitText(C.page, '#incoming-from', /Alice|1000/, T.ui, 'C');
+  });
+  r.screenshots.push(await shot(C.page, SC, 'ringing-C'));
+  const idleB = watchUntilIdle(B, T.ring + T.answer);
+  await press(C, '#answer-button');
+  await step('A and C active', T.answer, () => Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(C.page, 'active', T.answer)]));
+  const bytesA = (await newestAudio(A.page)).bytes;
+  await step('audio A-C', T.media, () => audioBothWays([A, C], T.media, { A: bytesA }));
+  r.transfer_status_B = await idleB;
+  const problems = referChecks(B, t0, r);
+  r.screenshots.push(await shot(A.page, SC, 'transferred-A'));
+  r.screenshots.push(await shot(B.page, SC, 'after-B'));
+  if (!r.transfer_status_B.some((s) => /transfer/i.test(s))) problems.push(`B showed no transfer status: ${JSON.stringify(r.transfer_status_B)}`);
+  await hangUp(A, C);
+  if (problems.length) throw new Error(problems.join('; '));
+}
+
+async function attendedTransfer(browser, base, r) {
+  const SC = 'attended-transfer';
+  const [A, B, C] = await setup(browser, base, r, SC, [
+    { n: 1002, name: 'Anna', page: 'A' },
+    { n: 1003, name: 'Ben', page: 'B' },
+    { n: 1005, name: 'Cleo', page: 'C' },
+  ]);
+  await callAndAnswer(A, B, '1003');
+  await step('audio A-B', T.media, () => audioBothWays([A, B]));
+  const t0 = Date.now();
+  await press(B, '#add-call-button');
+  await step('A is held', T.answer, () => waitVisible(A.page, '#call-remote-hold', T.answer, 'A'));
+  await callAndAnswer(B, C, '1005');
+  await step('two lines on B', T.ui, async () => {
+    await waitCount(B.page, '#lines li.line', 2, T.ui, 'B');
+    await waitCount(B.page, '#lines li.line[data-state="held"]', 1, T.ui, 'B');
+  });
+  r.screenshots.push(await shot(B.page, SC, 'two-lines-B'));
+  await press(B, '#transfer-button');
+  await waitVisible(B.page, '#transfer-form', T.ui, 'B');
+  const idleB = watchUntilIdle(B, T.answer * 2);
+  await press(B, '#transfer-attended');
+  await step('A and C connected', T.answer, async () => {
+    await waitPhone(A.page, 'active', T.answer);
+    await waitPhone(C.page, 'active', T.answer);
+    await A.page.waitForSelector('#call-remote-hold', { state: 'hidden', timeout: T.answer });
+  });
+  r.transfer_status_B = await idleB;
+  const problems = referChecks(B, t0, r);
+  r.replaces = [...sentAfter(A, 'INVITE', t0), ...receivedAfter(A, 'INVITE', t0), ...sentAfter(C, 'INVITE', t0), ...receivedAfter(C, 'INVITE', t0)]
+    .map((f) => sipHeader(f.text, 'Replaces'))
+    .filter(Boolean);
+  await step('audio A-C', T.media, async () => {
+    const a = await hears(A, 1500);
+    const c = await hears(C, 1500);
+    r.audio_A_C = { A: a, C: c };
+    if (!(a.bytes > 0 && c.bytes > 0)) throw new Error(`no audio A<->C: ${JSON.stringify(r.audio_A_C)}`);
+  });
+  r.screenshots.push(await shot(A.page, SC, 'transferred-A'));
+  await hangUp(A, C);
+  if (problems.length) throw new Error(problems.join('; '));
+}
+
+async function callWaiting(browser, base, r) {
+  const SC = 'call-waiting';
+  const [A, B, C] = await setup(browser, base, r, SC, [
+    { n: 1004, name: 'Ada', page: 'A' },
+    { n: 1006, name: 'Bert', page: 'B' },
+    { n: 1007, name: 'Cyd', page: 'C' },
+  ]);
+  await callAndAnswer(B, A, '1004');
+  await step('audio A-B', T.media, () => audioBothWays([A, B]));
+  await dial(C, '1004');
+  await step('a second line rings on A', T.ring, async () => {
+    await waitCount(A.page, '#lines li.line', 2, T.ring, 'A');
+    await waitCount(A.page, '#lines li.line[data-state="incoming"]', 1, T.ui, 'A');
+  });
+  r.phone_A_while_waiting = await phoneState(A.page);
+  r.screenshots.push(await shot(A.page, SC, 'two-lines-ringing-A'));
+  await press(A, '#lines li.line[data-state="incoming"] .line-answer');
+  await step('C active, B held', T.answer, async () => {
+    await waitPhone(C.page, 'active', T.answer);
+    await waitVisible(B.page, '#call-remote-hold', T.answer, 'B');
+    await waitCount(A.page, '#lines li.line[data-state="held"]', 1, T.answer, 'A');
+  });
+  r.c_hears_a = await hears(C, 1500);
+  r.lines_after_answer = await A.page.$$eval('#lines li.line', (ls) => ls.map((l) => `${l.dataset.line}:${l.dataset.state}`));
+  r.screenshots.push(await shot(A.page, SC, 'two-lines-A'));
+  // swap back to B
+  await press(A, '#lines li.line[data-state="held"] .line-swap');
+  await step('swapped: B active, C held', T.answer, async () => {
+    await B.page.waitForSelector('#call-remote-hold', { state: 'hidden', timeout: T.answer });
+    await waitVisible(C.page, '#call-remote-hold', T.answer, 'C');
+  });
+  r.lines_after_swap = await A.page.$$eval('#lines li.line', (ls) => ls.map((l) => `${l.dataset.line}:${l.dataset.state}`));
+  // hang up each line on A
+  await press(A, '#lines li.line[data-state="held"] .line-hangup');
+  await step('C hung up', T.hangup, () => waitPhone(C.page, 'idle', T.hangup));
+  await press(A, '#lines li.line .line-hangup');
+  await step('B hung up, A idle', T.hangup, () => Promise.all([waitPhone(B.page, 'idle', T.hangup), waitPhone(A.page, 'idle', T.hangup)]));
+  if (!(r.c_hears_a.bytes > 0)) throw new Error(`C hears nothing from A after the answer: ${JSON.stringify(r.c_hears_a)}`);
+}
+
+async function conference(browser, base, r) {
+  const SC = 'conference';
+  const [A, B, C] = await setup(browser, base, r, SC, [
+    { n: 1007, name: 'Amy', page: 'A' },
+    { n: 1008, name: 'Bea', page: 'B' },
+    { n: 1009, name: 'Cal', page: 'C' },
+  ]);
+  await callAndAnswer(A, B, '1008');
+  await press(A, '#add-call-button');
+  await callAndAnswer(A, C, '1009');
+  await press(A, '#conference-button');
+  await step('B and C both active, not held', T.answer, async () => {
+    await B.page.waitForSelector('#call-remote-hold', { state: 'hidden', timeout: T.answer });
+    await C.page.waitForSelector('#call-remote-hold', { state: 'hidden', timeout: T.answer });
+    await waitPhone(B.page, 'active', T.ui);
+    await waitPhone(C.page, 'active', T.ui);
+  });
+  r.screenshots.push(await shot(A.page, SC, 'conference-A'));
+  // A mutes: what B and C then hear can only come from each other
+  await press(A, '#mute-button');
+  await waitAttr(A.page, '#mute-button', 'aria-pressed', 'true', T.ui, 'A');
+  await sleep(500);
+  const [b, c] = await Promise.all([hears(B, 2500), hears(C, 2500)]);
+  r.b_hears = b;
+  r.c_hears = c;
+  await press(C, '#mute-button').catch(() => {});
+  await sleep(300);
+  r.b_hears_with_c_muted = await hears(B, 2000);
+  await press(A, '#hangup-button');
+  await step('all idle', T.hangup, () => Promise.all([A, B, C].map((p) => waitPhone(p.page, 'idle', T.hangup))));
+  if (!(b.power > SOUND)) throw new Error(`B hears no energy from C through the conference: ${JSON.stringify(b)}`);
+  if (!(c.power > SOUND)) throw new Error(`C hears no energy from B through the conference: ${JSON.stringify(c)}`);
+}
+
+async function autoAnswer(browser, base, r) {
+  const SC = 'auto-answer';
+  const [A, B] = await setup(
+    browser, base, r, SC,
+    [{ n: 1000, name: 'Alma', page: 'A' }, { n: 1001, name: 'Bo', page: 'B' }],
+    [null, { autoAnswer: true }],
+  );
+  const t0 = Date.now();
+  await dial(A, '1001');
+  await step('B answers by itself', T.ring + T.answer, () => Promise.all([waitPhone(A.page, 'active', T.ring + T.answer), waitPhone(B.page, 'active', T.ring + T.answer)]));
+  r.auto_answer_ms = Date.now() - t0;
+  r.answer_clicked = (await B.page.evaluate(() => window.__probe.clicks['answer-button'])) !== undefined;
+  await step('audio both ways', T.media, () => audioBothWays([A, B]));
+  await hangUp(A, B);
+  if (r.answer_clicked) throw new Error('the answer button was clicked');
+}
+
+async function dnd(browser, base, r) {
+  const SC = 'dnd';
+  const [A, B] = await setup(browser, base, r, SC, [{ n: 1002, name: 'Ali', page: 'A' }, { n: 1003, name: 'Bix', page: 'B' }]);
+  await press(B, '#dnd-toggle');
+  await waitAttr(B.page, '#dnd-toggle', 'aria-pressed', 'true', T.ui, 'B');
+  r.screenshots.push(await shot(B.page, SC, 'dnd-on-B'));
+  const tB = await pageNow(B);
+  const t0 = Date.now();
+  await dial(A, '1003');
+  await step('A gets busy', T.ring, () => waitPhone(A.page, 'idle', T.ring));
+  r.busy_ms = Date.now() - t0;
+  r.final_A = responsesAfter(A, '<<', 'INVITE', t0).map(statusOf).filter((c) => c >= 200);
+  r.shown_A = (await errorText(A.page)) || (await textOf(A.page, '#notice'));
+  r.states_B = await statesSince(B, tB);
+  if (r.states_B.includes('incoming')) throw new Error('B rang although DND is on');
+  if (!r.final_A.some((c) => [486, 600, 603].includes(c))) throw new Error(`A's call ended with ${r.final_A.join(',')}, want 486|600|603`);
+  if (!/busy|disturb|unavailable|declin/i.test(r.shown_A || '')) throw new Error(`A shows ${JSON.stringify(r.shown_A)}, want a busy message`);
+  // DND off: calls ring again
+  await press(B, '#dnd-toggle');
+  await waitAttr(B.page, '#dnd-toggle', 'aria-pressed', 'false', T.ui, 'B');
+  await callAndAnswer(A, B, '1003');
+  await hangUp(A, B);
+}
+
+/** The history items of a page: [{direction, peer, duration}]. */
+async function historyOf(P) {
+  await press(P, '#tab-history');
+  await waitVisible(P.page, '#history', T.ui, P.name);
+  return P.page.$$eval('#history li.history-item', (ls) =>
+    ls.map((l) => ({
+      direction: l.dataset.direction,
+      peer: l.querySelector('.history-peer')?.textContent.trim() ?? null,
+      duration: l.querySelector('.history-duration')?.textContent.trim() ?? null,
+    })),
+  );
+}
+
+async function history(browser, base, r) {
+  const SC = 'history';
+  const [A, B] = await setup(browser, base, r, SC, [{ n: 1004, name: 'Abe', page: 'A' }, { n: 1005, name: 'Bev', page: 'B' }]);
+  // answered call, ~2 s
+  await callAndAnswer(A, B, '1005');
+  await sleep(2100);
+  await hangUp(A, B);
+  // missed call on B: A cancels while B rings
+  await dial(A, '1005');
+  await step('B rings (missed call)', T.ring, () => waitPhone(B.page, 'incoming', T.ring));
+  await press(A, '#hangup-button');
+  await step('both idle', T.hangup, () => Promise.all([waitPhone(A.page, 'idle', T.hangup), waitPhone(B.page, 'idle', T.hangup)]));
+  await sleep(300);
+  r.history_A = await historyOf(A);
+  r.history_B = await historyOf(B);
+  r.screenshots.push(await shot(B.page, SC, 'history-B'));
+  const problems = [];
+  const out = r.history_A.filter((h) => h.direction === 'outgoing');
+  if (out.length < 2) problems.push(`A: ${out.length} outgoing item(s), want 2`);
+  if (!r.history_B.some((h) => h.direction === 'incoming')) problems.push('B: no incoming item');
+  if (!r.history_B.some((h) => h.direction === 'missed')) problems.push('B: no missed item');
+  for (const h of [...r.history_A, ...r.history_B]) {
+    if (!/Abe|Bev|100[45]/.test(h.peer || '')) problems.push(`item with peer ${JSON.stringify(h.peer)}`);
+    if (h.duration !== null && !/^\d+:\d{2}$/.test(h.duration)) problems.push(`duration ${JSON.stringify(h.duration)} is not m:ss`);
+  }
+  const answered = r.history_B.find((h) => h.direction === 'incoming');
+  if (answered && !/^0:0[1-9]$|^0:[1-5]\d$/.test(answered.duration || '')) problems.push(`B's incoming call lasted ${answered.duration}, want about 0:02`);
+  if (problems.length) throw new Error(problems.join('; '));
+  // redial from A's newest item
+  const t0 = Date.now();
+  await press(A, '#history li.history-item .history-redial');
+  await step('redial rings B', T.ring, () => waitPhone(B.page, 'incoming', T.ring));
+  const inv = sentAfter(A, 'INVITE', t0)[0];
+  r.redial_uri = inv ? inv.text.split('\r\n')[0] : null;
+  await press(B, '#decline-button');
+  await step('both idle', T.hangup, () => Promise.all([waitPhone(A.page, 'idle', T.hangup), waitPhone(B.page, 'idle', T.hangup)]));
+}
+
+const ODD_TEXT = 'Hi <b>Bev</b> & <img src=x onerror=alert(1)> ☎ ünï';
+
+async function messages(browser, base, r) {
+  const SC = 'messages';
+  const [A, B] = await setup(browser, base, r, SC, [{ n: 1005, name: 'Abby', page: 'A' }, { n: 1006, name: 'Bev', page: 'B' }]);
+  await press(A, '#tab-messages');
+  await press(B, '#tab-messages');
+  await A.page.fill('#message-to', '1006');
+  await A.page.fill('#message-text', ODD_TEXT);
+  const t0 = Date.now();
+  await press(A, '#message-send');
+  await step('delivered on A', T.answer, () => waitAttr(A.page, '#message-list li.message[data-direction="out"]', 'data-status', 'delivered', T.answer, 'A'));
+  r.delivered_ms = Date.now() - t0;
+  await step('shown on B', T.ui, () => waitText(B.page, '#message-list li.message[data-direction="in"]', /Hi <b>Bev<\/b> &/, T.ui, 'B'));
+  r.markup_in_B = await B.page.evaluate(() => document.querySelectorAll('#message-list b, #message-list img').length);
+  r.message_sent = sentAfter(A, 'MESSAGE', t0).map((f) => sipHeader(f.text, 'Content-Type'));
+  r.screenshots.push(await shot(A.page, SC, 'sent-A'));
+  r.screenshots.push(await shot(B.page, SC, 'received-B'));
+  if (r.markup_in_B) throw new Error(`the message text was rendered as HTML on B (${r.markup_in_B} element(s))`);
+  // a message to nobody registered: failed on A
+  await A.page.fill('#message-to', '1099');
+  await A.page.fill('#message-text', 'nobody');
+  await press(A, '#message-send');
+  await step('failed to 1099', T.answer, () =>
+    waitAttr(A.page, '#message-list li.message[data-direction="out"]:last-child', 'data-status', 'failed', T.answer, 'A'),
+  );
+}
+
+async function presence(browser, base, r) {
+  const SC = 'presence';
+  const [A, B, C] = await setup(browser, base, r, SC, [
+    { n: 1007, name: 'Ava', page: 'A' },
+    { n: 1008, name: 'Ben', page: 'B' },
+    { n: 1000, name: 'Cid', page: 'C' },
+  ]);
+  const uri = 'sip:1008@127.0.0.1';
+  const lamp = `#contacts li.contact[data-uri="${uri}"]`;
+  await press(A, '#tab-contacts');
+  await A.page.fill('#contact-add-uri', uri);
+  await press(A, '#contact-add-button');
+  await waitCount(A.page, lamp, 1, T.ui, 'A');
+  const t0 = Date.now();
+  await step('B available', 15000, () => waitAttr(A.page, lamp, 'data-presence', 'available', 15000, 'A'));
+  r.available_ms = Date.now() - t0;
+  r.screenshots.push(await shot(A.page, SC, 'available-A'));
+  await callAndAnswer(B, C, '1000');
+  const t1 = Date.now();
+  await step('B busy', 15000, () => waitAttr(A.page, lamp, 'data-presence', 'busy', 15000, 'A'));
+  r.busy_ms = Date.now() - t1;
+  r.screenshots.push(await shot(A.page, SC, 'busy-A'));
+  await hangUp(B, C);
+  const t2 = Date.now();
+  await step('B available again', 15000, () => waitAttr(A.page, lamp, 'data-presence', 'available', 15000, 'A'));
+  r.available_again_ms = Date.now() - t2;
+  r.publish_B = sentAfter(B, 'PUBLISH', 0).length;
+  r.subscribe_A = sentAfter(A, 'SUBSCRIBE', 0).map((f) => sipHeader(f.text, 'Event'));
+}
+
+async function voicemail(browser, base, r) {
+  const SC = 'voicemail';
+  const [A] = await setup(browser, base, r, SC, [{ n: 1001, name: 'Vic', page: 'A' }]);
+  const notify = (waiting, voice, name) =>
+    sipp(
+      'features/mwi-notify.xml',
+      ['127.0.0.1:5060', '-s', '1001', '-key', 'waiting', waiting, '-key', 'voice', voice, '-i', '127.0.0.1', '-p', '5095', '-m', '1', '-timeout', '10s', '-timeout_error'],
+      `${TRACE}/${name}`,
+      { timeout: 15000 },
+    );
+  const on = await notify('yes', '3/1 (0/0)', 'mwi-on');
+  r.sipp_on = on.flow.join(' ');
+  if (on.code !== 0) throw new Error(`NOTIFY message-summary: sipp exit ${on.code} (${r.sipp_on})`);
+  await step('voicemail waiting, 3 new', T.ui, async () => {
+    await waitAttr(A.page, '#voicemail', 'data-waiting', 'true', T.ui, 'A');
+    await waitText(A.page, '#voicemail', /\b3\b/, T.ui, 'A');
+  });
+  r.voicemail_text = await textOf(A.page, '#voicemail');
+  r.screenshots.push(await shot(A.page, SC, 'waiting-A'));
+  const off = await notify('no', '0/1 (0/0)', 'mwi-off');
+  r.sipp_off = off.flow.join(' ');
+  await step('voicemail not waiting', T.ui, () => waitAttr(A.page, '#voicemail', 'data-waiting', 'false', T.ui, 'A'));
+}
+
+async function titleNotification(browser, base, r) {
+  const SC = 'title-notification';
+  const [A, B] = await setup(browser, base, r, SC, [{ n: 1002, name: 'Tara', page: 'A' }, { n: 1003, name: 'Theo', page: 'B' }]);
+  await B.context.grantPermissions(['notifications']).catch(() => {});
+  r.title_idle = await B.page.title();
+  // first call: visible tab, the title changes
+  await dial(A, '1003');
+  await step('B rings', T.ring, () => waitPhone(B.page, 'incoming', T.ring));
+  await step('title while ringing', T.ui, () =>
+    B.page.waitForFunction(() => /Incoming call\s*[–-]\s*(Tara|1002)/.test(document.title), null, { timeout: T.ui }).catch(async () => {
+      throw new Error(`B: title is ${JSON.stringify(await B.page.title())}`);
+    }),
+  );
+  r.title_ringing = await B.page.title();
+  await sleep(500);
+  const [sB, sA] = await Promise.all([B.page.evaluate(() => window.__probe.sounds), A.page.evaluate(() => window.__probe.sounds)]);
+  r.sounds_while_ringing = { B: sB.length, A: sA.length };
+  r.screenshots.push(await shot(B.page, SC, 'ringing-B'));
+  await press(B, '#decline-button');
+  await step('both idle', T.hangup, () => Promise.all([waitPhone(A.page, 'idle', T.hangup), waitPhone(B.page, 'idle', T.hangup)]));
+  await sleep(200);
+  r.title_after = await B.page.title();
+  // second call: hidden tab, a desktop notification
+  await B.page.evaluate(() => window.__setHidden(true));
+  await dial(A, '1003');
+  await step('B rings (hidden tab)', T.ring, () => waitPhone(B.page, 'incoming', T.ring));
+  await step('notification shown', T.ui, () =>
+    B.page.waitForFunction(() => window.__probe.notifications.length > 0, null, { timeout: T.ui }).catch(() => {
+      throw new Error('B: no desktop notification while hidden and ringing');
+    }),
+  );
+  r.notifications = await B.page.evaluate(() => window.__probe.notifications);
+  r.notification_requests = await B.page.evaluate(() => window.__probe.notificationRequests);
+  await press(A, '#hangup-button');
+  await step('both idle', T.hangup, () => Promise.all([waitPhone(A.page, 'idle', T.hangup), waitPhone(B.page, 'idle', T.hangup)]));
+  const problems = [];
+  if (r.title_after !== r.title_idle) problems.push(`title after the call ${JSON.stringify(r.title_after)}, was ${JSON.stringify(r.title_idle)}`);
+  if (!r.notifications.some((n) => /Tara|1002/.test(`${n.title} ${n.body}`))) problems.push(`notification does not name the caller: ${JSON.stringify(r.notifications)}`);
+  if (!(sB.length > 0)) problems.push('no ringtone started on B (no Web Audio source / media play)');
+  if (!(sA.length > 0)) problems.push('no ringback started on A (no Web Audio source / media play)');
+  if (problems.length) throw new Error(problems.join('; '));
+}
+
+/** Tab through the page (at most n presses); the controls reached, with accessible names. */
+async function tabWalk(P, n = 80) {
+  const cdp = await P.context.newCDPSession(P.page);
+  await P.page.evaluate(() => document.activeElement && document.activeElement.blur());
+  const seen = [];
+  const keys = new Set();
+  for (let i = 0; i < n; i++) {
+    await P.page.keyboard.press('Tab');
+    const { result } = await cdp.send('Runtime.evaluate', { expression: 'document.activeElement' });
+    if (!result.objectId) continue;
+    const id = await P.page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const cls = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
+      const line = el.closest('li.line, li.contact, li.history-item');
+      const where = line ? `${line.tagName.toLowerCase()}.${line.className.split(' ')[0]}[${line.dataset.line || line.dataset.uri || ''}] ` : '';
+      return where + (el.id ? `#${el.id}` : `${el.tagName.toLowerCase()}${cls}${el.dataset.digit ? `[data-digit="${el.dataset.digit}"]` : ''}`);
+    });
+    if (!id) continue;
+    if (keys.has(id)) break; // wrapped around
+    keys.add(id);
+    const ax = await cdp.send('Accessibility.getPartialAXTree', { objectId: result.objectId, fetchRelatives: false }).catch(() => null);
+    const node = ax && ax.nodes && ax.nodes.find((x) => !x.ignored);
+    seen.push({ id, name: node && node.name ? String(node.name.value || '').trim() : '', role: node && node.role ? node.role.value : null });
+  }
+  await cdp.detach().catch(() => {});
+  return seen;
+}
+
+async function noOverflow(P, label) {
+  const w = await P.page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+  return w.scroll > w.client ? `${label}: ${w.scroll} px wide content in a ${w.client} px viewport` : null;
+}
+
+async function keyboardA11y(browser, base, r) {
+  const SC = 'keyboard-a11y';
+  const [A, B] = await setup(
+    browser, base, r, SC,
+    [{ n: 1004, name: 'Kay', page: 'A' }, { n: 1005, name: 'Lee', page: 'B' }],
+    [{ dtmf: 'info' }],
+  );
+  const problems = [];
+  const need = (walk, ids, when) => {
+    for (const id of ids) if (!walk.some((x) => x.id.endsWith(id))) problems.push(`${when}: Tab never reaches ${id}`);
+    for (const x of walk) if (!x.name) problems.push(`${when}: ${x.id} has no accessible name`);
+  };
+  r.tab_idle = await tabWalk(A);
+  need(r.tab_idle, ['#dial-input', '#call-button', '#dnd-toggle', '#tab-phone', '#tab-history', '#tab-contacts', '#tab-messages', '#open-settings'], 'idle');
+
+  // Enter answers a ringing call (B), keys in the call
+  await dial(A, '1005');
+  await step('B rings', T.ring, () => waitPhone(B.page, 'incoming', T.ring));
+  await B.page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await B.page.keyboard.press('Enter');
+  await step('Enter answers', T.answer, () => Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]));
+  r.tab_in_call = await tabWalk(A);
+  need(r.tab_in_call, ['#hold-button', '#mute-button', '#dtmf-button', '#transfer-button', '#add-call-button', '#hangup-button'], 'in call');
+  await A.page.evaluate(() => document.activeElement && document.activeElement.blur());
+  const keyCheck = async (key, sel, want) => {
+    await A.page.keyboard.press(key);
+    await waitAttr(A.page, sel, 'aria-pressed', want, T.answer, `A after "${key}"`).catch((e) => problems.push(e.message));
+  };
+  await keyCheck('m', '#mute-button', 'true');
+  await keyCheck('m', '#mute-button', 'false');
+  await keyCheck('h', '#hold-button', 'true');
+  await keyCheck('h', '#hold-button', 'false');
+  for (const d of '42*') {
+    await A.page.keyboard.press(d);
+    await sleep(200);
+  }
+  await waitText(B.page, '#dtmf-received', /42\*/, T.answer, 'B').catch((e) => problems.push(e.message));
+  // narrow screen
+  await A.page.setViewportSize({ width: 360, height: 740 });
+  await sleep(300);
+  r.screenshots.push(await shot(A.page, SC, 'in-call-360'));
+  const o1 = await noOverflow(A, 'in call at 360 px');
+  if (o1) problems.push(o1);
+  await A.page.keyboard.press('Escape');
+  await step('Escape hangs up', T.hangup, () => Promise.all([waitPhone(A.page, 'idle', T.hangup), waitPhone(B.page, 'idle', T.hangup)]));
+  r.screenshots.push(await shot(A.page, SC, 'idle-360'));
+  const o2 = await noOverflow(A, 'idle at 360 px');
+  if (o2) problems.push(o2);
+  if (problems.length) throw new Error(problems.join('; '));
+}
+
+async function earlyMedia(browser, base, r) {
+  const SC = 'early-media';
+  const UAS_PORT = 5091;
+  const [A] = await setup(browser, base, r, SC, [{ n: 1006, name: 'Eve', page: 'A' }]);
+  await step('clear 1009', 15000, () => clearBindings([1009], TRACE));
+  const reg = await sipp(
+    'hostile/register-contact.xml',
+    ['127.0.0.1:5060', '-s', '1009', '-au', '1009', '-ap', 'secret1009', '-key', 'contact', `<sip:1009@127.0.0.1:${UAS_PORT}>`, '-key', 'expires', '120',
+      '-i', '127.0.0.1', '-p', '5096', '-m', '1', '-timeout', '10s', '-timeout_error'],
+    `${TRACE}/register-uas-1009`,
+    { timeout: 15000 },
+  );
+  if (reg.code !== 0) throw new Error(`register the sipp UAS: exit ${reg.code} (${reg.flow.join(' ')})`);
+  try {
+    const uas = sipp('features/uas-early-media.xml', ['-i', '127.0.0.1', '-p', String(UAS_PORT), '-m', '1', '-timeout', '20s', '-timeout_error'], `${TRACE}/uas-early-media`, { timeout: 25000 });
+    await sleep(300);
+    const t0 = Date.now();
+    await dial(A, '1009');
+    await step('183 applied', T.ring, () =>
+      A.page
+        .waitForFunction(
+          () =>
+            window.__pcs().some((pc) => pc.remoteDescription && ['pranswer', 'answer'].includes(pc.remoteDescription.type)) ||
+            document.getElementById('phone')?.getAttribute('data-phone') === 'idle',
+          null,
+          { timeout: T.ring, polling: 50 },
+        )
+        .then(async () => {
+          if ((await phoneState(A.page)) === 'idle') throw new Error('the call ended first');
+        })
+        .catch(async (e) => {
+          throw new Error(`A: no remote description after the 183 (${e.message.split('\n')[0]}; state ${await phoneState(A.page)}, error ${await errorText(A.page)})`);
+        }),
+    );
+    r.remote_type = await A.page.evaluate(() => window.__pcs().map((pc) => pc.remoteDescription && pc.remoteDescription.type));
+    r.phone_during_183 = await phoneState(A.page);
+    r.got_183 = responsesAfter(A, '<<', 'INVITE', t0).map(statusOf);
+    r.screenshots.push(await shot(A.page, SC, 'early-media-A'));
+    const res = await uas;
+    r.uas_flow = res.flow.join(' ');
+    await step('A idle after the 486', T.hangup, () => waitPhone(A.page, 'idle', T.hangup));
+    if (!['ringing', 'calling', 'early'].includes(r.phone_during_183)) throw new Error(`A shows "${r.phone_during_183}" during early media`);
+  } finally {
+    await clearBindings([1009], TRACE).catch(() => {});
+  }
+}
+
+export const FEATURES = {
+  'hold-resume': holdResume,
+  mute,
+  'dtmf-info': dtmfInfo,
+  'dtmf-rfc4733': dtmfRfc4733,
+  'blind-transfer': blindTransfer,
+  'attended-transfer': attendedTransfer,
+  'call-waiting': callWaiting,
+  conference,
+  'auto-answer': autoAnswer,
+  dnd,
+  history,
+  messages,
+  presence,
+  voicemail,
+  'title-notification': titleNotification,
+  'keyboard-a11y': keyboardA11y,
+  'early-media': earlyMedia,
+};
+
+/** Leave every page of a scenario (unregister on pagehide), bounded. */
+export async function leaveAll(pages) {
+  await Promise.all((pages || []).map((p) => leavePage(p)));
+}
