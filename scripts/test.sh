@@ -10,9 +10,10 @@
 #   pbx start             Kamailio in network namespace $E2E_NETNS (only "lo")
 #   pbx register          sipp registrations (200 / 401 / 403) in that namespace
 #   e2e <scenario>        tests/e2e/call.mjs in that namespace: one step per
-#                         scenario, in four runs (own time limit and results
+#                         scenario, in several runs (own time limit and results
 #                         file each): call wrong-password server-down |
-#                         hostile-peer | load-100 | pbx-restart ws-kill
+#                         hostile-peer | load-100 | security | the issue 5
+#                         desk-phone features (e2e-features) | pbx-restart ws-kill
 #
 # Every step has a time limit. Logs, screenshots and results go to
 # tests/artifacts/ (steps/<step>.log, e2e PNGs/JSON/logs, kamailio.log).
@@ -176,6 +177,10 @@ if [ -f dist/index.html ]; then
 fi
 E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
   e2e_group security 300 csp xss password-log insecure-ws panic-banner
+# desk-phone features of issue 5 (tests/e2e/features.mjs)
+e2e_group e2e-features 480 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfer \
+  attended-transfer call-waiting conference auto-answer dnd history messages presence \
+  voicemail title-notification keyboard-a11y early-media
 # last: these stop and start the PBX
 e2e_group e2e-reconnect 300 pbx-restart ws-kill
 
