@@ -1,6 +1,7 @@
 //! A browser softphone: a sans-IO SIP user agent (`sip`), and, on wasm32 only,
 //! the browser edges (`web`) and the Leptos UI (`ui`).
 
+pub mod quality;
 pub mod settings;
 pub mod sip;
 
