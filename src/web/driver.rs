@@ -417,6 +417,11 @@ pub fn answer() {
 /// Answer one incoming line: the live call (if any) goes on hold first,
 /// and the answered line takes the focus.
 pub fn answer_line(call: CallId) {
+    answer_replacing(call, None);
+}
+
+/// Answer `call`; `replaced` (ending by itself) is not put on hold.
+fn answer_replacing(call: CallId, replaced: Option<CallId>) {
     let Some(state) = state() else { return };
     let Some(generation) = generation() else {
         return;
@@ -429,7 +434,19 @@ pub fn answer_line(call: CallId) {
     }
     with_driver(|d| d.auto_answer = None);
     state.clear_messages();
-    hold_live_calls(generation, state, Some(call));
+    let live: Vec<CallId> = state.lines.with_untracked(|l| {
+        l.iter()
+            .filter(|c| c.is_live() && c.id != call && Some(c.id) != replaced)
+            .map(|c| c.id)
+            .collect()
+    });
+    if !live.is_empty() {
+        end_conference(state);
+    }
+    for other in live {
+        tracing::info!("{other}: holding it to answer {call}");
+        feed(generation, Input::Command(Command::Hold { call: other }));
+    }
     state.set_focus(call);
     feed(generation, Input::Command(Command::Answer { call }));
     refresh_alerts(state);
@@ -1135,11 +1152,7 @@ fn on_incoming(
     state.add_line(CallView::new(call, CallPhase::Incoming, &from), first);
     if let Some(old) = replaces.filter(|old| state.line(*old).is_some()) {
         tracing::info!("{call}: replaces {old}: answering at once");
-        let was_focused = state.focused() == Some(old);
-        answer_line(call);
-        if was_focused {
-            state.set_focus(call);
-        }
+        answer_replacing(call, Some(old));
         return;
     }
     let auto = with_driver(|d| d.prefs.auto_answer).unwrap_or(false);
@@ -1154,16 +1167,13 @@ fn on_incoming(
         let timer = Timeout::new(secs * 1000, move || {
             spawn_local(async move {
                 let due = with_driver(|d| {
-                    d.auto_answer
-                        .take()
-                        .filter(|(c, _)| *c == call)
-                        .map(|(c, t)| {
-                            drop(t);
-                            c
-                        })
-                })
-                .flatten();
-                if let Some(call) = due {
+                    let due = d.auto_answer.as_ref().is_some_and(|(c, _)| *c == call);
+                    if due {
+                        d.auto_answer = None;
+                    }
+                    due
+                });
+                if due == Some(true) {
                     answer_line(call);
                 }
             })
