@@ -6,7 +6,7 @@
 //! and the ICE gathering time) or into one sentence for the user saying
 //! what is wrong and how to fix it.
 
-use crate::sip::{AccountConfig, Transport};
+use crate::sip::{AccountConfig, DtmfMethod, Transport};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -16,8 +16,70 @@ pub const DEFAULT_ICE_GATHER_TIMEOUT_MS: u32 = 1500;
 /// Accepted ICE gathering times, in ms.
 pub const ICE_GATHER_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 100..=10_000;
 
-/// The settings form, as saved in the browser's storage.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// How DTMF digits are sent during a call (the settings' choice).
+/// Stored as `"rfc4733"` / `"info"`; any other stored value reads as the
+/// default, so one odd value never loses the whole stored account.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DtmfSetting {
+    /// RFC 4733 telephone-events in the audio (the default).
+    #[default]
+    Rfc4733,
+    /// SIP INFO (`application/dtmf-relay`).
+    Info,
+}
+
+impl DtmfSetting {
+    /// The `value` of the `#dtmf-method` select.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DtmfSetting::Rfc4733 => "rfc4733",
+            DtmfSetting::Info => "info",
+        }
+    }
+    /// From the select's value; anything unknown is the default.
+    pub fn from_value(v: &str) -> DtmfSetting {
+        if v.trim().eq_ignore_ascii_case("info") {
+            DtmfSetting::Info
+        } else {
+            DtmfSetting::Rfc4733
+        }
+    }
+    pub fn method(self) -> DtmfMethod {
+        match self {
+            DtmfSetting::Rfc4733 => DtmfMethod::Rfc4733,
+            DtmfSetting::Info => DtmfMethod::Info,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DtmfSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DtmfSetting, D::Error> {
+        let v = serde_json_free_string(d)?;
+        Ok(DtmfSetting::from_value(&v))
+    }
+}
+
+/// A stored string, or empty for any other JSON value.
+fn serde_json_free_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Any {
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Any::deserialize(d)? {
+        Any::Text(t) => t,
+        Any::Other(_) => String::new(),
+    })
+}
+
+/// Default ring volume (percent).
+pub const DEFAULT_RING_VOLUME: u8 = 60;
+
+/// The settings form, as saved in the browser's storage. Every field has a
+/// default, so settings saved by an older version still load.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// One or more WebSocket addresses (separated by spaces, commas or
@@ -33,6 +95,66 @@ pub struct Settings {
     pub ice_servers: String,
     /// Longest wait for ICE candidates; 0 means the default (1500 ms).
     pub ice_gather_timeout_ms: u32,
+    /// How DTMF digits are sent.
+    pub dtmf_method: DtmfSetting,
+    /// Answer incoming calls by themselves (when no other call is up), after
+    /// the delay the caller asks for (`answer-after`), else at once.
+    pub auto_answer: bool,
+    /// Do not disturb: incoming calls are refused (486 Busy Here).
+    pub dnd: bool,
+    /// Ringtone and ringback volume, 0 to 100.
+    pub ring_volume: u8,
+    /// `deviceId` of the microphone; empty: the browser's default.
+    pub mic_device: String,
+    /// `deviceId` of the speaker; empty: the browser's default.
+    pub speaker_device: String,
+    pub echo_cancellation: bool,
+    pub noise_suppression: bool,
+    pub auto_gain: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            ws_url: String::new(),
+            sip_uri: String::new(),
+            auth_user: String::new(),
+            password: String::new(),
+            display_name: String::new(),
+            allow_insecure_ws: false,
+            ice_servers: String::new(),
+            ice_gather_timeout_ms: 0,
+            dtmf_method: DtmfSetting::Rfc4733,
+            auto_answer: false,
+            dnd: false,
+            ring_volume: DEFAULT_RING_VOLUME,
+            mic_device: String::new(),
+            speaker_device: String::new(),
+            echo_cancellation: true,
+            noise_suppression: true,
+            auto_gain: true,
+        }
+    }
+}
+
+impl Settings {
+    /// Whether `other` is the same account (server, address, credentials,
+    /// ICE): only the phone preferences differ, no new sign-in is needed.
+    pub fn same_account(&self, other: &Settings) -> bool {
+        self.ws_url == other.ws_url
+            && self.sip_uri == other.sip_uri
+            && self.auth_user == other.auth_user
+            && self.password == other.password
+            && self.display_name == other.display_name
+            && self.allow_insecure_ws == other.allow_insecure_ws
+            && self.ice_servers == other.ice_servers
+            && self.ice_gather_timeout_ms == other.ice_gather_timeout_ms
+    }
+
+    /// The ring volume as a gain, 0.0 to 1.0 (values above 100 count as 100).
+    pub fn ring_gain(&self) -> f32 {
+        f32::from(self.ring_volume.min(100)) / 100.0
+    }
 }
 
 /// Never prints the password.
@@ -47,6 +169,15 @@ impl fmt::Debug for Settings {
             .field("allow_insecure_ws", &self.allow_insecure_ws)
             .field("ice_servers", &redact_ice_lines(&self.ice_servers))
             .field("ice_gather_timeout_ms", &self.ice_gather_timeout_ms)
+            .field("dtmf_method", &self.dtmf_method)
+            .field("auto_answer", &self.auto_answer)
+            .field("dnd", &self.dnd)
+            .field("ring_volume", &self.ring_volume)
+            .field("mic_device", &self.mic_device)
+            .field("speaker_device", &self.speaker_device)
+            .field("echo_cancellation", &self.echo_cancellation)
+            .field("noise_suppression", &self.noise_suppression)
+            .field("auto_gain", &self.auto_gain)
             .finish()
     }
 }
@@ -672,5 +803,117 @@ mod tests {
         assert_eq!(old.ws_url, "ws://127.0.0.1:8088");
         assert!(!old.allow_insecure_ws);
         assert_eq!(old.ice_gather_timeout_ms, 0);
+    }
+
+    #[test]
+    fn old_stored_settings_get_the_phone_defaults() {
+        // saved by the issue 4 version: no phone preferences yet
+        let old: Settings = serde_json::from_str(
+            r#"{"ws_url":"ws://127.0.0.1:8088","sip_uri":"sip:1@x","auth_user":"","password":"p","display_name":"","allow_insecure_ws":false,"ice_servers":"","ice_gather_timeout_ms":0}"#,
+        )
+        .unwrap();
+        assert_eq!(old.dtmf_method, DtmfSetting::Rfc4733);
+        assert!(!old.auto_answer && !old.dnd);
+        assert_eq!(old.ring_volume, DEFAULT_RING_VOLUME);
+        assert!(old.mic_device.is_empty() && old.speaker_device.is_empty());
+        assert!(old.echo_cancellation && old.noise_suppression && old.auto_gain);
+        assert_eq!(
+            old,
+            Settings {
+                ws_url: "ws://127.0.0.1:8088".into(),
+                sip_uri: "sip:1@x".into(),
+                password: "p".into(),
+                ..Settings::default()
+            }
+        );
+    }
+
+    #[test]
+    fn phone_preferences_round_trip() {
+        let s = Settings {
+            dtmf_method: DtmfSetting::Info,
+            auto_answer: true,
+            dnd: true,
+            ring_volume: 25,
+            mic_device: "mic-1".into(),
+            speaker_device: "spk-2".into(),
+            echo_cancellation: false,
+            noise_suppression: false,
+            auto_gain: false,
+            ..base()
+        };
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(json.contains(r#""dtmf_method":"info""#), "{json}");
+        let back: Settings = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        // an unknown DTMF method in storage does not lose the other settings
+        for odd in [r#""smoke""#, "7", "null", "[1]"] {
+            let bad = json.replace(r#""info""#, odd);
+            let back: Settings = serde_json::from_str(&bad).unwrap();
+            assert_eq!(back.dtmf_method, DtmfSetting::Rfc4733, "{odd}");
+            assert_eq!(back.mic_device, "mic-1");
+        }
+    }
+
+    #[test]
+    fn dtmf_setting_values() {
+        assert_eq!(DtmfSetting::from_value("info"), DtmfSetting::Info);
+        assert_eq!(DtmfSetting::from_value(" INFO "), DtmfSetting::Info);
+        assert_eq!(DtmfSetting::from_value("rfc4733"), DtmfSetting::Rfc4733);
+        assert_eq!(DtmfSetting::from_value("other"), DtmfSetting::Rfc4733);
+        for d in [DtmfSetting::Info, DtmfSetting::Rfc4733] {
+            assert_eq!(DtmfSetting::from_value(d.as_str()), d);
+        }
+        assert_eq!(DtmfSetting::Info.method(), DtmfMethod::Info);
+        assert_eq!(DtmfSetting::Rfc4733.method(), DtmfMethod::Rfc4733);
+    }
+
+    #[test]
+    fn same_account_ignores_phone_preferences() {
+        let a = base();
+        let b = Settings {
+            dnd: true,
+            ring_volume: 10,
+            mic_device: "x".into(),
+            ..base()
+        };
+        assert!(a.same_account(&b));
+        let c = Settings {
+            password: "other".into(),
+            ..base()
+        };
+        assert!(!a.same_account(&c));
+        assert!(!a.same_account(&Settings {
+            ice_servers: "stun:s".into(),
+            ..base()
+        }));
+    }
+
+    #[test]
+    fn ring_gain_is_clamped() {
+        assert_eq!(
+            Settings {
+                ring_volume: 0,
+                ..base()
+            }
+            .ring_gain(),
+            0.0
+        );
+        assert_eq!(
+            Settings {
+                ring_volume: 50,
+                ..base()
+            }
+            .ring_gain(),
+            0.5
+        );
+        assert_eq!(
+            Settings {
+                ring_volume: 200,
+                ..base()
+            }
+            .ring_gain(),
+            1.0
+        );
     }
 }

@@ -1,9 +1,19 @@
 //! The incoming-call panel and the in-call panel.
 
+use super::dialpad::Dialpad;
 use super::state::{CallPhase, PhoneState};
-use crate::web::driver;
+use crate::sip::CallId;
+use crate::web::{driver, media};
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::collections::VecDeque;
 use std::time::Duration;
+
+/// The DTMF keys of the in-call keypad.
+const DTMF_KEYS: [&str; 12] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
+/// MOS values kept for the quality graph (one a second).
+const QUALITY_POINTS: usize = 60;
 
 #[component]
 pub fn IncomingPanel(state: PhoneState) -> impl IntoView {
@@ -115,6 +125,82 @@ fn InCall(state: PhoneState) -> impl IntoView {
             .with(|c| c.as_ref().is_some_and(|c| c.remote_hold))
     };
     let link_down = move || state.call.with(|c| c.as_ref().is_some_and(|c| c.link_down));
+    let local_hold = move || {
+        state
+            .call
+            .with(|c| c.as_ref().is_some_and(|c| c.local_hold))
+    };
+    let muted = move || state.call.with(|c| c.as_ref().is_some_and(|c| c.muted));
+    let dtmf_in = move || {
+        state.call.with(|c| {
+            c.as_ref()
+                .map(|c| c.dtmf_received.clone())
+                .unwrap_or_default()
+        })
+    };
+    let transfer_status = move || {
+        state
+            .call
+            .with(|c| c.as_ref().and_then(|c| c.transfer_status.clone()))
+    };
+    let focused_id = move || state.call.with(|c| c.as_ref().map(|c| c.id));
+    // another established line (for attended transfer and conference)
+    let other_active = move || {
+        let me = focused_id();
+        state.lines.with(|l| {
+            l.iter()
+                .any(|c| Some(c.id) != me && c.phase == CallPhase::Active)
+        })
+    };
+    let line_count = move || state.lines.with(|l| l.len());
+    let in_conference = move || state.conference.with(|c| !c.is_empty());
+
+    let keypad_open = RwSignal::new(false);
+    let transfer_open = RwSignal::new(false);
+    let add_open = RwSignal::new(false);
+    let sent = RwSignal::new(String::new());
+    let transfer_target = RwSignal::new(String::new());
+    // a new line closes the add-call dialpad
+    Effect::new(move |prev: Option<usize>| {
+        let n = line_count();
+        if prev.is_some_and(|p| p != n) {
+            add_open.set(false);
+        }
+        n
+    });
+    // a new focused call starts with closed panels
+    Effect::new(move |prev: Option<Option<CallId>>| {
+        let id = focused_id();
+        if prev.is_some_and(|p| p != id) {
+            keypad_open.set(false);
+            transfer_open.set(false);
+            sent.set(String::new());
+        }
+        id
+    });
+    let keys = DTMF_KEYS
+        .iter()
+        .map(|&digit| {
+            view! {
+                <button
+                    type="button"
+                    class="key"
+                    data-digit=digit
+                    aria-label=format!("Tone {digit}")
+                    on:click=move |_| {
+                        driver::send_dtmf(digit);
+                        sent.update(|s| s.push_str(digit));
+                    }
+                >
+                    <span class="digit">{digit}</span>
+                </button>
+            }
+        })
+        .collect_view();
+    let on_transfer = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        driver::transfer_blind(transfer_target.get_untracked());
+    };
     view! {
         <section id="in-call" class="card call-panel in-call" aria-label="Call">
             <p class="call-kind" class:live=active>{status}</p>
@@ -125,6 +211,11 @@ fn InCall(state: PhoneState) -> impl IntoView {
             <p id="call-timer" class="timer" class:running=active aria-label="Call duration">
                 {timer}
             </p>
+            <Show when=local_hold>
+                <p id="call-hold-status" class="call-flag hold" role="status">
+                    "On hold"
+                </p>
+            </Show>
             <Show when=remote_hold>
                 <p id="call-remote-hold" class="call-flag hold" role="status">
                     "On hold by the other party"
@@ -135,6 +226,127 @@ fn InCall(state: PhoneState) -> impl IntoView {
                     "Connection lost: reconnecting… the call goes on"
                 </p>
             </Show>
+            <Show when=move || !dtmf_in().is_empty()>
+                <p class="call-flag dtmf" role="status">
+                    "Tones received: " <span id="dtmf-received">{dtmf_in}</span>
+                </p>
+            </Show>
+            <Show when=move || transfer_status().is_some()>
+                <p id="transfer-status" class="call-flag transfer" role="status">
+                    {move || transfer_status().unwrap_or_default()}
+                </p>
+            </Show>
+            <div class="controls" role="group" aria-label="Call controls">
+                <button
+                    id="hold-button"
+                    type="button"
+                    class="ctl"
+                    aria-pressed=move || local_hold().to_string()
+                    disabled=move || !active()
+                    title="Hold or resume (h)"
+                    on:click=move |_| driver::toggle_hold()
+                >
+                    {move || if local_hold() { "Resume" } else { "Hold" }}
+                </button>
+                <button
+                    id="mute-button"
+                    type="button"
+                    class="ctl"
+                    aria-pressed=move || muted().to_string()
+                    title="Mute or unmute the microphone (m)"
+                    on:click=move |_| driver::toggle_mute()
+                >
+                    {move || if muted() { "Unmute" } else { "Mute" }}
+                </button>
+                <button
+                    id="dtmf-button"
+                    type="button"
+                    class="ctl"
+                    aria-expanded=move || keypad_open.get().to_string()
+                    aria-controls="in-call-dialpad"
+                    disabled=move || !active()
+                    on:click=move |_| keypad_open.update(|o| *o = !*o)
+                >
+                    "Keypad"
+                </button>
+                <button
+                    id="transfer-button"
+                    type="button"
+                    class="ctl"
+                    aria-expanded=move || transfer_open.get().to_string()
+                    aria-controls="transfer-form"
+                    disabled=move || !active()
+                    on:click=move |_| transfer_open.update(|o| *o = !*o)
+                >
+                    "Transfer"
+                </button>
+                <button
+                    id="add-call-button"
+                    type="button"
+                    class="ctl"
+                    aria-expanded=move || add_open.get().to_string()
+                    disabled=move || { !active() || line_count() >= 2 }
+                    on:click=move |_| add_open.update(|o| *o = !*o)
+                >
+                    "Add call"
+                </button>
+                <button
+                    id="conference-button"
+                    type="button"
+                    class="ctl"
+                    aria-pressed=move || in_conference().to_string()
+                    disabled=move || !active() || !other_active() || in_conference()
+                    on:click=move |_| driver::conference()
+                >
+                    "Merge"
+                </button>
+            </div>
+            <Show when=move || keypad_open.get()>
+                <div id="in-call-dialpad" class="keys in-call-keys" role="group" aria-label="Send tones">
+                    {keys.clone()}
+                </div>
+                <p class="sent-tones" aria-live="polite">{move || sent.get()}</p>
+            </Show>
+            <Show when=move || transfer_open.get()>
+                <form id="transfer-form" class="transfer" on:submit=on_transfer>
+                    <label class="field" for="transfer-target">
+                        <span class="label">"Transfer to"</span>
+                        <input
+                            id="transfer-target"
+                            type="text"
+                            inputmode="tel"
+                            autocomplete="off"
+                            spellcheck="false"
+                            autocapitalize="off"
+                            placeholder="Number or address"
+                            prop:value=move || transfer_target.get()
+                            on:input=move |ev| transfer_target.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <div class="transfer-actions">
+                        <button id="transfer-blind" type="submit" class="primary">
+                            "Transfer now"
+                        </button>
+                        <button
+                            id="transfer-attended"
+                            type="button"
+                            class="ghost"
+                            disabled=move || !other_active()
+                            title="Connect this call with your other call"
+                            on:click=move |_| driver::transfer_attended()
+                        >
+                            "To the other call"
+                        </button>
+                    </div>
+                </form>
+            </Show>
+            <Show when=move || add_open.get()>
+                <div class="add-call">
+                    <p class="hint small">"This call is put on hold while you call."</p>
+                    <Dialpad />
+                </div>
+            </Show>
+            <CallQuality state=state />
             <div class="call-actions">
                 <button
                     id="hangup-button"
@@ -147,4 +359,95 @@ fn InCall(state: PhoneState) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// The focused call's quality, polled every second while it is up: figures
+/// as data attributes and text, and a line of the last minute's MOS.
+#[component]
+fn CallQuality(state: PhoneState) -> impl IntoView {
+    let figures = RwSignal::new(None::<media::Quality>);
+    let history = RwSignal::new((None::<CallId>, VecDeque::<f64>::new()));
+    let poll = move || {
+        let Some(call) = state.call.with_untracked(|c| {
+            c.as_ref()
+                .filter(|c| c.phase == CallPhase::Active)
+                .map(|c| c.id)
+        }) else {
+            return;
+        };
+        spawn_local(async move {
+            let Some(q) = media::quality(call).await else {
+                return;
+            };
+            // the panel may be gone, or another call in focus by now
+            let _ = figures.try_set(Some(q));
+            let _ = history.try_update(|(id, h)| {
+                if *id != Some(call) {
+                    *id = Some(call);
+                    h.clear();
+                }
+                if h.len() == QUALITY_POINTS {
+                    h.pop_front();
+                }
+                h.push_back(if q.mos.is_finite() {
+                    q.mos.clamp(1.0, 4.5)
+                } else {
+                    1.0
+                });
+            });
+        });
+    };
+    if let Ok(handle) = set_interval_with_handle(poll, Duration::from_secs(1)) {
+        on_cleanup(move || handle.clear());
+    }
+    let attr = move |f: fn(&media::Quality) -> f64, digits: usize| {
+        figures.with(|q| q.as_ref().map(|q| format!("{:.*}", digits, f(q))))
+    };
+    let points = move || history.with(|(_, h)| mos_points(h));
+    let text = move || {
+        figures.with(|q| match q {
+            Some(q) => format!(
+                "Quality {:.1} · {:.0} ms delay · {:.0} ms jitter · {:.1} % lost",
+                q.mos, q.rtt_ms, q.jitter_ms, q.loss_pct
+            ),
+            None => "Quality: measuring…".to_string(),
+        })
+    };
+    view! {
+        <div
+            id="call-quality"
+            class="quality"
+            data-rtt-ms=move || attr(|q| q.rtt_ms, 0)
+            data-jitter-ms=move || attr(|q| q.jitter_ms, 1)
+            data-loss-pct=move || attr(|q| q.loss_pct, 1)
+            data-mos=move || attr(|q| q.mos, 2)
+        >
+            <svg
+                class="quality-graph"
+                viewBox="0 0 240 40"
+                preserveAspectRatio="none"
+                role="img"
+                aria-label="Call quality over the last minute"
+            >
+                <polyline points=points fill="none" stroke="currentColor" stroke-width="2"></polyline>
+            </svg>
+            <span class="quality-text">{text}</span>
+        </div>
+    }
+}
+
+/// SVG polyline points for MOS values (1 to 4.5) in a 240×40 box, the
+/// newest at the right.
+fn mos_points(h: &VecDeque<f64>) -> String {
+    let step = 240.0 / (QUALITY_POINTS - 1) as f64;
+    let start = QUALITY_POINTS.saturating_sub(h.len());
+    h.iter()
+        .enumerate()
+        .map(|(i, mos)| {
+            let x = (start + i) as f64 * step;
+            let y = 40.0 - (mos - 1.0) / 3.5 * 38.0 - 1.0;
+            format!("{x:.1},{y:.1}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -7,10 +7,12 @@
 //! storage, and the reason is shown.
 
 use super::state::PhoneState;
-use crate::settings::prepare;
-use crate::web::{driver, storage, storage::Settings};
+use crate::settings::{prepare, DtmfSetting};
+use crate::web::{driver, media, storage, storage::Settings};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::time::Duration;
 
 #[component]
 pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
@@ -25,6 +27,31 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
         0 => String::new(),
         ms => ms.to_string(),
     });
+    let dtmf_method = RwSignal::new(initial.dtmf_method);
+    let auto_answer = RwSignal::new(initial.auto_answer);
+    let ring_volume = RwSignal::new(initial.ring_volume.min(100));
+    let mic_device = RwSignal::new(initial.mic_device);
+    let speaker_device = RwSignal::new(initial.speaker_device);
+    let echo_cancel = RwSignal::new(initial.echo_cancellation);
+    let noise_suppress = RwSignal::new(initial.noise_suppression);
+    let auto_gain = RwSignal::new(initial.auto_gain);
+    // the audio devices (labelled once the microphone is allowed)
+    let devices = RwSignal::new(Vec::<media::Device>::new());
+    spawn_local(async move {
+        let found = media::devices().await;
+        // the form may be gone by now
+        let _ = devices.try_set(found);
+    });
+    // the microphone level, live while the form is open
+    let level = RwSignal::new(0.0f32);
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            let _ = level.try_set(media::mic_level().clamp(0.0, 1.0));
+        },
+        Duration::from_millis(100),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
     // open the advanced part when it holds something
     let advanced_open =
         !ice_servers.get_untracked().trim().is_empty() || !ice_timeout.get_untracked().is_empty();
@@ -52,6 +79,15 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
             allow_insecure_ws: allow_insecure.get_untracked(),
             ice_servers: ice_servers.get_untracked(),
             ice_gather_timeout_ms,
+            dtmf_method: dtmf_method.get_untracked(),
+            auto_answer: auto_answer.get_untracked(),
+            dnd: state.dnd.get_untracked(),
+            ring_volume: ring_volume.get_untracked().min(100),
+            mic_device: mic_device.get_untracked(),
+            speaker_device: speaker_device.get_untracked(),
+            echo_cancellation: echo_cancel.get_untracked(),
+            noise_suppression: noise_suppress.get_untracked(),
+            auto_gain: auto_gain.get_untracked(),
         };
         if let Err(msg) = prepare(&settings, &storage::instance_id()) {
             // the account in use (if any) stays as it is
@@ -134,6 +170,68 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                     <span class="hint small">"100 to 10000; empty means 1500."</span>
                 </label>
             </details>
+            <fieldset class="prefs">
+                <legend>"Phone"</legend>
+                <label class="field" for="dtmf-method">
+                    <span class="label">"Send keypad tones (DTMF) as"</span>
+                    <select
+                        id="dtmf-method"
+                        name="dtmf-method"
+                        prop:value=move || dtmf_method.get().as_str()
+                        on:change=move |ev| dtmf_method.set(DtmfSetting::from_value(&event_target_value(&ev)))
+                    >
+                        <option value="rfc4733" selected=move || dtmf_method.get() == DtmfSetting::Rfc4733>
+                            "Audio tones (RFC 4733)"
+                        </option>
+                        <option value="info" selected=move || dtmf_method.get() == DtmfSetting::Info>
+                            "SIP INFO messages"
+                        </option>
+                    </select>
+                </label>
+                <Check
+                    id="auto-answer"
+                    label="Answer calls automatically (when no other call is up)"
+                    value=auto_answer
+                />
+                <label class="field" for="ring-volume">
+                    <span class="label">
+                        "Ring volume: " {move || ring_volume.get().to_string()} " %"
+                    </span>
+                    <input
+                        id="ring-volume"
+                        name="ring-volume"
+                        type="range"
+                        min="0"
+                        max="100"
+                        step="5"
+                        prop:value=move || ring_volume.get().to_string()
+                        on:input=move |ev| {
+                            let v = event_target_value(&ev).parse::<u8>().unwrap_or(0).min(100);
+                            ring_volume.set(v);
+                        }
+                    />
+                </label>
+            </fieldset>
+            <fieldset class="prefs">
+                <legend>"Audio"</legend>
+                <DeviceSelect id="mic-select" label="Microphone" input=true devices=devices value=mic_device />
+                <label class="field" for="mic-level">
+                    <span class="label">"Microphone level"</span>
+                    <meter
+                        id="mic-level"
+                        min="0"
+                        max="1"
+                        low="0.05"
+                        high="0.85"
+                        optimum="0.5"
+                        prop:value=move || f64::from(level.get())
+                    ></meter>
+                </label>
+                <DeviceSelect id="speaker-select" label="Speaker" input=false devices=devices value=speaker_device />
+                <Check id="echo-cancel" label="Echo cancellation" value=echo_cancel />
+                <Check id="noise-suppress" label="Noise suppression" value=noise_suppress />
+                <Check id="auto-gain" label="Automatic microphone volume" value=auto_gain />
+            </fieldset>
             <div class="actions">
                 <button id="save-register" type="submit" class="primary">
                     {move || if busy() { "Signing in…" } else { "Save and sign in" }}
@@ -154,6 +252,74 @@ fn parse_timeout(text: &str) -> Result<u32, String> {
             "The ICE gathering time must be a whole number of milliseconds between 100 and 10000 (it is \"{text}\")."
         )
     })
+}
+
+#[component]
+fn Check(id: &'static str, label: &'static str, value: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <label class="check" for=id>
+            <input
+                id=id
+                name=id
+                type="checkbox"
+                prop:checked=move || value.get()
+                on:change=move |ev| value.set(event_target_checked(&ev))
+            />
+            <span>{label}</span>
+        </label>
+    }
+}
+
+/// A microphone or speaker choice; "" is the browser's default. A saved
+/// device that is not (or not yet) listed stays selected as "Saved device".
+#[component]
+fn DeviceSelect(
+    id: &'static str,
+    label: &'static str,
+    input: bool,
+    devices: RwSignal<Vec<media::Device>>,
+    value: RwSignal<String>,
+) -> impl IntoView {
+    let options = move || {
+        let chosen = value.get();
+        let mut list: Vec<(String, String)> = devices.with(|d| {
+            d.iter()
+                .filter(|d| d.input == input && !d.id.is_empty() && d.id != "default")
+                .enumerate()
+                .map(|(i, d)| {
+                    let name = if d.label.trim().is_empty() {
+                        format!("{label} {}", i + 1)
+                    } else {
+                        d.label.clone()
+                    };
+                    (d.id.clone(), name)
+                })
+                .collect()
+        });
+        if !chosen.is_empty() && !list.iter().any(|(id, _)| *id == chosen) {
+            list.push((chosen.clone(), "Saved device (not connected now)".into()));
+        }
+        list.into_iter()
+            .map(|(dev, name)| {
+                let selected = dev == chosen;
+                view! { <option value=dev selected=selected>{name}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <label class="field" for=id>
+            <span class="label">{label}</span>
+            <select
+                id=id
+                name=id
+                prop:value=move || value.get()
+                on:change=move |ev| value.set(event_target_value(&ev))
+            >
+                <option value="" selected=move || value.get().is_empty()>"Browser default"</option>
+                {options}
+            </select>
+        </label>
+    }
 }
 
 #[component]

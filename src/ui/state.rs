@@ -108,6 +108,16 @@ pub struct CallView {
     pub remote_hold: bool,
     /// The connection to the server is down; the call waits for it.
     pub link_down: bool,
+    /// We have put the call on hold (the core confirmed it).
+    pub local_hold: bool,
+    /// Our microphone is muted in this call.
+    pub muted: bool,
+    /// DTMF digits the other side sent (SIP INFO), oldest first.
+    pub dtmf_received: String,
+    /// Progress of our transfer of this call ("180 Ringing"), if any.
+    pub transfer_status: Option<String>,
+    /// The far end plays its own audio before answering: no local ringback.
+    pub early_media: bool,
 }
 
 impl CallView {
@@ -120,6 +130,11 @@ impl CallView {
             active_since: None,
             remote_hold: false,
             link_down: false,
+            local_hold: false,
+            muted: false,
+            dtmf_received: String::new(),
+            transfer_status: None,
+            early_media: false,
         };
         view.set_peer(peer);
         view
@@ -146,8 +161,26 @@ impl CallView {
         }
     }
 
+    /// `data-state` of the call's `li.line`.
+    pub fn line_state(&self) -> &'static str {
+        match self.phase {
+            CallPhase::Calling => "calling",
+            CallPhase::Ringing => "ringing",
+            CallPhase::Incoming => "incoming",
+            CallPhase::Answering => "answering",
+            CallPhase::Active if self.local_hold => "held",
+            CallPhase::Active => "active",
+        }
+    }
+
+    /// Established and not held by us: its audio is live.
+    pub fn is_live(&self) -> bool {
+        self.phase == CallPhase::Active && !self.local_hold
+    }
+
     pub fn status_text(&self) -> &'static str {
         match self.phase {
+            CallPhase::Active if self.local_hold => "On hold",
             CallPhase::Calling => "Calling…",
             CallPhase::Ringing => "Ringing…",
             CallPhase::Incoming => "Incoming call",
@@ -178,7 +211,17 @@ pub fn short_uri(uri: &str) -> String {
 #[derive(Clone, Copy)]
 pub struct PhoneState {
     pub reg: RwSignal<RegView>,
+    /// The call in focus (a copy of its entry in `lines`): what `#incoming`
+    /// and `#in-call` show. Written only through the line methods below.
     pub call: RwSignal<Option<CallView>>,
+    /// Every call in progress, oldest first.
+    pub lines: RwSignal<Vec<CallView>>,
+    /// The call in focus.
+    pub focus: RwSignal<Option<CallId>>,
+    /// The lines mixed into a local conference (empty: none).
+    pub conference: RwSignal<Vec<CallId>>,
+    /// Do not disturb.
+    pub dnd: RwSignal<bool>,
     /// The error banner; `None` hides it.
     pub error: RwSignal<Option<String>>,
     /// The notice line ("The other party hung up.").
@@ -192,6 +235,10 @@ impl PhoneState {
         PhoneState {
             reg: RwSignal::new(RegView::Unregistered),
             call: RwSignal::new(None),
+            lines: RwSignal::new(Vec::new()),
+            focus: RwSignal::new(None),
+            conference: RwSignal::new(Vec::new()),
+            dnd: RwSignal::new(false),
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
             settings_open: RwSignal::new(settings_open),
@@ -202,6 +249,91 @@ impl PhoneState {
     pub fn data_phone(&self) -> &'static str {
         self.call
             .with(|c| c.as_ref().map(CallView::data_phone).unwrap_or("idle"))
+    }
+
+    /// A copy of one line.
+    pub fn line(&self, id: CallId) -> Option<CallView> {
+        self.lines
+            .with_untracked(|l| l.iter().find(|c| c.id == id).cloned())
+    }
+
+    /// The ids of every line, oldest first.
+    pub fn line_ids(&self) -> Vec<CallId> {
+        self.lines
+            .with_untracked(|l| l.iter().map(|c| c.id).collect())
+    }
+
+    pub fn focused(&self) -> Option<CallId> {
+        self.focus.get_untracked()
+    }
+
+    /// Add a line (replacing one with the same id), focused or not.
+    pub fn add_line(&self, view: CallView, focus: bool) {
+        let id = view.id;
+        self.lines
+            .update(|l| match l.iter_mut().find(|c| c.id == id) {
+                Some(old) => *old = view,
+                None => l.push(view),
+            });
+        if focus || self.focus.get_untracked().is_none() {
+            self.focus.set(Some(id));
+        }
+        self.sync();
+    }
+
+    /// Change one line (nothing if there is no such line).
+    pub fn update_line(&self, id: CallId, f: impl FnOnce(&mut CallView)) {
+        let mut found = false;
+        self.lines.update(|l| {
+            if let Some(c) = l.iter_mut().find(|c| c.id == id) {
+                f(c);
+                found = true;
+            }
+        });
+        if found {
+            self.sync();
+        }
+    }
+
+    /// Change every line.
+    pub fn update_all(&self, f: impl Fn(&mut CallView)) {
+        self.lines.update(|l| l.iter_mut().for_each(&f));
+        self.sync();
+    }
+
+    /// Remove a line; the focus goes to the newest line left, if any.
+    pub fn remove_line(&self, id: CallId) {
+        self.lines.update(|l| l.retain(|c| c.id != id));
+        if self.focus.get_untracked() == Some(id) {
+            let next = self.lines.with_untracked(|l| l.last().map(|c| c.id));
+            self.focus.set(next);
+        }
+        self.conference.update(|c| c.retain(|x| *x != id));
+        self.sync();
+    }
+
+    /// Focus a line (nothing if there is no such line).
+    pub fn set_focus(&self, id: CallId) {
+        if self.line(id).is_some() {
+            self.focus.set(Some(id));
+            self.sync();
+        }
+    }
+
+    /// Forget every line.
+    pub fn clear_lines(&self) {
+        self.lines.set(Vec::new());
+        self.focus.set(None);
+        self.conference.set(Vec::new());
+        self.sync();
+    }
+
+    /// `call` follows the focused line.
+    fn sync(&self) {
+        let focused = self.focus.get_untracked().and_then(|id| self.line(id));
+        if self.call.with_untracked(|c| *c != focused) {
+            self.call.set(focused);
+        }
     }
 
     pub fn show_error(&self, text: impl Into<String>) {

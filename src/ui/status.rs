@@ -15,6 +15,16 @@ pub fn Header(state: PhoneState) -> impl IntoView {
                 <h1>"Softphone"</h1>
             </div>
             <button
+                id="dnd-toggle"
+                type="button"
+                class="ghost dnd"
+                aria-pressed=move || state.dnd.get().to_string()
+                title="Do not disturb: incoming calls are refused as busy"
+                on:click=move |_| crate::web::driver::set_dnd(!state.dnd.get_untracked())
+            >
+                {move || if state.dnd.get() { "Do not disturb: on" } else { "Do not disturb" }}
+            </button>
+            <button
                 id="open-settings"
                 type="button"
                 class="ghost"

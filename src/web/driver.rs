@@ -25,17 +25,18 @@ use super::transport::{self, Connection, TransportEvent};
 use crate::settings;
 use crate::sip::reconnect::Reconnect;
 use crate::sip::{
-    CallId, CallState, Command, EndReason, Event, Input, Instant, Output, RegistrationState,
+    CallId, CallState, Command, EndReason, Event, Input, Instant, Output, Party, RegistrationState,
     UserAgent,
 };
 use crate::ui::state::{CallPhase, CallView, PhoneState, RegView};
 use gloo_timers::callback::Timeout;
-use leptos::prelude::{Set, Update, WithUntracked};
+use js_sys::Reflect;
+use leptos::prelude::{GetUntracked, Set, WithUntracked};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 
 struct Driver {
@@ -58,9 +59,32 @@ struct Driver {
     aor: String,
     /// The agent's one timer.
     timer: Option<Timeout>,
-    /// The call on screen (one at a time).
-    current_call: Option<CallId>,
+    /// The phone preferences of the settings last saved (DTMF method,
+    /// auto-answer, DND, devices, volume). Never logged: it holds the
+    /// password too.
+    prefs: Settings,
+    /// The auto-answer countdown of an incoming call.
+    auto_answer: Option<(CallId, Timeout)>,
+    /// What the phone is doing to get attention (ringtone, title, …).
+    alerts: Alerts,
 }
+
+/// Ringtone, ringback, tab title and notification as last set, so that
+/// each is switched only when it changes.
+#[derive(Default)]
+struct Alerts {
+    ringtone: bool,
+    ringback: bool,
+    /// The page title before "Incoming call – …" replaced it.
+    saved_title: Option<String>,
+    /// The desktop notification on screen.
+    notification: Option<wasm_bindgen::JsValue>,
+    /// The incoming call the notification is about.
+    notified: Option<CallId>,
+}
+
+/// At most this many calls the user can have up at once.
+const MAX_LINES: usize = 2;
 
 /// Work for the agent, processed in order.
 enum Job {
@@ -99,6 +123,8 @@ pub fn init(state: PhoneState) {
     // whose only network is loopback, where a local PBX works fine. Only
     // the `offline`/`online` events count.
     let online = true;
+    let prefs = storage::load();
+    state.dnd.set(prefs.dnd);
     DRIVER.with(|d| {
         *d.borrow_mut() = Some(Driver {
             state,
@@ -113,12 +139,15 @@ pub fn init(state: PhoneState) {
             online,
             aor: String::new(),
             timer: None,
-            current_call: None,
+            prefs,
+            auto_answer: None,
+            alerts: Alerts::default(),
         })
     });
     listen("online", || on_network(true));
     listen("offline", || on_network(false));
     listen("pagehide", on_page_hide);
+    listen_keys();
 }
 
 /// A window event listener for the life of the page.
@@ -144,8 +173,22 @@ fn listen(event: &str, f: impl Fn() + 'static) {
 pub fn register(settings: Settings) {
     let Some(state) = state() else { return };
     state.clear_messages();
-    if with_driver(|d| d.current_call.is_some()).unwrap_or(false) {
-        state.show_error("Hang up before changing the account.");
+    ask_notification_permission();
+    if in_call(state) {
+        // during a call only the phone preferences can change
+        let same = with_driver(|d| d.agent.is_some() && d.prefs.same_account(&settings));
+        if same != Some(true) {
+            state.show_error("Hang up before changing the account.");
+            return;
+        }
+        if let Ok(prepared) = settings::prepare(&settings, &storage::instance_id()) {
+            if let Err(msg) = storage::save(&settings) {
+                state.show_error(msg);
+            }
+            apply_prefs(&prepared, &settings);
+            state.settings_open.set(false);
+            state.show_notice("Settings saved.");
+        }
         return;
     }
     let prepared = match settings::prepare(&settings, &storage::instance_id()) {
@@ -173,11 +216,7 @@ pub fn register(settings: Settings) {
         feed(old_gen, Input::Command(Command::Unregister));
     }
     media::close_all();
-    media::configure(media::MediaConfig {
-        ice_servers: prepared.ice_servers.clone(),
-        gather_timeout_ms: prepared.ice_gather_timeout_ms,
-        ..media::MediaConfig::default()
-    });
+    apply_prefs(&prepared, &settings);
 
     let aor = prepared.config.aor.clone();
     let agent = match UserAgent::new(prepared.config, random_seed()) {
@@ -207,13 +246,47 @@ pub fn register(settings: Settings) {
         d.reconnect = Some(reconnect);
         d.retry_timer = None;
         d.timer = None;
-        d.current_call = None;
+        d.auto_answer = None;
         d.aor = aor;
         d.generation
     });
     let Some(generation) = generation else { return };
-    state.call.set(None);
+    state.clear_lines();
+    refresh_alerts(state);
+    if settings.dnd {
+        feed(generation, Input::Command(Command::SetDnd { on: true }));
+    }
     open_connection(generation);
+}
+
+/// Media settings to WebRTC, the phone preferences to the driver.
+fn apply_prefs(prepared: &settings::Prepared, s: &Settings) {
+    let device = |id: &str| (!id.trim().is_empty()).then(|| id.trim().to_string());
+    media::configure(media::MediaConfig {
+        ice_servers: prepared.ice_servers.clone(),
+        gather_timeout_ms: prepared.ice_gather_timeout_ms,
+        mic_device: device(&s.mic_device),
+        speaker_device: device(&s.speaker_device),
+        echo_cancellation: s.echo_cancellation,
+        noise_suppression: s.noise_suppression,
+        auto_gain: s.auto_gain,
+        ring_volume: s.ring_gain(),
+    });
+    let dnd_changed = with_driver(|d| {
+        let changed = d.prefs.dnd != s.dnd;
+        d.prefs = s.clone();
+        changed
+    });
+    if let Some(state) = state() {
+        state.dnd.set(s.dnd);
+    }
+    if dnd_changed == Some(true) {
+        command(Command::SetDnd { on: s.dnd });
+    }
+}
+
+fn in_call(state: PhoneState) -> bool {
+    state.lines.with_untracked(|l| !l.is_empty())
 }
 
 /// Open a WebSocket to the current server of the list.
@@ -253,18 +326,13 @@ pub fn call(target: String) {
         state.show_error("Enter a number or a sip: address to call.");
         return;
     }
-    let ready = with_driver(|d| {
-        (
-            d.generation,
-            d.agent.is_some() && d.connected,
-            d.current_call,
-        )
-    });
-    let Some((generation, ready, current)) = ready else {
+    let ready = with_driver(|d| (d.generation, d.agent.is_some() && d.connected));
+    let Some((generation, ready)) = ready else {
         return;
     };
-    if current.is_some() {
-        return; // one call at a time
+    if state.lines.with_untracked(|l| l.len()) >= MAX_LINES {
+        state.show_error("Two calls are up already: hang up one of them first.");
+        return;
     }
     if !ready {
         let reconnecting = state
@@ -278,8 +346,39 @@ pub fn call(target: String) {
         return;
     }
     state.clear_messages();
+    // the call we are in waits on hold meanwhile
+    hold_live_calls(generation, state, None);
     tracing::info!("calling {target}");
     feed(generation, Input::Command(Command::Call { target }));
+}
+
+/// Put every live call (established, not on hold, not mixed into a
+/// conference) except `keep` on hold.
+fn hold_live_calls(generation: u64, state: PhoneState, keep: Option<CallId>) {
+    let live: Vec<CallId> = state.lines.with_untracked(|l| {
+        l.iter()
+            .filter(|c| c.is_live() && Some(c.id) != keep)
+            .map(|c| c.id)
+            .collect()
+    });
+    if !live.is_empty() {
+        end_conference(state);
+    }
+    for call in live {
+        tracing::info!("{call}: holding it for the other line");
+        feed(generation, Input::Command(Command::Hold { call }));
+    }
+}
+
+fn end_conference(state: PhoneState) {
+    if state.conference.with_untracked(|c| !c.is_empty()) {
+        media::conference(&[]);
+        state.conference.set(Vec::new());
+    }
+}
+
+fn generation() -> Option<u64> {
+    with_driver(|d| d.agent.is_some().then_some(d.generation)).flatten()
 }
 
 /// Give the core any command for the current account (views such as
@@ -295,23 +394,254 @@ pub fn command(cmd: Command) -> bool {
     }
 }
 
-/// Answer the incoming call.
+/// Answer the incoming call: the one in focus, else the oldest ringing.
 pub fn answer() {
-    let found = with_driver(|d| (d.generation, d.current_call));
-    if let Some((generation, Some(call))) = found {
-        if let Some(state) = state() {
-            state.clear_messages();
-        }
-        feed(generation, Input::Command(Command::Answer { call }));
+    let Some(state) = state() else { return };
+    let focused = state.call.with_untracked(|c| {
+        c.as_ref()
+            .filter(|c| c.phase == CallPhase::Incoming)
+            .map(|c| c.id)
+    });
+    let ringing = focused.or_else(|| {
+        state.lines.with_untracked(|l| {
+            l.iter()
+                .find(|c| c.phase == CallPhase::Incoming)
+                .map(|c| c.id)
+        })
+    });
+    if let Some(call) = ringing {
+        answer_line(call);
     }
+}
+
+/// Answer one incoming line: the live call (if any) goes on hold first,
+/// and the answered line takes the focus.
+pub fn answer_line(call: CallId) {
+    answer_replacing(call, None);
+}
+
+/// Answer `call`; `replaced` (ending by itself) is not put on hold.
+fn answer_replacing(call: CallId, replaced: Option<CallId>) {
+    let Some(state) = state() else { return };
+    let Some(generation) = generation() else {
+        return;
+    };
+    if state
+        .line(call)
+        .is_none_or(|c| c.phase != CallPhase::Incoming)
+    {
+        return;
+    }
+    with_driver(|d| d.auto_answer = None);
+    state.clear_messages();
+    let live: Vec<CallId> = state.lines.with_untracked(|l| {
+        l.iter()
+            .filter(|c| c.is_live() && c.id != call && Some(c.id) != replaced)
+            .map(|c| c.id)
+            .collect()
+    });
+    if !live.is_empty() {
+        end_conference(state);
+    }
+    for other in live {
+        tracing::info!("{other}: holding it to answer {call}");
+        feed(generation, Input::Command(Command::Hold { call: other }));
+    }
+    state.set_focus(call);
+    feed(generation, Input::Command(Command::Answer { call }));
+    refresh_alerts(state);
 }
 
 /// Hang up, cancel or decline the call on screen.
 pub fn hangup() {
-    let found = with_driver(|d| (d.generation, d.current_call));
-    if let Some((generation, Some(call))) = found {
+    if let Some(call) = state().and_then(|s| s.focused()) {
+        hangup_line(call);
+    }
+}
+
+/// Hang up, cancel or decline one line.
+pub fn hangup_line(call: CallId) {
+    if let Some(generation) = generation() {
         feed(generation, Input::Command(Command::Hangup { call }));
     }
+}
+
+/// Focus another line: the call in focus goes on hold, the other one is
+/// taken off hold (an incoming one is answered).
+pub fn swap_to(call: CallId) {
+    let Some(state) = state() else { return };
+    let Some(generation) = generation() else {
+        return;
+    };
+    let Some(target) = state.line(call) else {
+        return;
+    };
+    if target.phase == CallPhase::Incoming {
+        answer_line(call);
+        return;
+    }
+    hold_live_calls(generation, state, Some(call));
+    if target.phase == CallPhase::Active && target.local_hold {
+        feed(generation, Input::Command(Command::Resume { call }));
+    }
+    state.set_focus(call);
+    refresh_alerts(state);
+}
+
+/// Hold or resume the call in focus.
+pub fn toggle_hold() {
+    let Some(state) = state() else { return };
+    let Some(generation) = generation() else {
+        return;
+    };
+    let Some(c) = state.call.get_untracked() else {
+        return;
+    };
+    if c.phase != CallPhase::Active {
+        return;
+    }
+    if c.local_hold {
+        // only one live call at a time (outside a conference)
+        hold_live_calls(generation, state, Some(c.id));
+        feed(generation, Input::Command(Command::Resume { call: c.id }));
+    } else {
+        if state.conference.with_untracked(|k| k.contains(&c.id)) {
+            end_conference(state);
+        }
+        feed(generation, Input::Command(Command::Hold { call: c.id }));
+    }
+}
+
+/// Mute or unmute the microphone in the call in focus.
+pub fn toggle_mute() {
+    let Some(state) = state() else { return };
+    let Some(c) = state.call.get_untracked() else {
+        return;
+    };
+    if c.phase == CallPhase::Incoming {
+        return;
+    }
+    let muted = !c.muted;
+    media::set_muted(c.id, muted);
+    state.update_line(c.id, |l| l.muted = muted);
+}
+
+/// Send DTMF digits in the call in focus, by the method of the settings.
+pub fn send_dtmf(digits: &str) {
+    let Some(state) = state() else { return };
+    let Some(generation) = generation() else {
+        return;
+    };
+    let digits: String = digits
+        .chars()
+        .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D'))
+        .collect();
+    let Some(call) = state.call.with_untracked(|c| {
+        c.as_ref()
+            .filter(|c| c.phase == CallPhase::Active)
+            .map(|c| c.id)
+    }) else {
+        return;
+    };
+    if digits.is_empty() {
+        return;
+    }
+    let method =
+        with_driver(|d| d.prefs.dtmf_method.method()).unwrap_or(crate::sip::DtmfMethod::Rfc4733);
+    feed(
+        generation,
+        Input::Command(Command::SendDtmf {
+            call,
+            digits,
+            method,
+        }),
+    );
+}
+
+/// Blind transfer of the call in focus to `target`.
+pub fn transfer_blind(target: String) {
+    let Some(state) = state() else { return };
+    let target = target.trim().to_string();
+    if target.is_empty() {
+        state.show_error("Enter the number or address to transfer the call to.");
+        return;
+    }
+    let Some(call) = active_focus(state) else {
+        return;
+    };
+    state.update_line(call, |c| {
+        c.transfer_status = Some(format!("Transferring to {target}…"))
+    });
+    command(Command::Transfer { call, target });
+}
+
+/// Attended transfer: the peer of the call in focus is connected to the
+/// peer of the other line.
+pub fn transfer_attended() {
+    let Some(state) = state() else { return };
+    let Some(call) = active_focus(state) else {
+        return;
+    };
+    let Some(consult) = other_active_line(state, call) else {
+        state.show_error("An attended transfer needs a second call: add a call first.");
+        return;
+    };
+    state.update_line(call, |c| c.transfer_status = Some("Transferring…".into()));
+    command(Command::AttendedTransfer { call, consult });
+}
+
+/// Merge the two established lines into a local conference.
+pub fn conference() {
+    let Some(state) = state() else { return };
+    let Some(generation) = generation() else {
+        return;
+    };
+    let Some(a) = active_focus(state) else { return };
+    let Some(b) = other_active_line(state, a) else {
+        state.show_error("A conference needs two connected calls.");
+        return;
+    };
+    for id in [a, b] {
+        if state.line(id).is_some_and(|c| c.local_hold) {
+            feed(generation, Input::Command(Command::Resume { call: id }));
+        }
+    }
+    media::conference(&[a, b]);
+    state.conference.set(vec![a, b]);
+    state.show_notice("Conference: everyone hears everyone.");
+}
+
+/// Do not disturb on or off (remembered with the settings).
+pub fn set_dnd(on: bool) {
+    let Some(state) = state() else { return };
+    state.dnd.set(on);
+    with_driver(|d| d.prefs.dnd = on);
+    let mut stored = storage::load();
+    if stored.dnd != on {
+        stored.dnd = on;
+        if let Err(msg) = storage::save(&stored) {
+            state.show_error(msg);
+        }
+    }
+    command(Command::SetDnd { on });
+}
+
+/// The call in focus if it is established.
+fn active_focus(state: PhoneState) -> Option<CallId> {
+    state.call.with_untracked(|c| {
+        c.as_ref()
+            .filter(|c| c.phase == CallPhase::Active)
+            .map(|c| c.id)
+    })
+}
+
+/// Another established line than `call`.
+fn other_active_line(state: PhoneState, call: CallId) -> Option<CallId> {
+    state.lines.with_untracked(|l| {
+        l.iter()
+            .find(|c| c.id != call && c.phase == CallPhase::Active)
+            .map(|c| c.id)
+    })
 }
 
 /// The page is going away: hang up and unregister while the socket is
@@ -484,12 +814,8 @@ fn on_lost(
         );
     }
     let Some(state) = state() else { return };
-    if with_driver(|d| d.current_call.is_some()).unwrap_or(false) {
-        state.call.update(|c| {
-            if let Some(c) = c.as_mut() {
-                c.link_down = true;
-            }
-        });
+    if in_call(state) {
+        state.update_all(|c| c.link_down = true);
     }
     if all_failed {
         // no server of the list ever answered: the settings are wrong, or
@@ -650,11 +976,9 @@ fn on_event(generation: u64, event: Event) {
                     }) {
                         state.notice.set(None);
                     }
-                    state.call.update(|c| {
-                        if let Some(c) = c.as_mut() {
-                            c.link_down = false;
-                        }
-                    });
+                    if in_call(state) {
+                        state.update_all(|c| c.link_down = false);
+                    }
                 }
                 RegView::Failed(reason) => {
                     state.show_error(reason.clone());
@@ -664,27 +988,12 @@ fn on_event(generation: u64, event: Event) {
             }
             state.reg.set(view);
         }
-        Event::IncomingCall { call, from, .. } => {
-            let busy = with_driver(|d| {
-                if d.current_call.is_some() {
-                    true
-                } else {
-                    d.current_call = Some(call);
-                    false
-                }
-            })
-            .unwrap_or(true);
-            if busy {
-                tracing::info!("{call}: busy, rejecting the call from {}", from.uri);
-                feed(generation, Input::Command(Command::Hangup { call }));
-                return;
-            }
-            tracing::info!("{call}: incoming call from {}", from.uri);
-            state.notice.set(None);
-            state
-                .call
-                .set(Some(CallView::new(call, CallPhase::Incoming, &from)));
-        }
+        Event::IncomingCall {
+            call,
+            from,
+            auto_answer_after,
+            replaces,
+        } => on_incoming(generation, state, call, from, auto_answer_after, replaces),
         Event::CallState { call, state: cs } => on_call_state(call, cs, state),
         Event::RemoteHold { call, on_hold } => {
             tracing::info!(
@@ -695,24 +1004,62 @@ fn on_event(generation: u64, event: Event) {
                     "resumed the call"
                 }
             );
-            state.call.update(|c| {
-                if let Some(c) = c.as_mut().filter(|c| c.id == call) {
-                    c.remote_hold = on_hold;
-                }
-            });
+            state.update_line(call, |c| c.remote_hold = on_hold);
         }
-        other @ (Event::LocalHold { .. }
-        | Event::DtmfReceived { .. }
-        | Event::EarlyMedia { .. }
-        | Event::TransferProgress { .. }
-        | Event::Transferred { .. }
-        | Event::MessageReceived { .. }
+        Event::LocalHold { call, on_hold } => {
+            tracing::info!("{call}: {}", if on_hold { "on hold" } else { "resumed" });
+            state.update_line(call, |c| c.local_hold = on_hold);
+            if on_hold && state.conference.with_untracked(|k| k.contains(&call)) {
+                end_conference(state);
+            }
+        }
+        Event::DtmfReceived { call, digit } => {
+            // only DTMF characters are shown (the text comes from the network)
+            if digit.is_ascii_digit() || matches!(digit, '*' | '#' | 'A'..='D') {
+                state.update_line(call, |c| {
+                    c.dtmf_received.push(digit);
+                    // keep the last 32
+                    let n = c.dtmf_received.chars().count();
+                    if n > 32 {
+                        c.dtmf_received = c.dtmf_received.chars().skip(n - 32).collect();
+                    }
+                });
+            }
+        }
+        Event::EarlyMedia { call } => {
+            state.update_line(call, |c| c.early_media = true);
+            refresh_alerts(state);
+        }
+        Event::TransferProgress {
+            call,
+            code,
+            reason,
+            done,
+        } => {
+            let text = transfer_text(code, &reason, done);
+            state.update_line(call, |c| c.transfer_status = Some(text.clone()));
+            if done && (200..300).contains(&code) {
+                state.show_notice("The call was transferred.");
+            } else if done {
+                state.show_error(text);
+            }
+        }
+        Event::Transferred {
+            call,
+            target,
+            new_call,
+        } => {
+            tracing::info!("{call}: transferred by the other party to {target} ({new_call})");
+            let label = crate::ui::state::short_uri(&target);
+            state.show_notice(format!("The other party transferred you to {label}."));
+            // the new call shows up with its Calling state and takes the focus
+        }
+        Event::MessageReceived { .. }
         | Event::MessageStatus { .. }
         | Event::Presence { .. }
         | Event::Voicemail { .. }
-        | Event::SubscriptionFailed { .. }) => {
-            // issue 5 work in progress: not shown yet
-            tracing::info!("not shown yet: {other:?}");
+        | Event::SubscriptionFailed { .. } => {
+            // shown by the views (extras::on_event)
         }
         Event::Warning(text) => {
             tracing::warn!("{text}");
@@ -722,49 +1069,53 @@ fn on_event(generation: u64, event: Event) {
 }
 
 fn on_call_state(call: CallId, cs: CallState, state: PhoneState) {
-    let current = with_driver(|d| {
-        if d.current_call.is_none() && matches!(cs, CallState::Calling { .. }) {
-            d.current_call = Some(call); // the call we just started
-        }
-        d.current_call
-    })
-    .flatten();
-    if current != Some(call) {
-        tracing::debug!("{call}: not on screen: {cs:?}");
-        return;
-    }
+    let known = state.line(call).is_some();
     match cs {
         CallState::Calling { to } => {
-            state.notice.set(None);
-            state
-                .call
-                .set(Some(CallView::new(call, CallPhase::Calling, &to)));
+            // a call we just started (or one the core makes for a transfer)
+            if !known {
+                state.notice.set(None);
+            }
+            state.add_line(CallView::new(call, CallPhase::Calling, &to), true);
         }
+        _ if !known => tracing::debug!("{call}: not on screen: {cs:?}"),
         CallState::Ringing => set_phase(state, call, CallPhase::Ringing),
         CallState::Answering => set_phase(state, call, CallPhase::Answering),
         CallState::Active { peer } => {
-            state.call.update(|c| {
-                if let Some(c) = c.as_mut().filter(|c| c.id == call) {
-                    c.phase = CallPhase::Active;
-                    // keep a display name we already have if the answer has none
-                    let named = peer
-                        .display_name
-                        .as_deref()
-                        .is_some_and(|n| !n.trim().is_empty());
-                    if named || c.peer_label.is_empty() {
-                        c.set_peer(&peer);
-                    }
-                    if c.active_since.is_none() {
-                        c.active_since = Some(js_sys::Date::now());
-                    }
+            state.update_line(call, |c| {
+                c.phase = CallPhase::Active;
+                // keep a display name we already have if the answer has none
+                let named = peer
+                    .display_name
+                    .as_deref()
+                    .is_some_and(|n| !n.trim().is_empty());
+                if named || c.peer_label.is_empty() {
+                    c.set_peer(&peer);
+                }
+                if c.active_since.is_none() {
+                    c.active_since = Some(js_sys::Date::now());
                 }
             });
         }
         CallState::Ended(reason) => {
             tracing::info!("{call}: ended: {reason:?}");
-            with_driver(|d| d.current_call = None);
-            state.call.set(None);
+            let was_focused = state.focused() == Some(call);
+            let label = state.line(call).map(|c| c.peer_label).unwrap_or_default();
+            with_driver(|d| {
+                if d.auto_answer.as_ref().is_some_and(|(c, _)| *c == call) {
+                    d.auto_answer = None;
+                }
+            });
+            if state.conference.with_untracked(|k| k.contains(&call)) {
+                end_conference(state);
+            }
+            state.remove_line(call);
             let text = reason.message();
+            let text = if was_focused || label.is_empty() || !in_call(state) {
+                text
+            } else {
+                format!("{label}: {text}")
+            };
             match reason {
                 EndReason::LocalHangup | EndReason::RemoteHangup | EndReason::CallerCancelled => {
                     state.show_notice(text)
@@ -773,12 +1124,321 @@ fn on_call_state(call: CallId, cs: CallState, state: PhoneState) {
             }
         }
     }
+    refresh_alerts(state);
+}
+
+/// A new incoming call: on screen (focused if nothing else is up), ringing,
+/// and answered by itself when it replaces one of ours or auto-answer says so.
+fn on_incoming(
+    generation: u64,
+    state: PhoneState,
+    call: CallId,
+    from: Party,
+    auto_answer_after: Option<u32>,
+    replaces: Option<CallId>,
+) {
+    let lines = state.lines.with_untracked(|l| l.len());
+    // a call replacing one of ours does not need a free line: the old one ends
+    if lines >= MAX_LINES && replaces.is_none() {
+        tracing::info!("{call}: busy, rejecting the call from {}", from.uri);
+        feed(generation, Input::Command(Command::Hangup { call }));
+        return;
+    }
+    tracing::info!("{call}: incoming call from {}", from.uri);
+    let first = lines == 0;
+    if first {
+        state.notice.set(None);
+    }
+    state.add_line(CallView::new(call, CallPhase::Incoming, &from), first);
+    if let Some(old) = replaces.filter(|old| state.line(*old).is_some()) {
+        tracing::info!("{call}: replaces {old}: answering at once");
+        answer_replacing(call, Some(old));
+        return;
+    }
+    let auto = with_driver(|d| d.prefs.auto_answer).unwrap_or(false);
+    if auto && first {
+        // the caller's delay, within reason; none asked: at once
+        let secs = auto_answer_after.unwrap_or(0).min(60);
+        tracing::info!("{call}: auto-answer in {secs} s");
+        if secs == 0 {
+            answer_line(call);
+            return;
+        }
+        let timer = Timeout::new(secs * 1000, move || {
+            spawn_local(async move {
+                let due = with_driver(|d| {
+                    let due = d.auto_answer.as_ref().is_some_and(|(c, _)| *c == call);
+                    if due {
+                        d.auto_answer = None;
+                    }
+                    due
+                });
+                if due == Some(true) {
+                    answer_line(call);
+                }
+            })
+        });
+        with_driver(|d| d.auto_answer = Some((call, timer)));
+    }
+    refresh_alerts(state);
+}
+
+/// "180 Ringing" while the transfer goes on; a sentence at the end.
+fn transfer_text(code: u16, reason: &str, done: bool) -> String {
+    let reason: String = reason
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(80)
+        .collect();
+    match (done, code) {
+        (true, 200..=299) => format!("Transferred ({code} {reason})"),
+        (true, _) => format!("The transfer failed: {code} {reason}"),
+        (false, _) => format!("Transfer: {code} {reason}"),
+    }
+}
+
+// ---------------------------------------------------------------- alerts
+
+/// Ringtone, ringback, tab title and notification after any change of the
+/// lines.
+fn refresh_alerts(state: PhoneState) {
+    let (incoming, busy) = state.lines.with_untracked(|l| {
+        let incoming = l
+            .iter()
+            .find(|c| c.phase == CallPhase::Incoming)
+            .map(|c| (c.id, c.peer_label.clone()));
+        let busy = l.iter().any(|c| c.phase != CallPhase::Incoming);
+        (incoming, busy)
+    });
+    let ringback = state.call.with_untracked(|c| {
+        c.as_ref()
+            .is_some_and(|c| c.phase == CallPhase::Ringing && !c.early_media)
+    });
+    // during another call the loud ringtone stays off: the line list shows
+    // the waiting call (a soft tone needs the media helper's ringtone_soft)
+    let ringtone = incoming.is_some() && !busy;
+    let changes = with_driver(|d| {
+        let a = &mut d.alerts;
+        let tone = (a.ringtone != ringtone).then_some(ringtone);
+        let back = (a.ringback != ringback).then_some(ringback);
+        a.ringtone = ringtone;
+        a.ringback = ringback;
+        (tone, back)
+    });
+    if let Some((tone, back)) = changes {
+        if let Some(on) = tone {
+            media::ringtone(on);
+        }
+        if let Some(on) = back {
+            media::ringback(on);
+        }
+    }
+    set_incoming_title(incoming.as_ref().map(|(_, name)| name.as_str()));
+    match incoming {
+        Some((call, name)) => notify_incoming(call, &name),
+        None => close_notification(),
+    }
+}
+
+/// "Incoming call – <name>" as the tab title while a call rings here;
+/// the old title back afterwards.
+fn set_incoming_title(name: Option<&str>) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    match name {
+        Some(name) => {
+            with_driver(|d| {
+                if d.alerts.saved_title.is_none() {
+                    d.alerts.saved_title = Some(doc.title());
+                }
+            });
+            doc.set_title(&format!("Incoming call – {name}"));
+        }
+        None => {
+            if let Some(Some(old)) = with_driver(|d| d.alerts.saved_title.take()) {
+                doc.set_title(&old);
+            }
+        }
+    }
+}
+
+/// The browser's `Notification` constructor, if it has one.
+fn notification_api() -> Option<js_sys::Function> {
+    let window = web_sys::window()?;
+    Reflect::get(&window, &JsValue::from_str("Notification"))
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()
+}
+
+fn notification_permission() -> String {
+    notification_api()
+        .and_then(|n| Reflect::get(&n, &JsValue::from_str("permission")).ok())
+        .and_then(|p| p.as_string())
+        .unwrap_or_default()
+}
+
+/// Ask for the permission to show notifications (first use only: the
+/// browser remembers the answer). Called from a user action.
+fn ask_notification_permission() {
+    let Some(api) = notification_api() else {
+        return;
+    };
+    if notification_permission() != "default" {
+        return;
+    }
+    if let Ok(ask) = Reflect::get(&api, &JsValue::from_str("requestPermission")) {
+        if let Ok(ask) = ask.dyn_into::<js_sys::Function>() {
+            // the answer is read again when a call comes in
+            let _ = ask.call0(&api);
+        }
+    }
+}
+
+/// A desktop notification for the ringing call when the tab is hidden;
+/// clicking it brings the tab forward.
+fn notify_incoming(call: CallId, name: &str) {
+    let already = with_driver(|d| d.alerts.notified == Some(call)).unwrap_or(true);
+    if already {
+        return;
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let hidden = window.document().is_some_and(|d| d.hidden());
+    if !hidden || notification_permission() != "granted" {
+        return;
+    }
+    let Some(api) = notification_api() else {
+        return;
+    };
+    let options = js_sys::Object::new();
+    let _ = Reflect::set(&options, &"body".into(), &JsValue::from_str(name));
+    let _ = Reflect::set(&options, &"tag".into(), &"softphone-incoming".into());
+    let _ = Reflect::set(&options, &"requireInteraction".into(), &JsValue::TRUE);
+    let args = js_sys::Array::of2(&JsValue::from_str("Incoming call"), &options);
+    let Ok(note) = Reflect::construct(&api, &args) else {
+        return;
+    };
+    let onclick = Closure::once_into_js(move || {
+        if let Some(w) = web_sys::window() {
+            let _ = w.focus();
+        }
+        close_notification();
+    });
+    let _ = Reflect::set(&note, &"onclick".into(), &onclick);
+    close_notification();
+    with_driver(|d| {
+        d.alerts.notification = Some(note);
+        d.alerts.notified = Some(call);
+    });
+}
+
+fn close_notification() {
+    let note = with_driver(|d| {
+        d.alerts.notified = None;
+        d.alerts.notification.take()
+    })
+    .flatten();
+    if let Some(note) = note {
+        if let Ok(close) = Reflect::get(&note, &"close".into()) {
+            if let Ok(close) = close.dyn_into::<js_sys::Function>() {
+                let _ = close.call0(&note);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- keyboard
+
+/// `h` hold/resume, `m` mute, `0-9 * #` DTMF, Enter answers, Escape hangs
+/// up; never while typing in a text field (nor with Ctrl/Alt/Meta).
+fn listen_keys() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+        let flag = |name: &str| {
+            Reflect::get(&e, &JsValue::from_str(name))
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false)
+        };
+        if flag("ctrlKey") || flag("altKey") || flag("metaKey") || flag("repeat") {
+            return;
+        }
+        let key = Reflect::get(&e, &JsValue::from_str("key"))
+            .ok()
+            .and_then(|k| k.as_string())
+            .unwrap_or_default();
+        let target = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
+        let tag = target
+            .as_ref()
+            .map(|t| t.tag_name().to_ascii_lowercase())
+            .unwrap_or_default();
+        let editing = matches!(tag.as_str(), "input" | "textarea" | "select")
+            || target.as_ref().is_some_and(|t| t.is_content_editable());
+        if editing {
+            return;
+        }
+        // Enter and space on a focused button press that button
+        let on_control = matches!(tag.as_str(), "button" | "a" | "summary");
+        if on_keyboard(&key, on_control) {
+            e.prevent_default();
+        }
+    });
+    if window
+        .add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref())
+        .is_err()
+    {
+        tracing::warn!("cannot listen to the keyboard");
+    }
+    closure.forget();
+}
+
+/// One key press outside text fields; true if it was used.
+fn on_keyboard(key: &str, on_control: bool) -> bool {
+    let Some(state) = state() else { return false };
+    let Some(c) = state.call.get_untracked() else {
+        return false;
+    };
+    match key {
+        "Enter" if !on_control => {
+            let ringing = state
+                .lines
+                .with_untracked(|l| l.iter().any(|c| c.phase == CallPhase::Incoming));
+            if ringing {
+                answer();
+            }
+            ringing
+        }
+        "Escape" => {
+            hangup();
+            true
+        }
+        "h" | "H" if c.phase == CallPhase::Active => {
+            toggle_hold();
+            true
+        }
+        "m" | "M" if c.phase != CallPhase::Incoming => {
+            toggle_mute();
+            true
+        }
+        k if c.phase == CallPhase::Active
+            && k.len() == 1
+            && k.chars()
+                .all(|ch| ch.is_ascii_digit() || ch == '*' || ch == '#') =>
+        {
+            send_dtmf(k);
+            true
+        }
+        _ => false,
+    }
 }
 
 fn set_phase(state: PhoneState, call: CallId, phase: CallPhase) {
-    state.call.update(|c| {
-        if let Some(c) = c.as_mut().filter(|c| c.id == call) {
-            c.phase = phase;
-        }
-    });
+    state.update_line(call, |c| c.phase = phase);
 }
