@@ -25,8 +25,10 @@
 //                      B idle
 //   call-waiting       A-B, C calls A: a second li.line rings on A, answer it:
 //                      B is held; swap; hang up each line
-//   conference         A calls B, adds C, #conference-button: with A muted,
-//                      B receives C's audio energy and C receives B's
+//   conference         A calls B, adds C, #conference-button: B and C active;
+//                      with mute as the switch (A muted throughout): all
+//                      muted -> silence, only C unmuted -> B hears energy,
+//                      only B unmuted -> C hears energy
 //   auto-answer        B has #auto-answer: A's call is answered without a click
 //   dnd                B has #dnd-toggle on: A's call gets busy (486/600/603),
 //                      B never rings
@@ -140,6 +142,12 @@ async function hears(P, ms = 1500) {
   return energyOver(P.page, ms);
 }
 
+/** Audio sender tracks of a page: enabled flag, or null when the sender has no track. */
+const senderTracks = (P) =>
+  P.page.evaluate(() =>
+    window.__pcs().flatMap((pc) => pc.getSenders().map((s) => (s.track ? s.track.enabled : null))),
+  );
+
 /** The first SIP request with this method the page sent after `since` (Date.now()). */
 const sentAfter = (P, method, since = 0) =>
   P.frames.filter((f) => f.dir === '>>' && f.at >= since && f.text.startsWith(`${method} `));
@@ -183,6 +191,10 @@ async function holdResume(browser, base, r) {
   r.screenshots.push(await shot(B.page, SC, 'on-hold-B'));
   await sleep(500); // let the media direction settle
   const [heldB, heldA] = await Promise.all([hears(B, 2000), hears(A, 2000)]);
+  r.sender_tracks_A_while_holding = await senderTracks(A);
+  r.transceivers_A_while_holding = await A.page.evaluate(() =>
+    window.__pcs().flatMap((pc) => pc.getTransceivers().map((t) => `${t.direction}/${t.currentDirection}`)),
+  );
   r.while_held = { B: heldB, A: heldA };
   const problems = [];
   if (!['sendonly', 'inactive'].includes(r.hold_offer_direction)) problems.push(`A's hold re-INVITE offers ${r.hold_offer_direction}, want sendonly|inactive`);
@@ -219,6 +231,7 @@ async function mute(browser, base, r) {
   await waitAttr(A.page, '#mute-button', 'aria-pressed', 'true', T.ui, 'A');
   await sleep(300);
   r.muted = await hears(B, 2000);
+  r.sender_tracks_enabled_while_muted = await senderTracks(A);
   r.screenshots.push(await shot(A.page, SC, 'muted-A'));
   await press(A, '#mute-button');
   await waitAttr(A.page, '#mute-button', 'aria-pressed', 'false', T.ui, 'A');
@@ -371,9 +384,10 @@ async function attendedTransfer(browser, base, r) {
   await callAndAnswer(A, B, '1003');
   await step('audio A-B', T.media, () => audioBothWays([A, B]));
   const t0 = Date.now();
+  // "Add call": B's dialpad for a second line; A is held while B calls
   await press(B, '#add-call-button');
-  await step('A is held', T.answer, () => waitVisible(A.page, '#call-remote-hold', T.answer, 'A'));
   await callAndAnswer(B, C, '1005');
+  await step('A is held', T.answer, () => waitVisible(A.page, '#call-remote-hold', T.answer, 'A'));
   await step('two lines on B', T.ui, async () => {
     await waitCount(B.page, '#lines li.line', 2, T.ui, 'B');
     await waitCount(B.page, '#lines li.line[data-state="held"]', 1, T.ui, 'B');
@@ -439,7 +453,8 @@ async function callWaiting(browser, base, r) {
   // hang up each line on A
   await press(A, '#lines li.line[data-state="held"] .line-hangup');
   await step('C hung up', T.hangup, () => waitPhone(C.page, 'idle', T.hangup));
-  await press(A, '#lines li.line .line-hangup');
+  r.lines_with_one_call = await A.page.$$eval('#lines li.line', (ls) => ls.length);
+  await press(A, r.lines_with_one_call ? '#lines li.line .line-hangup' : '#hangup-button');
   await step('B hung up, A idle', T.hangup, () => Promise.all([waitPhone(B.page, 'idle', T.hangup), waitPhone(A.page, 'idle', T.hangup)]));
   if (!(r.c_hears_a.bytes > 0)) throw new Error(`C hears nothing from A after the answer: ${JSON.stringify(r.c_hears_a)}`);
 }
@@ -462,20 +477,40 @@ async function conference(browser, base, r) {
     await waitPhone(C.page, 'active', T.ui);
   });
   r.screenshots.push(await shot(A.page, SC, 'conference-A'));
-  // A mutes: what B and C then hear can only come from each other
-  await press(A, '#mute-button');
-  await waitAttr(A.page, '#mute-button', 'aria-pressed', 'true', T.ui, 'A');
+  // Who hears whom, with mute as the switch: A stays muted, so whatever B
+  // or C hears comes through A's mix from the other one. First everyone is
+  // muted (silence expected: this proves the mute works, else the check
+  // below proves nothing), then only C speaks (B must hear it), then only B
+  // (C must hear it).
+  const setMute = async (P, on) => {
+    if ((await P.page.getAttribute('#mute-button', 'aria-pressed').catch(() => null)) !== String(on)) await press(P, '#mute-button');
+    await waitAttr(P.page, '#mute-button', 'aria-pressed', String(on), T.ui, P.name);
+  };
+  await setMute(A, true);
+  await setMute(B, true);
+  await setMute(C, true);
   await sleep(500);
-  const [b, c] = await Promise.all([hears(B, 2500), hears(C, 2500)]);
-  r.b_hears = b;
-  r.c_hears = c;
-  await press(C, '#mute-button').catch(() => {});
-  await sleep(300);
-  r.b_hears_with_c_muted = await hears(B, 2000);
-  await press(A, '#hangup-button');
+  [r.all_muted_b, r.all_muted_c] = await Promise.all([hears(B, 2000), hears(C, 2000)]);
+  await setMute(C, false);
+  await sleep(500);
+  r.c_speaks_b_hears = await hears(B, 2000);
+  await setMute(C, true);
+  await setMute(B, false);
+  await sleep(500);
+  r.b_speaks_c_hears = await hears(C, 2000);
+  // A hangs up: once per line if one press ends only the call in focus
+  r.hangup_presses = 0;
+  for (let i = 0; i < 3 && (await phoneState(A.page)) !== 'idle'; i++) {
+    await press(A, '#hangup-button');
+    r.hangup_presses += 1;
+    await waitPhone(A.page, 'idle', 1500).catch(() => {});
+  }
   await step('all idle', T.hangup, () => Promise.all([A, B, C].map((p) => waitPhone(p.page, 'idle', T.hangup))));
-  if (!(b.power > SOUND)) throw new Error(`B hears no energy from C through the conference: ${JSON.stringify(b)}`);
-  if (!(c.power > SOUND)) throw new Error(`C hears no energy from B through the conference: ${JSON.stringify(c)}`);
+  if (!(r.all_muted_b.power < SILENCE && r.all_muted_c.power < SILENCE)) {
+    throw new Error(`with everyone muted B and C still hear sound (mute does not work, so who hears whom cannot be told): B ${JSON.stringify(r.all_muted_b)}, C ${JSON.stringify(r.all_muted_c)}`);
+  }
+  if (!(r.c_speaks_b_hears.power > SOUND)) throw new Error(`B does not hear C through the conference: ${JSON.stringify(r.c_speaks_b_hears)}`);
+  if (!(r.b_speaks_c_hears.power > SOUND)) throw new Error(`C does not hear B through the conference: ${JSON.stringify(r.b_speaks_c_hears)}`);
 }
 
 async function autoAnswer(browser, base, r) {
@@ -705,17 +740,21 @@ async function tabWalk(P, n = 80) {
     await P.page.keyboard.press('Tab');
     const { result } = await cdp.send('Runtime.evaluate', { expression: 'document.activeElement' });
     if (!result.objectId) continue;
-    const id = await P.page.evaluate(() => {
+    const got = await P.page.evaluate(() => {
       const el = document.activeElement;
       if (!el || el === document.body) return null;
+      // a marker per element: wrap-around detection even without ids
+      if (!el.dataset.e2eTab) el.dataset.e2eTab = String(Math.random()).slice(2);
       const cls = typeof el.className === 'string' && el.className ? `.${el.className.trim().split(/\s+/).join('.')}` : '';
       const line = el.closest('li.line, li.contact, li.history-item');
       const where = line ? `${line.tagName.toLowerCase()}.${line.className.split(' ')[0]}[${line.dataset.line || line.dataset.uri || ''}] ` : '';
-      return where + (el.id ? `#${el.id}` : `${el.tagName.toLowerCase()}${cls}${el.dataset.digit ? `[data-digit="${el.dataset.digit}"]` : ''}`);
+      const digit = el.dataset.digit ? `[data-digit="${el.dataset.digit}"]` : '';
+      return { key: el.dataset.e2eTab, id: where + (el.id ? `#${el.id}` : `${el.tagName.toLowerCase()}${cls}${digit}`) };
     });
-    if (!id) continue;
-    if (keys.has(id)) break; // wrapped around
-    keys.add(id);
+    if (!got) continue;
+    if (keys.has(got.key)) break; // wrapped around
+    keys.add(got.key);
+    const id = got.id;
     const ax = await cdp.send('Accessibility.getPartialAXTree', { objectId: result.objectId, fetchRelatives: false }).catch(() => null);
     const node = ax && ax.nodes && ax.nodes.find((x) => !x.ignored);
     seen.push({ id, name: node && node.name ? String(node.name.value || '').trim() : '', role: node && node.role ? node.role.value : null });
