@@ -629,7 +629,16 @@ async function messages(browser, base, r) {
   await A.page.fill('#message-text', 'nobody');
   await press(A, '#message-send');
   await step('failed to 1099', T.answer, () =>
-    waitAttr(A.page, '#message-list li.message[data-direction="out"]:last-child', 'data-status', 'failed', T.answer, 'A'),
+    A.page
+      .waitForFunction(
+        () => [...document.querySelectorAll('#message-list li.message[data-direction="out"]')].some((li) => /nobody/.test(li.textContent) && li.dataset.status === 'failed'),
+        null,
+        { timeout: T.answer, polling: 50 },
+      )
+      .catch(async () => {
+        const got = await A.page.$$eval('#message-list li.message', (ls) => ls.map((l) => `${l.dataset.direction}/${l.dataset.status}: ${l.textContent.trim().slice(0, 40)}`));
+        throw new Error(`A: no failed message "nobody" in ${JSON.stringify(got)}`);
+      }),
   );
 }
 
