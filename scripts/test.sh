@@ -178,7 +178,7 @@ fi
 E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
   e2e_group security 300 csp xss password-log insecure-ws panic-banner
 # desk-phone features of issue 5 (tests/e2e/features.mjs)
-e2e_group e2e-features 480 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfer \
+e2e_group e2e-features 360 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfer \
   attended-transfer call-waiting conference auto-answer dnd history messages presence \
   voicemail title-notification keyboard-a11y early-media
 # last: these stop and start the PBX
