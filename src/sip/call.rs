@@ -1874,17 +1874,16 @@ impl Call {
             return;
         }
         let in_flight = |p: &Purpose| matches!(p, Purpose::Hold | Purpose::Resume);
-        let busy = self.reinvite.as_ref().is_some_and(|r| in_flight(&r.purpose))
+        let busy = self
+            .reinvite
+            .as_ref()
+            .is_some_and(|r| in_flight(&r.purpose))
             || matches!(&self.pending, Some(Pending::Reoffer(p)) if in_flight(p))
             || self.deferred.as_ref().is_some_and(in_flight);
         if hold == self.held && !busy {
             return;
         }
-        let purpose = if hold {
-            Purpose::Hold
-        } else {
-            Purpose::Resume
-        };
+        let purpose = if hold { Purpose::Hold } else { Purpose::Resume };
         if self.deferred.as_ref().is_some_and(in_flight) {
             // the latest wish wins
             self.deferred = Some(purpose);

@@ -86,7 +86,10 @@ pub fn parse_refer_to(value: &str) -> Result<ReferTarget, String> {
             }
         }
     }
-    Ok(ReferTarget { uri: base, replaces })
+    Ok(ReferTarget {
+        uri: base,
+        replaces,
+    })
 }
 
 /// Reads a `Replaces` header value: `call-id;to-tag=…;from-tag=…[;early-only]`.
@@ -288,11 +291,7 @@ mod tests {
 
     #[test]
     fn info_bodies() {
-        let relay = msg(
-            "",
-            "application/dtmf-relay",
-            "Signal=5\r\nDuration=160\r\n",
-        );
+        let relay = msg("", "application/dtmf-relay", "Signal=5\r\nDuration=160\r\n");
         assert_eq!(info_body(&relay), InfoBody::Digit('5'));
         assert_eq!(
             info_body(&msg("", "application/dtmf", "#")),
