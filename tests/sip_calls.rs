@@ -110,6 +110,35 @@ fn hold_and_resume_renegotiate_and_both_sides_know() {
 }
 
 #[test]
+fn resume_asked_while_the_hold_is_under_way_follows_it() {
+    let mut bed = Bed::new();
+    let (ca, cb) = establish(&mut bed);
+    bed.with_hold_media(|bed| {
+        bed.command(Side::A, Command::Hold { call: ca });
+        // the browser has not made the hold offer yet
+        bed.command(Side::A, Command::Resume { call: ca });
+    });
+    bed.with_hold_media(|bed| bed.advance(Duration::from_millis(10)));
+    let re = reinvites(&bed, Side::A);
+    assert_eq!(re.len(), 2, "hold, then resume");
+    assert!(body(&re[0]).contains("a=sendonly"));
+    assert!(body(&re[1]).contains("a=sendrecv"));
+    let holds: Vec<bool> = bed
+        .events_of(Side::A)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::LocalHold { on_hold, .. } => Some(on_hold),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(holds, vec![true, false]);
+    assert!(bed.events_of(Side::B).contains(&Event::RemoteHold {
+        call: cb,
+        on_hold: false
+    }));
+}
+
+#[test]
 fn a_refused_hold_rolls_back_and_warns() {
     let mut bed = Bed::new();
     let (ca, _cb) = establish(&mut bed);

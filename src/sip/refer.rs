@@ -47,6 +47,9 @@ pub fn percent_decode(s: &str) -> Option<String> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             let hex = s.get(i + 1..i + 3)?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
@@ -265,6 +268,8 @@ mod tests {
     fn bad_refer_targets_are_refused() {
         assert!(parse_refer_to("<tel:+123>").is_err());
         assert!(parse_refer_to("<sip:x@y?Replaces=%ZZ>").is_err());
+        assert_eq!(percent_decode("%+1"), None);
+        assert_eq!(percent_decode("a%4"), None);
         assert!(parse_refer_to("<sip:x@y?Replaces=abc>").is_err(), "no tags");
         assert!(parse_refer_to("").is_err());
         assert_eq!(
