@@ -720,3 +720,113 @@ fn auto_answer_hints_reach_the_incoming_call() {
     bed.third_party_invite(Side::A, &[]);
     assert_eq!(hint(&bed), Some(None));
 }
+
+// ----- three phones -----
+
+mod three {
+    use super::support::calls::{Trio, A, B, C};
+    use softphone::sip::{CallId, CallState, Command, EndReason, Event};
+
+    fn ended(t: &Trio, p: usize, call: CallId) -> Option<EndReason> {
+        t.states(p, call).iter().find_map(|s| match s {
+            CallState::Ended(r) => Some(r.clone()),
+            _ => None,
+        })
+    }
+
+    fn active(t: &Trio, p: usize, call: CallId) -> bool {
+        t.states(p, call)
+            .iter()
+            .any(|s| matches!(s, CallState::Active { .. }))
+    }
+
+    #[test]
+    fn blind_transfer_connects_the_peer_to_the_target() {
+        let mut t = Trio::new();
+        let (a1, b1) = t.call(A, "1001", B);
+        assert!(active(&t, A, a1));
+        t.command(A, Command::Hold { call: a1 });
+        t.command(
+            A,
+            Command::Transfer {
+                call: a1,
+                target: "1002".into(),
+            },
+        );
+        let c_new = t.incoming(C).expect("the target rings");
+        let b_new = t
+            .events_of(B)
+            .into_iter()
+            .find_map(|e| match e {
+                Event::Transferred { call, new_call, .. } if call == b1 => Some(new_call),
+                _ => None,
+            })
+            .expect("B is transferred");
+        assert!(ended(&t, A, a1).is_none());
+        t.command(C, Command::Answer { call: c_new });
+        assert!(active(&t, B, b_new) && active(&t, C, c_new));
+        assert_eq!(ended(&t, A, a1), Some(EndReason::Transferred));
+        assert_eq!(ended(&t, B, b1), Some(EndReason::Transferred));
+        assert!(ended(&t, B, b_new).is_none() && ended(&t, C, c_new).is_none());
+        let invite = t
+            .sent_by(B, "INVITE")
+            .into_iter()
+            .rfind(|m| m.header("Referred-By").is_some())
+            .expect("B's new INVITE");
+        assert_eq!(
+            invite.header("Referred-By"),
+            Some("<sip:1000@example.test>")
+        );
+    }
+
+    #[test]
+    fn attended_transfer_replaces_the_consult_call() {
+        let mut t = Trio::new();
+        let (a1, b1) = t.call(A, "1001", B);
+        t.command(A, Command::Hold { call: a1 });
+        let (a2, c2) = t.call(A, "1002", C);
+        assert!(active(&t, A, a2) && active(&t, C, c2));
+        t.command(
+            A,
+            Command::AttendedTransfer {
+                call: a1,
+                consult: a2,
+            },
+        );
+        // C sees a call that replaces its call with A (the driver answers it)
+        let (c_new, replaces) = t
+            .events_of(C)
+            .into_iter()
+            .find_map(|e| match e {
+                Event::IncomingCall { call, replaces, .. } if call != c2 => Some((call, replaces)),
+                _ => None,
+            })
+            .expect("the replacing call reaches C");
+        assert_eq!(replaces, Some(c2));
+        t.command(C, Command::Answer { call: c_new });
+        let b_new = t
+            .events_of(B)
+            .into_iter()
+            .find_map(|e| match e {
+                Event::Transferred { call, new_call, .. } if call == b1 => Some(new_call),
+                _ => None,
+            })
+            .expect("B is transferred");
+        // B and C talk; A's two calls are over
+        assert!(active(&t, B, b_new) && active(&t, C, c_new));
+        assert_eq!(ended(&t, C, c2), Some(EndReason::Transferred));
+        assert_eq!(ended(&t, A, a2), Some(EndReason::RemoteHangup));
+        assert_eq!(ended(&t, A, a1), Some(EndReason::Transferred));
+        assert_eq!(ended(&t, B, b1), Some(EndReason::Transferred));
+        assert!(ended(&t, B, b_new).is_none() && ended(&t, C, c_new).is_none());
+        let progress: Vec<(u16, bool)> = t
+            .events_of(A)
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::TransferProgress { code, done, .. } => Some((code, done)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(progress, vec![(100, false), (200, true)]);
+    }
+}
