@@ -320,6 +320,44 @@ fn dtmf_by_info_goes_one_digit_at_a_time_in_order() {
 }
 
 #[test]
+fn a_challenged_info_is_sent_again_with_credentials() {
+    let mut bed = Bed::new();
+    let (ca, cb) = establish(&mut bed);
+    bed.proxy.black_hole = Some("INFO");
+    bed.command(
+        Side::A,
+        Command::SendDtmf {
+            call: ca,
+            digits: "9".into(),
+            method: DtmfMethod::Info,
+        },
+    );
+    let info = bed.sent(Side::A, "INFO")[0].clone();
+    bed.proxy.black_hole = None;
+    let mut challenge = Message::response(407, "Proxy Authentication Required");
+    for h in ["Via", "From", "To", "Call-ID", "CSeq"] {
+        if let Some(v) = info.header(h) {
+            challenge.push_header(h, v);
+        }
+    }
+    challenge.push_header(
+        "Proxy-Authenticate",
+        "Digest realm=\"example.test\", nonce=\"abc\", qop=\"auth\", algorithm=MD5",
+    );
+    let text = String::from_utf8(challenge.to_bytes()).expect("utf-8");
+    bed.inject(Side::A, &text);
+    let infos = bed.sent(Side::A, "INFO");
+    assert_eq!(infos.len(), 2, "sent again");
+    assert!(infos[1].header("Proxy-Authorization").is_some());
+    assert!(infos[1].cseq().map(|c| c.seq) > info.cseq().map(|c| c.seq));
+    assert!(bed.events_of(Side::B).contains(&Event::DtmfReceived {
+        call: cb,
+        digit: '9'
+    }));
+    assert!(warnings(&bed, Side::A).is_empty());
+}
+
+#[test]
 fn dtmf_in_band_goes_to_the_browser_and_bad_keys_are_refused() {
     let mut bed = Bed::new();
     let (ca, _cb) = establish(&mut bed);

@@ -1985,8 +1985,57 @@ impl Call {
         if code < 200 {
             return;
         }
+        let answered_once = request.header("Authorization").is_some()
+            || request.header("Proxy-Authorization").is_some();
+        if matches!(code, 401 | 407)
+            && !answered_once
+            && self.retry_with_credentials(ctx, now, request, resp)
+        {
+            return;
+        }
         let reason = refer::clean_text(&reason_phrase(resp), 80);
         self.request_done(ctx, now, request, code, &reason);
+    }
+
+    /// A proxy that challenges in-dialog requests: send the INFO or REFER
+    /// again, once, with credentials. `false`: nothing was sent.
+    fn retry_with_credentials(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        request: &Message,
+        resp: &Message,
+    ) -> bool {
+        let ChallengeOutcome::Retry(mut cache) = on_challenge(resp, None, 0) else {
+            return false;
+        };
+        let Some(d) = self.dialog.as_mut() else {
+            return false;
+        };
+        let old_key = TxKey::of_request(request);
+        let mut again = request.clone();
+        let method = request.method().cloned().unwrap_or(Method::Info);
+        let next = d.request(method);
+        if let Some(cseq) = next.header("CSeq") {
+            again.set_header("CSeq", cseq.to_string());
+        }
+        again.set_header("Via", ctx.via());
+        cache.apply(ctx, &mut again);
+        let key = TxKey::of_request(&again);
+        if old_key.is_some() && old_key == self.dtmf_key {
+            self.dtmf_key = key;
+        } else if let Some(r) = self
+            .refer_out
+            .as_mut()
+            .filter(|r| r.key.is_some() && r.key == old_key)
+        {
+            r.key = key;
+        } else {
+            return false;
+        }
+        let bytes = ctx.txs.start_client(now, again, Owner::InDialog(self.id));
+        ctx.send(bytes);
+        true
     }
 
     /// One of our INFOs or REFERs got no answer.
