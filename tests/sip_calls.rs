@@ -56,6 +56,17 @@ fn reinvites(bed: &Bed, side: Side) -> Vec<Message> {
         .collect()
 }
 
+/// A response to `req` as the proxy would pass it back to the phone.
+fn response(req: &Message, code: u16, reason: &str) -> String {
+    let mut r = Message::response(code, reason);
+    for h in ["Via", "From", "To", "Call-ID", "CSeq"] {
+        if let Some(v) = req.header(h) {
+            r.push_header(h, v);
+        }
+    }
+    String::from_utf8(r.to_bytes()).expect("utf-8")
+}
+
 fn warnings(bed: &Bed, side: Side) -> Vec<String> {
     bed.events_of(side)
         .into_iter()
@@ -559,6 +570,34 @@ fn a_refer_without_answer_is_reported_done() {
 }
 
 #[test]
+fn a_refused_refer_is_reported_done_with_its_code() {
+    let mut bed = Bed::new();
+    let (ca, _cb) = establish(&mut bed);
+    bed.proxy.black_hole = Some("REFER");
+    bed.command(
+        Side::A,
+        Command::Transfer {
+            call: ca,
+            target: "2000".into(),
+        },
+    );
+    let refer = bed.sent(Side::A, "REFER")[0].clone();
+    bed.inject(Side::A, &response(&refer, 603, "Declined"));
+    assert_eq!(progress(&bed, ca), vec![(603, true)]);
+    assert!(ended(&bed, Side::A, ca).is_none(), "the call goes on");
+    // and a new transfer may be tried
+    bed.proxy.black_hole = None;
+    bed.command(
+        Side::A,
+        Command::Transfer {
+            call: ca,
+            target: "1000".into(),
+        },
+    );
+    assert_eq!(bed.sent(Side::A, "REFER").len(), 2);
+}
+
+#[test]
 fn a_bad_refer_is_refused_and_an_unsolicited_notify_gets_481() {
     let mut bed = Bed::new();
     let (_ca, cb) = establish(&mut bed);
@@ -641,6 +680,8 @@ fn an_invite_with_replaces_takes_over_the_call() {
     let local_tag = d.local.split("tag=").nth(1).expect("tag").to_string();
     let remote_tag = d.remote.split("tag=").nth(1).expect("tag").to_string();
     let replaces = format!("{};to-tag={local_tag};from-tag={remote_tag}", d.call_id);
+    // do-not-disturb does not stop a call that replaces one of ours
+    bed.command(Side::A, Command::SetDnd { on: true });
     bed.third_party_invite(Side::A, &[("Replaces", replaces.as_str())]);
     let (new, rep) = bed
         .events_of(Side::A)
@@ -662,6 +703,7 @@ fn an_invite_with_replaces_takes_over_the_call() {
 fn replaces_for_no_dialog_gets_481_even_with_dnd() {
     let mut bed = Bed::new();
     let (_ca, _cb) = establish(&mut bed);
+    bed.command(Side::A, Command::SetDnd { on: true });
     let inv = bed.third_party_invite(Side::A, &[("Replaces", "nope;to-tag=x;from-tag=y")]);
     let answers = bed.answers_to(Side::A, &inv);
     assert!(answers.iter().any(|r| r.code() == Some(481)), "{answers:?}");
