@@ -373,6 +373,8 @@ fn hangup_before_any_provisional_cancels_when_one_arrives() {
 fn busy_callee_answers_486() {
     let mut bed = Bed::new();
     let (_ca, _cb) = establish(&mut bed);
+    // with call waiting a second call rings; do-not-disturb makes B busy
+    bed.command(Side::B, Command::SetDnd { on: true });
     bed.command(
         Side::A,
         Command::Call {

@@ -13,17 +13,19 @@ use super::{
 use std::collections::{BTreeMap, VecDeque};
 
 /// The methods this user agent handles (Allow header).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, UPDATE, OPTIONS";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, UPDATE, OPTIONS, INFO, REFER, NOTIFY";
 
-/// The option tags we support (RFC 4028 session timers) for `Supported`
-/// and for checking a request's `Require` (420 otherwise).
-pub const SUPPORTED: &str = "timer";
+/// The option tags we support (RFC 4028 session timers, RFC 3891 Replaces)
+/// for `Supported` and for checking a request's `Require` (420 otherwise).
+pub const SUPPORTED: &str = "timer, replaces";
 
 /// Who is waiting for a client transaction's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Owner {
     Register,
     Invite(CallId),
+    /// A call's other in-dialog requests whose answer matters (INFO, REFER).
+    InDialog(CallId),
     /// CANCEL, BYE: nothing depends on the answer.
     Fire,
 }
@@ -277,6 +279,8 @@ pub struct UserAgent {
     next_call: u32,
     /// The connection dropped with calls up: refresh them once registered.
     resume_calls: bool,
+    /// Do not disturb: new calls get 486.
+    dnd: bool,
 }
 
 /// How long a pong may take before the connection counts as dead.
@@ -345,6 +349,7 @@ impl UserAgent {
             calls: BTreeMap::new(),
             next_call: 1,
             resume_calls: false,
+            dnd: false,
         })
     }
 
@@ -385,6 +390,7 @@ impl UserAgent {
             }
             Input::Timeout => self.on_timeout(now),
         }
+        call::link_calls(&mut self.ctx, now, &mut self.calls, &mut self.next_call);
         self.reap_ended(now);
     }
 
@@ -434,15 +440,50 @@ impl UserAgent {
                     c.hangup(&mut self.ctx, now);
                 }
             }
-            other @ (Command::Hold { .. }
-            | Command::Resume { .. }
-            | Command::SendDtmf { .. }
-            | Command::Transfer { .. }
-            | Command::AttendedTransfer { .. }
-            | Command::SendMessage { .. }
+            Command::Hold { call } => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.set_hold(&mut self.ctx, now, true);
+                }
+            }
+            Command::Resume { call } => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.set_hold(&mut self.ctx, now, false);
+                }
+            }
+            Command::SendDtmf {
+                call,
+                digits,
+                method,
+            } => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.send_dtmf(&mut self.ctx, now, &digits, method);
+                }
+            }
+            Command::Transfer { call, target } => {
+                match call::target_uri(&target, &self.ctx.local.domain) {
+                    Ok(uri) => {
+                        if let Some(c) = self.calls.get_mut(&call) {
+                            c.transfer(&mut self.ctx, now, format!("<{uri}>"));
+                        }
+                    }
+                    Err(reason) => self.ctx.event(Event::Warning(reason)),
+                }
+            }
+            Command::AttendedTransfer { call, consult } => {
+                let refer_to = self.calls.get(&consult).and_then(|c| c.replaces_uri());
+                match (refer_to, self.calls.get_mut(&call)) {
+                    (Some(refer_to), Some(c)) if call != consult => {
+                        c.transfer(&mut self.ctx, now, refer_to)
+                    }
+                    _ => self.ctx.event(Event::Warning(
+                        "Attended transfer needs two established calls.".into(),
+                    )),
+                }
+            }
+            Command::SetDnd { on } => self.dnd = on,
+            other @ (Command::SendMessage { .. }
             | Command::Subscribe { .. }
-            | Command::Unsubscribe { .. }
-            | Command::SetDnd { .. }) => {
+            | Command::Unsubscribe { .. }) => {
                 // issue 5 work in progress: not handled yet
                 tracing::warn!("not handled yet: {other:?}");
             }
@@ -471,10 +512,18 @@ impl UserAgent {
         self.ctx.timers.cancel(&TimerKey::PongTimeout);
         self.reg.on_disconnected(&mut self.ctx);
         for failed in self.ctx.txs.fail_all() {
-            if let Owner::Invite(id) = failed.owner {
-                if let Some(c) = self.calls.get_mut(&id) {
-                    c.on_invite_timeout(&mut self.ctx, now, &failed.request, reason);
+            match failed.owner {
+                Owner::Invite(id) => {
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.on_invite_timeout(&mut self.ctx, now, &failed.request, reason);
+                    }
                 }
+                Owner::InDialog(id) => {
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.on_request_timeout(&mut self.ctx, now, &failed.request);
+                    }
+                }
+                _ => {}
             }
         }
         for c in self.calls.values_mut() {
@@ -543,6 +592,11 @@ impl UserAgent {
                             &failed.request,
                             "the server did not answer",
                         );
+                    }
+                }
+                Owner::InDialog(id) => {
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.on_request_timeout(&mut self.ctx, now, &failed.request);
                     }
                 }
                 Owner::Fire => {}
@@ -635,6 +689,11 @@ impl UserAgent {
                             c.on_invite_response(&mut self.ctx, now, &request, &resp);
                         }
                     }
+                    Owner::InDialog(id) => {
+                        if let Some(c) = self.calls.get_mut(&id) {
+                            c.on_request_response(&mut self.ctx, now, &request, &resp);
+                        }
+                    }
                     Owner::Fire => {}
                 }
             }
@@ -711,13 +770,25 @@ impl UserAgent {
     }
 
     fn on_new_invite(&mut self, now: Instant, key: &TxKey, req: &Message) {
-        let busy = self.calls.values().any(|c| !c.is_ended());
-        if busy {
+        // RFC 3891: an INVITE that replaces one of our dialogs (attended
+        // transfer) is neither call waiting nor refused by DND
+        let replaces = match req.header("Replaces") {
+            Some(v) => match call::find_replaced(&self.calls, v) {
+                Ok(old) => Some(old),
+                Err((code, reason)) => {
+                    self.ctx.reply(now, key, req, code, reason, None);
+                    return;
+                }
+            },
+            None => None,
+        };
+        let up = self.calls.values().filter(|c| !c.is_ended()).count();
+        if replaces.is_none() && (self.dnd || up >= call::MAX_CALLS) {
             self.ctx.reply(now, key, req, 486, "Busy Here", None);
             return;
         }
         let id = CallId(self.next_call);
-        match Call::incoming(&mut self.ctx, now, id, key, req) {
+        match Call::incoming(&mut self.ctx, now, id, key, req, replaces) {
             Ok(c) => {
                 self.next_call += 1;
                 self.calls.insert(id, c);

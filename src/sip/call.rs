@@ -4,11 +4,15 @@
 use super::agent::{response_to, Ctx, Owner, TimerKey, ALLOW, SUPPORTED};
 use super::dialog::Dialog;
 use super::message::{Message, Method, NameAddr, SipUri};
+use super::refer::{self, InfoBody, ReferTarget};
 use super::registration::{on_challenge, AuthCache, ChallengeOutcome};
 use super::sdp;
 use super::timers::{T1, T2, TIMEOUT_64T1};
 use super::transaction::TxKey;
-use super::{CallId, CallState, Duration, EndReason, Event, Instant, MediaRequest, Party};
+use super::{
+    CallId, CallState, DtmfMethod, Duration, EndReason, Event, Instant, MediaRequest, Party,
+};
+use std::collections::{BTreeMap, VecDeque};
 
 /// Turn what the user typed into a Request-URI: a full `sip:`/`sips:` URI, a
 /// `user@host`, or a number/user name at our own domain.
@@ -122,6 +126,31 @@ enum Purpose {
     IceRestart,
     /// RFC 4028: we are the refresher. Same SDP.
     SessionRefresh,
+    /// The user puts the call on hold: a `sendonly` (or `inactive`) offer.
+    Hold,
+    /// The user takes the call off hold: a `sendrecv` offer.
+    Resume,
+}
+
+/// Our REFER (we transfer the peer): in flight, then its implicit
+/// subscription until the final NOTIFY.
+struct ReferOut {
+    /// The REFER transaction while it has no final answer.
+    key: Option<TxKey>,
+}
+
+/// The peer's REFER we act on (we are being transferred).
+struct ReferIn {
+    /// The REFER's CSeq number: the `id` of our NOTIFYs' `Event: refer`.
+    event_id: u32,
+    /// The final NOTIFY went out.
+    done: bool,
+}
+
+/// A REFER accepted: the agent starts this call for it.
+pub struct ReferRequest {
+    pub target: ReferTarget,
+    pub referred_by: String,
 }
 
 /// Our re-INVITE in flight.
@@ -256,6 +285,28 @@ pub struct Call {
     ice_restarts: u32,
     refresh_failures: u32,
     session: Option<Session>,
+    /// We hold the call (the last agreed offer of ours was a hold).
+    held: bool,
+    /// What the user last asked for (hold or not) until it is done or failed.
+    hold_wish: Option<bool>,
+    /// DTMF digits waiting to go out by INFO, one at a time.
+    dtmf_queue: VecDeque<char>,
+    /// The INFO in flight.
+    dtmf_key: Option<TxKey>,
+    refer_out: Option<ReferOut>,
+    refer_in: Option<ReferIn>,
+    /// A REFER we accepted, for the agent to start the new call.
+    refer_request: Option<ReferRequest>,
+    /// This call was made for the peer's REFER on that call.
+    refer_source: Option<CallId>,
+    /// This incoming call replaces that one (RFC 3891).
+    replaces: Option<CallId>,
+    /// Extra headers of our initial INVITE (`Referred-By`, `Replaces`).
+    invite_extra: Vec<(&'static str, String)>,
+    /// The last answer to our initial INVITE (code, reason).
+    status: Option<(u16, String)>,
+    /// The early answer of a 183 (early media).
+    early_sdp: Option<String>,
 }
 
 impl Call {
@@ -308,6 +359,18 @@ impl Call {
             ice_restarts: 0,
             refresh_failures: 0,
             session: None,
+            held: false,
+            hold_wish: None,
+            dtmf_queue: VecDeque::new(),
+            dtmf_key: None,
+            refer_out: None,
+            refer_in: None,
+            refer_request: None,
+            refer_source: None,
+            replaces: None,
+            invite_extra: Vec::new(),
+            status: None,
+            early_sdp: None,
         }
     }
 
@@ -340,6 +403,7 @@ impl Call {
         id: CallId,
         key: &TxKey,
         invite: &Message,
+        replaces: Option<CallId>,
     ) -> Result<Call, Refusal> {
         let Some(offer) = sdp_body(invite) else {
             return Err((
@@ -377,14 +441,15 @@ impl Call {
         call.ringing_reported = true;
         call.remote_hold = sdp::is_hold(&offer);
         call.remote_sdp = Some(offer);
+        call.replaces = replaces;
         let mut ringing = response_to(invite, 180, "Ringing", Some(&local_tag));
         call.add_dialog_headers(ctx, invite, &mut ringing);
         ctx.respond(now, key, &ringing);
         ctx.event(Event::IncomingCall {
             call: id,
             from,
-            auto_answer_after: None,
-            replaces: None,
+            auto_answer_after: refer::auto_answer_after(invite),
+            replaces,
         });
         Ok(call)
     }
@@ -462,6 +527,9 @@ impl Call {
         if let Some(secs) = self.session_request {
             m.push_header("Session-Expires", secs.to_string());
             m.push_header("Min-SE", secs.to_string());
+        }
+        for (name, value) in &self.invite_extra {
+            m.push_header(name, value.clone());
         }
         m.push_header("User-Agent", ctx.local.user_agent.clone());
         m.set_body("application/sdp", sdp.as_bytes().to_vec());
@@ -576,6 +644,9 @@ impl Call {
             return; // an answer to an INVITE we have replaced (auth retry, redirect)
         }
         let Some(code) = resp.code() else { return };
+        if code > 100 {
+            self.status = Some((code, refer::clean_text(&reason_phrase(resp), 80)));
+        }
         match (code, self.phase.clone()) {
             (100..=199, Phase::Inviting) => {
                 if self.cancel_when_provisional {
@@ -590,6 +661,18 @@ impl Call {
                         call: self.id,
                         state: CallState::Ringing,
                     });
+                }
+                // early media: a 183 (or 180) with SDP, applied once
+                if let (Some(early), None) = (sdp_body(resp), self.early_sdp.as_ref()) {
+                    if code != 100 {
+                        self.early_sdp = Some(early.clone());
+                        ctx.media(MediaRequest::SetRemoteAnswer {
+                            call: self.id,
+                            sdp: early,
+                            provisional: true,
+                        });
+                        ctx.event(Event::EarlyMedia { call: self.id });
+                    }
                 }
             }
             (100..=199, Phase::Cancelling) if self.cancel_when_provisional => {
@@ -625,7 +708,7 @@ impl Call {
                     self.phase = Phase::Ended;
                     return;
                 }
-                let Some(sdp) = sdp_body(resp) else {
+                let Some(sdp) = sdp_body(resp).or_else(|| self.early_sdp.clone()) else {
                     self.bye_and_end(
                         ctx,
                         now,
@@ -1009,6 +1092,9 @@ impl Call {
             }
             Method::Invite => self.on_reinvite(ctx, now, key, req),
             Method::Update => self.on_update(ctx, now, key, req),
+            Method::Info => self.on_info(ctx, now, key, req),
+            Method::Refer => self.on_refer(ctx, now, key, req),
+            Method::Notify => self.on_notify(ctx, now, key, req),
             _ => ctx.reply_stateless(now, key, req, tag.as_deref()),
         }
     }
@@ -1109,7 +1195,7 @@ impl Call {
                 ctx.media(MediaRequest::Reoffer {
                     call: self.id,
                     ice_restart: false,
-                    hold: false,
+                    hold: self.held,
                 });
             }
         }
@@ -1225,9 +1311,15 @@ impl Call {
             return;
         }
         if self.reinvite.is_some() || self.pending.is_some() || self.ack_wait.is_some() {
-            // an ICE restart wins over a plain refresh
-            if self.deferred != Some(Purpose::IceRestart) {
-                self.deferred = Some(purpose);
+            // an ICE restart wins over the rest, hold/resume over a plain
+            // refresh (their re-INVITE refreshes too)
+            match (self.deferred, purpose) {
+                (Some(Purpose::IceRestart), _) => {}
+                (
+                    Some(Purpose::Hold | Purpose::Resume),
+                    Purpose::Refresh | Purpose::SessionRefresh,
+                ) => {}
+                _ => self.deferred = Some(purpose),
             }
             return;
         }
@@ -1237,7 +1329,20 @@ impl Call {
                 ctx.media(MediaRequest::Reoffer {
                     call: self.id,
                     ice_restart: true,
-                    hold: false,
+                    hold: self.held,
+                });
+            }
+            Purpose::Hold | Purpose::Resume => {
+                if self.held == (purpose == Purpose::Hold) {
+                    // already so (the user changed their mind meanwhile)
+                    self.hold_wish = None;
+                    return;
+                }
+                self.pending = Some(Pending::Reoffer(purpose));
+                ctx.media(MediaRequest::Reoffer {
+                    call: self.id,
+                    ice_restart: false,
+                    hold: purpose == Purpose::Hold,
                 });
             }
             Purpose::Refresh | Purpose::SessionRefresh => match self.local_sdp.clone() {
@@ -1249,6 +1354,15 @@ impl Call {
 
     /// A deferred re-INVITE goes out right after the current exchange.
     fn run_deferred(&mut self, ctx: &mut Ctx, now: Instant) {
+        // a hold or resume the user asked for and that is not done yet
+        if self.deferred.is_none() {
+            match self.hold_wish {
+                Some(w) if w != self.held => {
+                    self.deferred = Some(if w { Purpose::Hold } else { Purpose::Resume });
+                }
+                _ => self.hold_wish = None,
+            }
+        }
         if self.deferred.is_some() && self.phase == Phase::Confirmed && ctx.connected {
             ctx.timers.set(TimerKey::Reinvite(self.id), now);
         }
@@ -1321,8 +1435,24 @@ impl Call {
                             sdp: answer,
                             provisional: false,
                         });
+                        if matches!(r.purpose, Purpose::Hold | Purpose::Resume) {
+                            self.held = r.purpose == Purpose::Hold;
+                            ctx.event(Event::LocalHold {
+                                call: self.id,
+                                on_hold: self.held,
+                            });
+                        }
                     }
-                    (true, None) => ctx.media(MediaRequest::Rollback { call: self.id }),
+                    (true, None) => {
+                        ctx.media(MediaRequest::Rollback { call: self.id });
+                        if matches!(r.purpose, Purpose::Hold | Purpose::Resume) {
+                            self.hold_wish = None;
+                            ctx.event(Event::Warning(hold_failed(
+                                r.purpose,
+                                "the answer had no audio description",
+                            )));
+                        }
+                    }
                     (false, answer) => {
                         let changed = match (&answer, &self.remote_sdp) {
                             (Some(a), Some(old)) => !sdp::same_version(old, a),
@@ -1457,6 +1587,13 @@ impl Call {
                     );
                 }
             }
+            Purpose::Hold | Purpose::Resume if code != 481 && code != 408 => {
+                self.hold_wish = None;
+                ctx.event(Event::Warning(hold_failed(
+                    r.purpose,
+                    &format!("the other side answered {code}"),
+                )));
+            }
             _ if code == 481 || code == 408 => self.end(
                 ctx,
                 EndReason::Network("the other party no longer knows this call".into()),
@@ -1511,7 +1648,7 @@ impl Call {
         }
         self.link_lost = false;
         let purpose = match self.deferred.take() {
-            Some(Purpose::IceRestart) => Purpose::IceRestart,
+            Some(p @ (Purpose::IceRestart | Purpose::Hold | Purpose::Resume)) => p,
             _ => Purpose::Refresh,
         };
         self.start_reinvite(ctx, now, purpose);
@@ -1583,6 +1720,10 @@ impl Call {
                 Pending::Reoffer(Purpose::IceRestart) => {
                     self.bye_and_end(ctx, now, EndReason::Media(reason.to_string()));
                 }
+                Pending::Reoffer(p @ (Purpose::Hold | Purpose::Resume)) => {
+                    self.hold_wish = None;
+                    ctx.event(Event::Warning(hold_failed(p, reason)));
+                }
                 Pending::Reoffer(p) => {
                     tracing::warn!("{}: no new offer for {p:?}: {reason}", self.id);
                 }
@@ -1632,3 +1773,548 @@ pub const MAX_REDIRECTS: usize = 3;
 pub const MAX_ICE_RESTARTS: u32 = 2;
 /// Refresh re-INVITEs tried after a reconnection before giving up.
 pub const MAX_REFRESH_TRIES: u32 = 3;
+
+/// Calls not ended at once (ringing, held, active): one more gets 486.
+pub const MAX_CALLS: usize = 4;
+
+/// What the user reads when hold or resume did not happen.
+fn hold_failed(purpose: Purpose, why: &str) -> String {
+    if purpose == Purpose::Hold {
+        format!("Could not put the call on hold ({why}): it goes on as before.")
+    } else {
+        format!("Could not take the call off hold ({why}): it stays on hold.")
+    }
+}
+
+/// The call whose dialog a `Replaces` header value names (RFC 3891 3), or
+/// the answer to give the INVITE instead.
+pub fn find_replaced(
+    calls: &BTreeMap<CallId, Call>,
+    value: &str,
+) -> Result<CallId, (u16, &'static str)> {
+    let Some(r) = refer::parse_replaces(value) else {
+        return Err((400, "Bad Request (malformed Replaces)"));
+    };
+    let found = calls.iter().find(|(_, c)| {
+        c.dialog.as_ref().is_some_and(|d| {
+            d.call_id == r.call_id && d.local_tag == r.to_tag && d.remote_tag == r.from_tag
+        })
+    });
+    match found {
+        None => Err((481, "Call/Transaction Does Not Exist")),
+        Some((_, c)) if c.is_ended() => Err((603, "Declined")),
+        Some((_, c)) if r.early_only => {
+            let _ = c;
+            Err((486, "Busy Here"))
+        }
+        Some((id, c)) if c.is_established() => Ok(*id),
+        Some(_) => Err((481, "Call/Transaction Does Not Exist")),
+    }
+}
+
+/// After every input: start the calls REFERs asked for, report their
+/// progress to the transferring peer, and end the calls that a new one
+/// replaced (once it is answered).
+pub fn link_calls(
+    ctx: &mut Ctx,
+    now: Instant,
+    calls: &mut BTreeMap<CallId, Call>,
+    next_call: &mut u32,
+) {
+    let requests: Vec<(CallId, ReferRequest)> = calls
+        .iter_mut()
+        .filter_map(|(id, c)| c.refer_request.take().map(|r| (*id, r)))
+        .collect();
+    for (old, r) in requests {
+        let id = CallId(*next_call);
+        *next_call += 1;
+        let mut c = Call::outgoing(ctx, id, r.target.uri.clone());
+        c.invite_extra.push(("Referred-By", r.referred_by));
+        if let Some(rep) = r.target.replaces {
+            c.invite_extra.push(("Replaces", rep));
+        }
+        c.refer_source = Some(old);
+        calls.insert(id, c);
+        ctx.event(Event::Transferred {
+            call: old,
+            target: r.target.uri,
+            new_call: id,
+        });
+        if let Some(o) = calls.get_mut(&old) {
+            o.notify_refer(ctx, now, 100, "Trying", false);
+        }
+    }
+    let mut outcomes: Vec<(CallId, CallId, (u16, String))> = Vec::new();
+    let mut replaced: Vec<CallId> = Vec::new();
+    for (id, c) in calls.iter_mut() {
+        if let Some(old) = c.refer_source {
+            let outcome = if c.is_established() {
+                Some((200, "OK".to_string()))
+            } else if c.is_ended() {
+                Some(match c.status.clone() {
+                    Some(s) if s.0 >= 300 => s,
+                    _ => (487, "Request Terminated".to_string()),
+                })
+            } else {
+                None
+            };
+            if let Some(o) = outcome {
+                c.refer_source = None;
+                outcomes.push((*id, old, o));
+            }
+        }
+        if let Some(old) = c.replaces {
+            if c.is_established() {
+                replaced.push(old);
+                c.replaces = None;
+            } else if c.is_ended() {
+                c.replaces = None;
+            }
+        }
+    }
+    for (_new, old, (code, reason)) in outcomes {
+        if let Some(o) = calls.get_mut(&old) {
+            o.notify_refer(ctx, now, code, &reason, true);
+            if (200..300).contains(&code) && !o.is_ended() {
+                o.bye_and_end(ctx, now, EndReason::Transferred);
+            }
+        }
+    }
+    for old in replaced {
+        if let Some(o) = calls.get_mut(&old) {
+            if o.is_established() {
+                o.bye_and_end(ctx, now, EndReason::Transferred);
+            }
+        }
+    }
+}
+
+impl Call {
+    /// Put the call on hold or take it off (a re-INVITE, now or as soon as
+    /// the one in progress is done).
+    pub fn set_hold(&mut self, ctx: &mut Ctx, now: Instant, hold: bool) {
+        if !self.is_established() {
+            ctx.event(Event::Warning(
+                "Only an established call can be put on hold or resumed.".into(),
+            ));
+            return;
+        }
+        if self.hold_wish.unwrap_or(self.held) == hold {
+            return; // already so, or on its way
+        }
+        self.hold_wish = Some(hold);
+        let purpose = if hold { Purpose::Hold } else { Purpose::Resume };
+        self.start_reinvite(ctx, now, purpose);
+    }
+
+    /// Whether we hold the call.
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+
+    /// Send DTMF: RFC 4733 through the browser, or one INFO per digit in
+    /// order. Nothing is sent if a key is not a DTMF key.
+    pub fn send_dtmf(&mut self, ctx: &mut Ctx, now: Instant, digits: &str, method: DtmfMethod) {
+        if !self.is_established() {
+            ctx.event(Event::Warning(
+                "Keys (DTMF) can only be sent during an established call.".into(),
+            ));
+            return;
+        }
+        let mut keys = Vec::new();
+        for c in digits.chars() {
+            match refer::dtmf_digit(c) {
+                Some(d) => keys.push(d),
+                None => {
+                    let shown: String = c.escape_default().collect();
+                    ctx.event(Event::Warning(format!(
+                        "\"{shown}\" is not a phone key (0-9, *, #, A-D): nothing was sent."
+                    )));
+                    return;
+                }
+            }
+        }
+        if keys.is_empty() {
+            return;
+        }
+        match method {
+            DtmfMethod::Rfc4733 => ctx.media(MediaRequest::SendDtmf {
+                call: self.id,
+                digits: keys.into_iter().collect(),
+            }),
+            DtmfMethod::Info => {
+                self.dtmf_queue.extend(keys);
+                self.next_info(ctx, now);
+            }
+        }
+    }
+
+    /// The next queued digit, once the previous INFO has its final answer.
+    fn next_info(&mut self, ctx: &mut Ctx, now: Instant) {
+        if self.dtmf_key.is_some() || !self.is_established() {
+            return;
+        }
+        let Some(d) = self.dtmf_queue.pop_front() else {
+            return;
+        };
+        let Some(dialog) = self.dialog.as_mut() else {
+            return;
+        };
+        let mut req = dialog.request(Method::Info);
+        req.push_header("Via", ctx.via());
+        req.push_header("Contact", ctx.local.dialog_contact());
+        req.push_header("User-Agent", ctx.local.user_agent.clone());
+        req.set_body(
+            "application/dtmf-relay",
+            format!("Signal={d}\r\nDuration=160\r\n").into_bytes(),
+        );
+        self.dtmf_key = TxKey::of_request(&req);
+        let bytes = ctx.txs.start_client(now, req, Owner::InDialog(self.id));
+        ctx.send(bytes);
+    }
+
+    /// The final answer to one of our INFOs or REFERs.
+    pub fn on_request_response(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        request: &Message,
+        resp: &Message,
+    ) {
+        let Some(code) = resp.code() else { return };
+        if code < 200 {
+            return;
+        }
+        let answered_once = request.header("Authorization").is_some()
+            || request.header("Proxy-Authorization").is_some();
+        if matches!(code, 401 | 407)
+            && !answered_once
+            && self.retry_with_credentials(ctx, now, request, resp)
+        {
+            return;
+        }
+        let reason = refer::clean_text(&reason_phrase(resp), 80);
+        self.request_done(ctx, now, request, code, &reason);
+    }
+
+    /// A proxy that challenges in-dialog requests: send the INFO or REFER
+    /// again, once, with credentials. `false`: nothing was sent.
+    fn retry_with_credentials(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        request: &Message,
+        resp: &Message,
+    ) -> bool {
+        let ChallengeOutcome::Retry(mut cache) = on_challenge(resp, None, 0) else {
+            return false;
+        };
+        let Some(d) = self.dialog.as_mut() else {
+            return false;
+        };
+        let old_key = TxKey::of_request(request);
+        let mut again = request.clone();
+        let method = request.method().cloned().unwrap_or(Method::Info);
+        let next = d.request(method);
+        if let Some(cseq) = next.header("CSeq") {
+            again.set_header("CSeq", cseq.to_string());
+        }
+        again.set_header("Via", ctx.via());
+        cache.apply(ctx, &mut again);
+        let key = TxKey::of_request(&again);
+        if old_key.is_some() && old_key == self.dtmf_key {
+            self.dtmf_key = key;
+        } else if let Some(r) = self
+            .refer_out
+            .as_mut()
+            .filter(|r| r.key.is_some() && r.key == old_key)
+        {
+            r.key = key;
+        } else {
+            return false;
+        }
+        let bytes = ctx.txs.start_client(now, again, Owner::InDialog(self.id));
+        ctx.send(bytes);
+        true
+    }
+
+    /// One of our INFOs or REFERs got no answer.
+    pub fn on_request_timeout(&mut self, ctx: &mut Ctx, now: Instant, request: &Message) {
+        self.request_done(ctx, now, request, 408, "Request Timeout");
+    }
+
+    fn request_done(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        request: &Message,
+        code: u16,
+        reason: &str,
+    ) {
+        let key = TxKey::of_request(request);
+        if key.is_some() && key == self.dtmf_key {
+            self.dtmf_key = None;
+            if (200..300).contains(&code) {
+                self.next_info(ctx, now);
+            } else {
+                let dropped = self.dtmf_queue.len();
+                self.dtmf_queue.clear();
+                ctx.event(Event::Warning(format!(
+                    "The other side refused a key press ({code} {reason}){}.",
+                    if dropped > 0 {
+                        format!("; {dropped} more not sent")
+                    } else {
+                        String::new()
+                    }
+                )));
+            }
+            return;
+        }
+        let ours = self
+            .refer_out
+            .as_ref()
+            .is_some_and(|r| r.key.is_some() && r.key == key);
+        if ours {
+            if (200..300).contains(&code) {
+                // accepted: the NOTIFYs tell the rest
+                if let Some(r) = self.refer_out.as_mut() {
+                    r.key = None;
+                }
+            } else {
+                self.refer_out = None;
+                ctx.event(Event::TransferProgress {
+                    call: self.id,
+                    code,
+                    reason: reason.to_string(),
+                    done: true,
+                });
+            }
+        }
+    }
+
+    /// REFER the peer to `refer_to` (a `Refer-To` value, `<…>` included).
+    pub fn transfer(&mut self, ctx: &mut Ctx, now: Instant, refer_to: String) {
+        if !self.is_established() {
+            ctx.event(Event::Warning(
+                "Only an established call can be transferred.".into(),
+            ));
+            return;
+        }
+        if self.refer_out.is_some() {
+            ctx.event(Event::Warning(
+                "A transfer of this call is already in progress.".into(),
+            ));
+            return;
+        }
+        let Some(dialog) = self.dialog.as_mut() else {
+            return;
+        };
+        let mut req = dialog.request(Method::Refer);
+        req.push_header("Via", ctx.via());
+        req.push_header("Contact", ctx.local.dialog_contact());
+        req.push_header("Refer-To", refer_to);
+        req.push_header("Referred-By", format!("<{}>", ctx.local.aor));
+        req.push_header("Allow", ALLOW);
+        req.push_header("Supported", SUPPORTED);
+        req.push_header("User-Agent", ctx.local.user_agent.clone());
+        self.refer_out = Some(ReferOut {
+            key: TxKey::of_request(&req),
+        });
+        tracing::info!("{}: REFER", self.id);
+        let bytes = ctx.txs.start_client(now, req, Owner::InDialog(self.id));
+        ctx.send(bytes);
+    }
+
+    /// The `Refer-To` that makes someone replace this call (attended
+    /// transfer): the peer's GRUU if it has one, else its address of
+    /// record, with this dialog as `Replaces`. `None` unless established.
+    pub fn replaces_uri(&self) -> Option<String> {
+        if !self.is_established() {
+            return None;
+        }
+        let d = self.dialog.as_ref()?;
+        let uri = if d.remote_target.contains(";gr") {
+            d.remote_target.clone()
+        } else {
+            NameAddr::parse(&d.remote_uri).ok()?.uri
+        };
+        let uri = uri.split('?').next().unwrap_or(&uri).to_string();
+        // as the peer of the new INVITE sees it: its tag is our remote one
+        Some(refer::refer_to_with_replaces(
+            &uri,
+            &d.call_id,
+            &d.remote_tag,
+            &d.local_tag,
+        ))
+    }
+
+    fn respond_plain(
+        &self,
+        ctx: &mut Ctx,
+        now: Instant,
+        key: &TxKey,
+        req: &Message,
+        code: u16,
+        reason: &str,
+    ) {
+        let mut r = response_to(req, code, reason, Some(&self.local_tag));
+        if code == 415 {
+            r.push_header("Accept", refer::INFO_ACCEPT);
+        }
+        if (200..300).contains(&code) {
+            r.push_header("Contact", ctx.local.dialog_contact());
+        }
+        ctx.respond(now, key, &r);
+    }
+
+    /// INFO from the peer: DTMF (`application/dtmf-relay`, `application/dtmf`).
+    fn on_info(&mut self, ctx: &mut Ctx, now: Instant, key: &TxKey, req: &Message) {
+        if self.phase == Phase::Ended {
+            self.respond_plain(ctx, now, key, req, 481, "Call/Transaction Does Not Exist");
+            return;
+        }
+        match refer::info_body(req) {
+            InfoBody::Empty => self.respond_plain(ctx, now, key, req, 200, "OK"),
+            InfoBody::Digit(digit) => {
+                self.respond_plain(ctx, now, key, req, 200, "OK");
+                ctx.event(Event::DtmfReceived {
+                    call: self.id,
+                    digit,
+                });
+            }
+            InfoBody::BadDtmf => {
+                self.respond_plain(ctx, now, key, req, 400, "Bad Request (no DTMF signal)")
+            }
+            InfoBody::Unsupported => {
+                self.respond_plain(ctx, now, key, req, 415, "Unsupported Media Type")
+            }
+        }
+    }
+
+    /// REFER from the peer: we are transferred (RFC 3515).
+    fn on_refer(&mut self, ctx: &mut Ctx, now: Instant, key: &TxKey, req: &Message) {
+        if self.phase == Phase::Ended {
+            self.respond_plain(ctx, now, key, req, 481, "Call/Transaction Does Not Exist");
+            return;
+        }
+        if !self.is_established() {
+            self.respond_plain(ctx, now, key, req, 403, "Forbidden (call not established)");
+            return;
+        }
+        if self.refer_in.as_ref().is_some_and(|r| !r.done) {
+            self.respond_plain(ctx, now, key, req, 491, "Request Pending");
+            return;
+        }
+        let refer_to = req.header_values("Refer-To");
+        let target = match refer_to.as_slice() {
+            [one] => refer::parse_refer_to(one),
+            _ => Err("one Refer-To is needed".into()),
+        };
+        let target = match target {
+            Ok(t) => t,
+            Err(why) => {
+                tracing::warn!("{}: REFER refused: {why}", self.id);
+                self.respond_plain(ctx, now, key, req, 400, "Bad Request (Refer-To)");
+                return;
+            }
+        };
+        let referred_by = req
+            .header("Referred-By")
+            .filter(|v| NameAddr::parse(v).is_ok())
+            .map(str::to_string)
+            .or_else(|| self.dialog.as_ref().map(|d| d.remote_uri.clone()))
+            .unwrap_or_default();
+        self.respond_plain(ctx, now, key, req, 202, "Accepted");
+        self.refer_in = Some(ReferIn {
+            event_id: req.cseq().map(|c| c.seq).unwrap_or(0),
+            done: false,
+        });
+        tracing::info!("{}: transferred to {}", self.id, target.uri);
+        self.refer_request = Some(ReferRequest {
+            target,
+            referred_by,
+        });
+    }
+
+    /// Tell the peer that transferred us how the new call goes (NOTIFY
+    /// with a sipfrag); `last` ends the implicit subscription.
+    fn notify_refer(&mut self, ctx: &mut Ctx, now: Instant, code: u16, reason: &str, last: bool) {
+        let Some(r) = self.refer_in.as_mut() else {
+            return;
+        };
+        if r.done {
+            return;
+        }
+        r.done = last;
+        let event_id = r.event_id;
+        if self.phase == Phase::Ended {
+            return;
+        }
+        let Some(dialog) = self.dialog.as_mut() else {
+            return;
+        };
+        let mut req = dialog.request(Method::Notify);
+        req.push_header("Via", ctx.via());
+        req.push_header("Contact", ctx.local.dialog_contact());
+        req.push_header("Event", format!("refer;id={event_id}"));
+        req.push_header(
+            "Subscription-State",
+            if last {
+                "terminated;reason=noresource"
+            } else {
+                "active;expires=60"
+            },
+        );
+        req.push_header("User-Agent", ctx.local.user_agent.clone());
+        req.set_body(
+            "message/sipfrag;version=2.0",
+            format!("SIP/2.0 {code} {reason}\r\n").into_bytes(),
+        );
+        let bytes = ctx.txs.start_client(now, req, Owner::Fire);
+        ctx.send(bytes);
+    }
+
+    /// NOTIFY from the peer about our REFER (`Event: refer`, sipfrag body).
+    fn on_notify(&mut self, ctx: &mut Ctx, now: Instant, key: &TxKey, req: &Message) {
+        let event = req
+            .header("Event")
+            .and_then(|e| e.split(';').next())
+            .map(|e| e.trim().to_ascii_lowercase());
+        if event.as_deref() != Some("refer") {
+            self.respond_plain(ctx, now, key, req, 489, "Bad Event");
+            return;
+        }
+        if self.refer_out.is_none() {
+            self.respond_plain(ctx, now, key, req, 481, "Subscription Does Not Exist");
+            return;
+        }
+        let is_sipfrag = req
+            .content_type()
+            .is_some_and(|t| t.eq_ignore_ascii_case("message/sipfrag"));
+        let status = req.body_str().and_then(refer::parse_sipfrag);
+        let (code, reason) = match (is_sipfrag, status) {
+            (true, Some(s)) => s,
+            _ => {
+                self.respond_plain(ctx, now, key, req, 400, "Bad Request (sipfrag expected)");
+                return;
+            }
+        };
+        self.respond_plain(ctx, now, key, req, 200, "OK");
+        let terminated = req
+            .header("Subscription-State")
+            .is_some_and(|s| s.trim().to_ascii_lowercase().starts_with("terminated"));
+        let done = code >= 200 || terminated;
+        ctx.event(Event::TransferProgress {
+            call: self.id,
+            code,
+            reason,
+            done,
+        });
+        if done {
+            self.refer_out = None;
+            if (200..300).contains(&code) && self.is_established() {
+                self.bye_and_end(ctx, now, EndReason::Transferred);
+            }
+        }
+    }
+}

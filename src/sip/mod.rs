@@ -13,6 +13,7 @@ pub mod call;
 pub mod dialog;
 pub mod message;
 pub mod reconnect;
+pub mod refer;
 pub mod registration;
 pub mod rng;
 pub mod sdp;
@@ -495,6 +496,9 @@ pub enum EndReason {
     Media(String),
     /// The connection to the server was lost.
     Network(String),
+    /// The call was handed over: we transferred it, we were transferred
+    /// and the new call is up, or a new call replaced it (RFC 3891).
+    Transferred,
 }
 
 impl EndReason {
@@ -521,6 +525,7 @@ impl EndReason {
             EndReason::Failed { code, reason } => format!("The call failed: {code} {reason}."),
             EndReason::Media(r) => format!("Audio problem: {r}"),
             EndReason::Network(r) => format!("Connection lost: {r}"),
+            EndReason::Transferred => "Call transferred.".into(),
         }
     }
 }

@@ -12,6 +12,8 @@ use softphone::sip::{
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+pub mod calls;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
     A,
