@@ -2,9 +2,11 @@
 //! input to the part it concerns.
 
 use super::call::{self, Call};
+use super::im::{self, Messages};
 use super::message::{self, Incoming, Message, Method, SipUri};
 use super::registration::Registration;
 use super::rng::Rng;
+use super::subscription::{self, Activity, Subscriptions};
 use super::timers::Timers;
 use super::transaction::{RequestMatch, ResponseMatch, Transactions, TxKey};
 use super::{
@@ -13,7 +15,7 @@ use super::{
 use std::collections::{BTreeMap, VecDeque};
 
 /// The methods this user agent handles (Allow header).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, UPDATE, OPTIONS";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, UPDATE, OPTIONS, MESSAGE, NOTIFY";
 
 /// The option tags we support (RFC 4028 session timers) for `Supported`
 /// and for checking a request's `Require` (420 otherwise).
@@ -26,6 +28,12 @@ pub enum Owner {
     Invite(CallId),
     /// CANCEL, BYE: nothing depends on the answer.
     Fire,
+    /// Our MESSAGE (internal number, see `im::Messages`).
+    Message(u64),
+    /// Our SUBSCRIBE for subscription number `u32`.
+    Subscribe(u32),
+    /// Our PUBLISH of presence.
+    Publish,
 }
 
 /// The user agent's own timers (the transactions keep theirs).
@@ -48,6 +56,10 @@ pub enum TimerKey {
     KeepAlive,
     /// The pong to our ping is overdue.
     PongTimeout,
+    /// Refresh, retry or forget subscription number `u32`.
+    Subscription(u32),
+    /// Refresh our presence publication.
+    PublishRefresh,
 }
 
 /// Who we are, derived from the account once.
@@ -277,6 +289,10 @@ pub struct UserAgent {
     next_call: u32,
     /// The connection dropped with calls up: refresh them once registered.
     resume_calls: bool,
+    /// Instant messages in flight.
+    im: Messages,
+    /// Subscriptions and our presence publication.
+    subs: Subscriptions,
 }
 
 /// How long a pong may take before the connection counts as dead.
@@ -345,6 +361,8 @@ impl UserAgent {
             calls: BTreeMap::new(),
             next_call: 1,
             resume_calls: false,
+            im: Messages::default(),
+            subs: Subscriptions::new(config.publish_presence),
         })
     }
 
@@ -386,6 +404,29 @@ impl UserAgent {
             Input::Timeout => self.on_timeout(now),
         }
         self.reap_ended(now);
+        self.after_input(now);
+    }
+
+    /// Subscriptions and the presence publication follow the registration
+    /// and the call situation.
+    fn after_input(&mut self, now: Instant) {
+        let registered = matches!(self.reg.state, RegistrationState::Registered { .. });
+        let live = self.calls.values().filter(|c| !c.is_ended());
+        let mut activity = Activity::Idle;
+        for c in live {
+            if c.is_established() {
+                activity = Activity::InCall;
+                break;
+            }
+            activity = Activity::Ringing;
+        }
+        self.subs
+            .after_input(&mut self.ctx, now, registered, activity);
+    }
+
+    /// Subscriptions wanted (not being removed).
+    pub fn subscription_count(&self) -> usize {
+        self.subs.count()
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -412,7 +453,19 @@ impl UserAgent {
     fn on_command(&mut self, now: Instant, cmd: Command) {
         match cmd {
             Command::Register => self.reg.register(&mut self.ctx, now),
-            Command::Unregister => self.reg.unregister(&mut self.ctx, now),
+            Command::Unregister => {
+                self.subs.publication.stop(&mut self.ctx, now);
+                self.reg.unregister(&mut self.ctx, now);
+            }
+            Command::SendMessage { id, to, text } => {
+                self.im.send(&mut self.ctx, now, id, &to, &text);
+            }
+            Command::Subscribe { target, package } => {
+                self.subs.subscribe(&mut self.ctx, now, &target, package);
+            }
+            Command::Unsubscribe { target, package } => {
+                self.subs.unsubscribe(&mut self.ctx, now, &target, package);
+            }
             Command::Call { target } => {
                 let id = CallId(self.next_call);
                 self.next_call += 1;
@@ -439,9 +492,6 @@ impl UserAgent {
             | Command::SendDtmf { .. }
             | Command::Transfer { .. }
             | Command::AttendedTransfer { .. }
-            | Command::SendMessage { .. }
-            | Command::Subscribe { .. }
-            | Command::Unsubscribe { .. }
             | Command::SetDnd { .. }) => {
                 // issue 5 work in progress: not handled yet
                 tracing::warn!("not handled yet: {other:?}");
@@ -450,6 +500,8 @@ impl UserAgent {
                 for c in self.calls.values_mut() {
                     c.hangup(&mut self.ctx, now);
                 }
+                self.subs.unsubscribe_all(&mut self.ctx, now);
+                self.subs.publication.stop(&mut self.ctx, now);
                 self.reg.unregister(&mut self.ctx, now);
             }
         }
@@ -471,12 +523,17 @@ impl UserAgent {
         self.ctx.timers.cancel(&TimerKey::PongTimeout);
         self.reg.on_disconnected(&mut self.ctx);
         for failed in self.ctx.txs.fail_all() {
-            if let Owner::Invite(id) = failed.owner {
-                if let Some(c) = self.calls.get_mut(&id) {
-                    c.on_invite_timeout(&mut self.ctx, now, &failed.request, reason);
+            match failed.owner {
+                Owner::Invite(id) => {
+                    if let Some(c) = self.calls.get_mut(&id) {
+                        c.on_invite_timeout(&mut self.ctx, now, &failed.request, reason);
+                    }
                 }
+                Owner::Message(n) => self.im.on_timeout(&mut self.ctx, n, true),
+                _ => {}
             }
         }
+        self.subs.on_disconnected(&mut self.ctx);
         for c in self.calls.values_mut() {
             c.on_disconnected(&mut self.ctx, now);
         }
@@ -546,6 +603,16 @@ impl UserAgent {
                     }
                 }
                 Owner::Fire => {}
+                Owner::Message(n) => self.im.on_timeout(&mut self.ctx, n, false),
+                Owner::Subscribe(id) => {
+                    self.subs
+                        .on_tx_timeout(&mut self.ctx, now, id, &failed.request, false)
+                }
+                Owner::Publish => {
+                    self.subs
+                        .publication
+                        .on_tx_timeout(&mut self.ctx, &failed.request, false)
+                }
             }
         }
         for key in self.ctx.timers.take_expired(now) {
@@ -581,6 +648,8 @@ impl UserAgent {
                 }
                 TimerKey::KeepAlive => self.on_keepalive_timer(now),
                 TimerKey::PongTimeout => self.on_pong_timeout(),
+                TimerKey::Subscription(id) => self.subs.on_timer(&mut self.ctx, now, id),
+                TimerKey::PublishRefresh => self.subs.publication.on_timer(&mut self.ctx, now),
             }
         }
     }
@@ -636,6 +705,16 @@ impl UserAgent {
                         }
                     }
                     Owner::Fire => {}
+                    Owner::Message(n) => self.im.on_response(&mut self.ctx, now, n, &resp),
+                    Owner::Subscribe(id) => {
+                        self.subs
+                            .on_response(&mut self.ctx, now, id, &request, &resp)
+                    }
+                    Owner::Publish => {
+                        self.subs
+                            .publication
+                            .on_response(&mut self.ctx, now, &request, &resp)
+                    }
                 }
             }
             ResponseMatch::NoMatch => {
@@ -689,6 +768,10 @@ impl UserAgent {
                 c.on_in_dialog_request(&mut self.ctx, now, &key, &req);
                 return;
             }
+            // NOTIFYs of our subscriptions, after the calls had their chance
+            if method == Method::Notify && self.subs.on_notify(&mut self.ctx, now, &key, &req) {
+                return;
+            }
             match method {
                 Method::Ack => {}
                 _ => self.ctx.reply(
@@ -705,6 +788,12 @@ impl UserAgent {
         match method {
             Method::Invite => self.on_new_invite(now, &key, &req),
             Method::Cancel => self.on_cancel(now, &key, &req),
+            Method::Message => im::on_incoming(&mut self.ctx, now, &key, &req),
+            Method::Notify => {
+                // a NOTIFY that beat the 2xx to our SUBSCRIBE has a To tag;
+                // this one has none: unsolicited (message-summary)
+                subscription::on_unsolicited_notify(&mut self.ctx, now, &key, &req)
+            }
             Method::Ack => {}
             _ => self.ctx.reply_stateless(now, &key, &req, None),
         }
