@@ -723,9 +723,12 @@ impl Publication {
         self.active = false;
         ctx.timers.cancel(&TimerKey::PublishRefresh);
         if self.etag.is_some() && ctx.connected {
+            // the tag goes on until the removal is answered (a challenge
+            // makes us send it again)
             self.send(ctx, now, 0, None);
+        } else {
+            self.etag = None;
         }
-        self.etag = None;
         self.published = None;
     }
 
@@ -799,6 +802,12 @@ impl Publication {
             200..=299 => {
                 self.auth_attempts = 0;
                 if asked == 0 || !self.active {
+                    self.etag = None;
+                    self.published = None;
+                    if self.active && !self.refused {
+                        // registered again while the removal was on its way
+                        self.publish(ctx, now);
+                    }
                     return;
                 }
                 self.etag = resp
