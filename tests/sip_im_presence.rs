@@ -687,3 +687,96 @@ fn shutdown_unpublishes_and_unsubscribes() {
     assert_eq!(last_pub.expires(), Some(0));
     assert!(!server(&mut bed).documents.contains_key("1000"));
 }
+
+#[test]
+fn a_lost_document_is_published_anew_also_after_a_500_and_never_loops() {
+    let mut bed = bed_with_server();
+    server(&mut bed).unknown_etag_code = 500;
+    bed.register_both();
+    let n = publishes_of(&mut bed, "1000").len();
+    server(&mut bed).documents.clear();
+    bed.advance(Duration::from_secs(401));
+    let p = publishes_of(&mut bed, "1000");
+    assert_eq!(p.len(), n + 2, "refresh (500), then publish anew");
+    assert!(p[n].body.is_empty() && p[n].header("SIP-If-Match").is_some());
+    assert!(p[n + 1].header("SIP-If-Match").is_none() && !p[n + 1].body.is_empty());
+    assert!(server(&mut bed).documents.contains_key("1000"));
+    // a server that fails every PUBLISH: one try, no loop
+    server(&mut bed).packages = vec![];
+    server(&mut bed).documents.clear();
+    bed.advance(Duration::from_secs(401));
+    let p = publishes_of(&mut bed, "1000");
+    assert_eq!(p.len(), n + 3, "the refresh gets 489: given up");
+    bed.advance(Duration::from_secs(1200));
+    assert_eq!(publishes_of(&mut bed, "1000").len(), n + 3);
+}
+
+/// A NOTIFY exactly as the demo Kamailio sends it for a user who published
+/// nothing (force_dummy_presence): two Vias (one with a double space), two
+/// Record-Routes, the dummy PIDF with notes.
+#[test]
+fn kamailio_shaped_dummy_presence_notify_is_understood() {
+    let mut bed = Bed::new();
+    bed.register_both();
+    bed.proxy.black_hole = Some("SUBSCRIBE");
+    subscribe(&mut bed, "1002", EventPackage::Presence);
+    let sub = bed.sent(Side::A, "SUBSCRIBE").pop().expect("subscribe");
+    let call_id = sub.call_id().expect("call-id").to_string();
+    let tag = sub
+        .from()
+        .and_then(|f| f.tag().map(str::to_string))
+        .expect("tag");
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\" xmlns:rpid=\"urn:ietf:params:xml:ns:pidf:rpid\" xmlns:c=\"urn:ietf:params:xml:ns:pidf:cipid\" entity=\"1002\">\n  <tuple xmlns=\"urn:ietf:params:xml:ns:pidf\" id=\"615293b33c62dec073e05d9421e9f48b\">\n    <status>\n      <basic>open</basic>\n    </status>\n  </tuple>\n  <note xmlns=\"urn:ietf:params:xml:ns:pidf\">Available</note>\n  <dm:person xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\" xmlns:rpid=\"urn:ietf:params:xml:ns:pidf:rpid\" id=\"1\">\n    <rpid:activities/>\n    <dm:note>Available</dm:note>\n  </dm:person>\n</presence>\n";
+    let notify = format!(
+        "NOTIFY {contact} SIP/2.0\r\n\
+         Record-Route: <sip:127.0.0.1:8088;transport=ws;r2=on;lr>\r\n\
+         Record-Route: <sip:127.0.0.1:5063;r2=on;lr>\r\n\
+         Via: SIP/2.0/WS  127.0.0.1:8088;branch=z9hG4bK7cc7.fe2b242c0e24d59b6cebe01dd73cc8ae.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:5062;rport=5062;branch=z9hG4bK7cc7.800c36e7000000000000000000000000.0\r\n\
+         To: <sip:1000@{DOMAIN}>;tag={tag}\r\n\
+         From: <sip:1002@{DOMAIN}>;tag=a6a1c5f60faecf035a1ae5b6e96e979a-43eea924\r\n\
+         CSeq: 2 NOTIFY\r\n\
+         Call-ID: {call_id}\r\n\
+         Content-Length: {len}\r\n\
+         User-Agent: softphone-pbx\r\n\
+         Max-Forwards: 69\r\n\
+         Event: presence\r\n\
+         Contact: <sip:127.0.0.1:5062>\r\n\
+         Subscription-State: active;expires=600\r\n\
+         Content-Type: application/pidf+xml\r\n\r\n{body}",
+        contact = bed.a.contact_uri(),
+        len = body.len()
+    );
+    bed.inject(Side::A, &notify);
+    assert_eq!(bed.sent_responses(Side::A, 200, "NOTIFY").len(), 1);
+    assert_eq!(
+        presence_events(&bed, Side::A),
+        vec![(
+            "1002".to_string(),
+            PresenceStatus::Available,
+            Some("Available".into())
+        )]
+    );
+    // the dialog the NOTIFY made routes a refresh back through the PBX
+    bed.proxy.black_hole = None;
+    bed.advance(Duration::from_secs(401));
+    let subs = bed.sent(Side::A, "SUBSCRIBE");
+    let refresh = &subs[1];
+    assert_eq!(refresh.call_id(), Some(call_id.as_str()));
+    assert_eq!(refresh.cseq().map(|c| c.seq), Some(2));
+    assert_eq!(refresh.request_uri(), Some("sip:127.0.0.1:5062"));
+    assert_eq!(
+        refresh
+            .to()
+            .and_then(|t| t.tag().map(str::to_string))
+            .as_deref(),
+        Some("a6a1c5f60faecf035a1ae5b6e96e979a-43eea924")
+    );
+    assert_eq!(
+        refresh.header_values("Route"),
+        vec![
+            "<sip:127.0.0.1:8088;transport=ws;r2=on;lr>",
+            "<sip:127.0.0.1:5063;r2=on;lr>"
+        ]
+    );
+}

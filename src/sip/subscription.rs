@@ -441,6 +441,11 @@ impl Subscriptions {
         if lost {
             return;
         }
+        if s.dialog.is_some() && ctx.timers.is_set(&TimerKey::Subscription(id)) {
+            // a NOTIFY already confirmed the subscription (RFC 6665 4.1.2.4):
+            // its 2xx got lost on the way
+            return;
+        }
         let reason = format!(
             "The server did not answer the request for {} information.",
             package_name(s.package)
@@ -536,7 +541,7 @@ impl Subscriptions {
                     .timers
                     .deadline(&TimerKey::Subscription(id))
                     .is_none_or(|d| d > at);
-                if later && s.pending.is_none() {
+                if later {
                     ctx.timers.set(TimerKey::Subscription(id), at);
                 }
             }
@@ -844,8 +849,12 @@ impl Publication {
                     }
                 }
             }
-            412 if asked != 0 && self.active => {
-                // the server lost our document: publish it anew
+            412 | 500..=599
+                if asked != 0 && self.active && req.header("SIP-If-Match").is_some() =>
+            {
+                // the server lost our document (412; Kamailio answers an
+                // unknown SIP-If-Match on a refresh with 500): publish it
+                // anew, without SIP-If-Match, so this cannot loop
                 self.etag = None;
                 self.published = None;
                 self.publish(ctx, now);

@@ -40,6 +40,9 @@ pub struct Server {
     pub subscribe_replies: VecDeque<(u16, &'static str)>,
     /// Expiry granted to SUBSCRIBE and PUBLISH at most.
     pub max_expires: u32,
+    /// The answer to an unknown SIP-If-Match (412; Kamailio gives 500 to a
+    /// body-less refresh).
+    pub unknown_etag_code: u16,
     /// Published documents by user: (etag, body).
     pub documents: BTreeMap<String, (String, String)>,
     pub watchers: Vec<Watcher>,
@@ -74,6 +77,7 @@ impl Server {
             notify_before_2xx: false,
             subscribe_replies: VecDeque::new(),
             max_expires: 3600,
+            unknown_etag_code: 412,
             documents: BTreeMap::new(),
             watchers: Vec::new(),
             publishes: Vec::new(),
@@ -172,9 +176,10 @@ impl Server {
         let old = self.documents.get(&user).cloned();
         if let Some(m) = req.header("SIP-If-Match") {
             if old.as_ref().map(|(e, _)| e.as_str()) != Some(m.trim()) {
+                let code = self.unknown_etag_code;
                 return vec![(
                     side,
-                    Self::reply(req, 412, "Conditional Request Failed", Some("srvtag")),
+                    Self::reply(req, code, "Conditional Request Failed", Some("srvtag")),
                 )];
             }
         } else if req.body.is_empty() {
