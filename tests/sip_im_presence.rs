@@ -780,3 +780,23 @@ fn kamailio_shaped_dummy_presence_notify_is_understood() {
         ]
     );
 }
+
+#[test]
+fn a_refresh_due_while_unregistered_waits_for_the_next_registration() {
+    let mut bed = bed_with_server();
+    bed.register_both();
+    subscribe(&mut bed, "1001", EventPackage::Presence);
+    assert_eq!(server(&mut bed).subscribes.len(), 1);
+    bed.command(Side::A, Command::Unregister);
+    bed.advance(Duration::from_secs(401));
+    assert_eq!(
+        server(&mut bed).subscribes.len(),
+        1,
+        "no refresh while unregistered"
+    );
+    bed.command(Side::A, Command::Register);
+    let subs = server(&mut bed).subscribes.clone();
+    assert_eq!(subs.len(), 2, "a new subscription once registered");
+    assert!(subs[1].to().is_some_and(|t| t.tag().is_none()));
+    assert_ne!(subs[1].call_id(), subs[0].call_id());
+}

@@ -462,8 +462,15 @@ impl Subscriptions {
             self.subs.remove(&id);
             return;
         }
-        if !ctx.connected || !self.registered || s.pending.is_some() {
-            return; // started again on registration
+        if s.pending.is_some() {
+            return;
+        }
+        if !ctx.connected || !self.registered {
+            // not reachable now: a new subscription once registered again
+            if let Some(s) = self.subs.get_mut(&id) {
+                s.dialog = None;
+            }
+            return;
         }
         if s.dialog.is_some() {
             let expires = s.expires;
