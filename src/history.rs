@@ -183,6 +183,7 @@ fn finish(p: Pending, now_ms: f64, reason: &EndReason) -> Entry {
     let outcome = match reason {
         EndReason::LocalHangup | EndReason::RemoteHangup if p.active_ms.is_some() => String::new(),
         EndReason::LocalHangup if p.incoming => "Declined".into(),
+        EndReason::LocalHangup => "Cancelled".into(),
         EndReason::CallerCancelled => "The caller hung up".into(),
         other => other.message().trim_end_matches('.').to_string(),
     };
@@ -447,6 +448,22 @@ mod tests {
             .on_event(1_000.0, &state(5, CallState::Ended(EndReason::Declined)))
             .unwrap();
         assert_eq!(e.start_ms, 100.0);
+        t.on_event(
+            0.0,
+            &state(
+                4,
+                CallState::Calling {
+                    to: party(None, "sip:4@x"),
+                },
+            ),
+        );
+        let e = t
+            .on_event(1.0, &state(4, CallState::Ended(EndReason::LocalHangup)))
+            .unwrap();
+        assert_eq!(
+            (e.direction, e.outcome.as_str()),
+            (Direction::Outgoing, "Cancelled")
+        );
         t.on_event(0.0, &incoming(6, party(None, "sip:6@x")));
         t.reset();
         assert_eq!(t.in_progress(), 0);
