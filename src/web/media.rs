@@ -683,7 +683,9 @@ impl CallMedia {
             };
             tracing::debug!("remote audio track");
             player.set_src_object(Some(&stream));
-            *remote_store.borrow_mut() = Some(stream.clone());
+            // `Clone::clone`: `stream.clone()` would be `MediaStream.clone()`,
+            // a new stream with copies of the tracks
+            *remote_store.borrow_mut() = Some(Clone::clone(&stream));
             if let Ok(p) = player.play() {
                 spawn_local(async move {
                     if let Err(e) = JsFuture::from(p).await {
@@ -809,7 +811,9 @@ async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<St
         return Err("closed".into());
     }
     set_enabled(&mic, !media.muted.get());
-    *media.mic.borrow_mut() = Some(mic.clone());
+    // `Clone::clone`, not `mic.clone()`: that is `MediaStream.clone()`, a
+    // second stream with copies of the tracks (never sent, never stopped)
+    *media.mic.borrow_mut() = Some(Clone::clone(&mic));
     let pc = &media.pc;
 
     if let Some(offer) = &remote_offer {
