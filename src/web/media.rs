@@ -1166,16 +1166,10 @@ async fn microphone() -> Result<MediaStream, String> {
     };
     if config.mic_device.is_some() {
         if let Err(e) = &result {
-            let name = e
-                .dyn_ref::<DomException>()
-                .map(|d| d.name())
-                .unwrap_or_default();
-            if matches!(name.as_str(), "OverconstrainedError" | "NotFoundError")
-                || e.dyn_ref::<DomException>().is_none()
-            {
+            let name = error_name(e);
+            if matches!(name.as_str(), "OverconstrainedError" | "NotFoundError") {
                 tracing::warn!(
-                    "the chosen microphone is not there ({}): using the default one",
-                    js_text(e)
+                    "the chosen microphone is not there ({name}): using the default one"
                 );
                 result = match open(false) {
                     Ok(p) => JsFuture::from(p).await,
@@ -1190,11 +1184,16 @@ async fn microphone() -> Result<MediaStream, String> {
         .map_err(|_| "the microphone gave no audio stream".to_string())
 }
 
+/// The `name` of a JS error (`DOMException`, `OverconstrainedError` …).
+fn error_name(e: &JsValue) -> String {
+    js_sys::Reflect::get(e, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
 fn mic_error(e: &JsValue) -> String {
-    let name = e
-        .dyn_ref::<DomException>()
-        .map(|d| d.name())
-        .unwrap_or_default();
+    let name = error_name(e);
     match name.as_str() {
         "NotAllowedError" | "SecurityError" => "Microphone access was denied".into(),
         "NotFoundError" | "OverconstrainedError" => "No microphone was found".into(),
