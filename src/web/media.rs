@@ -6,8 +6,16 @@
 //! Requests come from the core as [`MediaRequest`]s; results go back to it
 //! through the `report` callback as [`Input::LocalSdp`] or
 //! [`Input::MediaFailed`], and [`Input::IceFailed`] when a call's ICE
-//! connection fails. Re-offers, re-answers and rollbacks work on the call's
-//! existing peer connection.
+//! connection fails. Re-offers (hold: `sendonly`/`inactive`, resume:
+//! `sendrecv`), re-answers, early media (`pranswer`) and rollbacks work on
+//! the call's existing peer connection; DTMF goes through the audio
+//! sender's `RTCDTMFSender`.
+//!
+//! For the UI: [`set_muted`], [`devices`], [`mic_level`] (with
+//! [`start_level_preview`] / [`stop_level_preview`] for the settings form),
+//! [`quality`] (MOS from [`crate::quality`]), [`conference`] (local mixing
+//! with Web Audio), and the tones [`ringtone`], [`ringtone_soft`],
+//! [`ringback`] (Web Audio, `audio.rs`).
 
 use crate::settings::{IceServer, DEFAULT_ICE_GATHER_TIMEOUT_MS};
 use crate::sip::{CallId, Input, MediaRequest};
