@@ -4,6 +4,7 @@
 pub mod contacts;
 pub mod history;
 pub mod messaging;
+pub mod quality;
 pub mod settings;
 pub mod sip;
 

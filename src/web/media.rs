@@ -6,8 +6,16 @@
 //! Requests come from the core as [`MediaRequest`]s; results go back to it
 //! through the `report` callback as [`Input::LocalSdp`] or
 //! [`Input::MediaFailed`], and [`Input::IceFailed`] when a call's ICE
-//! connection fails. Re-offers, re-answers and rollbacks work on the call's
-//! existing peer connection.
+//! connection fails. Re-offers (hold: `sendonly`/`inactive`, resume:
+//! `sendrecv`), re-answers, early media (`pranswer`) and rollbacks work on
+//! the call's existing peer connection; DTMF goes through the audio
+//! sender's `RTCDTMFSender`.
+//!
+//! For the UI: [`set_muted`], [`devices`], [`mic_level`] (with
+//! [`start_level_preview`] / [`stop_level_preview`] for the settings form),
+//! [`quality`] (MOS from [`crate::quality`]), [`conference`] (local mixing
+//! with Web Audio), and the tones [`ringtone`], [`ringtone_soft`],
+//! [`ringback`] (Web Audio, `audio.rs`).
 
 use crate::settings::{IceServer, DEFAULT_ICE_GATHER_TIMEOUT_MS};
 use crate::sip::{CallId, Input, MediaRequest};
@@ -19,10 +27,16 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    DomException, Event, HtmlAudioElement, MediaStream, MediaStreamConstraints, MediaStreamTrack,
-    RtcConfiguration, RtcIceConnectionState, RtcIceGatheringState, RtcIceServer, RtcOfferOptions,
-    RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
+    DomException, Event, HtmlAudioElement, MediaStream, MediaStreamAudioDestinationNode,
+    MediaStreamAudioSourceNode, MediaStreamConstraints, MediaStreamTrack, RtcConfiguration,
+    RtcIceConnectionState, RtcIceGatheringState, RtcIceServer, RtcOfferOptions, RtcPeerConnection,
+    RtcRtpSender, RtcRtpTransceiver, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
+    RtcTrackEvent,
 };
+
+// Web Audio: the shared context, tones, level meters (src/web/audio.rs)
+#[path = "audio.rs"]
+mod audio;
 
 /// ICE gathering: return the SDP when gathering is complete, or once some
 /// candidates are there and no new one came for this long (without STUN or
@@ -86,56 +100,488 @@ pub struct Quality {
     pub mos: f64,
 }
 
-// ---- issue 5 API (skeleton: the media helper implements these) ----
+// ---- issue 5: mute, DTMF, devices, level, quality, conference, tones ----
 
-/// Mute or unmute the call's microphone track (no re-INVITE).
+/// Mute or unmute the call's microphone (the track's `enabled`: silence is
+/// sent, no re-INVITE). In a conference every member's microphone follows,
+/// since the user speaks to all of them. Kept for a microphone that opens
+/// later.
 pub fn set_muted(call: CallId, muted: bool) {
-    tracing::warn!("{call}: set_muted({muted}) not implemented yet");
+    let mut calls = CONFERENCE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|conf| conf.members.iter().any(|m| m.call == call))
+            .map(|conf| conf.members.iter().map(|m| m.call).collect::<Vec<_>>())
+    });
+    let calls = calls.get_or_insert_with(|| vec![call]);
+    for &c in calls.iter() {
+        match get(c) {
+            Some(media) => {
+                media.muted.set(muted);
+                if let Some(mic) = media.mic.borrow().as_ref() {
+                    set_enabled(mic, !muted);
+                }
+                tracing::debug!("{c}: microphone {}", if muted { "muted" } else { "on" });
+            }
+            None => tracing::debug!("{c}: mute: no media"),
+        }
+    }
 }
 
-/// The audio devices, labelled once the microphone permission is granted.
+fn set_enabled(stream: &MediaStream, enabled: bool) {
+    for track in stream.get_audio_tracks().iter() {
+        if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
+            track.set_enabled(enabled);
+        }
+    }
+}
+
+/// The audio devices (`enumerateDevices`): microphones (`input`) and
+/// speakers. Until the microphone permission is granted browsers give no
+/// labels (and often no ids): those are named "Microphone 1", "Speaker 1" …
+/// Empty when the browser cannot list devices (logged).
 pub async fn devices() -> Vec<Device> {
-    Vec::new()
+    let Ok(media_devices) = media_devices() else {
+        return Vec::new();
+    };
+    let listed = match media_devices.enumerate_devices() {
+        Ok(p) => JsFuture::from(p).await,
+        Err(e) => Err(e),
+    };
+    let list = match listed {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!("cannot list the audio devices: {}", js_text(&e));
+            return Vec::new();
+        }
+    };
+    let (mut mics, mut speakers) = (0, 0);
+    let mut out = Vec::new();
+    for info in js_sys::Array::from(&list).iter() {
+        let Ok(info) = info.dyn_into::<web_sys::MediaDeviceInfo>() else {
+            continue;
+        };
+        let input = match info.kind() {
+            web_sys::MediaDeviceKind::Audioinput => true,
+            web_sys::MediaDeviceKind::Audiooutput => false,
+            _ => continue,
+        };
+        let n = if input {
+            mics += 1;
+            mics
+        } else {
+            speakers += 1;
+            speakers
+        };
+        let label = match info.label().trim() {
+            "" if input => format!("Microphone {n}"),
+            "" => format!("Speaker {n}"),
+            l => l.to_string(),
+        };
+        out.push(Device {
+            id: info.device_id(),
+            label,
+            input,
+        });
+    }
+    out
 }
 
-/// The current microphone input level, 0.0 to 1.0 (an `AnalyserNode` on the
-/// active call's microphone, or on a preview stream opened for the meter).
+/// The current microphone level, 0.0 to 1.0 (RMS of the samples; speech is
+/// typically 0.02 to 0.3): of the preview stream while
+/// [`start_level_preview`] runs, else of the active call's microphone (a
+/// call not on hold, the newest first; silence while muted). 0.0 when there
+/// is no microphone open.
 pub fn mic_level() -> f32 {
-    0.0
+    if let Some(level) = PREVIEW.with(|p| p.borrow().as_ref().map(|(_, l)| l.rms())) {
+        return level;
+    }
+    let active = CALLS.with(|c| {
+        let calls = c.borrow();
+        let mut open: Vec<&Rc<CallMedia>> = calls
+            .values()
+            .filter(|m| !m.closed.get() && m.mic.borrow().is_some())
+            .collect();
+        open.sort_by_key(|m| (!m.held.get(), m.call));
+        open.last().map(|m| Rc::clone(m))
+    });
+    let Some(media) = active else {
+        return 0.0;
+    };
+    let mut level = media.level.borrow_mut();
+    if level.is_none() {
+        let Some(mic) = media.mic.borrow().clone() else {
+            return 0.0;
+        };
+        match audio::Level::new(&mic) {
+            Ok(l) => *level = Some(l),
+            Err(e) => {
+                tracing::debug!("{}: no level meter: {e}", media.call);
+                return 0.0;
+            }
+        }
+    }
+    level.as_ref().map(|l| l.rms()).unwrap_or(0.0)
 }
 
-/// Quality figures for a call, `None` when there are none yet.
+/// Open the microphone (with the configured device and constraints) for
+/// the level meter of the settings form, until [`stop_level_preview`].
+/// Calling it again while it runs reopens it (the device may have changed).
+/// Errors are logged and also returned, in words.
+pub async fn start_level_preview() -> Result<(), String> {
+    let stream = microphone().await.inspect_err(|e| {
+        tracing::warn!("level meter: {e}");
+    })?;
+    let level = match audio::Level::new(&stream) {
+        Ok(l) => l,
+        Err(e) => {
+            stop_tracks(&stream);
+            tracing::warn!("level meter: {e}");
+            return Err(e);
+        }
+    };
+    let old = PREVIEW.with(|p| p.borrow_mut().replace((stream, level)));
+    if let Some((s, _)) = old {
+        stop_tracks(&s);
+    }
+    Ok(())
+}
+
+/// Close the preview microphone of [`start_level_preview`] (if open).
+pub fn stop_level_preview() {
+    let old = PREVIEW.with(|p| p.borrow_mut().take());
+    if let Some((s, level)) = old {
+        drop(level);
+        stop_tracks(&s);
+        tracing::debug!("level meter closed");
+    }
+}
+
+/// Quality figures for a call from `getStats`, `None` when there are none
+/// yet (no inbound audio) or the call is gone. RTT from the far end's
+/// report on our stream (`remote-inbound-rtp`), else from the selected ICE
+/// candidate pair; jitter of the inbound audio; loss since the previous
+/// call of this function for the same call (the whole call the first time).
 pub async fn quality(call: CallId) -> Option<Quality> {
-    let _ = call;
-    None
+    let media = get(call)?;
+    let report = match JsFuture::from(media.pc.get_stats()).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!("{call}: no statistics: {}", js_text(&e));
+            return None;
+        }
+    };
+    let num = |o: &JsValue, k: &str| {
+        js_sys::Reflect::get(o, &JsValue::from_str(k))
+            .ok()
+            .and_then(|v| v.as_f64())
+    };
+    let text = |o: &JsValue, k: &str| {
+        js_sys::Reflect::get(o, &JsValue::from_str(k))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    let is_audio = |o: &JsValue| {
+        text(o, "kind")
+            .or_else(|| text(o, "mediaType"))
+            .is_none_or(|k| k == "audio")
+    };
+    let mut rtt_remote: Option<f64> = None;
+    let mut rtt_pair: Option<f64> = None;
+    let mut inbound: Option<(f64, f64, f64)> = None; // jitter, lost, received
+    let entries = match js_sys::try_iter(&report) {
+        Ok(Some(it)) => it,
+        _ => return None,
+    };
+    for entry in entries.flatten() {
+        let stat = js_sys::Reflect::get(&entry, &JsValue::from_f64(1.0)).unwrap_or_default();
+        match text(&stat, "type").as_deref() {
+            Some("remote-inbound-rtp") if is_audio(&stat) => {
+                if let Some(r) = num(&stat, "roundTripTime") {
+                    rtt_remote = Some(r * 1000.0);
+                }
+            }
+            Some("candidate-pair") => {
+                let nominated = js_sys::Reflect::get(&stat, &JsValue::from_str("nominated"))
+                    .ok()
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false);
+                if nominated && text(&stat, "state").as_deref() == Some("succeeded") {
+                    if let Some(r) = num(&stat, "currentRoundTripTime") {
+                        rtt_pair = Some(r * 1000.0);
+                    }
+                }
+            }
+            Some("inbound-rtp") if is_audio(&stat) => {
+                let (j, l, r) = inbound.unwrap_or((0.0, 0.0, 0.0));
+                inbound = Some((
+                    j.max(num(&stat, "jitter").unwrap_or(0.0) * 1000.0),
+                    l + num(&stat, "packetsLost").unwrap_or(0.0),
+                    r + num(&stat, "packetsReceived").unwrap_or(0.0),
+                ));
+            }
+            _ => {}
+        }
+    }
+    let (jitter_ms, lost, received) = inbound?;
+    let loss_pct = crate::quality::loss_pct(media.prev_loss.get(), lost, received);
+    media.prev_loss.set(Some((lost, received)));
+    let rtt_ms = rtt_remote.or(rtt_pair).unwrap_or(0.0);
+    Some(Quality {
+        rtt_ms,
+        jitter_ms,
+        loss_pct,
+        mos: crate::quality::mos(rtt_ms, jitter_ms, loss_pct),
+    })
 }
 
-/// Mix the given calls locally (each hears the others and us); an empty
-/// slice ends the conference.
+/// Mix the given calls locally, so that every party hears the others:
+/// each call's outgoing audio becomes our microphone plus the other calls'
+/// remote audio (Web Audio, `replaceTrack`); we hear everyone through the
+/// calls' own audio elements. An empty slice (or a single call) ends the
+/// conference: the plain microphone tracks go back. Calls without audio yet
+/// are left out (logged). A call that closes leaves the conference.
 pub fn conference(calls: &[CallId]) {
-    tracing::warn!("conference({calls:?}) not implemented yet");
+    let old = CONFERENCE.with(|c| c.borrow_mut().take());
+    drop(old); // restores the microphones (Drop)
+    let members: Vec<Rc<CallMedia>> = calls
+        .iter()
+        .filter_map(|&c| match get(c) {
+            Some(m) if m.mic.borrow().is_some() && m.sender.borrow().is_some() => Some(m),
+            _ => {
+                tracing::warn!("{c}: no audio to join the conference with");
+                None
+            }
+        })
+        .collect();
+    if members.len() < 2 {
+        if !calls.is_empty() {
+            tracing::info!("conference: fewer than two calls with audio: nothing mixed");
+        }
+        return;
+    }
+    match Conference::new(&members) {
+        Ok(conf) => {
+            tracing::info!("conference of {:?}", calls);
+            CONFERENCE.with(|c| *c.borrow_mut() = Some(conf));
+        }
+        Err(e) => tracing::warn!("the conference could not be set up: {e}"),
+    }
 }
 
-/// The ringtone for an incoming call (Web Audio), on or off.
+/// One member of a local conference.
+struct Member {
+    call: CallId,
+    sender: RtcRtpSender,
+    /// The plain microphone track, given back at the end.
+    mic_track: Option<MediaStreamTrack>,
+    mic_source: MediaStreamAudioSourceNode,
+    remote_source: Option<MediaStreamAudioSourceNode>,
+    mix: MediaStreamAudioDestinationNode,
+}
+
+struct Conference {
+    members: Vec<Member>,
+}
+
+impl Conference {
+    fn new(calls: &[Rc<CallMedia>]) -> Result<Conference, String> {
+        let ctx = audio::context().ok_or("no Web Audio in this browser")?;
+        let err = |e: JsValue| js_text(&e);
+        let mut members = Vec::new();
+        for m in calls {
+            let mic = m.mic.borrow().clone().ok_or("no microphone")?;
+            let sender = m.sender.borrow().clone().ok_or("no audio sender")?;
+            let remote_source = match m.remote.borrow().as_ref() {
+                Some(r) => Some(ctx.create_media_stream_source(r).map_err(err)?),
+                None => {
+                    tracing::warn!("{}: no remote audio yet for the others", m.call);
+                    None
+                }
+            };
+            let mic_track = mic
+                .get_audio_tracks()
+                .get(0)
+                .dyn_into::<MediaStreamTrack>()
+                .ok();
+            members.push(Member {
+                call: m.call,
+                sender,
+                mic_track,
+                mic_source: ctx.create_media_stream_source(&mic).map_err(err)?,
+                remote_source,
+                mix: ctx.create_media_stream_destination().map_err(err)?,
+            });
+        }
+        let conf = Conference { members };
+        // from here on Drop undoes what was done
+        for (i, m) in conf.members.iter().enumerate() {
+            m.mic_source.connect_with_audio_node(&m.mix).map_err(err)?;
+            for (j, other) in conf.members.iter().enumerate() {
+                if let (true, Some(src)) = (i != j, &other.remote_source) {
+                    src.connect_with_audio_node(&m.mix).map_err(err)?;
+                }
+            }
+            let track = m
+                .mix
+                .stream()
+                .get_audio_tracks()
+                .get(0)
+                .dyn_into::<MediaStreamTrack>()
+                .map_err(|_| "the mix has no audio track".to_string())?;
+            replace_track(m.call, &m.sender, Some(&track));
+        }
+        Ok(conf)
+    }
+}
+
+impl Drop for Conference {
+    fn drop(&mut self) {
+        for m in &self.members {
+            let _ = m.mic_source.disconnect();
+            if let Some(r) = &m.remote_source {
+                let _ = r.disconnect();
+            }
+            let _ = m.mix.disconnect();
+            for t in m.mix.stream().get_tracks().iter() {
+                if let Ok(t) = t.dyn_into::<MediaStreamTrack>() {
+                    t.stop();
+                }
+            }
+            let open = get(m.call).is_some_and(|c| !c.closed.get());
+            if open {
+                replace_track(m.call, &m.sender, m.mic_track.as_ref());
+            }
+        }
+        tracing::debug!("conference ended");
+    }
+}
+
+fn replace_track(call: CallId, sender: &RtcRtpSender, track: Option<&MediaStreamTrack>) {
+    let p = sender.replace_track(track);
+    spawn_local(async move {
+        if let Err(e) = JsFuture::from(p).await {
+            tracing::warn!(
+                "{call}: the outgoing audio could not be switched: {}",
+                js_text(&e)
+            );
+        }
+    });
+}
+
+/// A call leaves the conference it is in (it is closing): the others go on
+/// together if at least two remain.
+fn leave_conference(call: CallId) {
+    let rest = CONFERENCE.with(|c| {
+        let c = c.borrow();
+        let conf = c.as_ref()?;
+        conf.members.iter().any(|m| m.call == call).then(|| {
+            conf.members
+                .iter()
+                .map(|m| m.call)
+                .filter(|&m| m != call)
+                .collect::<Vec<_>>()
+        })
+    });
+    if let Some(rest) = rest {
+        tracing::debug!("{call} leaves the conference");
+        conference(if rest.len() >= 2 { &rest } else { &[] });
+    }
+}
+
+/// The ringtone for an incoming call (Web Audio: 440 + 480 Hz, 2 s on, 4 s
+/// off), at the configured ring volume. Silent (logged) until the page had
+/// a user gesture if the browser's autoplay policy requires one.
 pub fn ringtone(on: bool) {
-    let _ = on;
+    audio::tone(audio::ToneKind::Ring, on, ring_volume());
 }
 
-/// The local ringback tone while the far end rings without early media.
+/// The soft ringtone for a second incoming call while in a call (two short
+/// quiet beeps every 4 s).
+pub fn ringtone_soft(on: bool) {
+    audio::tone(audio::ToneKind::RingSoft, on, ring_volume());
+}
+
+/// The local ringback tone while the far end rings without early media
+/// (425 Hz, 1 s on, 4 s off).
 pub fn ringback(on: bool) {
-    let _ = on;
+    audio::tone(audio::ToneKind::Ringback, on, ring_volume());
+}
+
+fn ring_volume() -> f32 {
+    CONFIG.with(|c| c.borrow().ring_volume)
+}
+
+/// Play DTMF digits into the call's audio (`RTCDTMFSender.insertDTMF`,
+/// 100 ms tones, 70 ms gaps). A browser or call that cannot is logged as a
+/// warning; the call goes on.
+fn send_dtmf(call: CallId, digits: &str) {
+    let Some(media) = get(call) else {
+        tracing::warn!("{call}: DTMF not sent: the call has no audio");
+        return;
+    };
+    let sender = media.sender.borrow().clone();
+    let Some(dtmf) = sender.and_then(|s| s.dtmf()) else {
+        tracing::warn!(
+            "{call}: DTMF not sent: this browser has no DTMF sender for the call (choose SIP INFO for DTMF in the settings)"
+        );
+        return;
+    };
+    let can = js_sys::Reflect::get(&dtmf, &JsValue::from_str("canInsertDTMF"))
+        .ok()
+        .and_then(|v| v.as_bool());
+    if can == Some(false) {
+        tracing::warn!(
+            "{call}: DTMF not sent: the call's audio cannot carry DTMF now (on hold, or the other phone did not offer telephone-event)"
+        );
+        return;
+    }
+    // through Reflect: insertDTMF throws on bad input, and web-sys's
+    // binding would not catch that
+    let result = js_sys::Reflect::get(&dtmf, &JsValue::from_str("insertDTMF"))
+        .and_then(|f| f.dyn_into::<js_sys::Function>())
+        .and_then(|f| {
+            f.call3(
+                &dtmf,
+                &JsValue::from_str(digits),
+                &JsValue::from_f64(100.0),
+                &JsValue::from_f64(70.0),
+            )
+        });
+    match result {
+        Ok(_) => tracing::debug!("{call}: DTMF {digits} queued"),
+        Err(e) => tracing::warn!("{call}: DTMF not sent: {}", js_text(&e)),
+    }
 }
 
 thread_local! {
     static CALLS: RefCell<HashMap<CallId, Rc<CallMedia>>> = RefCell::new(HashMap::new());
     static CONFIG: RefCell<MediaConfig> = RefCell::new(MediaConfig::default());
+    static CONFERENCE: RefCell<Option<Conference>> = const { RefCell::new(None) };
+    /// The settings form's microphone preview for the level meter.
+    static PREVIEW: RefCell<Option<(MediaStream, audio::Level)>> = const { RefCell::new(None) };
 }
 
-/// Use this configuration for every peer connection made from now on
-/// (calls already running keep theirs).
+/// Use this configuration for every peer connection and microphone opened
+/// from now on (calls already running keep their ICE servers and
+/// microphone); the speaker and the ring volume change at once, for the
+/// running calls and tones too.
 pub fn configure(c: MediaConfig) {
     tracing::debug!("media configuration: {c:?}");
-    CONFIG.with(|cfg| *cfg.borrow_mut() = c);
+    audio::install_unlock();
+    let old = CONFIG.with(|cfg| std::mem::replace(&mut *cfg.borrow_mut(), c.clone()));
+    if old.ring_volume != c.ring_volume {
+        audio::set_volume(c.ring_volume);
+    }
+    if old.speaker_device != c.speaker_device {
+        let id = c.speaker_device.clone().unwrap_or_default();
+        let players: Vec<HtmlAudioElement> =
+            CALLS.with(|calls| calls.borrow().values().map(|m| m.audio.clone()).collect());
+        for p in players {
+            audio::set_sink_on(p.as_ref(), &id, "call audio");
+        }
+        audio::set_tone_sink(c.speaker_device);
+    }
 }
 
 /// Carry out one request from the core.
@@ -143,23 +589,28 @@ pub fn handle(request: MediaRequest, report: Report) {
     match request {
         MediaRequest::CreateOffer { call } => start(call, None, report),
         MediaRequest::CreateAnswer { call, remote_sdp } => start(call, Some(remote_sdp), report),
-        MediaRequest::SetRemoteAnswer { call, sdp, .. } => set_remote_answer(call, sdp, report),
+        MediaRequest::SetRemoteAnswer {
+            call,
+            sdp,
+            provisional,
+        } => set_remote_answer(call, sdp, provisional, report),
         MediaRequest::Close { call } => close(call),
         MediaRequest::Reoffer {
-            call, ice_restart, ..
-        } => renegotiate(call, None, ice_restart, report),
+            call,
+            ice_restart,
+            hold,
+        } => renegotiate(call, None, ice_restart, Some(hold), report),
         MediaRequest::Reanswer { call, remote_sdp } => {
-            renegotiate(call, Some(remote_sdp), false, report)
+            renegotiate(call, Some(remote_sdp), false, None, report)
         }
-        MediaRequest::SendDtmf { call, .. } => {
-            tracing::warn!("{call}: DTMF through the browser is not handled yet")
-        }
+        MediaRequest::SendDtmf { call, digits } => send_dtmf(call, &digits),
         MediaRequest::Rollback { call } => rollback(call),
     }
 }
 
 /// Close every call's media (the account is being replaced).
 pub fn close_all() {
+    conference(&[]);
     let all: Vec<Rc<CallMedia>> = CALLS.with(|c| c.borrow_mut().drain().map(|(_, m)| m).collect());
     for m in all {
         m.close();
@@ -167,6 +618,7 @@ pub fn close_all() {
 }
 
 fn close(call: CallId) {
+    leave_conference(call);
     let media = CALLS.with(|c| c.borrow_mut().remove(&call));
     if let Some(m) = media {
         tracing::debug!("{call}: media closed");
@@ -183,6 +635,18 @@ struct CallMedia {
     pc: RtcPeerConnection,
     audio: HtmlAudioElement,
     mic: RefCell<Option<MediaStream>>,
+    /// Our audio sender (from `addTrack`): DTMF, conference mixes.
+    sender: RefCell<Option<RtcRtpSender>>,
+    /// The remote audio stream (for conference mixes).
+    remote: Rc<RefCell<Option<MediaStream>>>,
+    /// Microphone muted ([`set_muted`]); applies to a microphone opened later.
+    muted: Cell<bool>,
+    /// On hold by us (the last re-offer was a hold).
+    held: Cell<bool>,
+    /// Level meter on the microphone, made when first asked for.
+    level: RefCell<Option<audio::Level>>,
+    /// `packetsLost`, `packetsReceived` at the previous [`quality`].
+    prev_loss: Cell<Option<(f64, f64)>>,
     /// Shared with the ICE state handler: nothing is reported after close.
     closed: Rc<Cell<bool>>,
     /// Longest wait for ICE candidates (ms), from the configuration.
@@ -208,7 +672,12 @@ impl CallMedia {
         )?;
         let audio = make_audio_element(call)?;
 
+        if let Some(id) = &config.speaker_device {
+            audio::set_sink_on(audio.as_ref(), id, "call audio");
+        }
         let player = audio.clone();
+        let remote = Rc::new(RefCell::new(None));
+        let remote_store = remote.clone();
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
             let stream = match ev.streams().get(0).dyn_into::<MediaStream>() {
                 Ok(s) => s,
@@ -222,6 +691,9 @@ impl CallMedia {
             };
             tracing::debug!("remote audio track");
             player.set_src_object(Some(&stream));
+            // `Clone::clone`: `stream.clone()` would be `MediaStream.clone()`,
+            // a new stream with copies of the tracks
+            *remote_store.borrow_mut() = Some(Clone::clone(&stream));
             if let Ok(p) = player.play() {
                 spawn_local(async move {
                     if let Err(e) = JsFuture::from(p).await {
@@ -262,6 +734,12 @@ impl CallMedia {
             pc,
             audio,
             mic: RefCell::new(None),
+            sender: RefCell::new(None),
+            remote,
+            muted: Cell::new(false),
+            held: Cell::new(false),
+            level: RefCell::new(None),
+            prev_loss: Cell::new(None),
             closed,
             gather_timeout_ms: config.gather_timeout_ms,
             _on_track: on_track,
@@ -276,6 +754,8 @@ impl CallMedia {
         self.pc.set_ontrack(None);
         self.pc.set_oniceconnectionstatechange(None);
         self.pc.close();
+        self.level.borrow_mut().take();
+        self.remote.borrow_mut().take();
         if let Some(mic) = self.mic.borrow_mut().take() {
             stop_tracks(&mic);
         }
@@ -338,7 +818,10 @@ async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<St
         stop_tracks(&mic);
         return Err("closed".into());
     }
-    *media.mic.borrow_mut() = Some(mic.clone());
+    set_enabled(&mic, !media.muted.get());
+    // `Clone::clone`, not `mic.clone()`: that is `MediaStream.clone()`, a
+    // second stream with copies of the tracks (never sent, never stopped)
+    *media.mic.borrow_mut() = Some(Clone::clone(&mic));
     let pc = &media.pc;
 
     if let Some(offer) = &remote_offer {
@@ -350,7 +833,8 @@ async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<St
     }
     for track in mic.get_tracks().iter() {
         if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
-            pc.add_track_0(&track, &mic);
+            let sender = pc.add_track_0(&track, &mic);
+            media.sender.borrow_mut().get_or_insert(sender);
         }
     }
     let (promise, kind) = if remote_offer.is_some() {
@@ -391,7 +875,13 @@ async fn set_local(
 /// A new offer (`remote_offer` None, with an ICE restart if asked) or an
 /// answer to a new remote offer, on the call's existing peer connection;
 /// reports the SDP.
-fn renegotiate(call: CallId, remote_offer: Option<String>, ice_restart: bool, report: Report) {
+fn renegotiate(
+    call: CallId,
+    remote_offer: Option<String>,
+    ice_restart: bool,
+    hold: Option<bool>,
+    report: Report,
+) {
     let Some(media) = get(call) else {
         report(Input::MediaFailed {
             call,
@@ -402,7 +892,7 @@ fn renegotiate(call: CallId, remote_offer: Option<String>, ice_restart: bool, re
     spawn_local(async move {
         let result = match &remote_offer {
             Some(offer) => reanswer(&media, offer).await,
-            None => reoffer(&media, ice_restart).await,
+            None => reoffer(&media, ice_restart, hold.unwrap_or(false)).await,
         };
         if media.closed.get() {
             return;
@@ -420,7 +910,8 @@ fn renegotiate(call: CallId, remote_offer: Option<String>, ice_restart: bool, re
     });
 }
 
-async fn reoffer(media: &CallMedia, ice_restart: bool) -> Result<String, String> {
+async fn reoffer(media: &CallMedia, ice_restart: bool, hold: bool) -> Result<String, String> {
+    set_direction(media, hold);
     let options = RtcOfferOptions::new();
     if ice_restart {
         options.set_ice_restart(true);
@@ -524,31 +1015,113 @@ async fn wait_for_ice(media: &CallMedia) {
     }
 }
 
-fn set_remote_answer(call: CallId, sdp: String, report: Report) {
+/// Hold (`sendonly`, or `inactive` when the other phone holds us too: its
+/// last description does not receive) or not (`sendrecv`) for the next
+/// offer, on the call's audio transceivers.
+fn set_direction(media: &CallMedia, hold: bool) {
+    let direction = if !hold {
+        "sendrecv"
+    } else if media
+        .pc
+        .current_remote_description()
+        .is_some_and(|d| crate::sip::sdp::is_hold(&d.sdp()))
+    {
+        "inactive"
+    } else {
+        "sendonly"
+    };
+    media.held.set(hold);
+    let mut set = 0;
+    for t in media.pc.get_transceivers().iter() {
+        let Ok(t) = t.dyn_into::<RtcRtpTransceiver>() else {
+            continue;
+        };
+        if t.receiver().track().kind() != "audio" {
+            continue;
+        }
+        // through Reflect: the setter throws on a stopped transceiver
+        match js_sys::Reflect::set(
+            &t,
+            &JsValue::from_str("direction"),
+            &JsValue::from_str(direction),
+        ) {
+            Ok(_) => set += 1,
+            Err(e) => tracing::warn!(
+                "{}: audio direction {direction} refused: {}",
+                media.call,
+                js_text(&e)
+            ),
+        }
+    }
+    tracing::debug!(
+        "{}: audio {direction} for the next offer ({set} transceiver(s))",
+        media.call
+    );
+}
+
+/// The other phone's answer to our offer: `provisional` (early media, a 183
+/// with SDP) as `pranswer`, the final one as `answer`. Either order and
+/// repeats are safe: a provisional answer after the final one is ignored,
+/// a repeated final answer too (logged); only a final answer the browser
+/// cannot use on a call without one ends the call.
+fn set_remote_answer(call: CallId, sdp: String, provisional: bool, report: Report) {
     let Some(media) = get(call) else {
-        report(Input::MediaFailed {
-            call,
-            reason: "the audio for this call is gone".into(),
-        });
+        if !provisional {
+            report(Input::MediaFailed {
+                call,
+                reason: "the audio for this call is gone".into(),
+            });
+        }
         return;
     };
+    let what = if provisional { "early media" } else { "answer" };
+    if provisional
+        && !matches!(
+            media.pc.signaling_state(),
+            RtcSignalingState::HaveLocalOffer | RtcSignalingState::HaveRemotePranswer
+        )
+    {
+        tracing::debug!(
+            "{call}: early media ignored: signaling state {:?}",
+            media.pc.signaling_state()
+        );
+        return;
+    }
     spawn_local(async move {
-        let desc = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+        let kind = if provisional {
+            RtcSdpType::Pranswer
+        } else {
+            RtcSdpType::Answer
+        };
+        let desc = RtcSessionDescriptionInit::new(kind);
         desc.set_sdp(&sdp);
         let result = JsFuture::from(media.pc.set_remote_description(&desc)).await;
-        if let Err(e) = result {
-            if !media.closed.get() {
-                report(Input::MediaFailed {
-                    call,
-                    reason: sdp_refused("the other phone's audio answer", &e),
-                });
+        if media.closed.get() {
+            return;
+        }
+        match result {
+            Ok(_) => tracing::debug!("{call}: remote {what} applied"),
+            Err(e) if provisional => {
+                tracing::warn!("{call}: early media could not be used: {}", js_text(&e))
             }
+            Err(e)
+                if media.pc.signaling_state() == RtcSignalingState::Stable
+                    && media.pc.current_remote_description().is_some() =>
+            {
+                tracing::debug!(
+                    "{call}: repeated answer ignored (the call has one): {}",
+                    js_text(&e)
+                )
+            }
+            Err(e) => report(Input::MediaFailed {
+                call,
+                reason: sdp_refused("the other phone's audio answer", &e),
+            }),
         }
     });
 }
 
-/// `getUserMedia({audio: true})`, with the reasons for failure in words.
-async fn microphone() -> Result<MediaStream, String> {
+fn media_devices() -> Result<web_sys::MediaDevices, String> {
     let window = web_sys::window().ok_or("no window")?;
     let navigator = window.navigator();
     let devices = js_sys::Reflect::get(&navigator, &JsValue::from_str("mediaDevices"))
@@ -557,24 +1130,78 @@ async fn microphone() -> Result<MediaStream, String> {
         .ok_or(
             "the microphone is only available on pages served over https:// or from localhost",
         )?;
-    let devices: web_sys::MediaDevices = devices.unchecked_into();
-    let constraints = MediaStreamConstraints::new();
-    constraints.set_audio(&JsValue::TRUE);
-    constraints.set_video(&JsValue::FALSE);
-    let promise = devices
-        .get_user_media_with_constraints(&constraints)
-        .map_err(|e| mic_error(&e))?;
-    let stream = JsFuture::from(promise).await.map_err(|e| mic_error(&e))?;
+    Ok(devices.unchecked_into())
+}
+
+/// The getUserMedia audio constraints of the configuration, with or
+/// without the chosen device.
+fn audio_constraints(config: &MediaConfig, with_device: bool) -> JsValue {
+    let audio = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| {
+        let _ = js_sys::Reflect::set(&audio, &JsValue::from_str(k), v);
+    };
+    if let (true, Some(id)) = (with_device, &config.mic_device) {
+        let exact = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&exact, &JsValue::from_str("exact"), &JsValue::from_str(id));
+        set("deviceId", &exact);
+    }
+    set(
+        "echoCancellation",
+        &JsValue::from_bool(config.echo_cancellation),
+    );
+    set(
+        "noiseSuppression",
+        &JsValue::from_bool(config.noise_suppression),
+    );
+    set("autoGainControl", &JsValue::from_bool(config.auto_gain));
+    audio.into()
+}
+
+/// `getUserMedia` with the configured microphone and constraints; when the
+/// chosen microphone is gone, the default one. Reasons for failure in words.
+async fn microphone() -> Result<MediaStream, String> {
+    let devices = media_devices()?;
+    let config = CONFIG.with(|c| c.borrow().clone());
+    let open = |with_device: bool| {
+        let constraints = MediaStreamConstraints::new();
+        constraints.set_audio(&audio_constraints(&config, with_device));
+        constraints.set_video(&JsValue::FALSE);
+        devices.get_user_media_with_constraints(&constraints)
+    };
+    let mut result = match open(true) {
+        Ok(p) => JsFuture::from(p).await,
+        Err(e) => Err(e),
+    };
+    if config.mic_device.is_some() {
+        if let Err(e) = &result {
+            let name = error_name(e);
+            if matches!(name.as_str(), "OverconstrainedError" | "NotFoundError") {
+                tracing::warn!(
+                    "the chosen microphone is not there ({name}): using the default one"
+                );
+                result = match open(false) {
+                    Ok(p) => JsFuture::from(p).await,
+                    Err(e) => Err(e),
+                };
+            }
+        }
+    }
+    let stream = result.map_err(|e| mic_error(&e))?;
     stream
         .dyn_into::<MediaStream>()
         .map_err(|_| "the microphone gave no audio stream".to_string())
 }
 
+/// The `name` of a JS error (`DOMException`, `OverconstrainedError` …).
+fn error_name(e: &JsValue) -> String {
+    js_sys::Reflect::get(e, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
 fn mic_error(e: &JsValue) -> String {
-    let name = e
-        .dyn_ref::<DomException>()
-        .map(|d| d.name())
-        .unwrap_or_default();
+    let name = error_name(e);
     match name.as_str() {
         "NotAllowedError" | "SecurityError" => "Microphone access was denied".into(),
         "NotFoundError" | "OverconstrainedError" => "No microphone was found".into(),
