@@ -1,6 +1,9 @@
 //! A browser softphone: a sans-IO SIP user agent (`sip`), and, on wasm32 only,
 //! the browser edges (`web`) and the Leptos UI (`ui`).
 
+pub mod contacts;
+pub mod history;
+pub mod messaging;
 pub mod quality;
 pub mod settings;
 pub mod sip;

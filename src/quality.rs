@@ -124,7 +124,10 @@ mod tests {
                 assert!((1.0..=4.5).contains(&m), "{r} {j} {l}: {m}");
             }
         }
-        assert_eq!(mos(0.0, 0.0, 100.0), mos_from_r(93.2 - 0.24 - 95.0 * 100.0 / 125.1));
+        assert_eq!(
+            mos(0.0, 0.0, 100.0),
+            mos_from_r(93.2 - 0.24 - 95.0 * 100.0 / 125.1)
+        );
         assert_eq!(mos_from_r(f64::NAN), 1.0);
         assert_eq!(mos_from_r(-3.0), 1.0);
         assert_eq!(mos_from_r(120.0), 4.5);

@@ -2,9 +2,11 @@
 //! input to the part it concerns.
 
 use super::call::{self, Call};
+use super::im::{self, Messages};
 use super::message::{self, Incoming, Message, Method, SipUri};
 use super::registration::Registration;
 use super::rng::Rng;
+use super::subscription::{self, Activity, Subscriptions};
 use super::timers::Timers;
 use super::transaction::{RequestMatch, ResponseMatch, Transactions, TxKey};
 use super::{
@@ -13,7 +15,7 @@ use super::{
 use std::collections::{BTreeMap, VecDeque};
 
 /// The methods this user agent handles (Allow header).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, UPDATE, OPTIONS, INFO, REFER, NOTIFY";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, UPDATE, OPTIONS, INFO, REFER, NOTIFY, MESSAGE";
 
 /// The option tags we support (RFC 4028 session timers, RFC 3891 Replaces)
 /// for `Supported` and for checking a request's `Require` (420 otherwise).
@@ -28,6 +30,12 @@ pub enum Owner {
     InDialog(CallId),
     /// CANCEL, BYE: nothing depends on the answer.
     Fire,
+    /// Our MESSAGE (internal number, see `im::Messages`).
+    Message(u64),
+    /// Our SUBSCRIBE for subscription number `u32`.
+    Subscribe(u32),
+    /// Our PUBLISH of presence.
+    Publish,
 }
 
 /// The user agent's own timers (the transactions keep theirs).
@@ -50,6 +58,10 @@ pub enum TimerKey {
     KeepAlive,
     /// The pong to our ping is overdue.
     PongTimeout,
+    /// Refresh, retry or forget subscription number `u32`.
+    Subscription(u32),
+    /// Refresh our presence publication.
+    PublishRefresh,
 }
 
 /// Who we are, derived from the account once.
@@ -281,6 +293,10 @@ pub struct UserAgent {
     resume_calls: bool,
     /// Do not disturb: new calls get 486.
     dnd: bool,
+    /// Instant messages in flight.
+    im: Messages,
+    /// Subscriptions and our presence publication.
+    subs: Subscriptions,
 }
 
 /// How long a pong may take before the connection counts as dead.
@@ -350,6 +366,8 @@ impl UserAgent {
             next_call: 1,
             resume_calls: false,
             dnd: false,
+            im: Messages::default(),
+            subs: Subscriptions::new(config.publish_presence),
         })
     }
 
@@ -392,6 +410,29 @@ impl UserAgent {
         }
         call::link_calls(&mut self.ctx, now, &mut self.calls, &mut self.next_call);
         self.reap_ended(now);
+        self.after_input(now);
+    }
+
+    /// Subscriptions and the presence publication follow the registration
+    /// and the call situation.
+    fn after_input(&mut self, now: Instant) {
+        let registered = matches!(self.reg.state, RegistrationState::Registered { .. });
+        let live = self.calls.values().filter(|c| !c.is_ended());
+        let mut activity = Activity::Idle;
+        for c in live {
+            if c.is_established() {
+                activity = Activity::InCall;
+                break;
+            }
+            activity = Activity::Ringing;
+        }
+        self.subs
+            .after_input(&mut self.ctx, now, registered, activity);
+    }
+
+    /// Subscriptions wanted (not being removed).
+    pub fn subscription_count(&self) -> usize {
+        self.subs.count()
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -418,7 +459,19 @@ impl UserAgent {
     fn on_command(&mut self, now: Instant, cmd: Command) {
         match cmd {
             Command::Register => self.reg.register(&mut self.ctx, now),
-            Command::Unregister => self.reg.unregister(&mut self.ctx, now),
+            Command::Unregister => {
+                self.subs.publication.stop(&mut self.ctx, now);
+                self.reg.unregister(&mut self.ctx, now);
+            }
+            Command::SendMessage { id, to, text } => {
+                self.im.send(&mut self.ctx, now, id, &to, &text);
+            }
+            Command::Subscribe { target, package } => {
+                self.subs.subscribe(&mut self.ctx, now, &target, package);
+            }
+            Command::Unsubscribe { target, package } => {
+                self.subs.unsubscribe(&mut self.ctx, now, &target, package);
+            }
             Command::Call { target } => {
                 let id = CallId(self.next_call);
                 self.next_call += 1;
@@ -481,16 +534,12 @@ impl UserAgent {
                 }
             }
             Command::SetDnd { on } => self.dnd = on,
-            other @ (Command::SendMessage { .. }
-            | Command::Subscribe { .. }
-            | Command::Unsubscribe { .. }) => {
-                // issue 5 work in progress: not handled yet
-                tracing::warn!("not handled yet: {other:?}");
-            }
             Command::Shutdown => {
                 for c in self.calls.values_mut() {
                     c.hangup(&mut self.ctx, now);
                 }
+                self.subs.unsubscribe_all(&mut self.ctx, now);
+                self.subs.publication.stop(&mut self.ctx, now);
                 self.reg.unregister(&mut self.ctx, now);
             }
         }
@@ -523,9 +572,11 @@ impl UserAgent {
                         c.on_request_timeout(&mut self.ctx, now, &failed.request);
                     }
                 }
+                Owner::Message(n) => self.im.on_timeout(&mut self.ctx, n, true),
                 _ => {}
             }
         }
+        self.subs.on_disconnected(&mut self.ctx);
         for c in self.calls.values_mut() {
             c.on_disconnected(&mut self.ctx, now);
         }
@@ -600,6 +651,16 @@ impl UserAgent {
                     }
                 }
                 Owner::Fire => {}
+                Owner::Message(n) => self.im.on_timeout(&mut self.ctx, n, false),
+                Owner::Subscribe(id) => {
+                    self.subs
+                        .on_tx_timeout(&mut self.ctx, now, id, &failed.request, false)
+                }
+                Owner::Publish => {
+                    self.subs
+                        .publication
+                        .on_tx_timeout(&mut self.ctx, &failed.request, false)
+                }
             }
         }
         for key in self.ctx.timers.take_expired(now) {
@@ -635,6 +696,8 @@ impl UserAgent {
                 }
                 TimerKey::KeepAlive => self.on_keepalive_timer(now),
                 TimerKey::PongTimeout => self.on_pong_timeout(),
+                TimerKey::Subscription(id) => self.subs.on_timer(&mut self.ctx, now, id),
+                TimerKey::PublishRefresh => self.subs.publication.on_timer(&mut self.ctx, now),
             }
         }
     }
@@ -695,6 +758,16 @@ impl UserAgent {
                         }
                     }
                     Owner::Fire => {}
+                    Owner::Message(n) => self.im.on_response(&mut self.ctx, now, n, &resp),
+                    Owner::Subscribe(id) => {
+                        self.subs
+                            .on_response(&mut self.ctx, now, id, &request, &resp)
+                    }
+                    Owner::Publish => {
+                        self.subs
+                            .publication
+                            .on_response(&mut self.ctx, now, &request, &resp)
+                    }
                 }
             }
             ResponseMatch::NoMatch => {
@@ -748,6 +821,10 @@ impl UserAgent {
                 c.on_in_dialog_request(&mut self.ctx, now, &key, &req);
                 return;
             }
+            // NOTIFYs of our subscriptions, after the calls had their chance
+            if method == Method::Notify && self.subs.on_notify(&mut self.ctx, now, &key, &req) {
+                return;
+            }
             match method {
                 Method::Ack => {}
                 _ => self.ctx.reply(
@@ -764,6 +841,12 @@ impl UserAgent {
         match method {
             Method::Invite => self.on_new_invite(now, &key, &req),
             Method::Cancel => self.on_cancel(now, &key, &req),
+            Method::Message => im::on_incoming(&mut self.ctx, now, &key, &req),
+            Method::Notify => {
+                // a NOTIFY that beat the 2xx to our SUBSCRIBE has a To tag;
+                // this one has none: unsolicited (message-summary)
+                subscription::on_unsolicited_notify(&mut self.ctx, now, &key, &req)
+            }
             Method::Ack => {}
             _ => self.ctx.reply_stateless(now, &key, &req, None),
         }

@@ -287,6 +287,8 @@ pub struct Call {
     session: Option<Session>,
     /// We hold the call (the last agreed offer of ours was a hold).
     held: bool,
+    /// What the user last asked for (hold or not) until it is done or failed.
+    hold_wish: Option<bool>,
     /// DTMF digits waiting to go out by INFO, one at a time.
     dtmf_queue: VecDeque<char>,
     /// The INFO in flight.
@@ -358,6 +360,7 @@ impl Call {
             refresh_failures: 0,
             session: None,
             held: false,
+            hold_wish: None,
             dtmf_queue: VecDeque::new(),
             dtmf_key: None,
             refer_out: None,
@@ -1308,9 +1311,15 @@ impl Call {
             return;
         }
         if self.reinvite.is_some() || self.pending.is_some() || self.ack_wait.is_some() {
-            // an ICE restart wins over a plain refresh
-            if self.deferred != Some(Purpose::IceRestart) {
-                self.deferred = Some(purpose);
+            // an ICE restart wins over the rest, hold/resume over a plain
+            // refresh (their re-INVITE refreshes too)
+            match (self.deferred, purpose) {
+                (Some(Purpose::IceRestart), _) => {}
+                (
+                    Some(Purpose::Hold | Purpose::Resume),
+                    Purpose::Refresh | Purpose::SessionRefresh,
+                ) => {}
+                _ => self.deferred = Some(purpose),
             }
             return;
         }
@@ -1324,6 +1333,11 @@ impl Call {
                 });
             }
             Purpose::Hold | Purpose::Resume => {
+                if self.held == (purpose == Purpose::Hold) {
+                    // already so (the user changed their mind meanwhile)
+                    self.hold_wish = None;
+                    return;
+                }
                 self.pending = Some(Pending::Reoffer(purpose));
                 ctx.media(MediaRequest::Reoffer {
                     call: self.id,
@@ -1340,6 +1354,15 @@ impl Call {
 
     /// A deferred re-INVITE goes out right after the current exchange.
     fn run_deferred(&mut self, ctx: &mut Ctx, now: Instant) {
+        // a hold or resume the user asked for and that is not done yet
+        if self.deferred.is_none() {
+            match self.hold_wish {
+                Some(w) if w != self.held => {
+                    self.deferred = Some(if w { Purpose::Hold } else { Purpose::Resume });
+                }
+                _ => self.hold_wish = None,
+            }
+        }
         if self.deferred.is_some() && self.phase == Phase::Confirmed && ctx.connected {
             ctx.timers.set(TimerKey::Reinvite(self.id), now);
         }
@@ -1423,6 +1446,7 @@ impl Call {
                     (true, None) => {
                         ctx.media(MediaRequest::Rollback { call: self.id });
                         if matches!(r.purpose, Purpose::Hold | Purpose::Resume) {
+                            self.hold_wish = None;
                             ctx.event(Event::Warning(hold_failed(
                                 r.purpose,
                                 "the answer had no audio description",
@@ -1564,6 +1588,7 @@ impl Call {
                 }
             }
             Purpose::Hold | Purpose::Resume if code != 481 && code != 408 => {
+                self.hold_wish = None;
                 ctx.event(Event::Warning(hold_failed(
                     r.purpose,
                     &format!("the other side answered {code}"),
@@ -1623,7 +1648,7 @@ impl Call {
         }
         self.link_lost = false;
         let purpose = match self.deferred.take() {
-            Some(Purpose::IceRestart) => Purpose::IceRestart,
+            Some(p @ (Purpose::IceRestart | Purpose::Hold | Purpose::Resume)) => p,
             _ => Purpose::Refresh,
         };
         self.start_reinvite(ctx, now, purpose);
@@ -1696,6 +1721,7 @@ impl Call {
                     self.bye_and_end(ctx, now, EndReason::Media(reason.to_string()));
                 }
                 Pending::Reoffer(p @ (Purpose::Hold | Purpose::Resume)) => {
+                    self.hold_wish = None;
                     ctx.event(Event::Warning(hold_failed(p, reason)));
                 }
                 Pending::Reoffer(p) => {
@@ -1873,23 +1899,11 @@ impl Call {
             ));
             return;
         }
-        let in_flight = |p: &Purpose| matches!(p, Purpose::Hold | Purpose::Resume);
-        let busy = self.reinvite.as_ref().is_some_and(|r| in_flight(&r.purpose))
-            || matches!(&self.pending, Some(Pending::Reoffer(p)) if in_flight(p))
-            || self.deferred.as_ref().is_some_and(in_flight);
-        if hold == self.held && !busy {
-            return;
+        if self.hold_wish.unwrap_or(self.held) == hold {
+            return; // already so, or on its way
         }
-        let purpose = if hold {
-            Purpose::Hold
-        } else {
-            Purpose::Resume
-        };
-        if self.deferred.as_ref().is_some_and(in_flight) {
-            // the latest wish wins
-            self.deferred = Some(purpose);
-            return;
-        }
+        self.hold_wish = Some(hold);
+        let purpose = if hold { Purpose::Hold } else { Purpose::Resume };
         self.start_reinvite(ctx, now, purpose);
     }
 
@@ -1971,8 +1985,57 @@ impl Call {
         if code < 200 {
             return;
         }
+        let answered_once = request.header("Authorization").is_some()
+            || request.header("Proxy-Authorization").is_some();
+        if matches!(code, 401 | 407)
+            && !answered_once
+            && self.retry_with_credentials(ctx, now, request, resp)
+        {
+            return;
+        }
         let reason = refer::clean_text(&reason_phrase(resp), 80);
         self.request_done(ctx, now, request, code, &reason);
+    }
+
+    /// A proxy that challenges in-dialog requests: send the INFO or REFER
+    /// again, once, with credentials. `false`: nothing was sent.
+    fn retry_with_credentials(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        request: &Message,
+        resp: &Message,
+    ) -> bool {
+        let ChallengeOutcome::Retry(mut cache) = on_challenge(resp, None, 0) else {
+            return false;
+        };
+        let Some(d) = self.dialog.as_mut() else {
+            return false;
+        };
+        let old_key = TxKey::of_request(request);
+        let mut again = request.clone();
+        let method = request.method().cloned().unwrap_or(Method::Info);
+        let next = d.request(method);
+        if let Some(cseq) = next.header("CSeq") {
+            again.set_header("CSeq", cseq.to_string());
+        }
+        again.set_header("Via", ctx.via());
+        cache.apply(ctx, &mut again);
+        let key = TxKey::of_request(&again);
+        if old_key.is_some() && old_key == self.dtmf_key {
+            self.dtmf_key = key;
+        } else if let Some(r) = self
+            .refer_out
+            .as_mut()
+            .filter(|r| r.key.is_some() && r.key == old_key)
+        {
+            r.key = key;
+        } else {
+            return false;
+        }
+        let bytes = ctx.txs.start_client(now, again, Owner::InDialog(self.id));
+        ctx.send(bytes);
+        true
     }
 
     /// One of our INFOs or REFERs got no answer.

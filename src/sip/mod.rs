@@ -11,12 +11,15 @@ pub mod agent;
 pub mod auth;
 pub mod call;
 pub mod dialog;
+pub mod event_bodies;
+pub mod im;
 pub mod message;
 pub mod reconnect;
 pub mod refer;
 pub mod registration;
 pub mod rng;
 pub mod sdp;
+pub mod subscription;
 pub mod timers;
 pub mod transaction;
 
@@ -81,6 +84,9 @@ pub struct AccountConfig {
     pub instance_id: String,
     /// Seconds between CRLF keep-alive pings (RFC 5626 4.4.1); 0: none.
     pub keepalive_secs: u32,
+    /// Publish our presence (PUBLISH, RFC 3903) while registered, so that
+    /// other phones can show our lamp: available, or on the phone.
+    pub publish_presence: bool,
 }
 
 impl fmt::Debug for AccountConfig {
@@ -98,6 +104,7 @@ impl fmt::Debug for AccountConfig {
             .field("user_agent", &self.user_agent)
             .field("instance_id", &self.instance_id)
             .field("keepalive_secs", &self.keepalive_secs)
+            .field("publish_presence", &self.publish_presence)
             .finish()
     }
 }
@@ -114,6 +121,7 @@ impl AccountConfig {
             user_agent: concat!("rust-softphone/", env!("CARGO_PKG_VERSION")).to_string(),
             instance_id: String::new(),
             keepalive_secs: 30,
+            publish_presence: true,
         }
     }
 }

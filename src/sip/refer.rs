@@ -47,6 +47,9 @@ pub fn percent_decode(s: &str) -> Option<String> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             let hex = s.get(i + 1..i + 3)?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
@@ -86,7 +89,10 @@ pub fn parse_refer_to(value: &str) -> Result<ReferTarget, String> {
             }
         }
     }
-    Ok(ReferTarget { uri: base, replaces })
+    Ok(ReferTarget {
+        uri: base,
+        replaces,
+    })
 }
 
 /// Reads a `Replaces` header value: `call-id;to-tag=…;from-tag=…[;early-only]`.
@@ -262,6 +268,8 @@ mod tests {
     fn bad_refer_targets_are_refused() {
         assert!(parse_refer_to("<tel:+123>").is_err());
         assert!(parse_refer_to("<sip:x@y?Replaces=%ZZ>").is_err());
+        assert_eq!(percent_decode("%+1"), None);
+        assert_eq!(percent_decode("a%4"), None);
         assert!(parse_refer_to("<sip:x@y?Replaces=abc>").is_err(), "no tags");
         assert!(parse_refer_to("").is_err());
         assert_eq!(
@@ -288,11 +296,7 @@ mod tests {
 
     #[test]
     fn info_bodies() {
-        let relay = msg(
-            "",
-            "application/dtmf-relay",
-            "Signal=5\r\nDuration=160\r\n",
-        );
+        let relay = msg("", "application/dtmf-relay", "Signal=5\r\nDuration=160\r\n");
         assert_eq!(info_body(&relay), InfoBody::Digit('5'));
         assert_eq!(
             info_body(&msg("", "application/dtmf", "#")),

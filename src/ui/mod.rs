@@ -11,13 +11,19 @@
 //! `#phone`).
 
 pub mod call;
+pub mod contacts;
 pub mod dialpad;
+pub mod history;
 pub mod lines;
+pub mod messages;
 pub mod settings;
 pub mod state;
 pub mod status;
 
+use crate::web::extras::{self, Tab, Views};
 use crate::web::{driver, logging, panic, storage};
+use leptos::ev::KeyboardEvent;
+use leptos::html;
 use leptos::prelude::*;
 use state::PhoneState;
 
@@ -41,22 +47,150 @@ pub fn start() {
 
 #[component]
 fn App(state: PhoneState) -> impl IntoView {
+    let views = extras::init();
     let in_call = move || state.call.with(|c| c.is_some());
+    let shown = move |tab: Tab| move || views.tab.get() != tab;
     view! {
         <main id="phone" class="phone" data-phone=move || state.data_phone()>
             <status::Header state=state />
+            <Voicemail views=views />
             <status::Messages state=state />
             <Show when=move || state.settings_open.get()>
                 // the settings as last saved, each time the form opens
                 <settings::SettingsForm state=state initial=storage::load() />
             </Show>
-            <lines::Lines state=state />
-            <call::IncomingPanel state=state />
-            <call::InCallPanel state=state />
-            <Show when=move || !in_call()>
-                <dialpad::Dialpad />
-            </Show>
+            <Tabs views=views />
+            <section
+                id=Tab::Phone.panel_id()
+                class="view"
+                role="tabpanel"
+                aria-labelledby=Tab::Phone.tab_id()
+                hidden=shown(Tab::Phone)
+            >
+                <lines::Lines state=state />
+                <call::IncomingPanel state=state />
+                <call::InCallPanel state=state />
+                <Show when=move || !in_call()>
+                    <dialpad::Dialpad />
+                </Show>
+            </section>
+            <section
+                id=Tab::History.panel_id()
+                class="view"
+                role="tabpanel"
+                aria-labelledby=Tab::History.tab_id()
+                hidden=shown(Tab::History)
+            >
+                <history::HistoryView views=views />
+            </section>
+            <section
+                id=Tab::Contacts.panel_id()
+                class="view"
+                role="tabpanel"
+                aria-labelledby=Tab::Contacts.tab_id()
+                hidden=shown(Tab::Contacts)
+            >
+                <contacts::ContactsView views=views />
+            </section>
+            <section
+                id=Tab::Messages.panel_id()
+                class="view"
+                role="tabpanel"
+                aria-labelledby=Tab::Messages.tab_id()
+                hidden=shown(Tab::Messages)
+            >
+                <messages::MessagesView views=views />
+            </section>
             <footer class="foot">"SIP over WebSocket · audio by WebRTC"</footer>
         </main>
+    }
+}
+
+/// The tab bar: one button per view; the arrow keys, Home and End move
+/// between them (the selected tab is the one in the Tab order).
+#[component]
+fn Tabs(views: Views) -> impl IntoView {
+    let refs: [NodeRef<html::Button>; 4] = std::array::from_fn(|_| NodeRef::new());
+    let go = move |index: usize| {
+        let tab = Tab::ALL[index % Tab::ALL.len()];
+        extras::show_tab(tab);
+        if let Some(button) = refs[index % Tab::ALL.len()].get() {
+            let _ = button.focus();
+        }
+    };
+    let on_keydown = move |ev: KeyboardEvent| {
+        let n = Tab::ALL.len();
+        let current = Tab::ALL
+            .iter()
+            .position(|t| *t == views.tab.get_untracked())
+            .unwrap_or(0);
+        let next = match ev.key().as_str() {
+            "ArrowRight" => (current + 1) % n,
+            "ArrowLeft" => (current + n - 1) % n,
+            "Home" => 0,
+            "End" => n - 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        go(next);
+    };
+    let buttons = Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &tab)| {
+            let selected = move || views.tab.get() == tab;
+            let badge = move || {
+                let n = views.unread.get();
+                (tab == Tab::Messages && n > 0).then(|| {
+                    view! {
+                        <span class="badge" aria-label=format!("{n} unread")>{n.to_string()}</span>
+                    }
+                })
+            };
+            view! {
+                <button
+                    type="button"
+                    role="tab"
+                    class="tab"
+                    id=tab.tab_id()
+                    node_ref=refs[i]
+                    aria-controls=tab.panel_id()
+                    aria-selected=move || selected().to_string()
+                    tabindex=move || if selected() { "0" } else { "-1" }
+                    on:click=move |_| extras::show_tab(tab)
+                >
+                    {tab.title()}
+                    {badge}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <nav class="tabs" role="tablist" aria-label="Views" on:keydown=on_keydown>
+            {buttons}
+        </nav>
+    }
+}
+
+/// Message waiting indication, once the server has told us.
+#[component]
+fn Voicemail(views: Views) -> impl IntoView {
+    move || {
+        views.voicemail.get().map(|vm| {
+            let label = format!("Voicemail: {} new, {} old", vm.new, vm.old);
+            view! {
+                <p
+                    id="voicemail"
+                    class="voicemail"
+                    data-waiting=vm.waiting.to_string()
+                    aria-label=label.clone()
+                    title=label
+                >
+                    <span aria-hidden="true">"✉ "</span>
+                    <span class="voicemail-count">{vm.new.to_string()}</span>
+                    <span class="sr-only">" new voicemail"</span>
+                </p>
+            }
+        })
     }
 }

@@ -42,7 +42,26 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
         // the form may be gone by now
         let _ = devices.try_set(found);
     });
-    // the microphone level, live while the form is open
+    // the microphone level, live while the form is open (a preview stream
+    // of the chosen microphone when no call has one open)
+    // only once signed in: a first visit is not greeted by a microphone prompt
+    let preview_alive = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    if state.reg.with_untracked(|r| r.data_state() == "registered") {
+        let alive = preview_alive.clone();
+        spawn_local(async move {
+            let started = media::start_level_preview().await;
+            if !alive.load(std::sync::atomic::Ordering::Relaxed) {
+                // the form closed while the microphone was opening
+                media::stop_level_preview();
+            } else if let Err(e) = started {
+                tracing::info!("no microphone level preview: {e}");
+            }
+        });
+    }
+    on_cleanup(move || {
+        preview_alive.store(false, std::sync::atomic::Ordering::Relaxed);
+        media::stop_level_preview();
+    });
     let level = RwSignal::new(0.0f32);
     if let Ok(handle) = set_interval_with_handle(
         move || {

@@ -74,6 +74,8 @@ struct Driver {
 #[derive(Default)]
 struct Alerts {
     ringtone: bool,
+    /// The quiet tone for a call waiting during another call.
+    soft_ring: bool,
     ringback: bool,
     /// The page title before "Incoming call – …" replaced it.
     saved_title: Option<String>,
@@ -1214,20 +1216,26 @@ fn refresh_alerts(state: PhoneState) {
         c.as_ref()
             .is_some_and(|c| c.phase == CallPhase::Ringing && !c.early_media)
     });
-    // during another call the loud ringtone stays off: the line list shows
-    // the waiting call (a soft tone needs the media helper's ringtone_soft)
+    // during another call the loud ringtone stays off: the waiting call
+    // rings softly and shows in the line list
     let ringtone = incoming.is_some() && !busy;
+    let soft_ring = incoming.is_some() && busy;
     let changes = with_driver(|d| {
         let a = &mut d.alerts;
         let tone = (a.ringtone != ringtone).then_some(ringtone);
+        let soft = (a.soft_ring != soft_ring).then_some(soft_ring);
         let back = (a.ringback != ringback).then_some(ringback);
         a.ringtone = ringtone;
+        a.soft_ring = soft_ring;
         a.ringback = ringback;
-        (tone, back)
+        (tone, back, soft)
     });
-    if let Some((tone, back)) = changes {
+    if let Some((tone, back, soft)) = changes {
         if let Some(on) = tone {
             media::ringtone(on);
+        }
+        if let Some(on) = soft {
+            media::ringtone_soft(on);
         }
         if let Some(on) = back {
             media::ringback(on);

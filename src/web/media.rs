@@ -6,8 +6,16 @@
 //! Requests come from the core as [`MediaRequest`]s; results go back to it
 //! through the `report` callback as [`Input::LocalSdp`] or
 //! [`Input::MediaFailed`], and [`Input::IceFailed`] when a call's ICE
-//! connection fails. Re-offers, re-answers and rollbacks work on the call's
-//! existing peer connection.
+//! connection fails. Re-offers (hold: `sendonly`/`inactive`, resume:
+//! `sendrecv`), re-answers, early media (`pranswer`) and rollbacks work on
+//! the call's existing peer connection; DTMF goes through the audio
+//! sender's `RTCDTMFSender`.
+//!
+//! For the UI: [`set_muted`], [`devices`], [`mic_level`] (with
+//! [`start_level_preview`] / [`stop_level_preview`] for the settings form),
+//! [`quality`] (MOS from [`crate::quality`]), [`conference`] (local mixing
+//! with Web Audio), and the tones [`ringtone`], [`ringtone_soft`],
+//! [`ringback`] (Web Audio, `audio.rs`).
 
 use crate::settings::{IceServer, DEFAULT_ICE_GATHER_TIMEOUT_MS};
 use crate::sip::{CallId, Input, MediaRequest};
@@ -683,7 +691,9 @@ impl CallMedia {
             };
             tracing::debug!("remote audio track");
             player.set_src_object(Some(&stream));
-            *remote_store.borrow_mut() = Some(stream.clone());
+            // `Clone::clone`: `stream.clone()` would be `MediaStream.clone()`,
+            // a new stream with copies of the tracks
+            *remote_store.borrow_mut() = Some(Clone::clone(&stream));
             if let Ok(p) = player.play() {
                 spawn_local(async move {
                     if let Err(e) = JsFuture::from(p).await {
@@ -809,7 +819,9 @@ async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<St
         return Err("closed".into());
     }
     set_enabled(&mic, !media.muted.get());
-    *media.mic.borrow_mut() = Some(mic.clone());
+    // `Clone::clone`, not `mic.clone()`: that is `MediaStream.clone()`, a
+    // second stream with copies of the tracks (never sent, never stopped)
+    *media.mic.borrow_mut() = Some(Clone::clone(&mic));
     let pc = &media.pc;
 
     if let Some(offer) = &remote_offer {
@@ -1162,16 +1174,10 @@ async fn microphone() -> Result<MediaStream, String> {
     };
     if config.mic_device.is_some() {
         if let Err(e) = &result {
-            let name = e
-                .dyn_ref::<DomException>()
-                .map(|d| d.name())
-                .unwrap_or_default();
-            if matches!(name.as_str(), "OverconstrainedError" | "NotFoundError")
-                || e.dyn_ref::<DomException>().is_none()
-            {
+            let name = error_name(e);
+            if matches!(name.as_str(), "OverconstrainedError" | "NotFoundError") {
                 tracing::warn!(
-                    "the chosen microphone is not there ({}): using the default one",
-                    js_text(e)
+                    "the chosen microphone is not there ({name}): using the default one"
                 );
                 result = match open(false) {
                     Ok(p) => JsFuture::from(p).await,
@@ -1186,11 +1192,16 @@ async fn microphone() -> Result<MediaStream, String> {
         .map_err(|_| "the microphone gave no audio stream".to_string())
 }
 
+/// The `name` of a JS error (`DOMException`, `OverconstrainedError` …).
+fn error_name(e: &JsValue) -> String {
+    js_sys::Reflect::get(e, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
 fn mic_error(e: &JsValue) -> String {
-    let name = e
-        .dyn_ref::<DomException>()
-        .map(|d| d.name())
-        .unwrap_or_default();
+    let name = error_name(e);
     match name.as_str() {
         "NotAllowedError" | "SecurityError" => "Microphone access was denied".into(),
         "NotFoundError" | "OverconstrainedError" => "No microphone was found".into(),

@@ -4,6 +4,8 @@
 //! answers offer/answer requests at once, and a virtual clock.
 #![allow(dead_code)]
 
+pub mod presence;
+
 use softphone::sip::auth::{self, Credentials};
 use softphone::sip::message::{Message, Method};
 use softphone::sip::{
@@ -11,6 +13,8 @@ use softphone::sip::{
     RegistrationState, Transport, UserAgent,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+pub mod calls;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
@@ -125,6 +129,9 @@ pub struct Bed {
     sdp_versions: [u32; 2],
     /// Requests injected by `peer_request`, for fresh branches and CSeqs.
     injected: u32,
+    /// A presence server in the proxy's place for SUBSCRIBE/PUBLISH (and
+    /// optionally challenging MESSAGE); `None`: the proxy forwards them.
+    pub presence: Option<presence::Server>,
 }
 
 fn idx(side: Side) -> usize {
@@ -251,6 +258,7 @@ impl Bed {
             renegotiation_fails: None,
             sdp_versions: [1; 2],
             injected: 0,
+            presence: None,
         };
         bed.input(Side::A, Input::Connected);
         bed.input(Side::B, Input::Connected);
@@ -687,6 +695,16 @@ impl Bed {
         let method = msg.method().cloned().unwrap_or(Method::Other("?".into()));
         if self.proxy.black_hole == Some(method.as_str()) {
             return;
+        }
+        if let Some(mut server) = self.presence.take() {
+            let taken = server.handle(side, &msg);
+            self.presence = Some(server);
+            if let Some(out) = taken {
+                for (to, m) in out {
+                    self.send_to_phone(to, &m);
+                }
+                return;
+            }
         }
         let branch = msg
             .top_via()

@@ -1,0 +1,87 @@
+//! The call history view: `#history`, newest first, one
+//! `li.history-item[data-direction]` per call with `.history-peer`,
+//! `.history-duration` (`m:ss`) and `.history-redial`.
+
+use crate::history::Entry;
+use crate::web::extras::{self, Views};
+use leptos::prelude::*;
+
+#[component]
+pub fn HistoryView(views: Views) -> impl IntoView {
+    let items = move || {
+        views.history.with(|h| {
+            h.iter()
+                .enumerate()
+                .rev()
+                .map(|(i, e)| (i, e.clone()))
+                .collect::<Vec<_>>()
+        })
+    };
+    let empty = move || views.history.with(|h| h.is_empty());
+    view! {
+        <div class="card view-card">
+            <div class="view-head">
+                <h2>"Recent calls"</h2>
+                <button
+                    type="button"
+                    class="ghost small"
+                    id="history-clear"
+                    disabled=empty
+                    on:click=move |_| extras::clear_history()
+                >
+                    "Clear"
+                </button>
+            </div>
+            <Show when=empty>
+                <p class="empty">"No calls yet."</p>
+            </Show>
+            <ul id="history" class="view-list" aria-label="Recent calls">
+                <For
+                    each=items
+                    key=|(i, e)| (*i, e.start_ms.to_bits(), e.duration_secs)
+                    children=move |(_, e)| view! { <HistoryItem entry=e /> }
+                />
+            </ul>
+        </div>
+    }
+}
+
+#[component]
+fn HistoryItem(entry: Entry) -> impl IntoView {
+    let target = entry.redial_target().to_string();
+    let direction = entry.direction;
+    let when = extras::format_time(entry.start_ms);
+    let duration = entry.duration_text();
+    let outcome = entry.outcome.clone();
+    let redial_label = format!("Call {} back", entry.peer_label);
+    let dir_label = direction.label();
+    let icon = match direction {
+        crate::history::Direction::Incoming => "↙",
+        crate::history::Direction::Outgoing => "↗",
+        crate::history::Direction::Missed => "✕",
+    };
+    view! {
+        <li class="history-item" data-direction=direction.as_str()>
+            <span class="dir-icon" aria-hidden="true" title=dir_label>{icon}</span>
+            <div class="item-main">
+                <span class="sr-only">{dir_label}": "</span>
+                <span class="history-peer" title=entry.peer_uri.clone()>{entry.peer_label.clone()}</span>
+                <span class="item-meta">
+                    <time>{when}</time>
+                    " · "
+                    <span class="history-duration" aria-label=format!("duration {duration}")>{duration.clone()}</span>
+                    {(!outcome.is_empty()).then(|| view! { <span class="history-outcome">" · "{outcome}</span> })}
+                </span>
+            </div>
+            <button
+                type="button"
+                class="history-redial icon-button"
+                aria-label=redial_label.clone()
+                title=redial_label
+                on:click=move |_| extras::call(target.clone())
+            >
+                "✆"
+            </button>
+        </li>
+    }
+}
