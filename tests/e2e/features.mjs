@@ -491,6 +491,10 @@ async function conference(browser, base, r) {
   await setMute(C, true);
   await sleep(500);
   [r.all_muted_b, r.all_muted_c] = await Promise.all([hears(B, 2000), hears(C, 2000)]);
+  // evidence for a failure: what A sends on each connection
+  r.a_senders_all_muted = await A.page.evaluate(() =>
+    window.__pcs().flatMap((pc, i) => pc.getSenders().map((x) => (x.track ? `pc${i}: ${x.track.label || x.track.kind} enabled=${x.track.enabled}` : `pc${i}: no track`))),
+  );
   await setMute(C, false);
   await sleep(500);
   r.c_speaks_b_hears = await hears(B, 2000);
@@ -790,7 +794,25 @@ async function keyboardA11y(browser, base, r) {
     for (const x of walk) if (!x.name) problems.push(`${when}: ${x.id} has no accessible name`);
   };
   r.tab_idle = await tabWalk(A);
-  need(r.tab_idle, ['#dial-input', '#call-button', '#dnd-toggle', '#tab-phone', '#tab-history', '#tab-contacts', '#tab-messages', '#open-settings'], 'idle');
+  need(r.tab_idle, ['#dial-input', '#call-button', '#dnd-toggle', '#open-settings'], 'idle');
+  // the view tabs are one Tab stop (WAI-ARIA tabs: roving tabindex); the
+  // arrow keys move between them
+  r.tab_stop = r.tab_idle.filter((x) => /^#tab-/.test(x.id)).map((x) => x.id);
+  if (r.tab_stop.length !== 1) problems.push(`idle: ${r.tab_stop.length} view tabs are Tab stops (${r.tab_stop.join(' ')}), want 1`);
+  else {
+    await A.page.focus(r.tab_stop[0]);
+    r.tab_arrows = [];
+    for (let i = 0; i < 4; i++) {
+      await A.page.keyboard.press('ArrowRight');
+      r.tab_arrows.push(await A.page.evaluate(() => `#${document.activeElement?.id}`));
+    }
+    for (const id of ['#tab-phone', '#tab-history', '#tab-contacts', '#tab-messages']) {
+      if (!r.tab_arrows.includes(id)) problems.push(`idle: ArrowRight on the view tabs never reaches ${id} (${r.tab_arrows.join(' ')})`);
+    }
+    r.tab_names = await A.page.$$eval('[role="tab"]', (ts) => ts.map((t) => `${t.id}: ${(t.getAttribute('aria-label') || t.textContent).trim()}`));
+    for (const t of r.tab_names) if (/:\s*$/.test(t)) problems.push(`tab ${t} has no name`);
+    await press(A, '#tab-phone');
+  }
 
   // Enter answers a ringing call (B), keys in the call
   await dial(A, '1005');
