@@ -11,7 +11,9 @@
 //                      stop growing, or energy ~0) and none comes back to A;
 //                      resume: audio both ways again, flags gone
 //   mute               A mutes: B's inbound audio energy (Chromium's fake
-//                      microphone beeps) drops to ~0, comes back on unmute
+//                      microphone beeps) drops to ~0, comes back on unmute;
+//                      before that, #call-quality has numeric data-rtt-ms,
+//                      data-jitter-ms, data-loss-pct, data-mos (1..5) and an svg
 //   dtmf-info          A (#dtmf-method=info) keys 1 2 3 # on #in-call-dialpad:
 //                      B's #dtmf-received shows "123#", A sent INFOs
 //   dtmf-rfc4733       the SDP offer and answer carry telephone-event; keys
@@ -226,6 +228,17 @@ async function mute(browser, base, r) {
   await step('audio both ways', T.media, () => audioBothWays([A, B]));
   await sleep(500);
   r.before = await hears(B, 2000);
+  // the call quality figures (polled every second by the page)
+  r.quality = await A.page.evaluate(() => {
+    const q = document.getElementById('call-quality');
+    if (!q) return null;
+    const n = (a) => (q.getAttribute(a) === null || q.getAttribute(a) === '' ? null : Number(q.getAttribute(a)));
+    return { rtt: n('data-rtt-ms'), jitter: n('data-jitter-ms'), loss: n('data-loss-pct'), mos: n('data-mos'), svg: !!q.querySelector('svg') };
+  });
+  const q = r.quality;
+  if (!q || !q.svg || ![q.rtt, q.jitter, q.loss].every((x) => Number.isFinite(x) && x >= 0) || !(q.mos >= 1 && q.mos <= 5)) {
+    throw new Error(`A: #call-quality figures missing or out of range: ${JSON.stringify(q)}`);
+  }
   if (!(r.before.power > SOUND)) throw new Error(`B hears no sound from A before the mute: ${JSON.stringify(r.before)}`);
   await press(A, '#mute-button');
   await waitAttr(A.page, '#mute-button', 'aria-pressed', 'true', T.ui, 'A');
