@@ -524,7 +524,9 @@ async function conference(browser, base, r) {
   }
   await step('all idle', T.hangup, () => Promise.all([A, B, C].map((p) => waitPhone(p.page, 'idle', T.hangup))));
   if (!(r.all_muted_b.power < SILENCE && r.all_muted_c.power < SILENCE)) {
-    throw new Error(`with everyone muted B and C still hear sound (mute does not work, so who hears whom cannot be told): B ${JSON.stringify(r.all_muted_b)}, C ${JSON.stringify(r.all_muted_c)}`);
+    throw new Error(
+      `with A, B and C all muted B or C still hears sound, so A does not send the (muted) conference mix and who hears whom cannot be told: B ${JSON.stringify(r.all_muted_b)}, C ${JSON.stringify(r.all_muted_c)}; A sends ${JSON.stringify(r.a_senders_all_muted)}`,
+    );
   }
   if (!(r.c_speaks_b_hears.power > SOUND)) throw new Error(`B does not hear C through the conference: ${JSON.stringify(r.c_speaks_b_hears)}`);
   if (!(r.b_speaks_c_hears.power > SOUND)) throw new Error(`C does not hear B through the conference: ${JSON.stringify(r.b_speaks_c_hears)}`);
