@@ -374,7 +374,7 @@ fn hold_live_calls(generation: u64, state: PhoneState, keep: Option<CallId>) {
 
 fn end_conference(state: PhoneState) {
     if state.conference.with_untracked(|c| !c.is_empty()) {
-        media::conference(&[]);
+        let _ = media::conference(&[]); // ending one cannot fail
         state.conference.set(Vec::new());
     }
 }
@@ -608,9 +608,13 @@ pub fn conference() {
             feed(generation, Input::Command(Command::Resume { call: id }));
         }
     }
-    media::conference(&[a, b]);
-    state.conference.set(vec![a, b]);
-    state.show_notice("Conference: everyone hears everyone.");
+    match media::conference(&[a, b]) {
+        Ok(()) => {
+            state.conference.set(vec![a, b]);
+            state.show_notice("Conference: everyone hears everyone.");
+        }
+        Err(e) => state.show_error(format!("The calls could not be merged: {e}")),
+    }
 }
 
 /// Do not disturb on or off (remembered with the settings).

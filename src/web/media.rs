@@ -118,13 +118,19 @@ pub fn set_muted(call: CallId, muted: bool) {
         match get(c) {
             Some(media) => {
                 media.muted.set(muted);
-                if let Some(mic) = media.mic.borrow().as_ref() {
-                    set_enabled(mic, !muted);
-                }
+                apply_mic(&media);
                 tracing::debug!("{c}: microphone {}", if muted { "muted" } else { "on" });
             }
             None => tracing::debug!("{c}: mute: no media"),
         }
+    }
+}
+
+/// The call's microphone is live unless muted or on hold by us: the held
+/// party must not hear us (a `sendonly` hold keeps the RTP flowing).
+fn apply_mic(media: &CallMedia) {
+    if let Some(mic) = media.mic.borrow().as_ref() {
+        set_enabled(mic, !media.muted.get() && !media.held.get());
     }
 }
 
@@ -341,7 +347,7 @@ pub async fn quality(call: CallId) -> Option<Quality> {
 /// calls' own audio elements. An empty slice (or a single call) ends the
 /// conference: the plain microphone tracks go back. Calls without audio yet
 /// are left out (logged). A call that closes leaves the conference.
-pub fn conference(calls: &[CallId]) {
+pub fn conference(calls: &[CallId]) -> Result<(), String> {
     let old = CONFERENCE.with(|c| c.borrow_mut().take());
     drop(old); // restores the microphones (Drop)
     let members: Vec<Rc<CallMedia>> = calls
@@ -355,18 +361,43 @@ pub fn conference(calls: &[CallId]) {
         })
         .collect();
     if members.len() < 2 {
-        if !calls.is_empty() {
-            tracing::info!("conference: fewer than two calls with audio: nothing mixed");
+        if calls.is_empty() {
+            return Ok(());
         }
-        return;
+        tracing::info!("conference: fewer than two calls with audio: nothing mixed");
+        return Err("fewer than two calls have audio".into());
     }
     match Conference::new(&members) {
         Ok(conf) => {
             tracing::info!("conference of {:?}", calls);
             CONFERENCE.with(|c| *c.borrow_mut() = Some(conf));
+            Ok(())
         }
-        Err(e) => tracing::warn!("the conference could not be set up: {e}"),
+        Err(e) => {
+            tracing::warn!("the conference could not be set up: {e}");
+            Err(e)
+        }
     }
+}
+
+/// The call's incoming audio as a stream of the audio receivers' tracks.
+/// (Not the stream of the `track` event: the browser takes the track out
+/// of it while the call is held, and a held line is resumed just as the
+/// conference starts.)
+fn remote_audio(pc: &RtcPeerConnection) -> Option<MediaStream> {
+    let stream = MediaStream::new().ok()?;
+    let mut found = false;
+    for r in pc.get_receivers().iter() {
+        let Ok(r) = r.dyn_into::<web_sys::RtcRtpReceiver>() else {
+            continue;
+        };
+        let track = r.track();
+        if track.kind() == "audio" {
+            stream.add_track(&track);
+            found = true;
+        }
+    }
+    found.then_some(stream)
 }
 
 /// One member of a local conference.
@@ -392,8 +423,8 @@ impl Conference {
         for m in calls {
             let mic = m.mic.borrow().clone().ok_or("no microphone")?;
             let sender = m.sender.borrow().clone().ok_or("no audio sender")?;
-            let remote_source = match m.remote.borrow().as_ref() {
-                Some(r) => Some(ctx.create_media_stream_source(r).map_err(err)?),
+            let remote_source = match remote_audio(&m.pc) {
+                Some(r) => Some(ctx.create_media_stream_source(&r).map_err(err)?),
                 None => {
                     tracing::warn!("{}: no remote audio yet for the others", m.call);
                     None
@@ -485,7 +516,7 @@ fn leave_conference(call: CallId) {
     });
     if let Some(rest) = rest {
         tracing::debug!("{call} leaves the conference");
-        conference(if rest.len() >= 2 { &rest } else { &[] });
+        let _ = conference(if rest.len() >= 2 { &rest } else { &[] }); // failures are logged
     }
 }
 
@@ -610,7 +641,7 @@ pub fn handle(request: MediaRequest, report: Report) {
 
 /// Close every call's media (the account is being replaced).
 pub fn close_all() {
-    conference(&[]);
+    let _ = conference(&[]); // ending one cannot fail
     let all: Vec<Rc<CallMedia>> = CALLS.with(|c| c.borrow_mut().drain().map(|(_, m)| m).collect());
     for m in all {
         m.close();
@@ -951,6 +982,13 @@ fn rollback(call: CallId) {
             Ok(_) => tracing::debug!("{call}: rolled back to the last agreed session"),
             Err(e) => tracing::warn!("{call}: rollback failed: {}", js_text(&e)),
         }
+        // held or not as the session still in force says
+        let held = media
+            .pc
+            .current_local_description()
+            .is_some_and(|d| crate::sip::sdp::is_hold(&d.sdp()));
+        media.held.set(held);
+        apply_mic(&media);
     });
 }
 
@@ -1031,6 +1069,7 @@ fn set_direction(media: &CallMedia, hold: bool) {
         "sendonly"
     };
     media.held.set(hold);
+    apply_mic(media);
     let mut set = 0;
     for t in media.pc.get_transceivers().iter() {
         let Ok(t) = t.dyn_into::<RtcRtpTransceiver>() else {

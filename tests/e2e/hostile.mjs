@@ -169,8 +169,19 @@ export async function scenarioHostilePeer(browser, base, r) {
 
   await check('message', 15000, async (c) => {
     const res = await uac('hostile/message.xml', 'message');
-    expectFinal(res, [405], c);
+    // the phone takes instant messages (issue 5): 200, and the HTML in the
+    // text stays text in the messages view
+    expectFinal(res, [200], c);
     c.answered_by = await answeredBy(V, res);
+    await V.page.click('#tab-messages');
+    const shown = await V.page.waitForFunction(() => {
+      const li = [...document.querySelectorAll('#message-list li.message[data-direction="in"]')]
+        .find((e) => e.textContent.includes('hello <b>there</b>'));
+      return li ? { text: li.textContent, elements: li.querySelectorAll('b').length } : null;
+    }, null, { timeout: 5000 }).then((h) => h.jsonValue());
+    c.shown = shown;
+    await V.page.click('#tab-phone');
+    if (shown.elements !== 0) throw new Error(`the message made ${shown.elements} <b> element(s)`);
   });
 
   await check('odd-display-name-then-cancel', 30000, async (c) => {
