@@ -469,6 +469,7 @@ impl Call {
         let already_reported = self.phase == Phase::Cancelling;
         self.phase = Phase::Ended;
         self.cancel_timers(ctx);
+        self.shed();
         if !already_reported {
             if close_media {
                 ctx.media(MediaRequest::Close { call: self.id });
@@ -477,6 +478,23 @@ impl Call {
                 call: self.id,
                 state: CallState::Ended(reason),
             });
+        }
+    }
+
+    /// An ended call lingers (64·T1) to answer late messages: it keeps its
+    /// identity, dialog and ACKs, and drops the heavy parts (SDP bodies,
+    /// renegotiations, our last 2xx), so that many calls in a row do not
+    /// pile up memory.
+    fn shed(&mut self) {
+        self.local_sdp = None;
+        self.remote_sdp = None;
+        self.pending = None;
+        self.reinvite = None;
+        self.deferred = None;
+        self.ack_wait = None;
+        if let Some(invite) = self.invite.as_mut() {
+            // CANCEL and a late forked 2xx need its headers only
+            invite.body = Vec::new();
         }
     }
 
