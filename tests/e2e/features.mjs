@@ -440,6 +440,24 @@ async function callWaiting(browser, base, r) {
   ]);
   await callAndAnswer(B, A, '1004');
   await step('audio A-B', T.media, () => audioBothWays([A, B]));
+  // a waiting call can be declined: the caller is told, A's call goes on
+  await dial(C, '1004');
+  await step('a second line rings on A (to decline)', T.ring, () =>
+    waitCount(A.page, '#lines li.line[data-state="incoming"]', 1, T.ring, 'A'),
+  );
+  await press(A, '#lines li.line[data-state="incoming"] .line-decline');
+  await step('declined: C idle, A still with B', T.hangup, async () => {
+    await waitPhone(C.page, 'idle', T.hangup);
+    await A.page.waitForFunction(
+      () => document.querySelectorAll('#lines li.line[data-state="incoming"]').length === 0,
+      null,
+      { timeout: T.ui, polling: 50 },
+    );
+  });
+  r.declined_message_C = await errorText(C.page);
+  r.phone_A_after_decline = await phoneState(A.page);
+  if (r.phone_A_after_decline !== 'active') throw new Error(`A is ${r.phone_A_after_decline} after declining the waiting call`);
+  if (!r.declined_message_C) throw new Error('C shows no message after being declined');
   await dial(C, '1004');
   await step('a second line rings on A', T.ring, async () => {
     await waitCount(A.page, '#lines li.line', 2, T.ring, 'A');
