@@ -180,7 +180,7 @@ E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
 # desk-phone features of issue 5 (tests/e2e/features.mjs)
 e2e_group e2e-features 360 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfer \
   attended-transfer call-waiting conference auto-answer dnd history messages presence \
-  voicemail title-notification keyboard-a11y early-media audio-devices
+  voicemail title-notification keyboard-a11y early-media audio-devices page-close
 # last: these stop and start the PBX
 e2e_group e2e-reconnect 300 pbx-restart ws-kill
 

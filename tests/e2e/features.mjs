@@ -997,6 +997,39 @@ async function audioDevices(browser, base, r) {
   if (!speaker) r.note = 'no selectable speaker in this browser: speaker choice not checked';
 }
 
+/**
+ * Closing the page hangs up and signs out (pagehide): the peer sees the
+ * hang-up at once, and the PBX no longer has the user, so a new call to it
+ * fails at once instead of ringing nowhere.
+ */
+async function pageClose(browser, base, r) {
+  const SC = 'page-close';
+  const [A, B] = await setup(browser, base, r, SC, [{ n: 1000, name: 'Alice', page: 'A' }, { n: 1001, name: 'Bob', page: 'B' }]);
+  await callAndAnswer(A, B, '1001');
+  await step('audio both ways', T.media, () => audioBothWays([A, B]));
+  const t0 = Date.now();
+  await leavePage(B);
+  await step('A: the call ends when B closes the page', T.hangup, () => waitPhone(A.page, 'idle', T.hangup));
+  r.hangup_seen_ms = Date.now() - t0;
+  r.notice_A = await textOf(A.page, '#notice');
+  r.unregister_sent = B.frames.some((f) => f.dir === '>>' && f.text.startsWith('REGISTER ') && /\r\nExpires: 0\r\n/.test(f.text));
+  // a new call to 1001: the PBX has no binding left, so it fails at once
+  const t1 = Date.now();
+  await dial(A, '1001');
+  await step('A: calling the closed page fails at once', T.ring, () => waitPhone(A.page, 'idle', T.ring));
+  r.recall_failed_ms = Date.now() - t1;
+  r.recall_message_A = await errorText(A.page);
+  // (frames sent while the page unloads are not always reported by the
+  // browser to the test, so r.unregister_sent is for information: the PBX's
+  // 404 below is the proof that the binding is gone; a binding left behind
+  // would be tried over the dead connection and fail otherwise, 477/408)
+  if (!/hung up/i.test(r.notice_A || '')) throw new Error(`A's notice is ${JSON.stringify(r.notice_A)}, want "The other party hung up."`);
+  if (!/does not exist/.test(r.recall_message_A || '')) {
+    throw new Error(`A's call to the closed page ended with ${JSON.stringify(r.recall_message_A)}, want the 404 message (no binding left)`);
+  }
+  if (r.recall_failed_ms > 5000) throw new Error(`the call to the closed page took ${r.recall_failed_ms} ms to fail`);
+}
+
 export const FEATURES = {
   'hold-resume': holdResume,
   mute,
@@ -1016,6 +1049,7 @@ export const FEATURES = {
   'keyboard-a11y': keyboardA11y,
   'early-media': earlyMedia,
   'audio-devices': audioDevices,
+  'page-close': pageClose,
 };
 
 /** Leave every page of a scenario (unregister on pagehide), bounded. */
