@@ -28,10 +28,14 @@ cat <<'TXT'
   Users:          1000 ... 1009, password secret<user>  (e.g. 1000 / secret1000)
   SIP URI:        sip:1000@127.0.0.1   (auth user 1000, domain/realm 127.0.0.1)
 
-  Open two tabs. In the first, register as 1000 (WebSocket URL as above,
-  SIP URI sip:1000@127.0.0.1, auth user 1000, password secret1000); in the
-  second as 1001 (sip:1001@127.0.0.1, 1001, secret1001). Then call 1001 from
-  1000, answer in the second tab, hang up from either side.
+  Open two tabs. In the first, sign in as 1000 (server as above, SIP address
+  sip:1000@127.0.0.1, user name 1000, password secret1000); in the second as
+  1001 (sip:1001@127.0.0.1, 1001, secret1001). Then call 1001 from 1000,
+  answer in the second tab, hang up from either side. During a call try
+  Hold, Mute and the Keypad; a third tab (1002) shows call waiting, transfer
+  and the conference; Contacts shows presence, Messages sends text.
+  Stop the PBX during a call (pbx/pbx.sh stop, then start): the phone
+  reconnects and the call goes on.
   (Two tabs of one browser share the microphone; allow it when asked.)
 
   PBX log:        pbx/pbx.sh log      (runtime files in /tmp/softphone-pbx/)
