@@ -191,7 +191,7 @@ async function holdResume(browser, base, r) {
   r.line_state_A = await A.page.getAttribute('#lines li.line', 'data-state').catch(() => null);
   r.screenshots.push(await shot(A.page, SC, 'on-hold-A'));
   r.screenshots.push(await shot(B.page, SC, 'on-hold-B'));
-  await sleep(500); // let the media direction settle
+  await sleep(1000); // let the media direction settle and the jitter buffers drain
   const [heldB, heldA] = await Promise.all([hears(B, 2000), hears(A, 2000)]);
   r.sender_tracks_A_while_holding = await senderTracks(A);
   r.transceivers_A_while_holding = await A.page.evaluate(() =>
@@ -242,7 +242,7 @@ async function mute(browser, base, r) {
   if (!(r.before.power > SOUND)) throw new Error(`B hears no sound from A before the mute: ${JSON.stringify(r.before)}`);
   await press(A, '#mute-button');
   await waitAttr(A.page, '#mute-button', 'aria-pressed', 'true', T.ui, 'A');
-  await sleep(300);
+  await sleep(800); // the sound already on its way drains from B's jitter buffer
   r.muted = await hears(B, 2000);
   r.sender_tracks_enabled_while_muted = await senderTracks(A);
   r.screenshots.push(await shot(A.page, SC, 'muted-A'));
@@ -520,7 +520,9 @@ async function conference(browser, base, r) {
   await setMute(A, true);
   await setMute(B, true);
   await setMute(C, true);
-  await sleep(500);
+  // the path through A's mix has two jitter buffers (C→A, A→B): let the
+  // last sound before the mutes drain before listening for silence
+  await sleep(1500);
   [r.all_muted_b, r.all_muted_c] = await Promise.all([hears(B, 2000), hears(C, 2000)]);
   // evidence for a failure: what A sends on each connection
   r.a_senders_all_muted = await A.page.evaluate(() =>
