@@ -73,13 +73,6 @@ fn party_of(na: &NameAddr) -> Party {
     }
 }
 
-fn reason_phrase(resp: &Message) -> String {
-    match &resp.start {
-        super::message::StartLine::Response { reason, .. } => reason.clone(),
-        _ => String::new(),
-    }
-}
-
 /// The user-facing reason for a final failure response to our INVITE.
 pub fn end_reason_for(code: u16, reason: &str) -> EndReason {
     match code {
@@ -663,7 +656,10 @@ impl Call {
         }
         let Some(code) = resp.code() else { return };
         if code > 100 {
-            self.status = Some((code, refer::clean_text(&reason_phrase(resp), 80)));
+            self.status = Some((
+                code,
+                refer::clean_text(resp.reason().unwrap_or_default(), 80),
+            ));
         }
         match (code, self.phase.clone()) {
             (100..=199, Phase::Inviting) => {
@@ -786,7 +782,7 @@ impl Call {
                             code,
                             reason: format!(
                                 "{} (the call was redirected, but to no address that can be called)",
-                                reason_phrase(resp)
+                                resp.reason().unwrap_or_default()
                             ),
                         },
                         true,
@@ -794,7 +790,11 @@ impl Call {
                 }
             }
             (300..=699, Phase::Inviting) => {
-                self.end(ctx, end_reason_for(code, &reason_phrase(resp)), true);
+                self.end(
+                    ctx,
+                    end_reason_for(code, resp.reason().unwrap_or_default()),
+                    true,
+                );
             }
             (300..=699, Phase::Cancelling) => self.phase = Phase::Ended,
             _ => {}
@@ -2011,7 +2011,7 @@ impl Call {
         {
             return;
         }
-        let reason = refer::clean_text(&reason_phrase(resp), 80);
+        let reason = refer::clean_text(resp.reason().unwrap_or_default(), 80);
         self.request_done(ctx, now, request, code, &reason);
     }
 

@@ -318,10 +318,7 @@ impl Registration {
                 "The server does not know this user (404 Not Found).".into(),
             ),
             _ => {
-                let reason = match &resp.start {
-                    super::message::StartLine::Response { reason, .. } => reason.clone(),
-                    _ => String::new(),
-                };
+                let reason = resp.reason().unwrap_or_default();
                 self.fail(ctx, format!("Registration failed: {code} {reason}."));
             }
         }
