@@ -1495,18 +1495,8 @@ impl Call {
             }
             401 | 407 if !r.auth_retried => {
                 // a proxy that challenges in-dialog requests: answer once
-                match on_challenge(resp, None, 0) {
-                    ChallengeOutcome::Retry(mut cache) => {
-                        let Some(d) = self.dialog.as_mut() else {
-                            return;
-                        };
-                        let mut again = request.clone();
-                        let next = d.request(Method::Invite);
-                        if let Some(cseq) = next.header("CSeq") {
-                            again.set_header("CSeq", cseq.to_string());
-                        }
-                        again.set_header("Via", ctx.via());
-                        cache.apply(ctx, &mut again);
+                match self.with_credentials(ctx, request, resp) {
+                    Ok(again) => {
                         self.reinvite = Some(Reinvite {
                             key: TxKey::of_request(&again),
                             auth_retried: true,
@@ -1515,7 +1505,7 @@ impl Call {
                         let bytes = ctx.txs.start_client(now, again, Owner::Invite(self.id));
                         ctx.send(bytes);
                     }
-                    ChallengeOutcome::Refused(why) => {
+                    Err(why) => {
                         tracing::warn!("{}: re-INVITE refused: {why}", self.id);
                         self.reinvite_failed(ctx, now, r, code, None);
                     }
@@ -2015,6 +2005,30 @@ impl Call {
         self.request_done(ctx, now, request, code, &reason);
     }
 
+    /// Our in-dialog `request` again, answering the challenge in `resp`: the
+    /// dialog's next CSeq, a fresh Via, the credentials. `Err`: why not.
+    fn with_credentials(
+        &mut self,
+        ctx: &mut Ctx,
+        request: &Message,
+        resp: &Message,
+    ) -> Result<Message, String> {
+        let mut cache = match on_challenge(resp, None, 0) {
+            ChallengeOutcome::Retry(cache) => cache,
+            ChallengeOutcome::Refused(why) => return Err(why),
+        };
+        let d = self.dialog.as_mut().ok_or("no dialog")?;
+        let mut again = request.clone();
+        let method = request.method().cloned().unwrap_or(Method::Info);
+        let next = d.request(method);
+        if let Some(cseq) = next.header("CSeq") {
+            again.set_header("CSeq", cseq.to_string());
+        }
+        again.set_header("Via", ctx.via());
+        cache.apply(ctx, &mut again);
+        Ok(again)
+    }
+
     /// A proxy that challenges in-dialog requests: send the INFO or REFER
     /// again, once, with credentials. `false`: nothing was sent.
     fn retry_with_credentials(
@@ -2024,21 +2038,10 @@ impl Call {
         request: &Message,
         resp: &Message,
     ) -> bool {
-        let ChallengeOutcome::Retry(mut cache) = on_challenge(resp, None, 0) else {
-            return false;
-        };
-        let Some(d) = self.dialog.as_mut() else {
+        let Ok(again) = self.with_credentials(ctx, request, resp) else {
             return false;
         };
         let old_key = TxKey::of_request(request);
-        let mut again = request.clone();
-        let method = request.method().cloned().unwrap_or(Method::Info);
-        let next = d.request(method);
-        if let Some(cseq) = next.header("CSeq") {
-            again.set_header("CSeq", cseq.to_string());
-        }
-        again.set_header("Via", ctx.via());
-        cache.apply(ctx, &mut again);
         let key = TxKey::of_request(&again);
         if old_key.is_some() && old_key == self.dtmf_key {
             self.dtmf_key = key;
