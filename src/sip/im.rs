@@ -4,7 +4,7 @@
 use super::agent::{response_to, Ctx, Owner};
 use super::call;
 use super::message::{Message, Method};
-use super::registration::{on_challenge, AuthCache, ChallengeOutcome};
+use super::registration::Credentials;
 use super::transaction::TxKey;
 use super::{Event, Instant, Party};
 use std::collections::BTreeMap;
@@ -18,10 +18,7 @@ struct Pending {
     id: u32,
     /// The request as last sent (for a retry with credentials).
     request: Message,
-    auth: Option<AuthCache>,
-    /// Credentials were sent with the last request.
-    sent_credentials: bool,
-    attempts: u32,
+    auth: Credentials,
 }
 
 /// Our MESSAGEs in flight, by an internal number (the caller's ids may repeat).
@@ -74,9 +71,7 @@ impl Messages {
         let p = Pending {
             id,
             request: m,
-            auth: None,
-            sent_credentials: false,
-            attempts: 0,
+            auth: Credentials::default(),
         };
         self.pending.insert(n, p);
         self.transmit(ctx, now, n);
@@ -103,31 +98,19 @@ impl Messages {
         };
         match code {
             200..=299 => status(ctx, p.id, true, "Delivered.".into()),
-            401 | 407 => {
-                let prev = if p.sent_credentials {
-                    p.auth.as_ref()
-                } else {
-                    None
-                };
-                match on_challenge(resp, prev, p.attempts) {
-                    ChallengeOutcome::Retry(mut cache) => {
-                        let seq = p.request.cseq().map(|c| c.seq).unwrap_or(1);
-                        p.request.set_header("CSeq", format!("{} MESSAGE", seq + 1));
-                        p.request.set_header("Via", ctx.via());
-                        p.request.remove_header("Authorization");
-                        p.request.remove_header("Proxy-Authorization");
-                        cache.apply(ctx, &mut p.request);
-                        p.auth = Some(cache);
-                        p.sent_credentials = true;
-                        p.attempts += 1;
-                        self.pending.insert(n, p);
-                        self.transmit(ctx, now, n);
-                    }
-                    ChallengeOutcome::Refused(reason) => {
-                        status(ctx, p.id, false, format!("Not sent: {reason}"))
-                    }
+            401 | 407 => match p.auth.on_challenge(resp) {
+                Ok(()) => {
+                    let seq = p.request.cseq().map(|c| c.seq).unwrap_or(1);
+                    p.request.set_header("CSeq", format!("{} MESSAGE", seq + 1));
+                    p.request.set_header("Via", ctx.via());
+                    p.request.remove_header("Authorization");
+                    p.request.remove_header("Proxy-Authorization");
+                    p.auth.apply(ctx, &mut p.request);
+                    self.pending.insert(n, p);
+                    self.transmit(ctx, now, n);
                 }
-            }
+                Err(reason) => status(ctx, p.id, false, format!("Not sent: {reason}")),
+            },
             _ => status(ctx, p.id, false, failure_reason(code, resp.reason())),
         }
     }

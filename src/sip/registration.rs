@@ -119,17 +119,59 @@ fn is_our_contact(ctx: &Ctx, c: &super::message::NameAddr) -> bool {
     uri == ctx.local.contact_uri
 }
 
+/// The digest state of one kind of request we repeat (REGISTER,
+/// SUBSCRIBE, PUBLISH): the challenge we answer, whether the request in
+/// flight carried credentials, and how many challenges in a row were
+/// answered without success.
+#[derive(Clone, Debug, Default)]
+pub struct Credentials {
+    cache: Option<AuthCache>,
+    sent: bool,
+    attempts: u32,
+}
+
+impl Credentials {
+    /// Add credentials to `req` when we have a challenge to answer; remember
+    /// whether it carried them.
+    pub fn apply(&mut self, ctx: &mut Ctx, req: &mut Message) {
+        self.sent = false;
+        if let Some(cache) = self.cache.as_mut() {
+            cache.apply(ctx, req);
+            self.sent = true;
+        }
+    }
+
+    /// A 401/407 to the request in flight: `Ok` to send it again (with
+    /// [`Credentials::apply`]), `Err` with the reason when we give up (the
+    /// challenge is forgotten).
+    pub fn on_challenge(&mut self, resp: &Message) -> Result<(), String> {
+        let prev = if self.sent { self.cache.as_ref() } else { None };
+        match on_challenge(resp, prev, self.attempts) {
+            ChallengeOutcome::Retry(cache) => {
+                self.cache = Some(cache);
+                self.attempts += 1;
+                Ok(())
+            }
+            ChallengeOutcome::Refused(reason) => {
+                self.cache = None;
+                Err(reason)
+            }
+        }
+    }
+
+    /// The credentials worked (or a new attempt starts): count again from 0.
+    pub fn reset_attempts(&mut self) {
+        self.attempts = 0;
+    }
+}
+
 pub struct Registration {
     pub state: RegistrationState,
     call_id: String,
     from_tag: String,
     cseq: u32,
     pending: Option<TxKey>,
-    auth: Option<AuthCache>,
-    /// credentials were sent with the pending request
-    sent_credentials: bool,
-    /// challenges answered in a row without success
-    auth_attempts: u32,
+    auth: Credentials,
     expires: u32,
     /// the user wants to stay registered (refreshes go on)
     wanted: bool,
@@ -143,9 +185,7 @@ impl Registration {
             from_tag: ctx.rng.token(10),
             cseq: 0,
             pending: None,
-            auth: None,
-            sent_credentials: false,
-            auth_attempts: 0,
+            auth: Credentials::default(),
             expires: ctx.local.register_expires,
             wanted: false,
         }
@@ -161,7 +201,7 @@ impl Registration {
     pub fn register(&mut self, ctx: &mut Ctx, now: Instant) {
         self.wanted = true;
         self.expires = ctx.local.register_expires;
-        self.auth_attempts = 0;
+        self.auth.reset_attempts();
         if !ctx.connected {
             self.set_state(
                 ctx,
@@ -215,11 +255,7 @@ impl Registration {
 
     fn send(&mut self, ctx: &mut Ctx, now: Instant, expires: u32) {
         let mut req = self.build(ctx, expires);
-        self.sent_credentials = false;
-        if let Some(cache) = self.auth.as_mut() {
-            cache.apply(ctx, &mut req);
-            self.sent_credentials = true;
-        }
+        self.auth.apply(ctx, &mut req);
         self.pending = TxKey::of_request(&req);
         let bytes = ctx.txs.start_client(now, req, Owner::Register);
         ctx.send(bytes);
@@ -241,7 +277,7 @@ impl Registration {
         let requested = Self::requested_expires(req);
         match code {
             200..=299 => {
-                self.auth_attempts = 0;
+                self.auth.reset_attempts();
                 if requested == 0 {
                     ctx.timers.cancel(&TimerKey::RegisterRefresh);
                     self.set_state(ctx, RegistrationState::Unregistered);
@@ -281,24 +317,10 @@ impl Registration {
                 }
                 self.set_state(ctx, RegistrationState::Registered { expires: granted });
             }
-            401 | 407 => {
-                let prev = if self.sent_credentials {
-                    self.auth.as_ref()
-                } else {
-                    None
-                };
-                match on_challenge(resp, prev, self.auth_attempts) {
-                    ChallengeOutcome::Retry(cache) => {
-                        self.auth = Some(cache);
-                        self.auth_attempts += 1;
-                        self.send(ctx, now, requested);
-                    }
-                    ChallengeOutcome::Refused(reason) => {
-                        self.auth = None;
-                        self.fail(ctx, reason);
-                    }
-                }
-            }
+            401 | 407 => match self.auth.on_challenge(resp) {
+                Ok(()) => self.send(ctx, now, requested),
+                Err(reason) => self.fail(ctx, reason),
+            },
             423 => match resp.min_expires() {
                 Some(min) if min > requested && requested != 0 => {
                     self.expires = min;

@@ -12,7 +12,7 @@ use super::call;
 use super::dialog::Dialog;
 use super::event_bodies;
 use super::message::{Message, Method};
-use super::registration::{on_challenge, AuthCache, ChallengeOutcome};
+use super::registration::Credentials;
 use super::transaction::TxKey;
 use super::{Duration, Event, EventPackage, Instant};
 use std::collections::BTreeMap;
@@ -128,9 +128,7 @@ struct Sub {
     cseq: u32,
     dialog: Option<Dialog>,
     pending: Option<TxKey>,
-    auth: Option<AuthCache>,
-    sent_credentials: bool,
-    auth_attempts: u32,
+    auth: Credentials,
     /// The expiry to ask for (423 may raise it).
     expires: u32,
     /// The user wants it (false: it is being removed).
@@ -190,9 +188,7 @@ impl Subscriptions {
             cseq: 0,
             dialog: None,
             pending: None,
-            auth: None,
-            sent_credentials: false,
-            auth_attempts: 0,
+            auth: Credentials::default(),
             expires: EXPIRES,
             wanted: true,
             failures: 0,
@@ -259,8 +255,7 @@ impl Subscriptions {
         s.from_tag = ctx.rng.token(10);
         s.cseq = 0;
         s.dialog = None;
-        s.auth_attempts = 0;
-        s.sent_credentials = false;
+        s.auth.reset_attempts();
         let expires = s.expires;
         self.send(ctx, now, id, expires);
     }
@@ -299,11 +294,7 @@ impl Subscriptions {
         m.push_header("Expires", expires.to_string());
         m.push_header("Allow", super::agent::ALLOW);
         m.push_header("User-Agent", ctx.local.user_agent.clone());
-        s.sent_credentials = false;
-        if let Some(cache) = s.auth.as_mut() {
-            cache.apply(ctx, &mut m);
-            s.sent_credentials = true;
-        }
+        s.auth.apply(ctx, &mut m);
         s.pending = TxKey::of_request(&m);
         let bytes = ctx.txs.start_client(now, m, Owner::Subscribe(id));
         ctx.send(bytes);
@@ -332,7 +323,7 @@ impl Subscriptions {
         let asked = req.expires().unwrap_or(EXPIRES);
         match code {
             200..=299 => {
-                s.auth_attempts = 0;
+                s.auth.reset_attempts();
                 s.failures = 0;
                 if asked == 0 || !s.wanted {
                     // unsubscribed: linger for the final NOTIFY
@@ -352,24 +343,10 @@ impl Subscriptions {
                 let at = now + refresh_after(granted);
                 ctx.timers.set(TimerKey::Subscription(id), at);
             }
-            401 | 407 => {
-                let prev = if s.sent_credentials {
-                    s.auth.as_ref()
-                } else {
-                    None
-                };
-                match on_challenge(resp, prev, s.auth_attempts) {
-                    ChallengeOutcome::Retry(cache) => {
-                        s.auth = Some(cache);
-                        s.auth_attempts += 1;
-                        self.send(ctx, now, id, asked);
-                    }
-                    ChallengeOutcome::Refused(reason) => {
-                        s.auth = None;
-                        self.refused(ctx, now, id, reason);
-                    }
-                }
-            }
+            401 | 407 => match s.auth.on_challenge(resp) {
+                Ok(()) => self.send(ctx, now, id, asked),
+                Err(reason) => self.refused(ctx, now, id, reason),
+            },
             423 => match resp.min_expires() {
                 Some(min) if min > asked && asked != 0 && min <= 24 * 3600 => {
                     s.expires = min;
@@ -680,9 +657,7 @@ pub struct Publication {
     from_tag: String,
     cseq: u32,
     tuple: String,
-    auth: Option<AuthCache>,
-    sent_credentials: bool,
-    auth_attempts: u32,
+    auth: Credentials,
 }
 
 impl Publication {
@@ -700,9 +675,7 @@ impl Publication {
             from_tag: String::new(),
             cseq: 0,
             tuple: String::new(),
-            auth: None,
-            sent_credentials: false,
-            auth_attempts: 0,
+            auth: Credentials::default(),
         }
     }
 
@@ -789,11 +762,7 @@ impl Publication {
             let doc = event_bodies::build_pidf(&aor, &self.tuple, true, a != Activity::Idle, note);
             m.set_body("application/pidf+xml", doc.into_bytes());
         }
-        self.sent_credentials = false;
-        if let Some(cache) = self.auth.as_mut() {
-            cache.apply(ctx, &mut m);
-            self.sent_credentials = true;
-        }
+        self.auth.apply(ctx, &mut m);
         self.sending = body;
         self.pending = TxKey::of_request(&m);
         let bytes = ctx.txs.start_client(now, m, Owner::Publish);
@@ -812,7 +781,7 @@ impl Publication {
         let asked = req.expires().unwrap_or(EXPIRES);
         match code {
             200..=299 => {
-                self.auth_attempts = 0;
+                self.auth.reset_attempts();
                 if asked == 0 || !self.active {
                     self.etag = None;
                     self.published = None;
@@ -837,25 +806,13 @@ impl Publication {
                     self.publish(ctx, now);
                 }
             }
-            401 | 407 => {
-                let prev = if self.sent_credentials {
-                    self.auth.as_ref()
-                } else {
-                    None
-                };
-                match on_challenge(resp, prev, self.auth_attempts) {
-                    ChallengeOutcome::Retry(cache) => {
-                        self.auth = Some(cache);
-                        self.auth_attempts += 1;
-                        let body = self.sending;
-                        self.send(ctx, now, asked, body);
-                    }
-                    ChallengeOutcome::Refused(reason) => {
-                        self.auth = None;
-                        self.give_up(ctx, &reason);
-                    }
+            401 | 407 => match self.auth.on_challenge(resp) {
+                Ok(()) => {
+                    let body = self.sending;
+                    self.send(ctx, now, asked, body);
                 }
-            }
+                Err(reason) => self.give_up(ctx, &reason),
+            },
             412 | 500..=599
                 if asked != 0 && self.active && req.header("SIP-If-Match").is_some() =>
             {
