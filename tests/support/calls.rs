@@ -52,53 +52,6 @@ impl Bed {
         });
     }
 
-    /// An in-dialog request to `side` as if its peer sent it (like
-    /// [`Bed::peer_request`]) with a body of any type (`ctype` empty: no
-    /// Content-Type).
-    pub fn peer_request_typed(
-        &mut self,
-        side: Side,
-        method: &str,
-        ctype: &str,
-        body: &str,
-        extra: &[(&str, &str)],
-    ) -> Message {
-        let d = self.dialog_view(side);
-        let used = self
-            .wire
-            .iter()
-            .filter(|w| {
-                w.from_phone && w.side == side.other() && w.msg.call_id() == Some(&d.call_id)
-            })
-            .filter(|w| w.msg.is_request())
-            .filter_map(|w| w.msg.cseq().map(|c| c.seq))
-            .max()
-            .unwrap_or(0);
-        self.injected += 1;
-        let seq = used.max(100 + self.injected) + 1;
-        self.injected = seq;
-        let target = self.ua(side).contact_uri().to_string();
-        let peer_contact = self.ua(side.other()).contact_uri().to_string();
-        let mut m = Message::request(Method::parse(method), &target);
-        m.push_header(
-            "Via",
-            format!("SIP/2.0/WS {PROXY_HOST};branch=z9hG4bKinj{seq}"),
-        );
-        m.push_header("Max-Forwards", "70");
-        m.push_header("From", d.remote.clone());
-        m.push_header("To", d.local.clone());
-        m.push_header("Call-ID", d.call_id.clone());
-        m.push_header("CSeq", format!("{seq} {method}"));
-        m.push_header("Contact", format!("<{peer_contact}>"));
-        for (k, v) in extra {
-            m.push_header(k, *v);
-        }
-        m.set_body(ctype, body.as_bytes().to_vec());
-        let text = String::from_utf8(m.to_bytes()).expect("utf-8");
-        self.inject(side, &text);
-        m
-    }
-
     /// A new INVITE to `side` as if a third phone (`sip:1002@…`) sent it
     /// through the proxy, with an SDP offer and `extra` headers. Returns it.
     pub fn third_party_invite(&mut self, side: Side, extra: &[(&str, &str)]) -> Message {

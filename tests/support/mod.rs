@@ -452,6 +452,23 @@ impl Bed {
         body: Option<&str>,
         extra: &[(&str, &str)],
     ) -> Message {
+        match body {
+            Some(b) => self.peer_request_typed(side, method, "application/sdp", b, extra),
+            None => self.peer_request_typed(side, method, "", "", extra),
+        }
+    }
+
+    /// An in-dialog request to `side` as if its peer sent it (like
+    /// [`Bed::peer_request`]) with a body of any type (`ctype` empty: no
+    /// Content-Type).
+    pub fn peer_request_typed(
+        &mut self,
+        side: Side,
+        method: &str,
+        ctype: &str,
+        body: &str,
+        extra: &[(&str, &str)],
+    ) -> Message {
         let d = self.dialog_view(side);
         let used = self
             .wire
@@ -482,9 +499,7 @@ impl Bed {
         for (k, v) in extra {
             m.push_header(k, *v);
         }
-        if let Some(b) = body {
-            m.set_body("application/sdp", b.as_bytes().to_vec());
-        }
+        m.set_body(ctype, body.as_bytes().to_vec());
         let text = String::from_utf8(m.to_bytes()).expect("utf-8");
         self.inject(side, &text);
         m
