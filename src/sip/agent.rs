@@ -208,6 +208,28 @@ impl Ctx {
         }
     }
 
+    /// A request outside any dialog, from our address of record: Via (a
+    /// fresh branch), Max-Forwards, To, From with `from_tag`, Call-ID and
+    /// CSeq `<cseq> <METHOD>`. The caller adds the rest.
+    pub fn out_of_dialog(
+        &mut self,
+        method: Method,
+        ruri: &str,
+        to: String,
+        from_tag: &str,
+        call_id: &str,
+        cseq: u32,
+    ) -> Message {
+        let mut m = Message::request(method.clone(), ruri);
+        m.push_header("Via", self.via());
+        m.push_header("Max-Forwards", "70");
+        m.push_header("To", to);
+        m.push_header("From", format!("{};tag={from_tag}", self.local.aor_value()));
+        m.push_header("Call-ID", call_id.to_string());
+        m.push_header("CSeq", format!("{cseq} {method}"));
+        m
+    }
+
     /// A Via header value with a fresh branch.
     pub fn via(&mut self) -> String {
         format!(

@@ -522,16 +522,14 @@ impl Call {
 
     fn build_invite(&mut self, ctx: &mut Ctx, sdp: &str) -> Message {
         self.cseq += 1;
-        let mut m = Message::request(Method::Invite, &self.target);
-        m.push_header("Via", ctx.via());
-        m.push_header("Max-Forwards", "70");
-        m.push_header(
-            "From",
-            format!("{};tag={}", ctx.local.aor_value(), self.local_tag),
+        let mut m = ctx.out_of_dialog(
+            Method::Invite,
+            &self.target,
+            self.to_value.clone(),
+            &self.local_tag,
+            &self.call_id,
+            self.cseq,
         );
-        m.push_header("To", self.to_value.clone());
-        m.push_header("Call-ID", self.call_id.clone());
-        m.push_header("CSeq", format!("{} INVITE", self.cseq));
         m.push_header("Contact", ctx.local.dialog_contact());
         m.push_header("Allow", ALLOW);
         m.push_header("Supported", SUPPORTED);
@@ -635,6 +633,13 @@ impl Call {
         ctx.send(bytes);
     }
 
+    /// Is `key` the transaction of our re-INVITE in flight?
+    fn is_reinvite_tx(&self, key: &Option<TxKey>) -> bool {
+        self.reinvite
+            .as_ref()
+            .is_some_and(|r| r.key.is_some() && r.key == *key)
+    }
+
     pub fn on_invite_response(
         &mut self,
         ctx: &mut Ctx,
@@ -643,11 +648,7 @@ impl Call {
         resp: &Message,
     ) {
         let key = TxKey::of_request(request);
-        if self
-            .reinvite
-            .as_ref()
-            .is_some_and(|r| r.key.is_some() && r.key == key)
-        {
+        if self.is_reinvite_tx(&key) {
             self.on_reinvite_response(ctx, now, request, resp);
             return;
         }
@@ -840,11 +841,7 @@ impl Call {
         reason: &str,
     ) {
         let key = TxKey::of_request(request);
-        if self
-            .reinvite
-            .as_ref()
-            .is_some_and(|r| r.key.is_some() && r.key == key)
-        {
+        if self.is_reinvite_tx(&key) {
             let Some(r) = self.reinvite.take() else {
                 return;
             };

@@ -54,16 +54,8 @@ impl Messages {
         if !ctx.connected {
             return status(ctx, id, false, "Not connected to the server.".into());
         }
-        let mut m = Message::request(Method::Message, &uri);
-        m.push_header("Via", ctx.via());
-        m.push_header("Max-Forwards", "70");
-        m.push_header("To", format!("<{uri}>"));
-        m.push_header(
-            "From",
-            format!("{};tag={}", ctx.local.aor_value(), ctx.rng.token(10)),
-        );
-        m.push_header("Call-ID", ctx.rng.token(24));
-        m.push_header("CSeq", "1 MESSAGE");
+        let (tag, call_id) = (ctx.rng.token(10), ctx.rng.token(24));
+        let mut m = ctx.out_of_dialog(Method::Message, &uri, format!("<{uri}>"), &tag, &call_id, 1);
         m.push_header("User-Agent", ctx.local.user_agent.clone());
         m.set_body("text/plain;charset=utf-8", text.as_bytes().to_vec());
         let n = self.next;

@@ -233,16 +233,16 @@ impl Registration {
 
     fn build(&mut self, ctx: &mut Ctx, expires: u32) -> Message {
         self.cseq += 1;
-        let mut m = Message::request(Method::Register, &format!("sip:{}", ctx.local.domain));
-        m.push_header("Via", ctx.via());
-        m.push_header("Max-Forwards", "70");
-        m.push_header("To", ctx.local.aor_value());
-        m.push_header(
-            "From",
-            format!("{};tag={}", ctx.local.aor_value(), self.from_tag),
+        let registrar = format!("sip:{}", ctx.local.domain);
+        let to = ctx.local.aor_value();
+        let mut m = ctx.out_of_dialog(
+            Method::Register,
+            &registrar,
+            to,
+            &self.from_tag,
+            &self.call_id,
+            self.cseq,
         );
-        m.push_header("Call-ID", self.call_id.clone());
-        m.push_header("CSeq", format!("{} REGISTER", self.cseq));
         m.push_header("Contact", ctx.local.register_contact(expires));
         m.push_header("Expires", expires.to_string());
         if !ctx.local.instance_id.is_empty() {

@@ -273,17 +273,15 @@ impl Subscriptions {
             }
             None => {
                 s.cseq += 1;
-                let mut m = Message::request(Method::Subscribe, &s.uri);
-                m.push_header("Via", ctx.via());
-                m.push_header("Max-Forwards", "70");
-                m.push_header("To", format!("<{}>", s.uri));
-                m.push_header(
-                    "From",
-                    format!("{};tag={}", ctx.local.aor_value(), s.from_tag),
-                );
-                m.push_header("Call-ID", s.call_id.clone());
-                m.push_header("CSeq", format!("{} SUBSCRIBE", s.cseq));
-                m
+                let to = format!("<{}>", s.uri);
+                ctx.out_of_dialog(
+                    Method::Subscribe,
+                    &s.uri,
+                    to,
+                    &s.from_tag,
+                    &s.call_id,
+                    s.cseq,
+                )
             }
         };
         // Via first: Dialog::request puts Route etc. before it; move it up
@@ -737,16 +735,15 @@ impl Publication {
     fn send(&mut self, ctx: &mut Ctx, now: Instant, expires: u32, body: Option<Activity>) {
         self.cseq += 1;
         let aor = ctx.local.aor.clone();
-        let mut m = Message::request(Method::Publish, &aor);
-        m.push_header("Via", ctx.via());
-        m.push_header("Max-Forwards", "70");
-        m.push_header("To", ctx.local.aor_value());
-        m.push_header(
-            "From",
-            format!("{};tag={}", ctx.local.aor_value(), self.from_tag),
+        let to = ctx.local.aor_value();
+        let mut m = ctx.out_of_dialog(
+            Method::Publish,
+            &aor,
+            to,
+            &self.from_tag,
+            &self.call_id,
+            self.cseq,
         );
-        m.push_header("Call-ID", self.call_id.clone());
-        m.push_header("CSeq", format!("{} PUBLISH", self.cseq));
         m.push_header("Event", "presence");
         m.push_header("Expires", expires.to_string());
         if let Some(etag) = &self.etag {
