@@ -368,11 +368,7 @@ fn CallQuality(state: PhoneState) -> impl IntoView {
     let figures = RwSignal::new(None::<media::Quality>);
     let history = RwSignal::new((None::<CallId>, VecDeque::<f64>::new()));
     let poll = move || {
-        let Some(call) = state.call.with_untracked(|c| {
-            c.as_ref()
-                .filter(|c| c.phase == CallPhase::Active)
-                .map(|c| c.id)
-        }) else {
+        let Some(call) = state.active_focus() else {
             return;
         };
         spawn_local(async move {

@@ -251,6 +251,15 @@ impl PhoneState {
             .with(|c| c.as_ref().map(CallView::data_phone).unwrap_or("idle"))
     }
 
+    /// The call in focus, if it is established (not reactive).
+    pub fn active_focus(&self) -> Option<CallId> {
+        self.call.with_untracked(|c| {
+            c.as_ref()
+                .filter(|c| c.phase == CallPhase::Active)
+                .map(|c| c.id)
+        })
+    }
+
     /// A copy of one line.
     pub fn line(&self, id: CallId) -> Option<CallView> {
         self.lines

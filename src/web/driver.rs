@@ -538,11 +538,7 @@ pub fn send_dtmf(digits: &str) {
         .chars()
         .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D'))
         .collect();
-    let Some(call) = state.call.with_untracked(|c| {
-        c.as_ref()
-            .filter(|c| c.phase == CallPhase::Active)
-            .map(|c| c.id)
-    }) else {
+    let Some(call) = state.active_focus() else {
         return;
     };
     if digits.is_empty() {
@@ -568,7 +564,7 @@ pub fn transfer_blind(target: String) {
         state.show_error("Enter the number or address to transfer the call to.");
         return;
     }
-    let Some(call) = active_focus(state) else {
+    let Some(call) = state.active_focus() else {
         return;
     };
     state.update_line(call, |c| {
@@ -581,7 +577,7 @@ pub fn transfer_blind(target: String) {
 /// peer of the other line.
 pub fn transfer_attended() {
     let Some(state) = state() else { return };
-    let Some(call) = active_focus(state) else {
+    let Some(call) = state.active_focus() else {
         return;
     };
     let Some(consult) = other_active_line(state, call) else {
@@ -598,7 +594,9 @@ pub fn conference() {
     let Some(generation) = generation() else {
         return;
     };
-    let Some(a) = active_focus(state) else { return };
+    let Some(a) = state.active_focus() else {
+        return;
+    };
     let Some(b) = other_active_line(state, a) else {
         state.show_error("A conference needs two connected calls.");
         return;
@@ -633,14 +631,6 @@ pub fn set_dnd(on: bool) {
 }
 
 /// The call in focus if it is established.
-fn active_focus(state: PhoneState) -> Option<CallId> {
-    state.call.with_untracked(|c| {
-        c.as_ref()
-            .filter(|c| c.phase == CallPhase::Active)
-            .map(|c| c.id)
-    })
-}
-
 /// Another established line than `call`.
 fn other_active_line(state: PhoneState, call: CallId) -> Option<CallId> {
     state.lines.with_untracked(|l| {
