@@ -39,10 +39,21 @@ use web_sys::{
 mod audio;
 
 /// ICE gathering: return the SDP when gathering is complete, or once some
-/// candidates are there and no new one came for this long (without STUN or
-/// TURN servers every candidate is a host candidate, found at once), or
-/// after [`MediaConfig::gather_timeout_ms`] in any case.
+/// candidates are there and no new one came for this long (server reflexive
+/// and relay candidates need a round trip to a STUN/TURN server), or after
+/// [`MediaConfig::gather_timeout_ms`] in any case.
 const ICE_QUIET_MS: f64 = 40.0;
+
+/// The same quiet time without STUN or TURN servers: every candidate is then
+/// a host candidate, and the browser finds the UDP ones of all interfaces in
+/// one go, right after the local description is set. (Chromium's TCP host
+/// candidates follow some 100 ms later; waiting for them, or 40 ms of quiet,
+/// cost every call that much on each side before its INVITE or 200 went out,
+/// see README "Benchmarks".)
+const HOST_ONLY_QUIET_MS: f64 = 15.0;
+
+/// How often [`wait_for_ice`] looks at the candidates (ms).
+const ICE_POLL_MS: u32 = 5;
 
 /// Where results go (the driver feeds them to the user agent).
 pub type Report = Rc<dyn Fn(Input)>;
@@ -682,6 +693,9 @@ struct CallMedia {
     closed: Rc<Cell<bool>>,
     /// Longest wait for ICE candidates (ms), from the configuration.
     gather_timeout_ms: u32,
+    /// Quiet time that ends the wait for ICE candidates (ms): shorter when
+    /// no STUN/TURN server is configured.
+    ice_quiet_ms: f64,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_ice_state: Closure<dyn FnMut(Event)>,
 }
@@ -773,6 +787,11 @@ impl CallMedia {
             prev_loss: Cell::new(None),
             closed,
             gather_timeout_ms: config.gather_timeout_ms,
+            ice_quiet_ms: if config.ice_servers.is_empty() {
+                HOST_ONLY_QUIET_MS
+            } else {
+                ICE_QUIET_MS
+            },
             _on_track: on_track,
             _on_ice_state: on_ice_state,
         })
@@ -1041,15 +1060,16 @@ async fn wait_for_ice(media: &CallMedia) {
         if complete && (seen > 0 || saw_gathering) {
             return;
         }
-        if seen > 0 && t - last_new >= ICE_QUIET_MS {
-            tracing::debug!("ICE: {seen} candidates, no new one for {ICE_QUIET_MS} ms: going on");
+        let quiet = media.ice_quiet_ms;
+        if seen > 0 && t - last_new >= quiet {
+            tracing::debug!("ICE: {seen} candidates, no new one for {quiet} ms: going on");
             return;
         }
         if t - started >= max_wait {
             tracing::debug!("ICE: gathering took more than {max_wait} ms, going on");
             return;
         }
-        TimeoutFuture::new(10).await;
+        TimeoutFuture::new(ICE_POLL_MS).await;
     }
 }
 
