@@ -14,6 +14,9 @@ pub mod web;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
 
+#[cfg(target_arch = "wasm32")]
+pub mod bench;
+
 /// The pure part of the panic banner (its text), unit-tested natively; in
 /// the browser it is `web::panic`.
 #[cfg(all(test, not(target_arch = "wasm32")))]

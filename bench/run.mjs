@@ -1,0 +1,712 @@
+#!/usr/bin/env node
+// Benchmark: the softphone (the real dist/ app) next to JsSIP (the reference
+// browser SIP library, bench/jssip/ page) in the same headless Chromium,
+// against the same local Kamailio. scripts/bench.sh builds everything, starts
+// the PBX in a network namespace and runs this inside it; see README
+// "Benchmarks" for what each figure means.
+//
+// Options:
+//   --dist DIR         the softphone build (default <repo>/dist)
+//   --jssip DIR        the JsSIP page (index.html, page.js, jssip.min.js,
+//                      parser.js; default <repo>/target/bench-jssip/www)
+//   --out FILE         JSON results (default <repo>/docs/bench/latest.json)
+//   --rounds N         rounds of each timing (default 5)
+//   --calls N          calls of the memory loop, per phone (default 100)
+//   --parse-loops N    passes over the message set per parse round (default 2000)
+//   --settle-ms MS     rest after the memory loop before the last measurement
+//                      (default 35000: ours keeps ended calls 32 s)
+//   --ws URL           the PBX (default ws://127.0.0.1:8088)
+//   --chromium PATH    (default /usr/bin/chromium)
+//   --only a,b         some of: load,call,ring,memory,parse,size (debugging)
+// Every wait is bounded; the whole run has a watchdog (--watchdog MS,
+// default 20 minutes).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { serveStatic } from '../tests/e2e/static-server.mjs';
+import { benchProbe } from './probe.mjs';
+import { MESSAGES } from './messages.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const require = createRequire(path.join(ROOT, 'tests', 'e2e', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const argv = process.argv.slice(2);
+function opt(name, def) {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = argv[i + 1];
+  return v === undefined || v.startsWith('--') ? true : v;
+}
+const DIST = path.resolve(opt('dist', path.join(ROOT, 'dist')));
+const JSSIP_DIR = path.resolve(opt('jssip', path.join(ROOT, 'target', 'bench-jssip', 'www')));
+const OUT = path.resolve(opt('out', path.join(ROOT, 'docs', 'bench', 'latest.json')));
+const ROUNDS = Math.max(1, Number(opt('rounds', 5)));
+const CALLS = Math.max(1, Number(opt('calls', 100)));
+const PARSE_LOOPS = Math.max(10, Number(opt('parse-loops', 2000)));
+const WS = opt('ws', 'ws://127.0.0.1:8088');
+const DOMAIN = '127.0.0.1';
+const CHROMIUM = opt('chromium', '/usr/bin/chromium');
+const ONLY = opt('only', null);
+const WATCHDOG_MS = Number(opt('watchdog', 20 * 60 * 1000));
+const SETTLE_MS = Number(opt('settle-ms', 35000));
+const want = (k) => !ONLY || String(ONLY).split(',').includes(k);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+const watchdog = setTimeout(() => {
+  console.error(`bench: watchdog: not done after ${WATCHDOG_MS / 1000} s, giving up`);
+  process.exit(2);
+}, WATCHDOG_MS);
+
+// ---------- statistics ----------
+function stats(xs) {
+  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return { n: 0, median: null, min: null, max: null, q1: null, q3: null, samples: xs };
+  const q = (p) => {
+    const i = (v.length - 1) * p;
+    const lo = Math.floor(i);
+    const hi = Math.ceil(i);
+    return v[lo] + (v[hi] - v[lo]) * (i - lo);
+  };
+  return { n: v.length, median: q(0.5), min: v[0], max: v[v.length - 1], q1: q(0.25), q3: q(0.75), samples: xs };
+}
+
+// ---------- the two phones ----------
+// Our app signs in by itself on load when the tab has saved settings
+// (sessionStorage "softphone.settings", what "Save and sign in" stores; a
+// reload signs in again). The JsSIP page takes its account from the URL hash
+// and starts its UA on load. So both register at load, without any click.
+const ours = {
+  name: 'ours',
+  url: null,
+  users: { caller: 1000, answerer: 1001, ringer: 1002, memA: 1006, memB: 1007 },
+  async init(context, user, { autoAnswer = false } = {}) {
+    const settings = {
+      ws_url: WS,
+      sip_uri: `sip:${user}@${DOMAIN}`,
+      auth_user: String(user),
+      password: `secret${user}`,
+      display_name: `Bench ${user}`,
+      auto_answer: autoAnswer,
+    };
+    await context.addInitScript((s) => {
+      if (!sessionStorage.getItem('softphone.settings')) sessionStorage.setItem('softphone.settings', s);
+    }, JSON.stringify(settings));
+    return this.url;
+  },
+};
+const jssip = {
+  name: 'jssip',
+  url: null,
+  users: { caller: 1003, answerer: 1004, ringer: 1005, memA: 1008, memB: 1009 },
+  async init(context, user, { autoAnswer = false } = {}) {
+    return `${this.url}#user=${user}&auto=${autoAnswer ? 1 : 0}&ws=${encodeURIComponent(WS)}&domain=${DOMAIN}`;
+  },
+};
+const PHONES = [ours, jssip];
+
+let browser;
+async function openPhone(phone, user, opts = {}) {
+  const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+  await context.addInitScript(benchProbe);
+  const url = await phone.init(context, user, opts);
+  const page = await context.newPage();
+  page.setDefaultTimeout(10000);
+  const P = { phone, user, context, page, errors: [], responses: [] };
+  page.on('pageerror', (e) => P.errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') P.errors.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => P.responses.push(r));
+  await page.goto(url, { waitUntil: 'load', timeout: 30000 });
+  return P;
+}
+
+async function closePhone(P) {
+  // navigate away first: both phones unregister on pagehide
+  await P.page.goto('about:blank', { timeout: 3000 }).catch(() => {});
+  await P.context.close().catch(() => {});
+}
+
+const bench = (P) => P.page.evaluate(() => {
+  const b = window.__bench;
+  return {
+    states: b.states,
+    wsIn: b.wsIn,
+    wsOut: b.wsOut,
+    calls: b.calls.map(({ pc, ...rest }) => rest),
+    answers: b.answers.map(({ pc, ...rest }) => rest),
+  };
+});
+
+async function waitState(P, what, value, ms, label) {
+  try {
+    await P.page.waitForFunction(
+      ([w, v]) => {
+        const st = window.__bench.states;
+        return st.length > 0 && st[st.length - 1][w] === v;
+      },
+      [what, value],
+      { timeout: ms, polling: 10 },
+    );
+  } catch {
+    const st = await bench(P).then((b) => b.states.slice(-3)).catch(() => []);
+    throw new Error(`${P.phone.name} ${P.user}: ${label}: ${what} is not ${value} within ${ms} ms (last states ${JSON.stringify(st)}; errors ${P.errors.slice(-3).join(' | ')})`);
+  }
+}
+const waitRegistered = (P, ms = 15000) => waitState(P, 'reg', 'registered', ms, 'register');
+const waitPhone = (P, v, ms = 10000) => waitState(P, 'phone', v, ms, `phone ${v}`);
+
+async function dial(P, number) {
+  await P.page.fill('#dial-input', String(number));
+  await P.page.click('#call-button');
+}
+async function hangup(P) {
+  await P.page.click('#hangup-button');
+}
+
+/** JS heap after forced GC (CDP) and wasm linear memory, bytes. */
+async function memoryOf(P) {
+  if (!P.cdp) P.cdp = await P.context.newCDPSession(P.page);
+  await P.cdp.send('HeapProfiler.collectGarbage');
+  await P.cdp.send('HeapProfiler.collectGarbage');
+  const heap = await P.cdp.send('Runtime.getHeapUsage');
+  const wasm = await P.page.evaluate(() => window.__wasmMemory());
+  return { js_heap: heap.usedSize, wasm: wasm || 0, total: heap.usedSize + (wasm || 0) };
+}
+
+// ---------- the metrics ----------
+
+/** navigation start -> registered shown, fresh context (cold cache) per round. */
+async function loadToRegistered(phone) {
+  const P = await openPhone(phone, phone.users.caller);
+  try {
+    await waitRegistered(P);
+    const b = await bench(P);
+    const reg = b.states.find((s) => s.reg === 'registered');
+    const sizes = await transferOf(P);
+    return { ms: reg.t, sizes };
+  } finally {
+    await closePhone(P);
+  }
+}
+
+/** Sizes of every HTTP response the page loaded: raw body and gzip -9. */
+async function transferOf(P) {
+  const files = [];
+  for (const r of P.responses) {
+    const url = r.url();
+    if (!/^https?:/.test(url)) continue;
+    let body;
+    try {
+      body = await r.body();
+    } catch {
+      continue;
+    }
+    files.push({ file: new URL(url).pathname, raw: body.length, gzip: zlib.gzipSync(body, { level: 9 }).length });
+  }
+  return { files, raw: files.reduce((a, f) => a + f.raw, 0), gzip: files.reduce((a, f) => a + f.gzip, 0) };
+}
+
+/**
+ * Click "call" on the caller -> first inbound audio packet at the caller;
+ * the callee answers by itself (auto-answer). Returns the caller's timeline
+ * and the callee's INVITE-in -> 200-out time.
+ */
+async function clickToAudio(caller, callee) {
+  const before = (await bench(callee)).wsIn.length;
+  await dial(caller, callee.user);
+  await caller.page.waitForFunction(
+    () => {
+      const c = window.__bench.calls[window.__bench.calls.length - 1];
+      return c && c.audioAt !== null && c.statsAt !== null;
+    },
+    null,
+    { timeout: 15000, polling: 20 },
+  ).catch(async () => {
+    const b = await bench(caller);
+    throw new Error(`${caller.phone.name}: no audio within 15 s: ${JSON.stringify(b.calls[b.calls.length - 1])} states ${JSON.stringify(b.states.slice(-3))} errors ${caller.errors.slice(-3).join(' | ')}`);
+  });
+  await waitPhone(caller, 'active');
+  await waitPhone(callee, 'active');
+  const [a, b] = await Promise.all([bench(caller), bench(callee)]);
+  const c = a.calls[a.calls.length - 1];
+  const inviteOut = a.wsOut.find((m) => m.t >= c.clickAt && m.first.startsWith('INVITE '));
+  const okIn = a.wsIn.find((m) => m.t >= c.clickAt && /^SIP\/2\.0 200/.test(m.first) && m.cseq === 'INVITE');
+  const inviteIn = b.wsIn.slice(before).find((m) => m.first.startsWith('INVITE '));
+  const okOut = inviteIn && b.wsOut.find((m) => m.t >= inviteIn.t && /^SIP\/2\.0 200/.test(m.first) && m.cseq === 'INVITE');
+  const ans = inviteIn && b.answers.find((x) => x.pcAt !== null && x.pcAt >= inviteIn.t);
+  const relIn = (t) => (!ans || t === null || t === undefined ? null : Math.round((t - inviteIn.t) * 10) / 10);
+  const rel = (t) => (t === null || t === undefined ? null : Math.round((t - c.clickAt) * 10) / 10);
+  const result = {
+    ms: c.audioAt - c.clickAt,
+    timeline: {
+      peer_connection: rel(c.pcAt),
+      offer_set: rel(c.localAt),
+      first_candidate: rel(c.firstCandidateAt),
+      last_candidate: rel(c.lastCandidateAt),
+      candidates: c.candidates,
+      gathering_complete: rel(c.gatheredAt),
+      invite_sent: rel(inviteOut && inviteOut.t),
+      ok_received: rel(okIn && okIn.t),
+      answer_set: rel(c.remoteAt),
+      ice_connected: rel(c.iceAt),
+      dtls_connected: rel(c.connectedAt),
+      first_audio: rel(c.audioAt),
+      track_unmuted: rel(c.unmuteAt),
+      ssrc_seen: rel(c.ssrcAt),
+      getstats_packets: rel(c.statsAt),
+    },
+    callee_invite_to_200: inviteIn && okOut ? Math.round((okOut.t - inviteIn.t) * 10) / 10 : null,
+    // the callee, ms after the INVITE arrived on its WebSocket
+    callee_timeline: {
+      peer_connection: relIn(ans && ans.pcAt),
+      offer_set: relIn(ans && ans.offerAt),
+      answer_set: relIn(ans && ans.localAt),
+      first_candidate: relIn(ans && ans.firstCandidateAt),
+      last_candidate: relIn(ans && ans.lastCandidateAt),
+      gathering_complete: relIn(ans && ans.gatheredAt),
+      ok_sent: relIn(okOut && okOut.t),
+    },
+  };
+  await hangup(caller);
+  await Promise.all([waitPhone(caller, 'idle'), waitPhone(callee, 'idle')]);
+  return result;
+}
+
+/** INVITE frame received by the callee -> ringing shown (data-phone=incoming and #incoming visible). */
+async function inviteToRinging(caller, callee) {
+  const mark = (await bench(callee)).wsIn.length;
+  await dial(caller, callee.user);
+  await callee.page.waitForFunction(
+    () => {
+      const st = window.__bench.states;
+      const s = st[st.length - 1];
+      return s && s.phone === 'incoming' && s.incoming;
+    },
+    null,
+    { timeout: 10000, polling: 10 },
+  ).catch(() => {
+    throw new Error(`${callee.phone.name}: does not ring within 10 s`);
+  });
+  const b = await bench(callee);
+  const invite = b.wsIn.slice(mark).find((m) => m.first.startsWith('INVITE '));
+  const shown = b.states.find((s) => s.t >= invite.t && s.phone === 'incoming' && s.incoming);
+  // cancel from the caller once it has heard the ringing
+  await waitPhone(caller, 'ringing');
+  await hangup(caller);
+  await Promise.all([waitPhone(caller, 'idle'), waitPhone(callee, 'idle')]);
+  return { ms: shown.t - invite.t };
+}
+
+/** Idle registered memory, then CALLS calls (A -> B, auto-answer, audio at A, A hangs up), memory again. */
+async function memoryRun(phone) {
+  const A = await openPhone(phone, phone.users.memA);
+  const Bp = await openPhone(phone, phone.users.memB, { autoAnswer: true });
+  try {
+    await Promise.all([waitRegistered(A), waitRegistered(Bp)]);
+    await waitPhone(A, 'idle');
+    await sleep(1000);
+    const idle = await memoryOf(A);
+    const t0 = Date.now();
+    const LOOP_MS = 8 * 60 * 1000;
+    let done = 0;
+    let first = null;
+    const series = [];
+    for (let i = 1; i <= CALLS; i++) {
+      if (Date.now() - t0 > LOOP_MS) throw new Error(`${phone.name}: only ${done} of ${CALLS} calls within ${LOOP_MS / 1000} s`);
+      await dial(A, Bp.user);
+      await A.page.waitForFunction(
+        () => {
+          const c = window.__bench.calls[window.__bench.calls.length - 1];
+          return c && c.audioAt !== null && c.statsAt !== null;
+        },
+        null,
+        { timeout: 15000, polling: 20 },
+      ).catch(() => {
+        throw new Error(`${phone.name}: call ${i}: no audio within 15 s`);
+      });
+      await waitPhone(A, 'active');
+      await waitPhone(Bp, 'active');
+      await hangup(A);
+      await Promise.all([waitPhone(A, 'idle'), waitPhone(Bp, 'idle')]);
+      done = i;
+      if (i === 1 || i % 25 === 0 || i === CALLS) {
+        await sleep(500);
+        const m = await memoryOf(A);
+        if (i === 1) first = m;
+        series.push({ call: i, ...m });
+        log(`${phone.name}: ${i} calls, memory ${JSON.stringify(m)}`);
+      }
+    }
+    await sleep(1000);
+    const after = await memoryOf(A);
+    const callee = await memoryOf(Bp);
+    // ended calls may be kept a while to absorb late messages (ours: 32 s):
+    // measure again once that is over
+    await sleep(SETTLE_MS);
+    const settled = await memoryOf(A);
+    return { idle, after_call_1: first, series, after, settled, settle_s: SETTLE_MS / 1000, callee_after: callee, calls: done, loop_s: (Date.now() - t0) / 1000 };
+  } finally {
+    await closePhone(A);
+    await closePhone(Bp);
+  }
+}
+
+/** Messages parsed per second, in a page of each phone, PARSE_LOOPS passes over MESSAGES per round. */
+async function parseRounds(P, rounds) {
+  const isOurs = P.phone === ours;
+  if (!isOurs) {
+    await P.page.addScriptTag({ path: path.join(JSSIP_DIR, 'parser.js') });
+  }
+  const out = [];
+  const inWasm = [];
+  for (let r = 0; r < rounds; r++) {
+    const res = await P.page.evaluate(
+      ([msgs, loops, ours]) => {
+        let parse;
+        if (ours) {
+          const w = window.wasmBindings;
+          parse = (m) => w.bench_parse_one(m) !== 0;
+        } else {
+          const Parser = window.JsSIPParser;
+          parse = (m) => !!Parser.parseMessage(m, null);
+        }
+        // every message must be accepted, or the figure means nothing
+        msgs.forEach((m, i) => {
+          if (!parse(m)) throw new Error(`message ${i + 1} is not accepted: ${m.split('\r\n')[0]}`);
+        });
+        for (let i = 0; i < 200; i++) for (const m of msgs) parse(m); // warm-up
+        let ok = 0;
+        const t0 = performance.now();
+        for (let i = 0; i < loops; i++) for (const m of msgs) if (parse(m)) ok++;
+        const ms = performance.now() - t0;
+        let loopRate = null;
+        if (ours) {
+          const t1 = performance.now();
+          const got = window.wasmBindings.bench_parse_loop(msgs, loops);
+          const ms2 = performance.now() - t1;
+          if (got !== msgs.length * loops) throw new Error(`bench_parse_loop accepted ${got} of ${msgs.length * loops}`);
+          loopRate = got / (ms2 / 1000);
+        }
+        return { ok, ms, rate: ok / (ms / 1000), loopRate };
+      },
+      [MESSAGES, PARSE_LOOPS, isOurs],
+    );
+    if (res.ok !== MESSAGES.length * PARSE_LOOPS) throw new Error(`${P.phone.name}: ${res.ok} of ${MESSAGES.length * PARSE_LOOPS} parses accepted`);
+    out.push(res.rate);
+    if (res.loopRate) inWasm.push(res.loopRate);
+  }
+  return { rates: out, inWasm };
+}
+
+function embedBundle() {
+  const f = path.join(DIST, 'sip-phone.js');
+  if (!fs.existsSync(f)) return { present: false, note: 'dist/sip-phone.js not found (no embeddable bundle in this build)' };
+  const parts = [f, ...fs.readdirSync(DIST).filter((n) => /^softphone-.*(\.js|_bg\.wasm)$/.test(n)).map((n) => path.join(DIST, n))];
+  const files = parts.map((p) => {
+    const body = fs.readFileSync(p);
+    return { file: path.basename(p), raw: body.length, gzip: zlib.gzipSync(body, { level: 9 }).length };
+  });
+  return { present: true, files, raw: files.reduce((a, x) => a + x.raw, 0), gzip: files.reduce((a, x) => a + x.gzip, 0) };
+}
+
+function machine() {
+  const cpu = os.cpus()[0]?.model || 'unknown';
+  let chromiumVersion = 'unknown';
+  try {
+    chromiumVersion = execFileSync(CHROMIUM, ['--version'], { timeout: 10000 }).toString().trim();
+  } catch {
+    // keep unknown
+  }
+  return {
+    cpu,
+    cores: os.cpus().length,
+    memory_gib: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    chromium: chromiumVersion,
+  };
+}
+
+// ---------- main ----------
+const loadavg = () => {
+  try {
+    return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+  } catch {
+    return null;
+  }
+};
+
+async function main() {
+  const started = Date.now();
+  const loadBefore = loadavg();
+  const servers = [await serveStatic(DIST), await serveStatic(JSSIP_DIR)];
+  ours.url = servers[0].url;
+  jssip.url = servers[1].url;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      '--allow-loopback-in-peer-connection',
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+      '--js-flags=--expose-gc',
+    ],
+  });
+  const raw = { ours: {}, jssip: {} };
+  const extra = { ours: {}, jssip: {} };
+  try {
+    // ---- load to registered (+ transfer sizes of the first load) ----
+    if (want('load') || want('size')) {
+      for (const ph of PHONES) raw[ph.name].load = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const ph of r % 2 ? [...PHONES].reverse() : PHONES) {
+          const res = await loadToRegistered(ph);
+          raw[ph.name].load.push(res.ms);
+          if (!extra[ph.name].transfer) extra[ph.name].transfer = res.sizes;
+          log(`load ${ph.name} round ${r + 1}: ${res.ms.toFixed(1)} ms`);
+        }
+      }
+    }
+
+    // ---- click-to-audio and INVITE-to-ringing, three pages per phone ----
+    if (want('call') || want('ring') || want('parse')) {
+      const sets = {};
+      for (const ph of PHONES) {
+        const s = {
+          caller: await openPhone(ph, ph.users.caller),
+          answerer: await openPhone(ph, ph.users.answerer, { autoAnswer: true }),
+          ringer: await openPhone(ph, ph.users.ringer),
+        };
+        await Promise.all(Object.values(s).map((P) => waitRegistered(P)));
+        await Promise.all(Object.values(s).map((P) => waitPhone(P, 'idle')));
+        sets[ph.name] = s;
+      }
+      for (const ph of PHONES) {
+        raw[ph.name].call = [];
+        raw[ph.name].ring = [];
+        extra[ph.name].call_timelines = [];
+        extra[ph.name].callee_invite_to_200 = [];
+        extra[ph.name].callee_timelines = [];
+      }
+      // one untimed call per phone first: the first getUserMedia of a page
+      // opens the (fake) device, which later calls do not pay
+      if (want('call') || want('ring')) {
+        for (const ph of PHONES) await clickToAudio(sets[ph.name].caller, sets[ph.name].answerer);
+      }
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const ph of r % 2 ? [...PHONES].reverse() : PHONES) {
+          const s = sets[ph.name];
+          if (want('call')) {
+            const c = await clickToAudio(s.caller, s.answerer);
+            raw[ph.name].call.push(c.ms);
+            extra[ph.name].call_timelines.push(c.timeline);
+            extra[ph.name].callee_invite_to_200.push(c.callee_invite_to_200);
+            extra[ph.name].callee_timelines.push(c.callee_timeline);
+            log(`click-to-audio ${ph.name} round ${r + 1}: ${c.ms.toFixed(1)} ms ${JSON.stringify(c.timeline)}`);
+          }
+          if (want('ring')) {
+            const g = await inviteToRinging(s.caller, s.ringer);
+            raw[ph.name].ring.push(g.ms);
+            log(`invite-to-ringing ${ph.name} round ${r + 1}: ${g.ms.toFixed(2)} ms`);
+          }
+        }
+      }
+      if (want('parse')) {
+        for (const ph of PHONES) {
+          const p = await parseRounds(sets[ph.name].caller, ROUNDS);
+          raw[ph.name].parse = p.rates;
+          if (p.inWasm.length) extra[ph.name].parse_in_wasm_loop = stats(p.inWasm);
+          log(`parse ${ph.name}: ${p.rates.map((x) => Math.round(x)).join(' ')} msg/s`);
+        }
+      }
+      for (const ph of PHONES) {
+        for (const P of Object.values(sets[ph.name])) {
+          if (P.errors.length) extra[ph.name].page_errors = (extra[ph.name].page_errors || []).concat(P.errors.slice(0, 5));
+          await closePhone(P);
+        }
+      }
+    }
+
+    // ---- memory: idle registered, and after CALLS calls ----
+    if (want('memory')) {
+      for (const ph of PHONES) {
+        const m = await memoryRun(ph);
+        extra[ph.name].memory = m;
+        raw[ph.name].mem_idle = [m.idle.total];
+        raw[ph.name].mem_after = [m.after.total];
+        raw[ph.name].mem_settled = [m.settled.total];
+        raw[ph.name].mem_growth = [m.settled.total - m.idle.total];
+        log(`memory ${ph.name}: idle ${JSON.stringify(m.idle)} after ${m.calls} calls ${JSON.stringify(m.after)} (${m.loop_s.toFixed(0)} s)`);
+      }
+    }
+  } finally {
+    await browser.close().catch(() => {});
+    for (const s of servers) await s.close();
+  }
+
+  // ---- results ----
+  const METRICS = [
+    { key: 'load', label: 'page load to registered', unit: 'ms', better: 'lower' },
+    { key: 'call', label: 'click "call" to first audio packet (caller)', unit: 'ms', better: 'lower', target: 150 },
+    { key: 'ring', label: 'INVITE received to ringing shown', unit: 'ms', better: 'lower' },
+    { key: 'mem_idle', label: 'memory of an idle registered phone (JS heap + wasm)', unit: 'bytes', better: 'lower' },
+    { key: 'mem_after', label: `memory after ${CALLS} calls (JS heap + wasm)`, unit: 'bytes', better: 'lower' },
+    { key: 'mem_settled', label: `memory after ${CALLS} calls + ${SETTLE_MS / 1000} s idle`, unit: 'bytes', better: 'lower' },
+    { key: 'mem_growth', label: `memory growth: idle -> ${CALLS} calls + ${SETTLE_MS / 1000} s`, unit: 'bytes', better: 'lower' },
+    { key: 'parse', label: 'SIP parse throughput (in the page)', unit: 'msg/s', better: 'higher' },
+    { key: 'size_raw', label: 'transfer size of the page, raw', unit: 'bytes', better: 'lower' },
+    { key: 'size_gzip', label: 'transfer size of the page, gzip -9', unit: 'bytes', better: 'lower', target: 250 * 1000 },
+  ];
+  for (const ph of PHONES) {
+    const t = extra[ph.name].transfer;
+    if (t) {
+      raw[ph.name].size_raw = [t.raw];
+      raw[ph.name].size_gzip = [t.gzip];
+    }
+  }
+  const metrics = METRICS.filter((m) => raw.ours[m.key] && raw.jssip[m.key]).map((m) => {
+    const o = stats(raw.ours[m.key]);
+    const j = stats(raw.jssip[m.key]);
+    return { ...m, ours: o, jssip: j, ratio: o.median !== null && j.median ? o.median / j.median : null };
+  });
+  // median click-to-audio timeline of each phone (ms after the click)
+  for (const ph of PHONES) {
+    const tl = extra[ph.name].call_timelines;
+    if (!tl || !tl.length) continue;
+    const med = {};
+    for (const k of Object.keys(tl[0])) {
+      const st = stats(tl.map((x) => x[k]));
+      med[k] = st.median === null ? null : Math.round(st.median * 10) / 10;
+    }
+    extra[ph.name].call_timeline_median = med;
+    const ctl = extra[ph.name].callee_timelines;
+    const cmed = {};
+    for (const k of Object.keys(ctl[0] || {})) {
+      const st = stats(ctl.map((x) => x[k]));
+      cmed[k] = st.median === null ? null : Math.round(st.median * 10) / 10;
+    }
+    extra[ph.name].callee_timeline_median = cmed;
+    const inv = stats(extra[ph.name].callee_invite_to_200);
+    extra[ph.name].callee_invite_to_200_median = inv.median;
+  }
+  const targets = {};
+  const get = (k) => metrics.find((m) => m.key === k);
+  if (get('call')) targets.click_to_audio_under_150ms = { limit_ms: 150, median_ms: get('call').ours.median, met: get('call').ours.median < 150 };
+  if (get('size_gzip')) targets.app_under_250kb_gzip = { limit_bytes: 250 * 1000, gzip_bytes: get('size_gzip').ours.median, met: get('size_gzip').ours.median < 250 * 1000 };
+  if (get('mem_growth')) {
+    const m = extra.ours.memory;
+    targets.no_memory_growth_over_calls = {
+      js_heap_growth_bytes: m.settled.js_heap - m.idle.js_heap,
+      wasm_growth_bytes: m.settled.wasm - m.idle.wasm,
+      growth_bytes: m.settled.total - m.idle.total,
+      met: m.settled.total - m.idle.total < 1024 * 1024,
+      note: `met: JS heap + wasm memory of the idle phone after ${CALLS} calls and ${SETTLE_MS / 1000} s of rest within 1 MiB of the idle phone before them (wasm memory never shrinks: its growth is the high-water mark)`,
+    };
+  }
+  const result = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    jssip_version: await jssipVersion(),
+    jssip_core_quoted_gzip_bytes: 55 * 1000,
+    rounds: ROUNDS,
+    calls: CALLS,
+    parse: { messages: MESSAGES.length, passes_per_round: PARSE_LOOPS },
+    metrics,
+    targets,
+    embed_bundle: embedBundle(),
+    details: extra,
+    seconds: Math.round((Date.now() - started) / 1000),
+    // the machine's load average (1, 5, 15 min) before and after the run:
+    // other work on a shared machine makes every timing slower and noisier
+    loadavg: { before: loadBefore, after: loadavg() },
+  };
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(table(result));
+  console.log(`\nresults: ${path.relative(process.cwd(), OUT)}`);
+}
+
+async function jssipVersion() {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(JSSIP_DIR, 'version.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function fmt(v, unit) {
+  if (v === null || v === undefined) return '-';
+  if (unit === 'bytes') return v >= 1e6 ? `${(v / 2 ** 20).toFixed(2)} MiB` : `${(v / 1024).toFixed(1)} KiB`;
+  if (unit === 'msg/s') return `${Math.round(v).toLocaleString('en-US')}`;
+  if (unit === 'ms') return v < 10 ? v.toFixed(2) : v.toFixed(1);
+  return String(v);
+}
+
+/** The plain-text table: median (min–max) per phone, and ours/JsSIP. */
+export function table(r) {
+  const rows = [['metric', 'unit', 'ours median (min–max)', 'JsSIP median (min–max)', 'ours/JsSIP']];
+  for (const m of r.metrics) {
+    const cell = (s) => (s.n > 1 ? `${fmt(s.median, m.unit)} (${fmt(s.min, m.unit)}–${fmt(s.max, m.unit)})` : fmt(s.median, m.unit));
+    rows.push([m.label, m.unit, cell(m.ours), cell(m.jssip), m.ratio === null ? '-' : `${m.ratio.toFixed(2)} (${m.better} is better)`]);
+  }
+  const w = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));
+  const line = (x) => x.map((c, i) => c.padEnd(w[i])).join(' | ');
+  const out = [line(rows[0]), w.map((n) => '-'.repeat(n)).join('-|-'), ...rows.slice(1).map(line)];
+  const e = r.embed_bundle;
+  out.push('');
+  const pw = r.details.ours.parse_in_wasm_loop;
+  if (pw) out.push(`parse, ours with the loop inside wasm (no JS call per message): ${fmt(pw.median, 'msg/s')} msg/s median`);
+  const steps = [
+    ['offer_set', 'offer set'], ['invite_sent', 'INVITE sent'], ['ok_received', '200 OK in'],
+    ['ice_connected', 'ICE connected'], ['dtls_connected', 'DTLS connected'], ['first_audio', 'first audio'],
+  ];
+  for (const [who, name] of [['ours', 'ours'], ['jssip', 'JsSIP']]) {
+    const m = r.details[who].call_timeline_median;
+    if (!m) continue;
+    out.push(`click-to-audio, ${name} (median ms after the click): ${steps.map(([k, l]) => `${l} ${m[k]}`).join(', ')}`);
+    const c = r.details[who].callee_timeline_median || {};
+    out.push(`  its callee (median ms after the INVITE arrived): peer connection ${c.peer_connection}, offer set ${c.offer_set}, answer set ${c.answer_set}, first candidate ${c.first_candidate}, 200 sent ${c.ok_sent}`);
+  }
+  out.push(`JsSIP ${r.jssip_version}: core quoted at 55 KB gzip; its bundle measured here is in the transfer size above.`);
+  out.push(e.present ? `embed bundle (sip-phone.js + softphone js + wasm): raw ${fmt(e.raw, 'bytes')}, gzip -9 ${fmt(e.gzip, 'bytes')}` : `embed bundle: ${e.note}`);
+  for (const [k, t] of Object.entries(r.targets)) out.push(`target ${k}: ${t.met ? 'met' : 'MISSED'} ${JSON.stringify(t)}`);
+  for (const [who, name] of [['ours', 'ours'], ['jssip', 'JsSIP']]) {
+    const m = r.details[who].memory;
+    if (!m) continue;
+    const mib = (x) => (x / 2 ** 20).toFixed(2);
+    out.push(`memory, ${name} (MiB, JS heap + wasm): idle ${mib(m.idle.total)}, ${m.series.map((x) => `call ${x.call} ${mib(x.total)}`).join(', ')}, +${m.settle_s} s ${mib(m.settled.total)}`);
+  }
+  out.push(`${r.rounds} rounds per timing, ${r.calls} calls for memory; ${r.date}; ${r.machine.cpu}, ${r.machine.cores} cores; ${r.machine.chromium}; load average ${JSON.stringify(r.loadavg)}`);
+  return out.join('\n');
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main()
+    .then(() => {
+      clearTimeout(watchdog);
+      process.exit(0);
+    })
+    .catch((e) => {
+      console.error(`bench: FAILED: ${e.stack || e.message}`);
+      process.exit(1);
+    });
+}
