@@ -35,8 +35,9 @@ struct Metric {
     ours: Side,
     jssip: Side,
     ratio: Option<f64>,
-    /// The issue's target for the softphone, in display units.
-    target: Option<f64>,
+    /// The issue's target for the softphone, in display units, and as the
+    /// issue says it (bytes in KB of 1000).
+    target: Option<(f64, String)>,
 }
 
 fn side(v: &Value, scale: f64) -> Option<Side> {
@@ -86,7 +87,14 @@ fn metrics(doc: &Value) -> Vec<Metric> {
                 ours: side(m.get("ours")?, scale)?,
                 jssip: side(m.get("jssip")?, scale)?,
                 ratio: m.get("ratio").and_then(Value::as_f64),
-                target: m.get("target").and_then(Value::as_f64).map(|t| t / scale),
+                target: m.get("target").and_then(Value::as_f64).map(|t| {
+                    let said = if unit == "bytes" {
+                        format!("{} KB", number(t / 1000.0))
+                    } else {
+                        format!("{} {unit}", number(t))
+                    };
+                    (t / scale, said)
+                }),
             })
         })
         .collect()
@@ -121,7 +129,8 @@ fn panel(
         .max
         .max(m.jssip.max)
         .max(m.ours.median)
-        .max(m.jssip.median);
+        .max(m.jssip.median)
+        .max(m.target.as_ref().map_or(0.0, |t| t.0));
     let y_max = if top > 0.0 { top * 1.25 } else { 1.0 };
     let ratio = m
         .ratio
@@ -164,12 +173,13 @@ fn panel(
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 14))
         .draw()?;
-    if let Some(t) = m.target {
+    if let Some((t, said)) = &m.target {
+        let t = *t;
         let red = RGBColor(200, 30, 30);
         chart.draw_series(LineSeries::new([(-0.5, t), (1.5, t)], red.stroke_width(2)))?;
         chart.draw_series(std::iter::once(Text::new(
-            format!("target {}", number(t)),
-            (0.55, t + y_max * 0.02),
+            format!("target {said}"),
+            (0.35, t + y_max * 0.07),
             ("sans-serif", 14).into_font().color(&red),
         )))?;
     }
@@ -244,11 +254,14 @@ fn run() -> Result<(), Box<dyn Error>> {
     ))?;
     header.draw(&Text::new(
         format!(
-            "{} · {}, {} cores · {} · loopback Kamailio, headless Chromium",
+            "{} · {}, {} cores · {} · loopback Kamailio, headless Chromium · load average {}",
             text("date"),
             mtext("cpu"),
             mtext("cores"),
-            mtext("chromium")
+            mtext("chromium"),
+            doc.pointer("/loadavg/before/0")
+                .and_then(Value::as_f64)
+                .map_or("?".into(), |l| format!("{l:.1}"))
         ),
         (16, 50),
         ("sans-serif", 16).into_font().color(&RGBColor(80, 80, 80)),
@@ -299,5 +312,14 @@ mod tests {
         assert_eq!(m[0].jssip.median, 1.0);
         assert_eq!(m[0].ratio, Some(2.0));
         assert_eq!(m[0].target, None);
+        let doc: Value = serde_json::from_str(
+            r#"{"metrics":[{"label":"gzip","unit":"bytes","target":250000,
+                "ours":{"median":400000},"jssip":{"median":56000}}]}"#,
+        )
+        .unwrap();
+        let m = metrics(&doc);
+        assert_eq!(m[0].unit, "KiB");
+        assert_eq!(m[0].ours.min, m[0].ours.median);
+        assert_eq!(m[0].target.as_ref().map(|t| t.1.as_str()), Some("250 KB"));
     }
 }
