@@ -24,6 +24,8 @@ cat <<'TXT'
   Softphone demo
   --------------
   App:            http://127.0.0.1:8080/   (ready once trunk prints "serving")
+  Embedded:       http://127.0.0.1:8080/embed/host.html   (the phone inside another
+                  web page, driven by its JavaScript API; README "Embed it")
   PBX WebSocket:  ws://127.0.0.1:8088
   Users:          1000 ... 1009, password secret<user>  (e.g. 1000 / secret1000)
   SIP URI:        sip:1000@127.0.0.1   (auth user 1000, domain/realm 127.0.0.1)

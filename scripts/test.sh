@@ -13,7 +13,10 @@
 #                         scenario, in several runs (own time limit and results
 #                         file each): call wrong-password server-down |
 #                         hostile-peer | load-100 | security | the issue 5
-#                         desk-phone features (e2e-features) | pbx-restart ws-kill
+#                         desk-phone features (e2e-features) | the embeddable
+#                         phone (e2e-embed) | pbx-restart ws-kill
+#   embed types           tsc --strict of tests/embed/usage.ts against
+#                         embed/sip-phone.d.ts
 #
 # Every step has a time limit. Logs, screenshots and results go to
 # tests/artifacts/ (steps/<step>.log, e2e PNGs/JSON/logs, kamailio.log).
@@ -88,6 +91,20 @@ for w in "${wasm[@]}"; do
     printf "       %-22s raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB)\n", f, r, r / 1024, g, g / 1024 }'
   echo "{\"file\":\"$w\",\"raw_bytes\":$raw,\"gzip9_bytes\":$gz}" >"$ART/wasm-size.json"
 done
+# the embeddable bundle (README "Embed it"): sip-phone.js + the app's JS + wasm
+if [ -f dist/sip-phone.js ] && [ "${#wasm[@]}" -eq 1 ]; then
+  app_js=$(ls dist/softphone-*.js | grep -v loader | head -1)
+  embed_raw=$(cat dist/sip-phone.js "$app_js" "${wasm[0]}" | wc -c)
+  embed_gz=0
+  for f in dist/sip-phone.js "$app_js" "${wasm[0]}"; do
+    embed_gz=$((embed_gz + $(gzip -9 -c "$f" | wc -c)))
+  done
+  awk -v r="$embed_raw" -v g="$embed_gz" 'BEGIN {
+    printf "       %-22s raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB)\n", "embed bundle", r, r / 1024, g, g / 1024 }'
+  echo "{\"files\":[\"dist/sip-phone.js\",\"$app_js\",\"${wasm[0]}\"],\"raw_bytes\":$embed_raw,\"gzip9_bytes\":$embed_gz}" >"$ART/embed-size.json"
+fi
+# the TypeScript declarations of the embedding API, checked against a use
+step "embed types" 300 tests/e2e/node_modules/.bin/tsc -p tests/embed/tsconfig.json
 
 # ---------- end to end, in a network namespace with only "lo" ----------
 export PBX_NETNS="$E2E_NETNS"
@@ -181,6 +198,10 @@ E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
 e2e_group e2e-features 360 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfer \
   attended-transfer call-waiting conference auto-answer dnd history messages presence \
   voicemail title-notification keyboard-a11y early-media audio-devices page-close
+# the embeddable phone of issue 6 (tests/e2e/embed.mjs): host pages, API,
+# events, unmount without leaks, hostile CSS, iframe bridge, links
+e2e_group e2e-embed 300 embed-element embed-mount embed-click-to-call embed-hostile-css \
+  embed-frame protocol-handler
 # last: these stop and start the PBX
 e2e_group e2e-reconnect 300 pbx-restart ws-kill
 

@@ -30,6 +30,13 @@ for (const s of r.scenarios) {
       out(`  peer gone: call ended ${s.peer_gone.call_ended_ms} ms after the PBX came back: "${s.peer_gone.error || s.peer_gone.notice}"`);
     }
   }
+  if (s.name === 'embed-element' && s.after_unmount) {
+    const u = s.after_unmount;
+    out(`embed-element: registered ${s.register_ms} ms after register(); unmount closed the WebSocket in ${s.ws_closed_ms} ms; left: ${u.openSockets.length} sockets, ${u.liveTracks} live tracks, ${u.pcs} peer connections, ${u.openContexts} audio contexts, ${u.timers.length} timers, ${u.intervals.length} intervals`);
+  }
+  if (s.name === 'embed-hostile-css' && s.diff) {
+    out(`embed-hostile-css: ${s.diff.diff} of ${s.diff.a[0] * s.diff.a[1]} pixels differ (${(s.diff.ratio * 100).toFixed(2)} %)`);
+  }
   if (s.name === 'ws-kill' && s.reregister_ms) {
     out(`ws-kill: B registered again ${s.reregister_ms.B} ms after ws.close (close event after ${s.ws_close_event_ms} ms); BYE -> idle ${s.bye_to_idle_ms} ms`);
   }
