@@ -201,7 +201,7 @@ e2e_group e2e-features 360 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfe
 # the embeddable phone of issue 6 (tests/e2e/embed.mjs): host pages, API,
 # events, unmount without leaks, hostile CSS, iframe bridge, links
 e2e_group e2e-embed 300 embed-element embed-mount embed-click-to-call embed-hostile-css \
-  embed-frame protocol-handler
+  embed-frame protocol-handler embed-readme
 # last: these stop and start the PBX
 e2e_group e2e-reconnect 300 pbx-restart ws-kill
 

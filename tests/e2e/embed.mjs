@@ -27,13 +27,14 @@
 //                      events, hangup over postMessage; a message from the
 //                      wrong origin is ignored (and logged); with a wrong
 //                      parent= the bridge stays off
+//   embed-readme       README "Embed it"'s snippet, run as a page: it signs in
 //   protocol-handler   the app at /?call=sip%3A1001%40… calls 1001 once signed
 //                      in and drops the parameter; the settings button asks
 //                      for the sip: and tel: handlers at /?call=%s
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  ART, DIST, T, sleep, step, openPage, shot, fillSettings, openSettings, waitReg, waitPhone, expectNoError,
+  ART, DIST, ROOT, T, sleep, step, openPage, shot, fillSettings, openSettings, waitReg, waitPhone, expectNoError,
   user, audioBothWays, clearBindings, errorText,
 } from './lib.mjs';
 import { serveStatic } from './static-server.mjs';
@@ -219,6 +220,23 @@ async function embedElement(browser, base, r) {
   if (st.registration !== 'registered' || st.calls.length !== 1 || st.calls[0].state !== 'active') {
     throw new Error(`H: state is ${JSON.stringify(st)}, want registered with one active call`);
   }
+  // hold, resume, mute, unmute and DTMF through the API
+  const tHold = await pageNow(H);
+  await step('H: hold() then resume()', T.media, async () => {
+    await H.page.evaluate(() => document.getElementById('softphone').hold());
+    await waitEvent(H, 'hold on', (e) => e.type === 'hold' && e.detail.onHold && e.detail.by === 'local', T.media, tHold);
+    await H.page.evaluate(() => document.getElementById('softphone').resume());
+    await waitEvent(H, 'hold off', (e) => e.type === 'hold' && !e.detail.onHold, T.media, tHold);
+  });
+  r.muted = await H.page.evaluate(() => {
+    const el = document.getElementById('softphone');
+    el.mute();
+    const on = el.state.calls[0].muted;
+    el.unmute();
+    el.sendDtmf('1');
+    return [on, el.state.calls[0].muted];
+  });
+  if (JSON.stringify(r.muted) !== '[true,false]') throw new Error(`H: mute()/unmute() gave muted ${JSON.stringify(r.muted)}`);
   await step('H: hangup(), both idle', T.hangup, async () => {
     await H.page.evaluate(() => document.getElementById('softphone').hangup());
     await waitEvent(H, 'callstate ended', isCall('ended'), T.hangup, tCall);
@@ -327,6 +345,19 @@ async function embedMount(browser, base, r) {
     return all.join('\n');
   });
   if (stored.includes('secret1002')) throw new Error('the password was written to localStorage/sessionStorage');
+  // the host's custom properties reach the phone
+  r.accent = await H.page.evaluate(() => {
+    const div = document.getElementById('mounted');
+    div.style.setProperty('--sip-phone-accent', 'rgb(200, 10, 20)');
+    const button = div.shadowRoot.querySelector('.tab[aria-selected="true"]');
+    return getComputedStyle(button).backgroundColor;
+  });
+  if (r.accent !== 'rgb(200, 10, 20)') throw new Error(`--sip-phone-accent not applied: the selected tab is ${r.accent}`);
+  const tUnreg = await pageNow(H);
+  await step('unregister()', T.register, async () => {
+    await H.page.evaluate(() => window.phone.unregister());
+    await waitEvent(H, 'registration unregistered', isReg('unregistered'), T.register, tUnreg);
+  });
   // refusals, each with a clear message
   r.refusals = await H.page.evaluate(async () => {
     const msg = async (f) => { try { await f(); return null; } catch (e) { return String(e.message || e); } };
@@ -574,7 +605,27 @@ async function protocolHandler(browser, base, r) {
   await expectNoError(B.page, 'B');
 }
 
+/** The README's copy-paste snippet, as a page: it signs in. */
+async function embedReadme(browser, base, r) {
+  const SC = 'embed-readme';
+  await step('clear PBX bindings', 30000, () => clearBindings([1000], TRACE));
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const at = readme.indexOf('tests/e2e/embed.mjs (embed-readme) runs this block');
+  const m = at < 0 ? null : readme.slice(at).match(/```html\n([\s\S]*?)```/);
+  if (!m) throw new Error('no snippet block in README "Embed it"');
+  fs.writeFileSync(path.join(DIST, 'embed', 'readme-snippet.html'), `<!doctype html>\n<meta charset="utf-8">\n<title>README snippet</title>\n${m[1]}`);
+  const H = await hostPage(browser, base, SC, 'H', 'readme-snippet.html');
+  r.pages = [H];
+  await step('the snippet signs in', T.load + T.register, async () => {
+    await H.page.waitForSelector('sip-phone #reg-status[data-state="registered"]', { timeout: T.load + T.register });
+  });
+  r.events = (await events(H)).map((e) => `${e.type}:${e.detail && e.detail.state ? e.detail.state : ''}`);
+  await expectNoPageErrors(H);
+  await H.page.evaluate(() => document.querySelector('sip-phone').unmount());
+}
+
 export const EMBED = {
+  'embed-readme': embedReadme,
   'embed-element': embedElement,
   'embed-mount': embedMount,
   'embed-click-to-call': embedClickToCall,
