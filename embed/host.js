@@ -57,7 +57,6 @@ $('host-mount').addEventListener('click', () => {
 });
 $('host-theme').addEventListener('click', () => {
   const dark = element.getAttribute('theme') !== 'dark';
-  // the theme is read at mount: mount again with the other one
   element.setAttribute('theme', dark ? 'dark' : 'light');
   document.documentElement.classList.toggle('dark', dark);
 });

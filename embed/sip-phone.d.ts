@@ -191,7 +191,9 @@ export declare const SipPhone: {
 };
 export default SipPhone;
 
-/** <sip-phone ws=… uri=… user=… theme=… layout=… click-to-call> */
+/** <sip-phone ws=… uri=… user=… theme=… layout=… click-to-call>; the
+ * attributes are read at mount, except `theme`, which also switches a
+ * mounted phone. */
 export interface SipPhoneElement extends HTMLElement, PhoneCommands {
   readonly ready: Promise<Phone>;
   readonly phone: Phone | null;

@@ -294,8 +294,15 @@ export function connectFrame(iframe, { origin }) {
  * display-name, theme, layout, click-to-call, register, …); the element
  * has the Phone methods once `await el.ready` resolves. */
 class SipPhoneElement extends HTMLElement {
+  static observedAttributes = ['theme'];
   #phone = null;
   #ready = null;
+
+  /** theme="light|dark|auto" also switches a mounted phone. */
+  attributeChangedCallback(name, _old, value) {
+    const root = this.shadowRoot && this.shadowRoot.querySelector('.sp-root');
+    if (name === 'theme' && root && ['light', 'dark', 'auto'].includes(value)) root.dataset.theme = value;
+  }
 
   connectedCallback() {
     if (this.#ready) return;

@@ -261,6 +261,16 @@ async function embedElement(browser, base, r) {
   if (!/Alice|1000/.test(inc)) r.note = `B showed the caller as ${JSON.stringify(inc)}`;
   if (all.some((e) => e.target !== 'softphone')) throw new Error('H: an event was not dispatched on the <sip-phone> element');
   await shot(H.page, SC, 'idle-after-call-H');
+  // theme="dark" on the element switches the mounted phone
+  r.theme_switch = await H.page.evaluate(() => {
+    const el = document.getElementById('softphone');
+    const bg = () => getComputedStyle(el.shadowRoot.querySelector('.sp-root')).backgroundColor;
+    el.setAttribute('theme', 'light');
+    const light = bg();
+    el.setAttribute('theme', 'dark');
+    return [light, bg()];
+  });
+  if (r.theme_switch[0] === r.theme_switch[1]) throw new Error(`theme attribute: background stays ${r.theme_switch[0]}`);
 
   // unmount: the element removed from the page
   const wsBefore = H.wsCount;
