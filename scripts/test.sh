@@ -7,13 +7,16 @@
 #   clippy wasm32         cargo clippy --target wasm32-unknown-unknown -- -D warnings
 #   test native           cargo test
 #   trunk build           trunk build --release  (-> dist/; prints the .wasm size)
-#   pbx start             Kamailio in network namespace $E2E_NETNS (only "lo")
+#   pbx start             Kamailio (and the media gateway: rtpengine, echo test)
+#                         in network namespace $E2E_NETNS (only "lo")
 #   pbx register          sipp registrations (200 / 401 / 403) in that namespace
 #   e2e <scenario>        tests/e2e/call.mjs in that namespace: one step per
 #                         scenario, in several runs (own time limit and results
 #                         file each): call wrong-password server-down |
 #                         hostile-peer | load-100 | security | the issue 5
-#                         desk-phone features (e2e-features) | pbx-restart ws-kill
+#                         desk-phone features (e2e-features) | pbx-restart ws-kill |
+#                         the media gateway (e2e-gateway: echo-test sipp-caller
+#                         browser-direct)
 #
 # Every step has a time limit. Logs, screenshots and results go to
 # tests/artifacts/ (steps/<step>.log, e2e PNGs/JSON/logs, kamailio.log).
@@ -183,6 +186,9 @@ e2e_group e2e-features 360 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfe
   voicemail title-notification keyboard-a11y early-media audio-devices page-close
 # last: these stop and start the PBX
 e2e_group e2e-reconnect 300 pbx-restart ws-kill
+# media gateway of issue 7 (tests/e2e/gateway.mjs): the echo test 9196 and a
+# plain-RTP sipp caller through rtpengine; browser<->browser stays direct
+E2E_SCRIPT=tests/e2e/gateway.mjs e2e_group e2e-gateway 180 echo-test sipp-caller browser-direct
 
 echo
 [ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"
