@@ -11,7 +11,7 @@
 //                   page's outgoing track is replaced by a Web Audio
 //                   oscillator (TONE_HZ) whose gain is switched on in
 //                   bursts; the outgoing tone and the remote track go into
-//                   one sample-aligned ScriptProcessor, so the round-trip
+//                   one sample-aligned recorder (an AudioWorklet), so the round-trip
 //                   delay is (onset of the tone in the remote audio) - (onset
 //                   of the tone sent), per burst. The returned tone's
 //                   frequency is measured (DFT peak, refined) and must be
@@ -262,74 +262,106 @@ const codecs = (page) =>
 
 // ---------- in the page: tone out, remote audio in, one sample clock ----------
 
+// The recorder runs on the audio thread (an AudioWorklet), so a busy page
+// cannot lose samples: it hands over blocks of BLOCK frames of both
+// channels, each stamped with its first frame (the context's currentFrame).
+// The page's CSP allows scripts of its own origin only, and Playwright does
+// not intercept worklet requests: the test serves a copy of dist/ with this
+// one module added at TAP_PATH (the app's own files are unchanged).
+const TAP_PATH = '/__gateway-test-tap.js';
+const TAP_MODULE = `
+const BLOCK = 4096;
+class GatewayTestTap extends AudioWorkletProcessor {
+  constructor() {
+    super();
+    this.on = false;
+    this.fresh();
+    this.port.onmessage = (e) => { this.on = !!e.data; };
+  }
+  fresh() {
+    this.local = new Float32Array(BLOCK);
+    this.remote = new Float32Array(BLOCK);
+    this.n = 0;
+    this.start = -1;
+  }
+  process(inputs) {
+    if (!this.on) return true;
+    const chans = inputs[0] || [];
+    const len = chans[0] ? chans[0].length : 128;
+    if (this.start < 0) this.start = currentFrame;
+    if (chans[0]) this.local.set(chans[0].subarray(0, Math.min(len, BLOCK - this.n)), this.n);
+    if (chans[1]) this.remote.set(chans[1].subarray(0, Math.min(len, BLOCK - this.n)), this.n);
+    this.n += len;
+    if (this.n >= BLOCK) {
+      this.port.postMessage({ frame: this.start, local: this.local, remote: this.remote }, [this.local.buffer, this.remote.buffer]);
+      this.fresh();
+    }
+    return true;
+  }
+}
+registerProcessor('gateway-test-tap', GatewayTestTap);
+`;
+
+/** A copy of dist/ with the recorder module added; returns its directory. */
+function distWithTap() {
+  const dir = path.join(ART, 'gateway-dist');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.cpSync(DIST, dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, TAP_PATH.slice(1)), TAP_MODULE);
+  return dir;
+}
+
 /**
  * Build the measuring rig in the page: oscillator -> gain (0) -> the call's
- * sender (replaceTrack) and channel 0 of a ScriptProcessor; the remote
- * track -> channel 1 of the same processor. Both channels of a block are the
- * same instants, so onsets can be compared sample by sample.
+ * sender (replaceTrack) and channel 0 of the recorder; the remote track ->
+ * channel 1. Both channels of a block are the same instants, so onsets can
+ * be compared sample by sample; blocks carry their frame number, so a
+ * rendering gap shows as a gap. hz = null: no tone, the remote track only
+ * (sipp-caller).
  */
-function installRig({ hz }) {
+async function installRig({ hz, tapPath }) {
   const pc = window.__pcs().at(-1);
   if (!pc) throw new Error('no peer connection');
   const sender = pc.getSenders().find((s) => s.track && s.track.kind === 'audio');
   const receiver = pc.getReceivers().find((x) => x.track && x.track.kind === 'audio');
-  if (!sender || !receiver) throw new Error(`no audio sender/receiver (${!!sender}/${!!receiver})`);
+  if (!receiver || (hz && !sender)) throw new Error(`no audio sender/receiver (${!!sender}/${!!receiver})`);
   const ctx = new AudioContext({ sampleRate: 48000 });
-  const osc = ctx.createOscillator();
-  osc.frequency.value = hz;
-  const gain = ctx.createGain();
-  gain.gain.value = 0;
-  osc.connect(gain);
-  const dest = ctx.createMediaStreamDestination();
-  gain.connect(dest);
+  await ctx.audioWorklet.addModule(tapPath);
   const merger = ctx.createChannelMerger(2);
-  gain.connect(merger, 0, 0);
-  const remote = ctx.createMediaStreamSource(new MediaStream([receiver.track]));
-  remote.connect(merger, 0, 1);
-  const proc = ctx.createScriptProcessor(1024, 2, 1);
-  merger.connect(proc);
-  const sink = ctx.createGain();
-  sink.gain.value = 0;
-  proc.connect(sink);
-  sink.connect(ctx.destination);
-  const rig = { ctx, gain, local: [], remote: [], recording: false, blocks: 0 };
-  proc.onaudioprocess = (e) => {
-    rig.blocks += 1;
-    if (!rig.recording) return;
-    rig.local.push(new Float32Array(e.inputBuffer.getChannelData(0)));
-    rig.remote.push(new Float32Array(e.inputBuffer.getChannelData(1)));
-  };
-  osc.start();
-  window.__rig = rig;
-  return ctx.resume().then(() => sender.replaceTrack(dest.stream.getAudioTracks()[0])).then(() => ({
-    state: ctx.state,
-    rate: ctx.sampleRate,
-  }));
-}
-
-/** Record the remote track only (no tone sent): for sipp-caller. */
-function installListener() {
-  const pc = window.__pcs().at(-1);
-  const receiver = pc && pc.getReceivers().find((x) => x.track && x.track.kind === 'audio');
-  if (!receiver) throw new Error('no audio receiver');
-  const ctx = new AudioContext({ sampleRate: 48000 });
-  const merger = ctx.createChannelMerger(2);
+  let gain = null;
+  let dest = null;
+  if (hz) {
+    const osc = ctx.createOscillator();
+    osc.frequency.value = hz;
+    gain = ctx.createGain();
+    gain.gain.value = 0;
+    osc.connect(gain);
+    dest = ctx.createMediaStreamDestination();
+    gain.connect(dest);
+    gain.connect(merger, 0, 0);
+    osc.start();
+  }
   ctx.createMediaStreamSource(new MediaStream([receiver.track])).connect(merger, 0, 1);
-  const proc = ctx.createScriptProcessor(1024, 2, 1);
-  merger.connect(proc);
+  const tap = new AudioWorkletNode(ctx, 'gateway-test-tap', {
+    numberOfInputs: 1,
+    numberOfOutputs: 1,
+    outputChannelCount: [1],
+    channelCount: 2,
+    channelCountMode: 'explicit',
+    channelInterpretation: 'discrete',
+  });
+  merger.connect(tap);
   const sink = ctx.createGain();
   sink.gain.value = 0;
-  proc.connect(sink);
+  tap.connect(sink);
   sink.connect(ctx.destination);
-  const rig = { ctx, local: [], remote: [], recording: false, blocks: 0 };
-  proc.onaudioprocess = (e) => {
-    rig.blocks += 1;
-    if (!rig.recording) return;
-    rig.local.push(new Float32Array(e.inputBuffer.getChannelData(0)));
-    rig.remote.push(new Float32Array(e.inputBuffer.getChannelData(1)));
-  };
+  const rig = { ctx, gain, tap, blocks: [] };
+  rig.record = (on) => tap.port.postMessage(on);
+  tap.port.onmessage = (e) => rig.blocks.push(e.data);
   window.__rig = rig;
-  return ctx.resume().then(() => ({ state: ctx.state, rate: ctx.sampleRate }));
+  await ctx.resume();
+  if (hz) await sender.replaceTrack(dest.stream.getAudioTracks()[0]);
+  return { state: ctx.state, rate: ctx.sampleRate };
 }
 
 /** Switch the tone on in bursts (times on the AudioContext clock). */
@@ -345,33 +377,46 @@ function scheduleBursts({ amp, n, on, period, lead }) {
 
 /**
  * Analyse what was recorded (runs in the page; self-contained):
+ *  - the blocks are placed by their frame numbers; missing frames (none
+ *    unless the audio thread skipped rendering) are marked, and no window
+ *    that touches them counts;
  *  - tone onsets of channel 0 (sent) and channel 1 (received): the first
  *    5 ms window (hop 1 ms) whose energy is mostly at hz (Goertzel) and whose
  *    RMS is above minRms, after at least gapS without one;
- *  - the received tone's frequency in a window of winS starting fromS after
- *    each received onset: DFT magnitude scanned 100-3900 Hz in 2.5 Hz steps,
- *    refined in 0.1 Hz steps around the peak; purity = that bin's share of
- *    the window's energy (1 for a pure tone); the median window counts;
+ *  - the received tone's frequency in windows of winS: one fromS after each
+ *    received onset (withLocal) or back to back from fromS after the first
+ *    one; DFT magnitude scanned 100-3900 Hz in 2.5 Hz steps, refined in
+ *    0.1 Hz steps around the peak; purity = that bin's share of the window's
+ *    energy (1 for a pure tone); the median window counts;
  *  - whether channel 1 had the tone during the preS seconds before the
  *    first sent onset.
  */
-function analyse({ hz, minRms, gapS, fromS, winS, preS, withLocal }) {
+async function analyse({ hz, minRms, gapS, fromS, winS, preS, withLocal }) {
   const rig = window.__rig;
-  rig.recording = false;
+  rig.record(false);
+  // the last blocks may still be on their way from the audio thread
+  await new Promise((r) => setTimeout(r, 300));
   const rate = rig.ctx.sampleRate;
-  const join = (chunks) => {
-    const out = new Float32Array(chunks.reduce((a, c) => a + c.length, 0));
-    let o = 0;
-    for (const c of chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
-    return out;
-  };
-  const local = join(rig.local);
-  const remote = join(rig.remote);
-  rig.local = [];
-  rig.remote = [];
+  const blocks = rig.blocks;
+  rig.blocks = [];
+  if (!blocks.length) return { rate, seconds: 0, missed_blocks: 0, sent_onsets_s: [], got_onsets_s: [], round_trip_ms: [], windows: [] };
+  // blocks are placed by their first frame: a rendering gap stays a gap
+  const B = blocks[0].local.length;
+  const f0 = blocks[0].frame;
+  const n = blocks[blocks.length - 1].frame - f0 + B;
+  const local = new Float32Array(n);
+  const remote = new Float32Array(n);
+  const have = new Uint8Array(n);
+  for (const b of blocks) {
+    const o = b.frame - f0;
+    local.set(b.local, o);
+    remote.set(b.remote, o);
+    have.fill(1, o, o + B);
+  }
+  // prefix sums of missing samples: is [i, i+len) complete?
+  const miss = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) miss[i + 1] = miss[i] + (have[i] ? 0 : 1);
+  const complete = (i, len) => i >= 0 && i + len <= n && miss[i + len] - miss[i] === 0;
   const goertzel = (x, start, len, f) => {
     const w = (2 * Math.PI * f) / rate;
     const c = 2 * Math.cos(w);
@@ -393,6 +438,7 @@ function analyse({ hz, minRms, gapS, fromS, winS, preS, withLocal }) {
   const HOP = Math.round(rate * 0.001);
   // tone share of a window: |X|^2 * 2 / (N * energy), 1 for a pure tone at hz
   const toneAt = (x, i) => {
+    if (!complete(i, WIN)) return false;
     const e = energy(x, i, WIN);
     if (Math.sqrt(e / WIN) < minRms) return false;
     return (goertzel(x, i, WIN, hz) * 2) / (WIN * e) > 0.6;
@@ -407,19 +453,27 @@ function analyse({ hz, minRms, gapS, fromS, winS, preS, withLocal }) {
     }
     return found;
   };
+  const s3 = (i) => Math.round((i / rate) * 1000) / 1000;
   const sent = withLocal ? onsets(local) : [];
   const got = onsets(remote);
   const res = {
     rate,
-    seconds: Math.round((remote.length / rate) * 100) / 100,
-    sent_onsets_s: sent.map((i) => Math.round((i / rate) * 1000) / 1000),
-    got_onsets_s: got.map((i) => Math.round((i / rate) * 1000) / 1000),
+    seconds: Math.round((n / rate) * 100) / 100,
+    block: B,
+    missed_blocks: Math.round(miss[n] / B),
+    sent_onsets_s: sent.map(s3),
+    got_onsets_s: got.map(s3),
     round_trip_ms: [],
+    returned: [],
   };
   for (let k = 0; k < sent.length; k++) {
     const next = k + 1 < sent.length ? sent[k + 1] : Infinity;
     const back = got.find((g) => g >= sent[k] && g < next);
-    res.round_trip_ms.push(back === undefined ? null : Math.round(((back - sent[k]) / rate) * 10000) / 10);
+    // a missed block between the two onsets would hide part of the delay:
+    // such a burst is not measured
+    const whole = back !== undefined && complete(sent[k], back - sent[k] + 1);
+    res.round_trip_ms.push(whole ? Math.round(((back - sent[k]) / rate) * 10000) / 10 : null);
+    res.returned.push(back !== undefined);
   }
   if (withLocal && sent.length) {
     const pre0 = Math.max(0, sent[0] - Math.round(preS * rate));
@@ -427,7 +481,7 @@ function analyse({ hz, minRms, gapS, fromS, winS, preS, withLocal }) {
     res.tone_before_sent = got.some((g) => g >= pre0 && g < sent[0]);
     res.pre_onset_rms = Math.sqrt(energy(remote, pre0, sent[0] - pre0) / Math.max(1, sent[0] - pre0));
   }
-  // frequency of the received tone, in a window of each received burst
+  // frequency of the received tone
   const peak = (from, len) => {
     let best = 0;
     let bestP = -1;
@@ -449,18 +503,20 @@ function analyse({ hz, minRms, gapS, fromS, winS, preS, withLocal }) {
     }
     const e = energy(remote, from, len);
     return {
-      at_s: Math.round((from / rate) * 1000) / 1000,
+      at_s: s3(from),
       frequency_hz: Math.round(best * 10) / 10,
       purity: Math.round(((bestP * 2) / (len * e)) * 1000) / 1000,
       rms: Math.round(Math.sqrt(e / len) * 1000) / 1000,
     };
   };
   const len = Math.round(winS * rate);
-  res.windows = got
-    .filter((g) => !withLocal || (sent.length && g >= sent[0]))
-    .map((g) => g + Math.round(fromS * rate))
-    .filter((from) => from + len <= remote.length)
-    .map((from) => peak(from, len));
+  let starts = [];
+  if (withLocal) {
+    starts = got.filter((g) => sent.length && g >= sent[0]).map((g) => g + Math.round(fromS * rate));
+  } else if (got.length) {
+    for (let from = got[0] + Math.round(fromS * rate); from + len <= n; from += len) starts.push(from);
+  }
+  res.windows = starts.filter((from) => complete(from, len)).map((from) => peak(from, len));
   const mid = (xs) => {
     const v = [...xs].sort((a, b) => a - b);
     return v.length ? v[Math.floor((v.length - 1) / 2)] : null;
@@ -531,11 +587,9 @@ async function scenarioEcho(browser, base, r) {
   if ((await phoneState(A.page)) !== 'active') throw new Error(`A: phone is "${await phoneState(A.page)}" after hold and resume`);
 
   // ----- the tone: bursts out, onsets back -----
-  r.rig = await step('install the tone rig', T.ui, () => A.page.evaluate(installRig, { hz: TONE_HZ }));
+  r.rig = await step('install the tone rig', T.ui, () => A.page.evaluate(installRig, { hz: TONE_HZ, tapPath: TAP_PATH }));
   await sleep(1500); // silence goes round first: jitter buffers settle
-  await A.page.evaluate(() => {
-    window.__rig.recording = true;
-  });
+  await A.page.evaluate(() => window.__rig.record(true));
   await sleep(500); // recorded silence before the first burst
   await A.page.evaluate(scheduleBursts, { amp: TONE_AMP, n: BURSTS, on: BURST_ON_S, period: BURST_PERIOD_S, lead: 0.05 });
   await sleep((BURSTS * BURST_PERIOD_S + 0.8) * 1000);
@@ -567,8 +621,14 @@ async function scenarioEcho(browser, base, r) {
   if (!/PCMU/i.test(r.codecs?.out || '')) throw new Error(`the page sends ${JSON.stringify(r.codecs)}, want PCMU (the echo answers PCMU only)`);
   if (an.sent_onsets_s.length !== BURSTS) throw new Error(`the page sent ${an.sent_onsets_s.length} tone bursts, want ${BURSTS} (rig: ${JSON.stringify(r.rig)})`);
   if (an.tone_before_sent) throw new Error(`a ${TONE_HZ} Hz tone was received before any was sent (${JSON.stringify(an.got_onsets_s)})`);
-  if (rtts.length !== BURSTS) {
-    throw new Error(`the tone came back for ${rtts.length} of ${BURSTS} bursts (sent at ${an.sent_onsets_s} s, received at ${an.got_onsets_s} s)`);
+  const back = an.returned.filter(Boolean).length;
+  if (back !== BURSTS) {
+    throw new Error(`the tone came back for ${back} of ${BURSTS} bursts (sent at ${an.sent_onsets_s} s, received at ${an.got_onsets_s} s)`);
+  }
+  // a burst whose round trip spans a block the page's main thread missed is
+  // not timed; at least two of three must be
+  if (rtts.length < BURSTS - 1) {
+    throw new Error(`only ${rtts.length} of ${BURSTS} round trips could be timed (${an.missed_blocks} blocks missing from the recording)`);
   }
   if (r.round_trip_ms.max > MAX_ROUND_TRIP_MS) throw new Error(`round trip ${r.round_trip_ms.max} ms > ${MAX_ROUND_TRIP_MS} ms`);
   if (r.frequency_hz === null || Math.abs(r.frequency_hz - TONE_HZ) > FREQ_TOL_HZ) {
@@ -655,15 +715,13 @@ async function scenarioSippCaller(browser, base, r) {
     });
     r.first_audio_ms = Date.now() - t0;
     r.codecs = await codecs(B.page);
-    await step('listen', T.ui, () => B.page.evaluate(installListener));
-    await B.page.evaluate(() => {
-      window.__rig.recording = true;
-    });
+    await step('listen', T.ui, () => B.page.evaluate(installRig, { hz: null, tapPath: TAP_PATH }));
+    await B.page.evaluate(() => window.__rig.record(true));
     r.energy = await energyOver(B.page, 2000);
     const an = await step('analyse', 10000, () =>
       B.page.evaluate(analyse, { hz: SIPP_TONE_HZ, minRms: 0.02, gapS: 0.3, fromS: 0.05, winS: 0.4, preS: 0, withLocal: false }),
     );
-    r.analysis = { seconds: an.seconds, got_onsets_s: an.got_onsets_s, windows: an.windows };
+    r.analysis = { seconds: an.seconds, missed_blocks: an.missed_blocks, got_onsets_s: an.got_onsets_s, windows: an.windows };
     r.frequency_hz = an.frequency_hz ?? null;
     r.purity = an.purity ?? null;
     r.tone_rms = an.tone_rms ?? null;
@@ -760,7 +818,7 @@ async function finish(extraError) {
 const watchdog = setTimeout(() => finish(`watchdog: not finished within ${WATCHDOG_MS} ms`), WATCHDOG_MS);
 
 try {
-  server = await serveStatic(DIST);
+  server = await serveStatic(distWithTap());
   browser = await step('launch chromium', 30000, () =>
     chromium.launch({
       executablePath: CHROMIUM,
