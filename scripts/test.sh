@@ -107,6 +107,8 @@ fi
 cleanup() {
   bash pbx/pbx.sh stop >/dev/null 2>&1 || true
   cp "$PBX_RUN_DIR/kamailio.log" "$ART/kamailio.log" 2>/dev/null || true
+  # the media gateway's logs (pbx/gateway.sh)
+  cp "$PBX_RUN_DIR/rtpengine.log" "$PBX_RUN_DIR/echo-uas-messages.log" "$ART/" 2>/dev/null || true
   [ -z "${PBX_NETNS:-}" ] || bash pbx/pbx.sh netns-down >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -184,7 +186,7 @@ E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
 e2e_group e2e-features 360 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfer \
   attended-transfer call-waiting conference auto-answer dnd history messages presence \
   voicemail title-notification keyboard-a11y early-media audio-devices page-close
-# last: these stop and start the PBX
+# these stop and start the PBX
 e2e_group e2e-reconnect 300 pbx-restart ws-kill
 # media gateway of issue 7 (tests/e2e/gateway.mjs): the echo test 9196 and a
 # plain-RTP sipp caller through rtpengine; browser<->browser stays direct
