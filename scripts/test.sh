@@ -7,14 +7,17 @@
 #   clippy wasm32         cargo clippy --target wasm32-unknown-unknown -- -D warnings
 #   test native           cargo test
 #   trunk build           trunk build --release  (-> dist/; prints the .wasm size)
-#   pbx start             Kamailio in network namespace $E2E_NETNS (only "lo")
+#   pbx start             Kamailio (and the media gateway: rtpengine, echo test)
+#                         in network namespace $E2E_NETNS (only "lo")
 #   pbx register          sipp registrations (200 / 401 / 403) in that namespace
 #   e2e <scenario>        tests/e2e/call.mjs in that namespace: one step per
 #                         scenario, in several runs (own time limit and results
 #                         file each): call wrong-password server-down |
 #                         hostile-peer | load-100 | security | the issue 5
 #                         desk-phone features (e2e-features) | the embeddable
-#                         phone (e2e-embed) | pbx-restart ws-kill
+#                         phone (e2e-embed) | pbx-restart ws-kill | the media
+#                         gateway (e2e-gateway: echo-test sipp-caller
+#                         browser-direct)
 #   embed types           tsc --strict of tests/embed/usage.ts against
 #                         embed/sip-phone.d.ts
 #
@@ -121,6 +124,8 @@ fi
 cleanup() {
   bash pbx/pbx.sh stop >/dev/null 2>&1 || true
   cp "$PBX_RUN_DIR/kamailio.log" "$ART/kamailio.log" 2>/dev/null || true
+  # the media gateway's logs (pbx/gateway.sh)
+  cp "$PBX_RUN_DIR/rtpengine.log" "$PBX_RUN_DIR/echo-uas-messages.log" "$ART/" 2>/dev/null || true
   [ -z "${PBX_NETNS:-}" ] || bash pbx/pbx.sh netns-down >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -202,8 +207,11 @@ e2e_group e2e-features 360 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfe
 # events, unmount without leaks, hostile CSS, iframe bridge, links
 e2e_group e2e-embed 300 embed-element embed-mount embed-click-to-call embed-hostile-css \
   embed-frame protocol-handler embed-readme
-# last: these stop and start the PBX
+# these stop and start the PBX
 e2e_group e2e-reconnect 300 pbx-restart ws-kill
+# media gateway of issue 7 (tests/e2e/gateway.mjs): the echo test 9196 and a
+# plain-RTP sipp caller through rtpengine; browser<->browser stays direct
+E2E_SCRIPT=tests/e2e/gateway.mjs e2e_group e2e-gateway 180 echo-test sipp-caller browser-direct
 
 echo
 [ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"
