@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Demo / test PBX (Kamailio, pbx/kamailio.cfg) on loopback.
 #
-#   pbx/pbx.sh start        config check, start in the background, wait for the ports
-#   pbx/pbx.sh stop         stop it (by pid file)
-#   pbx/pbx.sh status       running or not (exit 0 / 3), listening sockets
+#   pbx/pbx.sh start        media gateway (pbx/gateway.sh: rtpengine and the echo
+#                           test 9196), then Kamailio: config check, start in the
+#                           background, wait for the ports
+#   pbx/pbx.sh stop         stop Kamailio and the gateway (by pid file)
+#   pbx/pbx.sh status       running or not (exit 0 / 3), listening sockets, gateway
 #   pbx/pbx.sh log [N]      last N lines (default 100) of the Kamailio log
 #   pbx/pbx.sh rpc CMD ...  a Kamailio RPC through its ctl socket (kamcmd), e.g.
 #                           "rpc ul.lookup location 1000@127.0.0.1", "rpc ws.dump",
@@ -12,8 +14,11 @@
 #
 # Listens on udp/tcp 127.0.0.1:5060 and ws://127.0.0.1:8088 (sub-protocol "sip").
 # Users 1000..1009, password secret<user> (1000 / secret1000), realm 127.0.0.1.
-# Runtime files (kamailio.pid, kamailio.log, kamailio_ctl, dbtext/): /tmp/softphone-pbx/,
-# or /tmp/softphone-pbx/netns-<name>/ with PBX_NETNS=<name>
+# Runtime files (kamailio.pid, kamailio.log, kamailio_ctl, dbtext/, and the
+# gateway's rtpengine.* and echo-uas.*): /tmp/softphone-pbx/, or
+# /tmp/softphone-pbx/netns-<name>/ with PBX_NETNS=<name>
+# Without rtpengine (package rtpengine-daemon) Kamailio still starts, with a
+# warning: browser-to-browser calls do not need it.
 #
 # Env:
 #   PBX_NETNS=<name>   run Kamailio inside network namespace <name>, which has
@@ -40,6 +45,14 @@ PKG="${PBX_PKG_MB:-8}"
 DEFINES=(${PBX_DEFINES:-} -A "CTL_SOCK=\"$CTL_SOCK\"" -A "DBTEXT=\"text://$RUN_DIR/dbtext\"")
 
 die() { echo "pbx: $*" >&2; exit 1; }
+
+# the media gateway (rtpengine + echo test), same namespace and run dir;
+# its failure is reported but does not stop Kamailio from starting
+gateway_start() {
+  local rc=0
+  bash "$PBX_DIR/gateway.sh" start || rc=$?
+  [ "$rc" -eq 0 ] || echo "pbx: WARNING: media gateway not running (pbx/gateway.sh start: exit $rc): browser <-> plain RTP calls and the echo test 9196 will fail" >&2
+}
 
 # prefix for commands that must run in the PBX's namespace
 NS=()
@@ -83,6 +96,7 @@ cmd_start() {
   command -v kamailio >/dev/null || die "kamailio is not installed (run scripts/setup.sh)"
   if pid="$(running_pid)"; then
     echo "already running: $(where "$pid")"
+    gateway_start
     return 0
   fi
   ensure_netns
@@ -100,6 +114,9 @@ cmd_start() {
     "${NS[@]}" ss -Hlntup '( sport = :5060 or sport = :8088 )' >&2 || true
     die "something else already listens on port 5060 or 8088${NETNS:+ in netns $NETNS}"
   fi
+
+  # rtpengine first: Kamailio's rtpengine module asks for it when it starts
+  gateway_start
 
   if [ "${PBX_LOG_APPEND:-0}" = 1 ]; then
     echo "===== pbx.sh start $(date -u +%FT%TZ) =====" >>"$LOG_FILE"
@@ -144,6 +161,11 @@ cmd_start() {
 }
 
 cmd_stop() {
+  kamailio_stop
+  bash "$PBX_DIR/gateway.sh" stop
+}
+
+kamailio_stop() {
   local pid
   if ! pid="$(running_pid)"; then
     rm -f "$PID_FILE"
@@ -175,9 +197,11 @@ cmd_status() {
     if command -v kamcmd >/dev/null; then
       echo "registered users: $(kamcmd -s "$CTL_SOCK" ul.dump brief 2>/dev/null | sed -n 's/^[[:space:]]*AoR: //p' | tr '\n' ' ')"
     fi
+    bash "$PBX_DIR/gateway.sh" status || true
     return 0
   fi
   echo "not running"
+  bash "$PBX_DIR/gateway.sh" status || true
   return 3
 }
 

@@ -3,6 +3,7 @@
 #   scripts/demo.sh      (Ctrl-C stops the web server and the PBX)
 # 1. scripts/setup.sh (installs what is missing)
 # 2. pbx/pbx.sh start in the host network namespace, so your browser reaches it
+#    (Kamailio, plus the media gateway: rtpengine and the echo test 9196)
 # 3. trunk serve on http://127.0.0.1:8080/ (builds the app, rebuilds on change)
 set -euo pipefail
 # shellcheck source=scripts/env.sh
@@ -24,6 +25,8 @@ cat <<'TXT'
   Softphone demo
   --------------
   App:            http://127.0.0.1:8080/   (ready once trunk prints "serving")
+  Embedded:       http://127.0.0.1:8080/embed/host.html   (the phone inside another
+                  web page, driven by its JavaScript API; README "Embed it")
   PBX WebSocket:  ws://127.0.0.1:8088
   Users:          1000 ... 1009, password secret<user>  (e.g. 1000 / secret1000)
   SIP URI:        sip:1000@127.0.0.1   (auth user 1000, domain/realm 127.0.0.1)
@@ -36,6 +39,11 @@ cat <<'TXT'
   and the conference; Contacts shows presence, Messages sends text.
   Stop the PBX during a call (pbx/pbx.sh stop, then start): the phone
   reconnects and the call goes on.
+
+  Echo test:      call 9196 to hear your own voice (about 0.1 s late):
+                  it checks your microphone and speaker. It goes through
+                  the media gateway (rtpengine), as calls to ordinary SIP
+                  phones do; pbx/pbx.sh status shows whether it runs.
   (Two tabs of one browser share the microphone; allow it when asked.)
 
   PBX log:        pbx/pbx.sh log      (runtime files in /tmp/softphone-pbx/)

@@ -3,8 +3,11 @@
 # Checks what is there first: a second run is fast and prints nothing.
 #
 #   Debian packages  kamailio (+ websocket, extra, utils, presence modules),
-#                    sip-tester (sipp), chromium, iproute2, procps, nodejs/npm
-#                    (apt-get update only when something is missing)
+#                    sip-tester (sipp), rtpengine-daemon (the demo PBX's media
+#                    gateway; pbx/gateway.sh runs the binary itself, the
+#                    package's service is never used), chromium, iproute2,
+#                    procps, nodejs/npm (apt-get update only when something is
+#                    missing)
 #   Rust             the toolchain named in rust-toolchain.toml with the
 #                    wasm32-unknown-unknown target, rustfmt and clippy
 #   cargo install    trunk 0.21.14 (0.22 needs a newer rustc),
@@ -35,7 +38,7 @@ quietly() {
 
 # ---------- Debian packages ----------
 PKGS=(kamailio kamailio-websocket-modules kamailio-extra-modules kamailio-utils-modules
-      kamailio-presence-modules sip-tester chromium iproute2 procps util-linux gzip)
+      kamailio-presence-modules sip-tester rtpengine-daemon chromium iproute2 procps util-linux gzip)
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do
@@ -44,10 +47,18 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: apt-get install ${missing[*]}"
   quietly apt-update timeout 600 apt-get update
-  # policy-rc.d in containers keeps the Debian kamailio service from starting;
-  # it is never used (pbx/pbx.sh runs its own instance)
+  # policy-rc.d in containers keeps the Debian kamailio and rtpengine
+  # services from starting; they are never used (pbx/pbx.sh runs its own
+  # instances, on loopback)
   quietly apt-install env DEBIAN_FRONTEND=noninteractive timeout 1200 \
     apt-get install -y --no-install-recommends "${missing[@]}"
+  # where services do start (a machine with systemd and no policy-rc.d), the
+  # package's rtpengine would take udp 22222 and listen on every interface:
+  # stop it and keep it from starting at boot
+  if [[ " ${missing[*]} " == *" rtpengine-daemon "* ]] && command -v systemctl >/dev/null \
+     && [ -d /run/systemd/system ]; then
+    systemctl disable --now rtpengine-daemon.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # ---------- Rust toolchain + wasm32 target ----------

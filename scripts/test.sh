@@ -7,13 +7,19 @@
 #   clippy wasm32         cargo clippy --target wasm32-unknown-unknown -- -D warnings
 #   test native           cargo test
 #   trunk build           trunk build --release  (-> dist/; prints the .wasm size)
-#   pbx start             Kamailio in network namespace $E2E_NETNS (only "lo")
+#   pbx start             Kamailio (and the media gateway: rtpengine, echo test)
+#                         in network namespace $E2E_NETNS (only "lo")
 #   pbx register          sipp registrations (200 / 401 / 403) in that namespace
 #   e2e <scenario>        tests/e2e/call.mjs in that namespace: one step per
 #                         scenario, in several runs (own time limit and results
 #                         file each): call wrong-password server-down |
 #                         hostile-peer | load-100 | security | the issue 5
-#                         desk-phone features (e2e-features) | pbx-restart ws-kill
+#                         desk-phone features (e2e-features) | the embeddable
+#                         phone (e2e-embed) | pbx-restart ws-kill | the media
+#                         gateway (e2e-gateway: echo-test sipp-caller
+#                         browser-direct)
+#   embed types           tsc --strict of tests/embed/usage.ts against
+#                         embed/sip-phone.d.ts
 #
 # Every step has a time limit. Logs, screenshots and results go to
 # tests/artifacts/ (steps/<step>.log, e2e PNGs/JSON/logs, kamailio.log).
@@ -88,6 +94,20 @@ for w in "${wasm[@]}"; do
     printf "       %-22s raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB)\n", f, r, r / 1024, g, g / 1024 }'
   echo "{\"file\":\"$w\",\"raw_bytes\":$raw,\"gzip9_bytes\":$gz}" >"$ART/wasm-size.json"
 done
+# the embeddable bundle (README "Embed it"): sip-phone.js + the app's JS + wasm
+if [ -f dist/sip-phone.js ] && [ "${#wasm[@]}" -eq 1 ]; then
+  app_js=$(ls dist/softphone-*.js | grep -v loader | head -1)
+  embed_raw=$(cat dist/sip-phone.js "$app_js" "${wasm[0]}" | wc -c)
+  embed_gz=0
+  for f in dist/sip-phone.js "$app_js" "${wasm[0]}"; do
+    embed_gz=$((embed_gz + $(gzip -9 -c "$f" | wc -c)))
+  done
+  awk -v r="$embed_raw" -v g="$embed_gz" 'BEGIN {
+    printf "       %-22s raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB)\n", "embed bundle", r, r / 1024, g, g / 1024 }'
+  echo "{\"files\":[\"dist/sip-phone.js\",\"$app_js\",\"${wasm[0]}\"],\"raw_bytes\":$embed_raw,\"gzip9_bytes\":$embed_gz}" >"$ART/embed-size.json"
+fi
+# the TypeScript declarations of the embedding API, checked against a use
+step "embed types" 300 tests/e2e/node_modules/.bin/tsc -p tests/embed/tsconfig.json
 
 # ---------- end to end, in a network namespace with only "lo" ----------
 export PBX_NETNS="$E2E_NETNS"
@@ -104,6 +124,8 @@ fi
 cleanup() {
   bash pbx/pbx.sh stop >/dev/null 2>&1 || true
   cp "$PBX_RUN_DIR/kamailio.log" "$ART/kamailio.log" 2>/dev/null || true
+  # the media gateway's logs (pbx/gateway.sh)
+  cp "$PBX_RUN_DIR/rtpengine.log" "$PBX_RUN_DIR/echo-uas-messages.log" "$ART/" 2>/dev/null || true
   [ -z "${PBX_NETNS:-}" ] || bash pbx/pbx.sh netns-down >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -181,8 +203,15 @@ E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
 e2e_group e2e-features 360 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfer \
   attended-transfer call-waiting conference auto-answer dnd history messages presence \
   voicemail title-notification keyboard-a11y early-media audio-devices page-close
-# last: these stop and start the PBX
+# the embeddable phone of issue 6 (tests/e2e/embed.mjs): host pages, API,
+# events, unmount without leaks, hostile CSS, iframe bridge, links
+e2e_group e2e-embed 300 embed-element embed-mount embed-click-to-call embed-hostile-css \
+  embed-frame protocol-handler embed-readme
+# these stop and start the PBX
 e2e_group e2e-reconnect 300 pbx-restart ws-kill
+# media gateway of issue 7 (tests/e2e/gateway.mjs): the echo test 9196 and a
+# plain-RTP sipp caller through rtpengine; browser<->browser stays direct
+E2E_SCRIPT=tests/e2e/gateway.mjs e2e_group e2e-gateway 180 echo-test sipp-caller browser-direct
 
 echo
 [ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"

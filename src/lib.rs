@@ -2,6 +2,7 @@
 //! the browser edges (`web`) and the Leptos UI (`ui`).
 
 pub mod contacts;
+pub mod embed;
 pub mod history;
 pub mod messaging;
 pub mod quality;

@@ -1,6 +1,53 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    softphone::ui::start();
+    if softphone::web::embed::is_embed_page() {
+        // loaded by sip-phone.js: the host page mounts the phone itself
+        softphone::ui::init_runtime();
+    } else {
+        softphone::ui::start();
+    }
+}
+
+/// The embedding API (README "Embed it"), called by `sip-phone.js`; the
+/// work is in `softphone::web::embed`.
+#[cfg(target_arch = "wasm32")]
+mod embed_exports {
+    use softphone::web::embed;
+    use wasm_bindgen::prelude::*;
+
+    /// Mount the phone into `container`; `config` is name, value, name,
+    /// value, …; events are dispatched on `events`. Returns warnings.
+    #[wasm_bindgen]
+    pub fn embed_mount(
+        container: web_sys::HtmlElement,
+        events: web_sys::EventTarget,
+        config: Vec<String>,
+    ) -> Result<Vec<String>, JsValue> {
+        embed::mount(container, events, config)
+    }
+
+    /// One command: register, unregister, call, answer, hangup, hold,
+    /// resume, mute, unmute, sendDtmf, transfer.
+    #[wasm_bindgen]
+    pub fn embed_command(name: String, args: Vec<String>) -> Result<(), JsValue> {
+        embed::command(&name, args)
+    }
+
+    /// The registration and the calls, as plain data.
+    #[wasm_bindgen]
+    pub fn embed_state() -> JsValue {
+        embed::snapshot()
+    }
+
+    /// Stop and remove the phone (after the current event handlers).
+    #[wasm_bindgen]
+    pub async fn embed_unmount() {
+        // never inside the driver's own work (a host's event listener may
+        // call unmount()): after the current task
+        let _ =
+            wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL)).await;
+        embed::unmount();
+    }
 }
 
 /// Debug builds only (`trunk build` without `--release`): panic on purpose,

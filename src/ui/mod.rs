@@ -21,28 +21,63 @@ pub mod state;
 pub mod status;
 
 use crate::web::extras::{self, Tab, Views};
-use crate::web::{driver, logging, panic, storage};
+use crate::web::{driver, embed, logging, panic, storage};
 use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
 use state::PhoneState;
 
-/// Entry point (called by `main`): panic banner, logging, driver, UI.
-pub fn start() {
+/// Panic banner and logging: first thing, for the app and the embedded
+/// phone alike.
+pub fn init_runtime() {
     panic::install();
     logging::init();
     tracing::info!("softphone {} starting", env!("CARGO_PKG_VERSION"));
+}
+
+/// Entry point of the app (called by `main`): driver and UI on the whole
+/// page; in an iframe opened with `?embed=frame&parent=<origin>`, the
+/// postMessage bridge too; `?call=<link>` calls once signed in.
+pub fn start() {
+    init_runtime();
+    let query = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    embed::start_frame_bridge(&query);
     let settings = storage::load();
     // a reload of a tab that had signed in signs in again
     let resume = storage::has_session_settings() && !settings.sip_uri.is_empty();
     leptos::mount::mount_to_body(move || {
         let state = PhoneState::new(!resume);
-        driver::init(state);
+        driver::init(state, None);
+        embed::watch(state);
         if resume {
             driver::register(settings.clone());
         }
+        embed::call_on_start(state, &query);
         view! { <App state=state /> }
     });
+}
+
+/// The embedded phone (README "Embed it"): the same app in `container`
+/// (inside the host element's shadow root), keys only inside it; signs in
+/// at once with `sign_in`, else shows the settings form. Returns Leptos'
+/// unmount handle: dropping it removes the view and its owner.
+pub fn mount_embedded(
+    container: web_sys::HtmlElement,
+    sign_in: Option<storage::Settings>,
+) -> Box<dyn std::any::Any> {
+    let keys: web_sys::EventTarget = container.clone().into();
+    let handle = leptos::mount::mount_to(container, move || {
+        let state = PhoneState::new(sign_in.is_none());
+        driver::init(state, Some(keys));
+        embed::watch(state);
+        if let Some(s) = sign_in {
+            driver::register(s);
+        }
+        view! { <App state=state /> }
+    });
+    Box::new(handle)
 }
 
 #[component]

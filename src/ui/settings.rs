@@ -127,8 +127,13 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
         >
             <h2>"Your account"</h2>
             <p class="hint">
-                "Enter the details your phone provider gave you. They are kept in this browser only; "
-                "each tab can use its own account."
+                {if crate::web::embed::is_embed_page() {
+                    "Enter the details your phone provider gave you. They are kept only while \
+                     this page is open (never stored)."
+                } else {
+                    "Enter the details your phone provider gave you. They are kept in this \
+                     browser only; each tab can use its own account."
+                }}
             </p>
             <Field
                 id="ws-url"
@@ -188,6 +193,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                     />
                     <span class="hint small">"100 to 10000; empty means 1500."</span>
                 </label>
+                <ProtocolHandlers state=state />
             </details>
             <fieldset class="prefs">
                 <legend>"Phone"</legend>
@@ -368,4 +374,27 @@ fn Field(
             {(!hint.is_empty()).then(|| view! { <span class="hint small">{hint}</span> })}
         </label>
     }
+}
+
+/// "Open sip: and tel: links here": asks the browser to hand such links to
+/// this app (`/?call=%s`). Not in an embedded phone (the host page's links
+/// go to it through `click-to-call`).
+#[component]
+fn ProtocolHandlers(state: PhoneState) -> impl IntoView {
+    if crate::web::embed::is_embed_page() {
+        return None;
+    }
+    let on_click = move |_| match crate::web::embed::register_protocol_handlers() {
+        Ok(()) => {
+            state.show_notice("sip: and tel: links now open this phone (if the browser agreed).")
+        }
+        Err(msg) => state.show_error(msg),
+    };
+    Some(view! {
+        <div class="field">
+            <button id="protocol-handler" type="button" class="ghost" on:click=on_click>
+                "Open sip: and tel: links with this phone"
+            </button>
+        </div>
+    })
 }

@@ -112,6 +112,33 @@ pub(super) fn install_unlock() {
     });
 }
 
+/// Stop every tone, remove the unlock listeners and close the shared
+/// context (the embedded phone is unmounted); [`context`] makes a new one
+/// when needed again.
+pub(super) fn shutdown() {
+    TONES.with(|t| {
+        for tone in t.borrow_mut().iter_mut() {
+            tone.take();
+        }
+    });
+    if let Some(handler) = UNLOCK.with(|u| u.borrow_mut().take()) {
+        if let Some(window) = web_sys::window() {
+            for kind in ["pointerdown", "keydown", "touchend"] {
+                let _ = window.remove_event_listener_with_callback_and_bool(
+                    kind,
+                    handler.as_ref().unchecked_ref(),
+                    true,
+                );
+            }
+        }
+    }
+    if let Some(ctx) = CONTEXT.with(|c| c.borrow_mut().take()) {
+        if let Err(e) = ctx.close() {
+            tracing::debug!("audio context not closed: {}", js_text(&e));
+        }
+    }
+}
+
 /// `setSinkId(id)` on a media element or an `AudioContext`, where the
 /// browser has it (Chromium; not every browser): errors are logged.
 pub(super) fn set_sink_on(target: &JsValue, id: &str, what: &'static str) {

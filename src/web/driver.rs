@@ -67,6 +67,26 @@ struct Driver {
     auto_answer: Option<(CallId, Timeout)>,
     /// What the phone is doing to get attention (ringtone, title, …).
     alerts: Alerts,
+    /// Embedded in a host page (README "Embed it"): the page's title and
+    /// desktop notifications are the host's, not ours.
+    embedded: bool,
+    /// The event listeners this driver added (removed by [`shutdown`]).
+    listeners: Vec<Listener>,
+}
+
+/// One event listener, kept so that it can be removed again.
+struct Listener {
+    target: web_sys::EventTarget,
+    event: &'static str,
+    closure: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.event, self.closure.as_ref().unchecked_ref());
+    }
 }
 
 /// Ringtone, ringback, tab title and notification as last set, so that
@@ -119,12 +139,15 @@ fn now_ms() -> f64 {
 }
 
 /// Start the driver with the UI's state, and listen to the browser's
-/// `online`, `offline` and `pagehide` events.
-pub fn init(state: PhoneState) {
+/// `online`, `offline` and `pagehide` events, and to the keyboard: on the
+/// whole page, or only inside `keys_on` (an embedded phone must not take
+/// the host page's keys).
+pub fn init(state: PhoneState, keys_on: Option<web_sys::EventTarget>) {
     // `navigator.onLine` is not trusted at start: it is false on machines
     // whose only network is loopback, where a local PBX works fine. Only
     // the `offline`/`online` events count.
     let online = true;
+    let embedded = keys_on.is_some();
     let prefs = storage::load();
     state.dnd.set(prefs.dnd);
     DRIVER.with(|d| {
@@ -144,28 +167,59 @@ pub fn init(state: PhoneState) {
             prefs,
             auto_answer: None,
             alerts: Alerts::default(),
+            embedded,
+            listeners: Vec::new(),
         })
     });
-    listen("online", || on_network(true));
-    listen("offline", || on_network(false));
-    listen("pagehide", on_page_hide);
-    listen_keys();
-}
-
-/// A window event listener for the life of the page.
-fn listen(event: &str, f: impl Fn() + 'static) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| f());
-    if window
+    let window: web_sys::EventTarget = window.into();
+    listen(&window, "online", move |_| on_network(true));
+    listen(&window, "offline", move |_| on_network(false));
+    listen(&window, "pagehide", move |_| on_page_hide());
+    listen(&keys_on.unwrap_or(window), "keydown", on_key);
+}
+
+/// Listen to `event` on `target` until [`shutdown`].
+fn listen(
+    target: &web_sys::EventTarget,
+    event: &'static str,
+    f: impl Fn(web_sys::Event) + 'static,
+) {
+    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(f);
+    if target
         .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
         .is_err()
     {
         tracing::warn!("cannot listen to the {event} event");
+        return;
     }
-    // the driver lives as long as the page
-    closure.forget();
+    with_driver(|d| {
+        d.listeners.push(Listener {
+            target: target.clone(),
+            event,
+            closure,
+        })
+    });
+}
+
+/// Stop the phone for good (an embedded phone is unmounted): hang up every
+/// call and sign out (the messages leave at once: WebSocket sends are
+/// synchronous), then close the WebSocket, stop every timer, media track,
+/// peer connection and sound, and remove the event listeners. [`init`]
+/// may start it again afterwards.
+pub fn shutdown() {
+    on_page_hide();
+    close_notification();
+    set_incoming_title(None);
+    // dropping the driver drops its connection (closes the WebSocket), its
+    // timers (cleared) and its listeners (removed)
+    let driver = DRIVER.with(|d| d.borrow_mut().take());
+    QUEUE.with(|q| q.borrow_mut().clear());
+    drop(driver);
+    media::shutdown();
+    tracing::info!("phone stopped");
 }
 
 // ---------------------------------------------------------------- commands
@@ -175,7 +229,9 @@ fn listen(event: &str, f: impl Fn() + 'static) {
 pub fn register(settings: Settings) {
     let Some(state) = state() else { return };
     state.clear_messages();
-    ask_notification_permission();
+    if with_driver(|d| !d.embedded) == Some(true) {
+        ask_notification_permission();
+    }
     if in_call(state) {
         // during a call only the phone preferences can change
         let same = with_driver(|d| d.agent.is_some() && d.prefs.same_account(&settings));
@@ -942,6 +998,7 @@ fn act(generation: u64, output: Output) {
 fn on_event(generation: u64, event: Event) {
     let Some(state) = state() else { return };
     super::extras::on_event(&event);
+    super::embed::on_core_event(&event);
     tracing::debug!("event {event:?}");
     match event {
         Event::Registration(reg) => {
@@ -1235,6 +1292,11 @@ fn refresh_alerts(state: PhoneState) {
             media::ringback(on);
         }
     }
+    if with_driver(|d| d.embedded).unwrap_or(true) {
+        // the host page's title and notifications are its own: it has the
+        // `incomingcall` event
+        return;
+    }
     set_incoming_title(incoming.as_ref().map(|(_, name)| name.as_str()));
     match incoming {
         Some((call, name)) => notify_incoming(call, &name),
@@ -1356,11 +1418,8 @@ fn close_notification() {
 
 /// `h` hold/resume, `m` mute, `0-9 * #` DTMF, Enter answers, Escape hangs
 /// up; never while typing in a text field (nor with Ctrl/Alt/Meta).
-fn listen_keys() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let closure = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+fn on_key(e: web_sys::Event) {
+    {
         let flag = |name: &str| {
             Reflect::get(&e, &JsValue::from_str(name))
                 .ok()
@@ -1391,14 +1450,7 @@ fn listen_keys() {
         if on_keyboard(&key, on_control) {
             e.prevent_default();
         }
-    });
-    if window
-        .add_event_listener_with_callback("keydown", closure.as_ref().unchecked_ref())
-        .is_err()
-    {
-        tracing::warn!("cannot listen to the keyboard");
     }
-    closure.forget();
 }
 
 /// One key press outside text fields; true if it was used.

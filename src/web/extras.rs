@@ -125,6 +125,15 @@ pub fn init() -> Views {
     views
 }
 
+/// Forget the views' state (the embedded phone was unmounted: its signals
+/// are disposed); the next [`init`] starts afresh.
+pub fn reset() {
+    VIEWS.with(|v| v.set(None));
+    TRACKER.with(|t| *t.borrow_mut() = Tracker::new());
+    WATCH.with(|w| *w.borrow_mut() = RegWatch::default());
+    LOADED.with(|l| l.set(false));
+}
+
 /// The views' state, once [`init`] has run.
 pub fn views() -> Option<Views> {
     VIEWS.with(Cell::get)

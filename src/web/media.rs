@@ -659,6 +659,14 @@ pub fn close_all() {
     }
 }
 
+/// Close everything media: calls, the conference, the level meter, the
+/// tones and the audio context (the embedded phone is unmounted).
+pub fn shutdown() {
+    close_all();
+    stop_level_preview();
+    audio::shutdown();
+}
+
 fn close(call: CallId) {
     leave_conference(call);
     let media = CALLS.with(|c| c.borrow_mut().remove(&call));

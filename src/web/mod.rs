@@ -7,8 +7,11 @@
 //! * [`storage`] keeps the account settings in session/local storage.
 //! * [`logging`] sends `tracing` to the browser console.
 //! * [`panic`] reports a panic in the console and on the page.
+//! * [`embed`] is the embedding API: the phone in a host page's element
+//!   or iframe, driven from JavaScript (README "Embed it").
 
 pub mod driver;
+pub mod embed;
 pub mod extras;
 pub mod logging;
 pub mod media;

@@ -40,12 +40,27 @@ mod browser {
 
     static INSTALL: Once = Once::new();
 
+    thread_local! {
+        /// Where the banner goes instead of the page's body: the embedded
+        /// phone's own box (the host page is not ours to cover).
+        static PARENT: std::cell::RefCell<Option<web_sys::Element>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    /// Put the banner into `parent` (the embedded phone), or back into the
+    /// page's body (`None`).
+    pub fn set_banner_parent(parent: Option<web_sys::Element>) {
+        PARENT.with(|p| *p.borrow_mut() = parent);
+    }
+
     /// Install the panic hook (once; first thing at start-up).
     pub fn install() {
         INSTALL.call_once(|| {
             std::panic::set_hook(Box::new(|info| {
                 console_error_panic_hook::hook(info);
-                show_banner(&banner_detail(&info.to_string()));
+                let detail = banner_detail(&info.to_string());
+                show_banner(&detail);
+                crate::web::embed::on_panic(&detail);
             }));
         });
     }
@@ -56,7 +71,15 @@ mod browser {
         let Some(document) = web_sys::window().and_then(|w| w.document()) else {
             return;
         };
-        let banner = match document.get_element_by_id("fatal") {
+        let parent = PARENT
+            .try_with(|p| p.try_borrow().ok().and_then(|p| p.clone()))
+            .ok()
+            .flatten();
+        let existing = match &parent {
+            Some(p) => p.query_selector(".fatal").ok().flatten(),
+            None => document.get_element_by_id("fatal"),
+        };
+        let banner = match existing {
             Some(b) => b,
             None => {
                 let Ok(b) = document.create_element("div") else {
@@ -70,10 +93,10 @@ mod browser {
                     p.set_text_content(Some(BANNER_TEXT));
                     let _ = b.append_child(&p);
                 }
-                let Some(body) = document.body() else {
+                let Some(parent) = parent.or_else(|| document.body().map(Into::into)) else {
                     return;
                 };
-                let _ = body.insert_before(&b, body.first_child().as_ref());
+                let _ = parent.insert_before(&b, parent.first_child().as_ref());
                 b
             }
         };
@@ -86,7 +109,7 @@ mod browser {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::install;
+pub use browser::{install, set_banner_parent};
 
 #[cfg(test)]
 mod tests {

@@ -22,11 +22,29 @@ const INSTANCE_KEY: &str = "softphone.instance";
 thread_local! {
     /// The instance id of this page, once known (also when storage fails).
     static INSTANCE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The settings of an embedded phone (README "Embed it"): kept in
+    /// memory only, never written to the browser's storage, so that a
+    /// password or token the host page gives stays out of it.
+    static MEMORY: RefCell<Option<Settings>> = const { RefCell::new(None) };
+}
+
+/// From now on (until [`forget_memory`]) the settings live in memory only:
+/// [`load`] returns them and [`save`] replaces them.
+pub fn keep_in_memory(settings: Settings) {
+    MEMORY.with(|m| *m.borrow_mut() = Some(settings));
+}
+
+/// Drop the in-memory settings (the embedded phone was unmounted).
+pub fn forget_memory() {
+    MEMORY.with(|m| *m.borrow_mut() = None);
 }
 
 /// The stored settings, or defaults (the WebSocket URL points at port 8088
 /// of the host that served the page).
 pub fn load() -> Settings {
+    if let Some(s) = MEMORY.with(|m| m.borrow().clone()) {
+        return s;
+    }
     if let Ok(s) = SessionStorage::get::<Settings>(KEY) {
         return s;
     }
@@ -48,6 +66,13 @@ pub fn has_session_settings() -> bool {
 /// Save to both storages. Fails only if the browser refuses storage
 /// (private mode quotas, disabled storage); the caller shows the error.
 pub fn save(settings: &Settings) -> Result<(), String> {
+    let in_memory = MEMORY.with(|m| {
+        let mut m = m.borrow_mut();
+        m.as_mut().map(|kept| *kept = settings.clone()).is_some()
+    });
+    if in_memory {
+        return Ok(());
+    }
     let session = SessionStorage::set(KEY, settings);
     let local = LocalStorage::set(KEY, settings);
     match (session, local) {
@@ -56,7 +81,7 @@ pub fn save(settings: &Settings) -> Result<(), String> {
     }
 }
 
-fn default_ws_url() -> String {
+pub fn default_ws_url() -> String {
     let host = web_sys::window()
         .and_then(|w| w.location().hostname().ok())
         .filter(|h| !h.is_empty())

@@ -53,6 +53,7 @@ import { scenarioHostilePeer } from './hostile.mjs';
 import { scenarioLoad } from './load.mjs';
 import { scenarioPbxRestart, scenarioWsKill } from './reconnect.mjs';
 import { FEATURES, leaveAll } from './features.mjs';
+import { EMBED } from './embed.mjs';
 
 const DEAD_WS = 'ws://127.0.0.1:8099'; // nothing listens there
 const WATCHDOG_MS = Number(opt('watchdog', 180000));
@@ -60,7 +61,7 @@ const CHROMIUM = opt('chromium', '/usr/bin/chromium');
 const HEADED = opt('headed', false) === true;
 const ONLY = opt('only', null);
 const RESULTS = opt('results', 'e2e-results.json');
-const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), 'pbx-restart', 'ws-kill'];
+const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), 'pbx-restart', 'ws-kill'];
 const SCENARIOS = ALL.filter((s) => !ONLY || String(ONLY).split(',').includes(s));
 
 const results = []; // {name, ok, ms, error?, ...details}
@@ -233,6 +234,7 @@ const RUN = {
   'pbx-restart': scenarioPbxRestart,
   'ws-kill': scenarioWsKill,
   ...FEATURES,
+  ...EMBED,
 };
 
 // ---------- main ----------
@@ -320,7 +322,7 @@ try {
     // desk-phone scenarios: close the pages as a person closes a tab (the
     // app unregisters on pagehide), so that no stale binding forks a call
     // of the next scenario
-    if (FEATURES[name]) await leaveAll(r.pages);
+    if (FEATURES[name] || EMBED[name]) await leaveAll(r.pages);
     for (const p of r.pages || []) {
       await p.context.close().catch(() => {});
     }

@@ -30,6 +30,19 @@ for (const s of r.scenarios) {
       out(`  peer gone: call ended ${s.peer_gone.call_ended_ms} ms after the PBX came back: "${s.peer_gone.error || s.peer_gone.notice}"`);
     }
   }
+  if (s.name === 'embed-element' && s.after_unmount) {
+    const u = s.after_unmount;
+    out(`embed-element: registered ${s.register_ms} ms after register(); unmount closed the WebSocket in ${s.ws_closed_ms} ms; left: ${u.openSockets.length} sockets, ${u.liveTracks} live tracks, ${u.pcs} peer connections, ${u.openContexts} audio contexts, ${u.timers.length} timers, ${u.intervals.length} intervals`);
+  }
+  if (s.name === 'embed-hostile-css' && s.diff) {
+    out(`embed-hostile-css: ${s.diff.diff} of ${s.diff.a[0] * s.diff.a[1]} pixels differ (${(s.diff.ratio * 100).toFixed(2)} %)`);
+  }
+  if (s.name === 'echo-test' && s.round_trip_ms) {
+    out(`echo-test: round trip ${(s.round_trip_ms.each || []).join(', ')} ms (median ${s.round_trip_ms.median}); returned tone ${s.frequency_hz} Hz (purity ${s.purity}); codec ${s.codecs && s.codecs.out}`);
+  }
+  if (s.name === 'sipp-caller' && s.energy) {
+    out(`sipp-caller: page hears ${s.frequency_hz} Hz (purity ${s.purity}), power ${s.energy.power.toExponential(1)}; rtpengine packets ${JSON.stringify(s.rtpengine_packets)}`);
+  }
   if (s.name === 'ws-kill' && s.reregister_ms) {
     out(`ws-kill: B registered again ${s.reregister_ms.B} ms after ws.close (close event after ${s.ws_close_event_ms} ms); BYE -> idle ${s.bye_to_idle_ms} ms`);
   }

@@ -78,9 +78,10 @@ export function pageLog(file) {
  * consoleLines its console, newest last, at most the last 400 of each (the
  * log file has them all).
  */
-export async function openPage(browser, base, scenario, name) {
+export async function openPage(browser, base, scenario, name, { path: sub = '', ready = '#phone', init = [] } = {}) {
   const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
   await context.addInitScript(pageProbe);
+  for (const script of init) await context.addInitScript(script);
   const page = await context.newPage();
   const log = pageLog(`${scenario}-${name}.log`);
   const P = { context, page, name, log, pageErrors: [], frames: [], consoleLines: [], wsCount: 0, wsClosedAt: [] };
@@ -121,9 +122,9 @@ export async function openPage(browser, base, scenario, name) {
   });
   page.setDefaultTimeout(T.ui);
   await step(`${name}: load app`, T.load, async () => {
-    await page.goto(base, { waitUntil: 'load' });
+    await page.goto(base + sub, { waitUntil: 'load' });
     // the app is up when its root element exists
-    await page.waitForSelector('#phone', { state: 'attached', timeout: T.load });
+    await page.waitForSelector(ready, { state: 'attached', timeout: T.load });
   });
   return P;
 }

@@ -1,0 +1,216 @@
+// TypeScript declarations of sip-phone.js, the embeddable softphone
+// (README "Embed it"). Served next to it as /sip-phone.d.ts.
+
+export type RegistrationState =
+  | 'unregistered' | 'connecting' | 'registering' | 'registered'
+  | 'failed' | 'reconnecting' | 'offline';
+
+export type CallStateName = 'calling' | 'ringing' | 'answering' | 'active' | 'ended';
+
+export type EndReason =
+  | 'local-hangup' | 'remote-hangup' | 'caller-cancelled' | 'busy' | 'declined'
+  | 'not-found' | 'unavailable' | 'cancelled' | 'session-expired' | 'no-answer'
+  | 'auth-failed' | 'failed' | 'media' | 'network' | 'transferred';
+
+export interface PartyInfo {
+  /** The SIP URI, e.g. "sip:1001@example.com". */
+  uri: string;
+  displayName: string | null;
+}
+
+export interface RegistrationDetail {
+  state: RegistrationState;
+  /** The account's address, once registered. */
+  aor: string | null;
+  /** Why it failed (state "failed"). */
+  reason: string | null;
+}
+
+export interface IncomingCallDetail {
+  call: string;
+  from: PartyInfo;
+}
+
+export interface CallStateDetail {
+  call: string;
+  state: CallStateName;
+  /** calling and active */
+  peer?: PartyInfo;
+  /** ended */
+  reason?: EndReason;
+  /** ended: a sentence for the user */
+  message?: string;
+}
+
+export interface HoldDetail {
+  call: string;
+  onHold: boolean;
+  /** "local": we held the call; "remote": the other party did. */
+  by: 'local' | 'remote';
+}
+
+export interface ErrorDetail {
+  message: string;
+  /** The phone stopped working (a bug): unmount and mount it again. */
+  fatal: boolean;
+}
+
+export interface SipPhoneEventMap {
+  registration: CustomEvent<RegistrationDetail>;
+  incomingcall: CustomEvent<IncomingCallDetail>;
+  callstate: CustomEvent<CallStateDetail>;
+  hold: CustomEvent<HoldDetail>;
+  error: CustomEvent<ErrorDetail>;
+  /** <sip-phone> only: mounted. */
+  ready: CustomEvent<undefined>;
+}
+
+export interface CallInfo {
+  call: string;
+  state: 'calling' | 'ringing' | 'incoming' | 'answering' | 'active';
+  peer: string;
+  number: string;
+  held: boolean;
+  remoteHeld: boolean;
+  muted: boolean;
+  focused: boolean;
+}
+
+export interface PhoneState {
+  registration: RegistrationState | 'unmounted';
+  calls: CallInfo[];
+}
+
+export interface Credentials {
+  /** A password, or a token your backend made for this user. */
+  password?: string;
+  /** The digest user name (default: the user part of the URI). */
+  user?: string;
+  /** The account, when not configured at mount (the iframe bridge). */
+  uri?: string;
+  ws?: string;
+  displayName?: string;
+}
+
+export interface IceServerConfig {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface SipPhoneConfig {
+  /** WebSocket server(s), e.g. "wss://pbx.example:8089"; several separated
+   * by spaces are tried in order. Default: port 8088 (ws) / 8089 (wss) of
+   * the host that served sip-phone.js's page. */
+  ws?: string;
+  /** The account, e.g. "sip:1000@example.com". */
+  uri?: string;
+  user?: string;
+  displayName?: string;
+  /** Kept in memory only. Prefer `credentials` or `register()`. */
+  password?: string;
+  /** Called at mount to get the password or token at run time. */
+  credentials?: () => Credentials | Promise<Credentials>;
+  /** Sign in at mount (default true, when a password or credentials are given). */
+  register?: boolean;
+  theme?: 'auto' | 'light' | 'dark';
+  /** "inline" (default): fills the element; "floating": a launcher button
+   * in the bottom-right corner that opens the phone. */
+  layout?: 'inline' | 'floating';
+  /** Floating layout: open at start (default true). */
+  open?: boolean;
+  /** Hand tel:, sip: and sips: links of the page to the phone. */
+  clickToCall?: boolean;
+  iceServers?: IceServerConfig[] | string;
+  autoAnswer?: boolean;
+  dtmf?: 'rfc4733' | 'info';
+  /** ws:// to a host that is not this computer (unencrypted). */
+  allowInsecureWs?: boolean;
+}
+
+export interface PhoneCommands {
+  register(credentials?: Credentials | string): void;
+  unregister(): void;
+  /** A number, a sip: URI, or a tel: link. */
+  call(target: string): void;
+  answer(): void;
+  /** Hang up, cancel or decline the call on screen. */
+  hangup(): void;
+  hold(): void;
+  resume(): void;
+  mute(): void;
+  unmute(): void;
+  /** 0-9 * # A-D */
+  sendDtmf(digits: string): void;
+  /** Blind transfer of the call on screen. */
+  transfer(target: string): void;
+}
+
+export interface Phone extends PhoneCommands {
+  readonly state: PhoneState;
+  /** The element the events are dispatched on. */
+  readonly element: HTMLElement;
+  on<K extends keyof SipPhoneEventMap>(type: K, listener: (ev: SipPhoneEventMap[K]) => void): () => void;
+  /** Hand tel:/sip: links under root (default: the document) to the phone. */
+  handleLinks(root?: Document | Element): () => void;
+  expand(): void;
+  collapse(): void;
+  /** Hang up, sign out, close the WebSocket, stop timers and media tracks,
+   * remove the phone from its element. */
+  unmount(): Promise<void>;
+}
+
+/** The phone running in an iframe, over postMessage (commands resolve when
+ * the frame has run them, or reject with its reason). */
+export interface FramePhone {
+  readonly ready: Promise<void>;
+  register(credentials?: Credentials | string): Promise<void>;
+  unregister(): Promise<void>;
+  call(target: string): Promise<void>;
+  answer(): Promise<void>;
+  hangup(): Promise<void>;
+  hold(): Promise<void>;
+  resume(): Promise<void>;
+  mute(): Promise<void>;
+  unmute(): Promise<void>;
+  sendDtmf(digits: string): Promise<void>;
+  transfer(target: string): Promise<void>;
+  state(): Promise<PhoneState>;
+  addEventListener<K extends keyof SipPhoneEventMap>(type: K, listener: (ev: SipPhoneEventMap[K]) => void): void;
+  removeEventListener<K extends keyof SipPhoneEventMap>(type: K, listener: (ev: SipPhoneEventMap[K]) => void): void;
+  close(): void;
+}
+
+export declare function mount(element: HTMLElement, config?: SipPhoneConfig): Promise<Phone>;
+export declare function connectFrame(iframe: HTMLIFrameElement, options: { origin: string }): FramePhone;
+
+export declare const SipPhone: {
+  mount: typeof mount;
+  connectFrame: typeof connectFrame;
+  version: string;
+};
+export default SipPhone;
+
+/** <sip-phone ws=… uri=… user=… theme=… layout=… click-to-call>; the
+ * attributes are read at mount, except `theme`, which also switches a
+ * mounted phone. */
+export interface SipPhoneElement extends HTMLElement, PhoneCommands {
+  readonly ready: Promise<Phone>;
+  readonly phone: Phone | null;
+  readonly state: PhoneState;
+  on<K extends keyof SipPhoneEventMap>(type: K, listener: (ev: SipPhoneEventMap[K]) => void): () => void;
+  handleLinks(root?: Document | Element): () => void;
+  expand(): void;
+  collapse(): void;
+  unmount(): Promise<void>;
+  addEventListener<K extends keyof SipPhoneEventMap>(type: K, listener: (this: SipPhoneElement, ev: SipPhoneEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sip-phone': SipPhoneElement;
+  }
+  // eslint-disable-next-line no-var
+  var SipPhone: typeof import('./sip-phone').SipPhone;
+}

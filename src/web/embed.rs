@@ -1,0 +1,518 @@
+//! The embedding API in the browser (README "Embed it"): `sip-phone.js`
+//! mounts the phone into a host page's element (in its Shadow DOM) and
+//! drives it through the exports of `main.rs`, which call [`mount`],
+//! [`command`], [`snapshot`] and [`unmount`] here. Events go back to the
+//! host page as DOM `CustomEvent`s on the host element, or, when the whole
+//! app runs in an iframe, as `postMessage`s to the one origin it was given
+//! ([`start_frame_bridge`]).
+//!
+//! What the host may configure, the commands, the events and the origin
+//! check are pure and tested natively in `crate::embed`.
+
+use super::{driver, panic, storage};
+use crate::embed::{self as api, ApiCommand, ApiEvent, EmbedConfig, Value};
+use crate::settings::Settings;
+use crate::sip::{Command, Event};
+use crate::ui::state::{CallPhase, PhoneState, RegView};
+use js_sys::{Array, Object, Reflect};
+use leptos::prelude::*;
+use std::any::Any;
+use std::cell::RefCell;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+type MessageListener = Closure<dyn FnMut(web_sys::MessageEvent)>;
+
+/// Where the host page's events go.
+enum Sink {
+    /// `CustomEvent`s dispatched on the host element.
+    Element(web_sys::EventTarget),
+    /// `postMessage` to the parent window, to this origin only.
+    Frame {
+        parent: web_sys::Window,
+        origin: String,
+    },
+}
+
+thread_local! {
+    static SINK: RefCell<Option<Sink>> = const { RefCell::new(None) };
+    /// The mounted app (Leptos' unmount handle): dropping it removes the
+    /// view and disposes its reactive owner.
+    static MOUNTED: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+    /// The phone's state, for [`snapshot`] and the commands.
+    static STATE: RefCell<Option<PhoneState>> = const { RefCell::new(None) };
+    /// The iframe bridge's `message` listener.
+    static BRIDGE: RefCell<Option<MessageListener>> = const { RefCell::new(None) };
+}
+
+/// The page was loaded by `sip-phone.js` (it sets `__sipPhoneEmbed`
+/// before loading the wasm): `main` must not take over the page.
+pub fn is_embed_page() -> bool {
+    Reflect::get(&js_sys::global(), &JsValue::from_str("__sipPhoneEmbed"))
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+fn to_js(v: &Value) -> JsValue {
+    match v {
+        Value::Str(s) => JsValue::from_str(s),
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Null => JsValue::NULL,
+        Value::Obj(fields) => object(fields),
+    }
+}
+
+fn object(fields: &[(&'static str, Value)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in fields {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), &to_js(v));
+    }
+    o.into()
+}
+
+fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
+    let _ = Reflect::set(o, &JsValue::from_str(k), &v.into());
+}
+
+/// Send one event to the host page (nothing when not embedded).
+pub fn emit(event: ApiEvent) {
+    let detail = object(&event.detail);
+    // a panic inside a host's listener path must not find SINK borrowed
+    let sent = SINK.try_with(|s| {
+        let Ok(sink) = s.try_borrow() else { return };
+        match sink.as_ref() {
+            Some(Sink::Element(target)) => {
+                let init = web_sys::CustomEventInit::new();
+                init.set_bubbles(true);
+                init.set_composed(true);
+                init.set_detail(&detail);
+                match web_sys::CustomEvent::new_with_event_init_dict(event.name, &init) {
+                    Ok(ev) => {
+                        let _ = target.dispatch_event(&ev);
+                    }
+                    Err(_) => tracing::warn!("cannot make the {} event", event.name),
+                }
+            }
+            Some(Sink::Frame { parent, origin }) => {
+                let msg = Object::new();
+                set(&msg, "source", "sip-phone");
+                set(&msg, "type", "event");
+                set(&msg, "event", event.name);
+                set(&msg, "detail", detail.clone());
+                if parent.post_message(&msg, origin).is_err() {
+                    tracing::warn!("cannot post the {} event to {origin}", event.name);
+                }
+            }
+            None => {}
+        }
+    });
+    if sent.is_err() {
+        tracing::debug!("event {} dropped: page closing", event.name);
+    }
+}
+
+fn has_sink() -> bool {
+    SINK.try_with(|s| s.try_borrow().map(|s| s.is_some()).unwrap_or(false))
+        .unwrap_or(false)
+}
+
+/// A core event about calls, for the host page (called by the driver).
+pub fn on_core_event(event: &Event) {
+    if has_sink() {
+        if let Some(e) = api::call_event(event) {
+            emit(e);
+        }
+    }
+}
+
+/// A panic: the host page gets a fatal `error` event.
+pub fn on_panic(detail: &str) {
+    if has_sink() {
+        emit(api::error_event(detail, true));
+    }
+}
+
+/// Registration changes and errors shown, as events (in the phone's
+/// reactive owner: they stop with it).
+pub fn watch(state: PhoneState) {
+    STATE.with(|s| *s.borrow_mut() = Some(state));
+    Effect::new(move |prev: Option<String>| {
+        let (key, event) = state.reg.with(|r| {
+            let reason = match r {
+                RegView::Failed(reason) => Some(reason.as_str()),
+                _ => None,
+            };
+            let aor = match r {
+                RegView::Registered { aor } => Some(aor.as_str()),
+                _ => None,
+            };
+            (
+                format!("{}|{}", r.data_state(), reason.unwrap_or("")),
+                api::registration_event(r.data_state(), aor, reason),
+            )
+        });
+        if prev.as_deref() != Some(key.as_str()) {
+            emit(event);
+        }
+        key
+    });
+    Effect::new(move |prev: Option<Option<String>>| {
+        let error = state.error.get().filter(|e| !e.is_empty());
+        if let Some(text) = error.as_deref() {
+            if prev.flatten().as_deref() != Some(text) {
+                emit(api::error_event(text, false));
+            }
+        }
+        error
+    });
+}
+
+fn js_error(msg: impl AsRef<str>) -> JsValue {
+    js_sys::Error::new(msg.as_ref()).into()
+}
+
+/// Mount the phone into `container` (inside the host element's shadow
+/// root), configured by `pairs` (name, value, name, value, …); events go
+/// to `events` (the host element). Returns the configuration warnings.
+pub fn mount(
+    container: web_sys::HtmlElement,
+    events: web_sys::EventTarget,
+    pairs: Vec<String>,
+) -> Result<Vec<String>, JsValue> {
+    if MOUNTED.with(|m| m.borrow().is_some()) {
+        return Err(js_error(
+            "a phone is already mounted on this page: unmount it first (one phone per page)",
+        ));
+    }
+    let (config, warnings) = EmbedConfig::from_pairs(pairs.chunks(2).filter_map(|kv| match kv {
+        [k, v] => Some((k.as_str(), v.as_str())),
+        _ => None,
+    }))
+    .map_err(js_error)?;
+    for w in &warnings {
+        tracing::warn!("sip-phone: {w}");
+    }
+    tracing::info!("sip-phone: mounting {config:?}");
+    let defaults = Settings {
+        ws_url: storage::default_ws_url(),
+        ..Settings::default()
+    };
+    let settings = config.settings(&defaults);
+    // in memory only: nothing the host gives is written to storage
+    storage::keep_in_memory(settings.clone());
+    let _ = container.set_attribute("data-theme", config.theme.as_str());
+    SINK.with(|s| *s.borrow_mut() = Some(Sink::Element(events)));
+    panic::set_banner_parent(Some(container.clone().into()));
+    let sign_in = (config.register && !settings.password.is_empty()).then_some(settings);
+    let handle = crate::ui::mount_embedded(container, sign_in);
+    MOUNTED.with(|m| *m.borrow_mut() = Some(handle));
+    Ok(warnings)
+}
+
+/// Stop the phone and remove it: calls hung up, signed out, WebSocket
+/// closed, timers, tracks, peer connections and listeners gone.
+pub fn unmount() {
+    let mounted = MOUNTED.with(|m| m.borrow_mut().take());
+    if mounted.is_none() {
+        return;
+    }
+    driver::shutdown();
+    // the view and its owner (effects, intervals) go
+    drop(mounted);
+    super::extras::reset();
+    STATE.with(|s| *s.borrow_mut() = None);
+    SINK.with(|s| *s.borrow_mut() = None);
+    panic::set_banner_parent(None);
+    storage::forget_memory();
+    tracing::info!("sip-phone: unmounted");
+}
+
+/// Run one API command (from `sip-phone.js` or the iframe bridge).
+pub fn command(name: &str, args: Vec<String>) -> Result<(), JsValue> {
+    let cmd = ApiCommand::parse(name, &args).map_err(js_error)?;
+    run(cmd).map_err(js_error)
+}
+
+fn run(cmd: ApiCommand) -> Result<(), String> {
+    let Some(state) = STATE.with(|s| *s.borrow()) else {
+        return Err("the phone is not mounted".into());
+    };
+    let focused = state.call.get_untracked();
+    match cmd {
+        ApiCommand::Register {
+            password,
+            auth_user,
+            uri,
+            ws,
+            display_name,
+        } => {
+            let mut s = storage::load();
+            let replace = |field: &mut String, value: Option<String>| {
+                if let Some(v) = value {
+                    *field = v;
+                }
+            };
+            replace(&mut s.password, password);
+            replace(&mut s.auth_user, auth_user);
+            replace(&mut s.sip_uri, uri);
+            replace(&mut s.ws_url, ws);
+            replace(&mut s.display_name, display_name);
+            if s.password.is_empty() {
+                return Err("register() needs a password or token".into());
+            }
+            driver::register(s);
+        }
+        ApiCommand::Unregister => {
+            if !driver::command(Command::Unregister) {
+                return Err("not signed in".into());
+            }
+        }
+        ApiCommand::Call { target } => driver::call(target),
+        ApiCommand::Answer => {
+            let ringing = state
+                .lines
+                .with_untracked(|l| l.iter().any(|c| c.phase == CallPhase::Incoming));
+            if !ringing {
+                return Err("no incoming call to answer".into());
+            }
+            driver::answer();
+        }
+        ApiCommand::Hangup => {
+            if focused.is_none() {
+                return Err("no call to hang up".into());
+            }
+            driver::hangup();
+        }
+        ApiCommand::Hold | ApiCommand::Resume => {
+            let want = cmd == ApiCommand::Hold;
+            let c = focused
+                .filter(|c| c.phase == CallPhase::Active)
+                .ok_or("no established call")?;
+            if c.local_hold != want {
+                driver::toggle_hold();
+            }
+        }
+        ApiCommand::Mute | ApiCommand::Unmute => {
+            let want = cmd == ApiCommand::Mute;
+            let c = focused
+                .filter(|c| c.phase != CallPhase::Incoming)
+                .ok_or("no call")?;
+            if c.muted != want {
+                driver::toggle_mute();
+            }
+        }
+        ApiCommand::SendDtmf { digits } => {
+            if state.active_focus().is_none() {
+                return Err("no established call".into());
+            }
+            driver::send_dtmf(&digits);
+        }
+        ApiCommand::Transfer { target } => {
+            if state.active_focus().is_none() {
+                return Err("no established call".into());
+            }
+            driver::transfer_blind(target);
+        }
+    }
+    Ok(())
+}
+
+/// `phone.state`: the registration and the calls, as plain data.
+pub fn snapshot() -> JsValue {
+    let o = Object::new();
+    let Some(state) = STATE.with(|s| *s.borrow()) else {
+        set(&o, "registration", "unmounted");
+        set(&o, "calls", Array::new());
+        return o.into();
+    };
+    set(
+        &o,
+        "registration",
+        state.reg.with_untracked(|r| r.data_state()),
+    );
+    let focus = state.focused();
+    let calls = Array::new();
+    state.lines.with_untracked(|lines| {
+        for c in lines {
+            let call = Object::new();
+            set(&call, "call", c.id.0.to_string());
+            let phase = match c.phase {
+                CallPhase::Calling => "calling",
+                CallPhase::Ringing => "ringing",
+                CallPhase::Incoming => "incoming",
+                CallPhase::Answering => "answering",
+                CallPhase::Active => "active",
+            };
+            set(&call, "state", phase);
+            set(&call, "peer", c.peer_label.as_str());
+            set(&call, "number", c.peer_number.as_str());
+            set(&call, "held", c.local_hold);
+            set(&call, "remoteHeld", c.remote_hold);
+            set(&call, "muted", c.muted);
+            set(&call, "focused", focus == Some(c.id));
+            calls.push(&call);
+        }
+    });
+    set(&o, "calls", calls);
+    o.into()
+}
+
+// ------------------------------------------------------------ iframe bridge
+
+/// When the app runs in an iframe opened as `/?embed=frame&parent=<origin>`,
+/// talk to the parent window over `postMessage`, with that origin only:
+/// commands from any other origin or window are dropped (and logged), and
+/// events are posted to that origin, never to `*`. Returns whether the
+/// bridge is on.
+pub fn start_frame_bridge(query: &str) -> bool {
+    if api::query_param(query, "embed").as_deref() != Some("frame") {
+        return false;
+    }
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let Some(origin) = api::query_param(query, "parent").and_then(|o| api::parse_origin(&o)) else {
+        tracing::warn!("embed=frame without a valid parent=<origin>: the bridge stays off");
+        return false;
+    };
+    let parent = match window.parent() {
+        Ok(Some(p)) if p != window => p,
+        _ => {
+            tracing::warn!("embed=frame, but the page is not in a frame: the bridge stays off");
+            return false;
+        }
+    };
+    // the browser knows who frames us: it must be the origin we were given
+    let framer = Reflect::get(&window.location(), &JsValue::from_str("ancestorOrigins"))
+        .ok()
+        .and_then(|list| Reflect::get(&list, &JsValue::from_f64(0.0)).ok())
+        .and_then(|o| o.as_string());
+    if let Some(framer) = framer.filter(|f| !api::origin_allowed(&origin, f)) {
+        tracing::warn!("framed by {framer}, not by parent={origin}: the bridge stays off");
+        return false;
+    }
+    // what the host sends (a password, a token) stays in memory
+    storage::keep_in_memory(storage::load());
+    SINK.with(|s| {
+        *s.borrow_mut() = Some(Sink::Frame {
+            parent: parent.clone(),
+            origin: origin.clone(),
+        })
+    });
+    let expected = origin.clone();
+    let handler =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            on_frame_message(&ev, &expected, &parent)
+        });
+    if window
+        .add_event_listener_with_callback("message", handler.as_ref().unchecked_ref())
+        .is_err()
+    {
+        tracing::warn!("cannot listen to messages: the bridge stays off");
+        return false;
+    }
+    BRIDGE.with(|b| *b.borrow_mut() = Some(handler));
+    tracing::info!("iframe bridge on, talking to {origin}");
+    emit(ApiEvent {
+        name: "ready",
+        detail: vec![],
+    });
+    true
+}
+
+fn on_frame_message(ev: &web_sys::MessageEvent, origin: &str, parent: &web_sys::Window) {
+    // (a cross-origin parent is a WindowProxy that is no `instanceof
+    // Window`: compare the objects themselves)
+    let parent_value: &JsValue = parent.as_ref();
+    let from_parent = ev
+        .source()
+        .is_some_and(|s| JsValue::from(s) == *parent_value);
+    if !api::origin_allowed(origin, &ev.origin()) || !from_parent {
+        tracing::warn!(
+            "iframe bridge: ignored a message from {} (only {origin} is allowed)",
+            ev.origin()
+        );
+        return;
+    }
+    let data = ev.data();
+    let get = |k: &str| Reflect::get(&data, &JsValue::from_str(k)).ok();
+    if get("source").and_then(|s| s.as_string()).as_deref() != Some("sip-phone") {
+        return; // someone else's message
+    }
+    let Some(cmd) = get("cmd").and_then(|c| c.as_string()) else {
+        return;
+    };
+    let args: Vec<String> = get("args")
+        .filter(Array::is_array)
+        .map(|a| {
+            Array::from(&a)
+                .iter()
+                .filter_map(|v| v.as_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let result = if cmd == "ping" || cmd == "state" {
+        Ok(())
+    } else {
+        ApiCommand::parse(&cmd, &args).and_then(run)
+    };
+    let reply = Object::new();
+    set(&reply, "source", "sip-phone");
+    set(&reply, "type", "result");
+    set(&reply, "id", get("id").unwrap_or(JsValue::NULL));
+    set(&reply, "ok", result.is_ok());
+    match result {
+        Ok(()) if cmd == "state" => set(&reply, "value", snapshot()),
+        Ok(()) => {}
+        Err(e) => set(&reply, "error", e),
+    }
+    let _ = parent.post_message(&reply, origin);
+}
+
+/// `?call=<link>` (the protocol handler's address): call it once signed
+/// in; the parameter is removed from the address so that a reload does not
+/// call again.
+pub fn call_on_start(state: PhoneState, query: &str) {
+    let Some(target) = api::call_param(query) else {
+        return;
+    };
+    if let Some(w) = web_sys::window() {
+        let path = w.location().pathname().unwrap_or_else(|_| "/".into());
+        if let Ok(h) = w.history() {
+            let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&path));
+        }
+    }
+    tracing::info!("asked to call {target} (link)");
+    state.show_notice(format!("Calling {target} once signed in…"));
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) {
+            return true;
+        }
+        let registered = state.reg.with(|r| matches!(r, RegView::Registered { .. }));
+        if registered {
+            driver::call(target.clone());
+        }
+        registered
+    });
+}
+
+/// Ask the browser to open `sip:` and `tel:` links with this app
+/// (`/?call=%s`); the browser may ask the user first.
+pub fn register_protocol_handlers() -> Result<(), String> {
+    let w = web_sys::window().ok_or("no window")?;
+    let origin = w.location().origin().map_err(|_| "no origin")?;
+    let url = format!("{origin}/?call=%s");
+    for scheme in ["sip", "tel"] {
+        w.navigator()
+            .register_protocol_handler(scheme, &url, "Softphone")
+            .map_err(|e| {
+                let why = e
+                    .dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+                    .unwrap_or_else(|| "refused".into());
+                format!("The browser did not accept this app for {scheme}: links: {why}")
+            })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,51 @@
+// Type check of embed/sip-phone.d.ts (scripts/test.sh "embed types": tsc
+// --strict). It uses the API as a host page would; the @ts-expect-error
+// lines prove the declarations are precise (a wrong use must not compile).
+import SipPhone, { mount, connectFrame } from '../../embed/sip-phone.js';
+import type { Phone, CallStateDetail, SipPhoneConfig } from '../../embed/sip-phone.js';
+
+export async function host(div: HTMLElement, frame: HTMLIFrameElement): Promise<void> {
+  const config: SipPhoneConfig = {
+    ws: 'wss://pbx.example:8089',
+    uri: 'sip:1000@example.com',
+    theme: 'dark',
+    layout: 'floating',
+    credentials: async () => ({ password: await (await fetch('/token')).text() }),
+  };
+  const phone: Phone = await mount(div, config);
+  phone.on('callstate', (e) => {
+    const d: CallStateDetail = e.detail;
+    if (d.state === 'ended') console.log(d.reason, d.message);
+  });
+  phone.on('incomingcall', (e) => console.log(e.detail.from.uri, e.detail.from.displayName));
+  phone.on('registration', (e) => console.log(e.detail.state === 'registered'));
+  phone.call('1001');
+  phone.sendDtmf('1#');
+  const calls: number = phone.state.calls.length;
+  console.log(calls, SipPhone.version);
+  await phone.unmount();
+
+  const el = document.querySelector('sip-phone');
+  if (el) {
+    await el.ready;
+    el.register({ password: 'token' });
+    el.addEventListener('hold', (e) => console.log(e.detail.onHold, e.detail.by));
+  }
+
+  const remote = connectFrame(frame, { origin: 'https://phone.example' });
+  await remote.ready;
+  await remote.register({ uri: 'sip:1000@example.com', password: 'x' });
+  const st = await remote.state();
+  console.log(st.registration);
+
+  // @ts-expect-error a number is not a call target
+  phone.call(1001);
+  // @ts-expect-error no such theme
+  await mount(div, { theme: 'pink' });
+  // @ts-expect-error no such event
+  phone.on('ringing', () => {});
+  phone.on('callstate', (e) => {
+    // @ts-expect-error state is a closed set
+    if (e.detail.state === 'connected') console.log('never');
+  });
+}
