@@ -1281,16 +1281,24 @@ fn refresh_alerts(state: PhoneState) {
         a.ringback = ringback;
         (tone, back, soft)
     });
-    if let Some((tone, back, soft)) = changes {
-        if let Some(on) = tone {
-            media::ringtone(on);
-        }
-        if let Some(on) = soft {
-            media::ringtone_soft(on);
-        }
-        if let Some(on) = back {
-            media::ringback(on);
-        }
+    if let Some((tone, back, soft)) = changes.filter(|c| *c != (None, None, None)) {
+        // after the screen has shown the change (a new task): starting a
+        // tone opens the audio device, which takes milliseconds
+        spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(0).await;
+            if with_driver(|_| ()).is_none() {
+                return; // stopped meanwhile (unmounted)
+            }
+            if let Some(on) = tone {
+                media::ringtone(on);
+            }
+            if let Some(on) = soft {
+                media::ringtone_soft(on);
+            }
+            if let Some(on) = back {
+                media::ringback(on);
+            }
+        });
     }
     if with_driver(|d| d.embedded).unwrap_or(true) {
         // the host page's title and notifications are its own: it has the
