@@ -24,17 +24,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { serveStatic } from '../tests/e2e/static-server.mjs';
+import { launchChromium } from '../tests/e2e/chromium.mjs';
 import { benchProbe } from './probe.mjs';
 import { MESSAGES } from './messages.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
-const require = createRequire(path.join(ROOT, 'tests', 'e2e', 'package.json'));
-const { chromium } = require('playwright-core');
 
 const argv = process.argv.slice(2);
 function opt(name, def) {
@@ -451,26 +449,7 @@ async function main() {
   const servers = [await serveStatic(DIST), await serveStatic(JSSIP_DIR)];
   ours.url = servers[0].url;
   jssip.url = servers[1].url;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-      '--js-flags=--expose-gc',
-    ],
-  });
+  browser = await launchChromium({ executablePath: CHROMIUM, extra: ['--js-flags=--expose-gc'] });
   const raw = { ours: {}, jssip: {} };
   const extra = { ours: {}, jssip: {} };
   try {

@@ -7,6 +7,7 @@
 //! decision is tested natively.
 
 use crate::settings::{DtmfSetting, Settings};
+use crate::sip::refer::percent_decode;
 use crate::sip::{CallState, EndReason, Event, Party};
 
 /// Light, dark, or the host's `prefers-color-scheme`.
@@ -260,26 +261,6 @@ impl ApiCommand {
 fn looks_like_link(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     lower.starts_with("tel:") || lower.starts_with("sip:") || lower.starts_with("sips:")
-}
-
-/// Decode `%XX` escapes (links carry `sip%3A…` and `%2B`); `None` when an
-/// escape is broken or the result is not UTF-8.
-pub fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// What to dial for a `tel:` or `sip:`/`sips:` link (RFC 3966, RFC 3261):

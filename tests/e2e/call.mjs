@@ -43,8 +43,8 @@
 // "N passed, N failed". Exit 1 if any failed.
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { serveStatic } from './static-server.mjs';
+import { launchChromium } from './chromium.mjs';
 import {
   opt, DIST, ART, WS, DOMAIN, T, openLogs, sleep, r1, step, openPage, shot, fillSettings,
   regState, phoneState, textOf, errorText, waitReg, waitPhone, waitText, expectNoError, probe, user,
@@ -283,28 +283,7 @@ const watchdog = setTimeout(() => {
 try {
   server = await serveStatic(DIST);
   browser = await step('launch chromium', 30000, () =>
-    chromium.launch({
-      executablePath: CHROMIUM,
-      headless: !HEADED,
-      args: [
-        ...(HEADED ? [] : ['--headless']),
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // microphone permission granted, a fake audio source (a beep)
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        // WebRTC: also gather 127.0.0.1 host candidates, and plain IPs, not mDNS names
-        '--allow-loopback-in-peer-connection',
-        '--disable-features=WebRtcHideLocalIpsWithMdns',
-        // never resolve a host name: everything is an IP literal
-        '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-      ],
-    }),
+    launchChromium({ executablePath: CHROMIUM, headed: HEADED }),
   );
   for (const name of SCENARIOS) {
     const r = { name, ok: false, screenshots: [] };

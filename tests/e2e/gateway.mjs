@@ -47,8 +47,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import dgram from 'node:dgram';
-import { chromium } from 'playwright-core';
 import { serveStatic } from './static-server.mjs';
+import { launchChromium } from './chromium.mjs';
 import {
   opt, DIST, ART, WS, T, SIPP_DIR, openLogs, sleep, step, openPage, shot, fillSettings, phoneState, textOf,
   errorText, waitReg, waitPhone, waitAttr, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, run,
@@ -820,26 +820,10 @@ const watchdog = setTimeout(() => finish(`watchdog: not finished within ${WATCHD
 try {
   server = await serveStatic(distWithTap());
   browser = await step('launch chromium', 30000, () =>
-    chromium.launch({
+    launchChromium({
       executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        '--allow-loopback-in-peer-connection',
-        '--disable-features=WebRtcHideLocalIpsWithMdns',
-        '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-        // the measuring AudioContext starts without a click
-        '--autoplay-policy=no-user-gesture-required',
-      ],
+      // the measuring AudioContext starts without a click
+      extra: ['--autoplay-policy=no-user-gesture-required'],
     }),
   );
   for (const name of SCENARIOS) {

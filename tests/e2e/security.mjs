@@ -39,8 +39,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { serveStatic } from './static-server.mjs';
+import { launchChromium } from './chromium.mjs';
 import { pageProbe } from './page-probe.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -529,26 +529,7 @@ const watchdog = setTimeout(() => {
 try {
   server = await serveStatic(DIST);
   browser = await step('launch chromium', 30000, () =>
-    chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        '--allow-loopback-in-peer-connection',
-        '--disable-features=WebRtcHideLocalIpsWithMdns',
-        // never resolve a host name: ws://example.com goes nowhere
-        '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-      ],
-    }),
+    launchChromium({ executablePath: CHROMIUM }),
   );
   for (const name of SCENARIOS) {
     const r = { name, ok: false, screenshots: [] };
