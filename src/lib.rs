@@ -20,3 +20,7 @@ pub mod ui;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 #[path = "web/panic.rs"]
 mod panic_banner_text;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "web/logging.rs"]
+mod console_log_lines;
