@@ -4,6 +4,7 @@
 pub mod contacts;
 pub mod embed;
 pub mod history;
+pub mod json;
 pub mod messaging;
 pub mod quality;
 pub mod settings;

@@ -17,6 +17,7 @@ use tracing::Level;
 /// The most detailed level logged: debug (SIP messages are logged; the
 /// password never is: `Settings` and `Prepared` print it as `***`, and SIP
 /// messages carry only the digest response).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the console part
 pub const MAX_LEVEL: Level = Level::DEBUG;
 
 /// An event's fields as text: the message first, then the other fields.
@@ -66,10 +67,10 @@ pub fn line(
 mod browser {
     use super::{line, MAX_LEVEL};
     use std::sync::Once;
+    use tracing::level_filters::LevelFilter;
     use tracing::span::{Attributes, Id, Record};
     use tracing::subscriber::Interest;
     use tracing::{Event, Metadata, Subscriber};
-    use tracing::level_filters::LevelFilter;
     use wasm_bindgen::prelude::wasm_bindgen;
 
     #[wasm_bindgen]
@@ -105,7 +106,9 @@ mod browser {
         fn record_follows_from(&self, _: &Id, _: &Id) {}
         fn event(&self, event: &Event<'_>) {
             let meta = event.metadata();
-            console_log(&line(meta.level(), meta.file(), meta.line(), &|v| event.record(v)));
+            console_log(&line(meta.level(), meta.file(), meta.line(), &|v| {
+                event.record(v)
+            }));
         }
         fn enter(&self, _: &Id) {}
         fn exit(&self, _: &Id) {}
@@ -167,7 +170,10 @@ mod tests {
         assert_eq!(
             lines,
             vec![
-                format!("DEBUG {file}:{}  SIP >>> sent\nREGISTER sip:x SIP/2.0", here + 2),
+                format!(
+                    "DEBUG {file}:{}  SIP >>> sent\nREGISTER sip:x SIP/2.0",
+                    here + 2
+                ),
                 format!(
                     "WARN {file}:{}  call 7 failed code = 404;\nreason = \"Not Found\";",
                     here + 3
