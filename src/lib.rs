@@ -4,6 +4,7 @@
 pub mod contacts;
 pub mod embed;
 pub mod history;
+pub mod json;
 pub mod messaging;
 pub mod quality;
 pub mod settings;
@@ -23,3 +24,7 @@ pub mod bench;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 #[path = "web/panic.rs"]
 mod panic_banner_text;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "web/logging.rs"]
+mod console_log_lines;

@@ -7,14 +7,12 @@
 
 use crate::contacts::{self, Contact, Lamp, RegWatch, MAX_CONTACTS};
 use crate::history::{self, Book, Entry, Tracker, MAX_ENTRIES};
+use crate::json::{self, Record};
 use crate::messaging::{self, Message, MAX_MESSAGES};
 use crate::sip::{CallState, Event};
 use crate::sip::{Command, EventPackage, PresenceStatus};
 use crate::web::{driver, storage};
-use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
@@ -195,13 +193,15 @@ fn local_storage_usable() -> bool {
         .is_some()
 }
 
-fn load_book<T: DeserializeOwned>(key: &str) -> Book<T> {
+fn load_book<T: Record>(key: &str) -> Book<T> {
     if !local_storage_usable() {
         return Book::default();
     }
-    match LocalStorage::get::<Book<T>>(key) {
+    let Some(text) = storage::get_item(true, key) else {
+        return Book::default();
+    };
+    match json::book_from_json(&text) {
         Ok(b) => b,
-        Err(gloo_storage::errors::StorageError::KeyNotFound(_)) => Book::default(),
         Err(e) => {
             tracing::warn!("{key} in localStorage is unreadable, starting afresh: {e}");
             Book::default()
@@ -211,18 +211,13 @@ fn load_book<T: DeserializeOwned>(key: &str) -> Book<T> {
 
 /// Replace the list of `account` under `key`, keeping the other accounts'
 /// lists as stored now (another tab may have written them).
-fn save_list<T: Serialize + DeserializeOwned + Clone>(
-    key: &str,
-    account: &str,
-    items: Vec<T>,
-    max: usize,
-) {
+fn save_list<T: Record + Clone>(key: &str, account: &str, items: Vec<T>, max: usize) {
     if !local_storage_usable() {
         return;
     }
     let mut book = load_book::<T>(key);
     book.set(account, items, max);
-    if let Err(e) = LocalStorage::set(key, &book) {
+    if let Err(e) = storage::set_item(true, key, &json::book_to_json(&book)) {
         tracing::warn!("{key} could not be saved: {e}");
     }
 }

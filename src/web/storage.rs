@@ -10,11 +10,16 @@
 //!
 //! [`instance_id`] is this browser's RFC 5626 instance id, made once and
 //! kept in `localStorage`.
+//!
+//! The JSON is written and read by [`crate::json`] (not `serde_json`, for
+//! size); [`get_item`] and [`set_item`] reach the storage as `gloo-storage`
+//! did before.
 
+use crate::json;
 pub use crate::settings::Settings;
 use crate::settings::{instance_id_from_random, is_valid_instance_id};
-use gloo_storage::{LocalStorage, SessionStorage, Storage};
 use std::cell::RefCell;
+use wasm_bindgen::{JsCast, UnwrapThrowExt};
 
 const KEY: &str = "softphone.settings";
 const INSTANCE_KEY: &str = "softphone.instance";
@@ -45,11 +50,10 @@ pub fn load() -> Settings {
     if let Some(s) = MEMORY.with(|m| m.borrow().clone()) {
         return s;
     }
-    if let Ok(s) = SessionStorage::get::<Settings>(KEY) {
-        return s;
-    }
-    if let Ok(s) = LocalStorage::get::<Settings>(KEY) {
-        return s;
+    for local in [false, true] {
+        if let Some(Ok(s)) = get_item(local, KEY).map(|t| json::settings_from_json(&t)) {
+            return s;
+        }
     }
     Settings {
         ws_url: default_ws_url(),
@@ -60,7 +64,7 @@ pub fn load() -> Settings {
 /// Whether this tab has saved settings of its own (used to sign in again
 /// after a reload).
 pub fn has_session_settings() -> bool {
-    SessionStorage::get::<Settings>(KEY).is_ok()
+    get_item(false, KEY).is_some_and(|t| json::settings_from_json(&t).is_ok())
 }
 
 /// Save to both storages. Fails only if the browser refuses storage
@@ -73,12 +77,49 @@ pub fn save(settings: &Settings) -> Result<(), String> {
     if in_memory {
         return Ok(());
     }
-    let session = SessionStorage::set(KEY, settings);
-    let local = LocalStorage::set(KEY, settings);
+    let text = json::settings_to_json(settings);
+    let session = set_item(false, KEY, &text);
+    let local = set_item(true, KEY, &text);
     match (session, local) {
         (Err(e), Err(_)) => Err(format!("The settings could not be saved: {e}")),
         _ => Ok(()),
     }
+}
+
+/// `localStorage` (`local`) or `sessionStorage`; like `gloo-storage`, this
+/// throws when the browser has none (callers that must not throw check
+/// first, as `extras` does).
+fn area(local: bool) -> web_sys::Storage {
+    let window = web_sys::window().expect_throw("no window");
+    if local {
+        window
+            .local_storage()
+            .expect_throw("failed to get local_storage")
+            .expect_throw("no local storage")
+    } else {
+        window
+            .session_storage()
+            .expect_throw("failed to get session_storage")
+            .expect_throw("no session storage")
+    }
+}
+
+/// The stored text under `key`, `None` when there is none.
+pub fn get_item(local: bool, key: &str) -> Option<String> {
+    area(local)
+        .get_item(key)
+        .expect_throw("unreachable: get_item does not throw an exception")
+}
+
+/// Store `text` under `key`; the error is the browser's (e.g.
+/// `QuotaExceededError: ...`).
+pub fn set_item(local: bool, key: &str, text: &str) -> Result<(), String> {
+    area(local)
+        .set_item(key, text)
+        .map_err(|e| match e.dyn_into::<js_sys::Error>() {
+            Ok(e) => String::from(e.to_string()),
+            Err(other) => format!("{other:?}"),
+        })
 }
 
 pub fn default_ws_url() -> String {
