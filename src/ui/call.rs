@@ -178,25 +178,27 @@ fn InCall(state: PhoneState) -> impl IntoView {
         }
         id
     });
-    let keys = DTMF_KEYS
-        .iter()
-        .map(|&digit| {
-            view! {
-                <button
-                    type="button"
-                    class="key"
-                    data-digit=digit
-                    aria-label=format!("Tone {digit}")
-                    on:click=move |_| {
-                        driver::send_dtmf(digit);
-                        sent.update(|s| s.push_str(digit));
-                    }
-                >
-                    <span class="digit">{digit}</span>
-                </button>
-            }
-        })
-        .collect_view();
+    let keys = move || {
+        DTMF_KEYS
+            .iter()
+            .map(|&digit| {
+                view! {
+                    <button
+                        type="button"
+                        class="key"
+                        data-digit=digit
+                        aria-label=format!("Tone {digit}")
+                        on:click=move |_| {
+                            driver::send_dtmf(digit);
+                            sent.update(|s| s.push_str(digit));
+                        }
+                    >
+                        <span class="digit">{digit}</span>
+                    </button>
+                }
+            })
+            .collect_view()
+    };
     let on_transfer = move |ev: SubmitEvent| {
         ev.prevent_default();
         driver::transfer_blind(transfer_target.get_untracked());
@@ -303,7 +305,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
             </div>
             <Show when=move || keypad_open.get()>
                 <div id="in-call-dialpad" class="keys in-call-keys" role="group" aria-label="Send tones">
-                    {keys.clone()}
+                    {keys()}
                 </div>
                 <p class="sent-tones" aria-live="polite">{move || sent.get()}</p>
             </Show>
