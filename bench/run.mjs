@@ -18,6 +18,15 @@
 //   --ws URL           the PBX (default ws://127.0.0.1:8088)
 //   --chromium PATH    (default /usr/bin/chromium)
 //   --only a,b         some of: load,call,ring,memory,parse,size (debugging)
+//   --phones a,b       some of: ours,jssip (default both)
+//   --sample-every N   memory reading every N calls of the memory loop
+//                      (default 25; calls 1 and the last are always read)
+//   --alloc-sizes      with a build of the cargo feature alloc-stats: also
+//                      record the live wasm heap blocks by size
+//   --alloc-trace N    with such a build: from call 10 on, note where each
+//                      block of N bytes is allocated (a JS stack; build
+//                      without wasm-opt, with names), and report the stacks
+//                      of those still live at the end (finding a leak)
 // Every wait is bounded; the whole run has a watchdog (--watchdog MS,
 // default 20 minutes).
 import fs from 'node:fs';
@@ -56,6 +65,10 @@ const ONLY = opt('only', null);
 const WATCHDOG_MS = Number(opt('watchdog', 20 * 60 * 1000));
 const SETTLE_MS = Number(opt('settle-ms', 35000));
 const want = (k) => !ONLY || String(ONLY).split(',').includes(k);
+const PHONE_NAMES = String(opt('phones', 'ours,jssip')).split(',');
+const ALLOC_SIZES = Boolean(opt('alloc-sizes', false));
+const ALLOC_TRACE = Number(opt('alloc-trace', 0));
+const SAMPLE_EVERY = Math.max(1, Number(opt('sample-every', 25)));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -110,12 +123,28 @@ const jssip = {
     return `${this.url}#user=${user}&auto=${autoAnswer ? 1 : 0}&ws=${encodeURIComponent(WS)}&domain=${DOMAIN}`;
   },
 };
-const PHONES = [ours, jssip];
+const PHONES = [ours, jssip].filter((p) => PHONE_NAMES.includes(p.name));
 
 let browser;
 async function openPhone(phone, user, opts = {}) {
   const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
   await context.addInitScript(benchProbe);
+  if (ALLOC_TRACE) {
+    await context.addInitScript(() => {
+      const live = new Map();
+      window.__softphoneAllocLive = live;
+      window.__softphoneAllocHook = (ptr, size, allocated) => {
+        if (allocated) {
+          const old = Error.stackTraceLimit;
+          Error.stackTraceLimit = 40;
+          live.set(ptr, new Error().stack);
+          Error.stackTraceLimit = old;
+        } else {
+          live.delete(ptr);
+        }
+      };
+    });
+  }
   const url = await phone.init(context, user, opts);
   const page = await context.newPage();
   page.setDefaultTimeout(10000);
@@ -179,7 +208,18 @@ async function memoryOf(P) {
   await P.cdp.send('HeapProfiler.collectGarbage');
   const heap = await P.cdp.send('Runtime.getHeapUsage');
   const wasm = await P.page.evaluate(() => window.__wasmMemory());
-  return { js_heap: heap.usedSize, wasm: wasm || 0, total: heap.usedSize + (wasm || 0) };
+  // a build with the cargo feature alloc-stats (src/alloc_stats.rs) also
+  // tells the live heap inside the wasm memory
+  const alloc = await P.page.evaluate(() => {
+    const f = window.wasmBindings && window.wasmBindings.__softphone_alloc_stats;
+    return f ? f() : null;
+  });
+  const m = { js_heap: heap.usedSize, wasm: wasm || 0, total: heap.usedSize + (wasm || 0) };
+  if (alloc) m.wasm_live = alloc;
+  if (alloc && ALLOC_SIZES) {
+    m.wasm_live_by_size = await P.page.evaluate(() => Array.from(window.wasmBindings.__softphone_alloc_sizes()));
+  }
+  return m;
 }
 
 // ---------- the metrics ----------
@@ -316,7 +356,7 @@ async function memoryRun(phone) {
     await sleep(1000);
     const idle = await memoryOf(A);
     const t0 = Date.now();
-    const LOOP_MS = 8 * 60 * 1000;
+    const LOOP_MS = Math.max(8 * 60 * 1000, CALLS * 4000);
     let done = 0;
     let first = null;
     const series = [];
@@ -338,7 +378,10 @@ async function memoryRun(phone) {
       await hangup(A);
       await Promise.all([waitPhone(A, 'idle'), waitPhone(Bp, 'idle')]);
       done = i;
-      if (i === 1 || i % 25 === 0 || i === CALLS) {
+      if (ALLOC_TRACE && i === 10) {
+        await A.page.evaluate((n) => window.wasmBindings.__softphone_alloc_trace(n), ALLOC_TRACE);
+      }
+      if (i === 1 || i % SAMPLE_EVERY === 0 || i === CALLS) {
         await sleep(500);
         const m = await memoryOf(A);
         if (i === 1) first = m;
@@ -353,6 +396,14 @@ async function memoryRun(phone) {
     // measure again once that is over
     await sleep(SETTLE_MS);
     const settled = await memoryOf(A);
+    if (ALLOC_TRACE) {
+      settled.alloc_trace = await A.page.evaluate(() => {
+        window.wasmBindings.__softphone_alloc_trace(0);
+        const byStack = new Map();
+        for (const st of window.__softphoneAllocLive.values()) byStack.set(st, (byStack.get(st) || 0) + 1);
+        return [...byStack.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([stack, n]) => ({ n, stack }));
+      });
+    }
     return { idle, after_call_1: first, series, after, settled, settle_s: SETTLE_MS / 1000, callee_after: callee, calls: done, loop_s: (Date.now() - t0) / 1000 };
   } finally {
     await closePhone(A);
@@ -448,9 +499,12 @@ const loadavg = () => {
 async function main() {
   const started = Date.now();
   const loadBefore = loadavg();
-  const servers = [await serveStatic(DIST), await serveStatic(JSSIP_DIR)];
+  const servers = [await serveStatic(DIST)];
   ours.url = servers[0].url;
-  jssip.url = servers[1].url;
+  if (PHONES.includes(jssip)) {
+    servers.push(await serveStatic(JSSIP_DIR));
+    jssip.url = servers[1].url;
+  }
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
