@@ -325,7 +325,12 @@ mod tests {
             assert_eq!(*p2.add(39), 0);
             assert_eq!(
                 a.stats(),
-                Stats { live_bytes: 140, live_allocs: 2, peak_bytes: 140, total_allocs: 2 }
+                Stats {
+                    live_bytes: 140,
+                    live_allocs: 2,
+                    peak_bytes: 140,
+                    total_allocs: 2
+                }
             );
             let p1 = a.realloc(p1, l1, 300);
             assert_eq!(a.stats().live_bytes, 340);
@@ -337,7 +342,10 @@ mod tests {
             a.dealloc(p2, l2);
         }
         let s = a.stats();
-        assert_eq!((s.live_bytes, s.live_allocs, s.peak_bytes, s.total_allocs), (0, 0, 340, 4));
+        assert_eq!(
+            (s.live_bytes, s.live_allocs, s.peak_bytes, s.total_allocs),
+            (0, 0, 340, 4)
+        );
     }
 
     #[test]
