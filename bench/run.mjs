@@ -23,6 +23,9 @@
 //                      (default 25; calls 1 and the last are always read)
 //   --alloc-sizes      with a build of the cargo feature alloc-stats: also
 //                      record the live wasm heap blocks by size
+//   --trim-probe       empty the probe's own records (window.__bench: states,
+//                      frames, calls; a few KiB a call, bounded) before each
+//                      memory reading, so that the JS heap is the phone's
 //   --alloc-trace N    with such a build: from call 10 on, note where each
 //                      block of N bytes is allocated (a JS stack; build
 //                      without wasm-opt, with names), and report the stacks
@@ -67,6 +70,7 @@ const SETTLE_MS = Number(opt('settle-ms', 35000));
 const want = (k) => !ONLY || String(ONLY).split(',').includes(k);
 const PHONE_NAMES = String(opt('phones', 'ours,jssip')).split(',');
 const ALLOC_SIZES = Boolean(opt('alloc-sizes', false));
+const TRIM_PROBE = Boolean(opt('trim-probe', false));
 const ALLOC_TRACE = Number(opt('alloc-trace', 0));
 const SAMPLE_EVERY = Math.max(1, Number(opt('sample-every', 25)));
 
@@ -204,6 +208,12 @@ async function hangup(P) {
 /** JS heap after forced GC (CDP) and wasm linear memory, bytes. */
 async function memoryOf(P) {
   if (!P.cdp) P.cdp = await P.context.newCDPSession(P.page);
+  if (TRIM_PROBE) {
+    await P.page.evaluate(() => {
+      const b = window.__bench;
+      for (const k of ['states', 'wsIn', 'wsOut', 'calls', 'answers']) b[k].splice(0, Math.max(0, b[k].length - 1));
+    });
+  }
   await P.cdp.send('HeapProfiler.collectGarbage');
   await P.cdp.send('HeapProfiler.collectGarbage');
   const heap = await P.cdp.send('Runtime.getHeapUsage');
