@@ -26,6 +26,12 @@
 //   --trim-probe       empty the probe's own records (window.__bench: states,
 //                      frames, calls; a few KiB a call, bounded) before each
 //                      memory reading, so that the JS heap is the phone's
+//   --check-live-growth BYTES
+//                      with such a build and --calls 200 or more: fail (exit
+//                      1, after writing the results) if the live wasm heap of
+//                      the calling phone grew by more than BYTES over its last
+//                      100 calls (history full, ended calls lingering in a
+//                      steady state: a leak shows as growth per call)
 //   --alloc-trace N    with such a build: from call 10 on, note where each
 //                      block of N bytes is allocated (a JS stack; build
 //                      without wasm-opt, with names), and report the stacks
@@ -71,6 +77,7 @@ const want = (k) => !ONLY || String(ONLY).split(',').includes(k);
 const PHONE_NAMES = String(opt('phones', 'ours,jssip')).split(',');
 const ALLOC_SIZES = Boolean(opt('alloc-sizes', false));
 const TRIM_PROBE = Boolean(opt('trim-probe', false));
+const LIVE_LIMIT = opt('check-live-growth', null) === null ? null : Number(opt('check-live-growth', 0));
 const ALLOC_TRACE = Number(opt('alloc-trace', 0));
 const SAMPLE_EVERY = Math.max(1, Number(opt('sample-every', 25)));
 
@@ -421,6 +428,21 @@ async function memoryRun(phone) {
   }
 }
 
+/**
+ * The live wasm heap (alloc-stats build) at the last call and at the reading
+ * 100 calls before (or the nearest after it), both with the history full.
+ */
+function liveGrowthCheck(m, limit) {
+  const last = m.series[m.series.length - 1];
+  const from = m.series.find((x) => x.call >= Math.max(100, last.call - 100) && x.call < last.call);
+  if (!last.wasm_live || !from || !from.wasm_live) {
+    return { ok: false, error: 'needs a build with the cargo feature alloc-stats and --calls 200 or more' };
+  }
+  const growth = last.wasm_live.live_bytes - from.wasm_live.live_bytes;
+  return { from_call: from.call, to_call: last.call, from_bytes: from.wasm_live.live_bytes, to_bytes: last.wasm_live.live_bytes, growth_bytes: growth, limit_bytes: limit, ok: growth <= limit };
+}
+let liveCheckFailed = null;
+
 /** Messages parsed per second, in a page of each phone, PARSE_LOOPS passes over MESSAGES per round. */
 async function parseRounds(P, rounds) {
   const isOurs = P.phone === ours;
@@ -620,6 +642,12 @@ async function main() {
         raw[ph.name].mem_settled = [m.settled.total];
         raw[ph.name].mem_growth = [m.settled.total - m.idle.total];
         log(`memory ${ph.name}: idle ${JSON.stringify(m.idle)} after ${m.calls} calls ${JSON.stringify(m.after)} (${m.loop_s.toFixed(0)} s)`);
+        if (LIVE_LIMIT !== null && ph === ours) {
+          const c = liveGrowthCheck(m, LIVE_LIMIT);
+          m.live_growth_check = c;
+          log(`live wasm heap check: ${JSON.stringify(c)}`);
+          if (!c.ok) liveCheckFailed = c;
+        }
       }
     }
   } finally {
@@ -707,6 +735,7 @@ async function main() {
   fs.writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
   console.log(table(result));
   console.log(`\nresults: ${path.relative(process.cwd(), OUT)}`);
+  if (liveCheckFailed) throw new Error(`live wasm heap check failed: ${JSON.stringify(liveCheckFailed)}`);
 }
 
 async function jssipVersion() {
