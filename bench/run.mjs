@@ -33,9 +33,11 @@
 //                      100 calls (history full, ended calls lingering in a
 //                      steady state: a leak shows as growth per call)
 //   --alloc-trace N    with such a build: from call 10 on, note where each
-//                      block of N bytes is allocated (a JS stack; build
-//                      without wasm-opt, with names), and report the stacks
-//                      of those still live at the end (finding a leak)
+//                      block of N bytes is allocated (a JS stack), and
+//                      report the stacks of those still live at the end
+//                      (finding a leak). Function names need a build without
+//                      wasm-opt: a copy of index.html with data-wasm-opt="0"
+//                      data-keep-debug="true", given to trunk build
 // Every wait is bounded; the whole run has a watchdog (--watchdog MS,
 // default 20 minutes).
 import fs from 'node:fs';
