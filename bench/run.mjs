@@ -18,6 +18,26 @@
 //   --ws URL           the PBX (default ws://127.0.0.1:8088)
 //   --chromium PATH    (default /usr/bin/chromium)
 //   --only a,b         some of: load,call,ring,memory,parse,size (debugging)
+//   --phones a,b       some of: ours,jssip (default both)
+//   --sample-every N   memory reading every N calls of the memory loop
+//                      (default 25; calls 1 and the last are always read)
+//   --alloc-sizes      with a build of the cargo feature alloc-stats: also
+//                      record the live wasm heap blocks by size
+//   --trim-probe       empty the probe's own records (window.__bench: states,
+//                      frames, calls; a few KiB a call, bounded) before each
+//                      memory reading, so that the JS heap is the phone's
+//   --check-live-growth BYTES
+//                      with such a build and --calls 200 or more: fail (exit
+//                      1, after writing the results) if the live wasm heap of
+//                      the calling phone grew by more than BYTES over its last
+//                      100 calls (history full, ended calls lingering in a
+//                      steady state: a leak shows as growth per call)
+//   --alloc-trace N    with such a build: from call 10 on, note where each
+//                      block of N bytes is allocated (a JS stack), and
+//                      report the stacks of those still live at the end
+//                      (finding a leak). Function names need a build without
+//                      wasm-opt: a copy of index.html with data-wasm-opt="0"
+//                      data-keep-debug="true", given to trunk build
 // Every wait is bounded; the whole run has a watchdog (--watchdog MS,
 // default 20 minutes).
 import fs from 'node:fs';
@@ -54,6 +74,12 @@ const ONLY = opt('only', null);
 const WATCHDOG_MS = Number(opt('watchdog', 20 * 60 * 1000));
 const SETTLE_MS = Number(opt('settle-ms', 35000));
 const want = (k) => !ONLY || String(ONLY).split(',').includes(k);
+const PHONE_NAMES = String(opt('phones', 'ours,jssip')).split(',');
+const ALLOC_SIZES = Boolean(opt('alloc-sizes', false));
+const TRIM_PROBE = Boolean(opt('trim-probe', false));
+const LIVE_LIMIT = opt('check-live-growth', null) === null ? null : Number(opt('check-live-growth', 0));
+const ALLOC_TRACE = Number(opt('alloc-trace', 0));
+const SAMPLE_EVERY = Math.max(1, Number(opt('sample-every', 25)));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -108,12 +134,28 @@ const jssip = {
     return `${this.url}#user=${user}&auto=${autoAnswer ? 1 : 0}&ws=${encodeURIComponent(WS)}&domain=${DOMAIN}`;
   },
 };
-const PHONES = [ours, jssip];
+const PHONES = [ours, jssip].filter((p) => PHONE_NAMES.includes(p.name));
 
 let browser;
 async function openPhone(phone, user, opts = {}) {
   const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
   await context.addInitScript(benchProbe);
+  if (ALLOC_TRACE) {
+    await context.addInitScript(() => {
+      const live = new Map();
+      window.__softphoneAllocLive = live;
+      window.__softphoneAllocHook = (ptr, size, allocated) => {
+        if (allocated) {
+          const old = Error.stackTraceLimit;
+          Error.stackTraceLimit = 40;
+          live.set(ptr, new Error().stack);
+          Error.stackTraceLimit = old;
+        } else {
+          live.delete(ptr);
+        }
+      };
+    });
+  }
   const url = await phone.init(context, user, opts);
   const page = await context.newPage();
   page.setDefaultTimeout(10000);
@@ -173,11 +215,28 @@ async function hangup(P) {
 /** JS heap after forced GC (CDP) and wasm linear memory, bytes. */
 async function memoryOf(P) {
   if (!P.cdp) P.cdp = await P.context.newCDPSession(P.page);
+  if (TRIM_PROBE) {
+    await P.page.evaluate(() => {
+      const b = window.__bench;
+      for (const k of ['states', 'wsIn', 'wsOut', 'calls', 'answers']) b[k].splice(0, Math.max(0, b[k].length - 1));
+    });
+  }
   await P.cdp.send('HeapProfiler.collectGarbage');
   await P.cdp.send('HeapProfiler.collectGarbage');
   const heap = await P.cdp.send('Runtime.getHeapUsage');
   const wasm = await P.page.evaluate(() => window.__wasmMemory());
-  return { js_heap: heap.usedSize, wasm: wasm || 0, total: heap.usedSize + (wasm || 0) };
+  // a build with the cargo feature alloc-stats (src/alloc_stats.rs) also
+  // tells the live heap inside the wasm memory
+  const alloc = await P.page.evaluate(() => {
+    const f = window.wasmBindings && window.wasmBindings.__softphone_alloc_stats;
+    return f ? f() : null;
+  });
+  const m = { js_heap: heap.usedSize, wasm: wasm || 0, total: heap.usedSize + (wasm || 0) };
+  if (alloc) m.wasm_live = alloc;
+  if (alloc && ALLOC_SIZES) {
+    m.wasm_live_by_size = await P.page.evaluate(() => Array.from(window.wasmBindings.__softphone_alloc_sizes()));
+  }
+  return m;
 }
 
 // ---------- the metrics ----------
@@ -314,7 +373,7 @@ async function memoryRun(phone) {
     await sleep(1000);
     const idle = await memoryOf(A);
     const t0 = Date.now();
-    const LOOP_MS = 8 * 60 * 1000;
+    const LOOP_MS = Math.max(8 * 60 * 1000, CALLS * 4000);
     let done = 0;
     let first = null;
     const series = [];
@@ -336,7 +395,10 @@ async function memoryRun(phone) {
       await hangup(A);
       await Promise.all([waitPhone(A, 'idle'), waitPhone(Bp, 'idle')]);
       done = i;
-      if (i === 1 || i % 25 === 0 || i === CALLS) {
+      if (ALLOC_TRACE && i === 10) {
+        await A.page.evaluate((n) => window.wasmBindings.__softphone_alloc_trace(n), ALLOC_TRACE);
+      }
+      if (i === 1 || i % SAMPLE_EVERY === 0 || i === CALLS) {
         await sleep(500);
         const m = await memoryOf(A);
         if (i === 1) first = m;
@@ -351,12 +413,35 @@ async function memoryRun(phone) {
     // measure again once that is over
     await sleep(SETTLE_MS);
     const settled = await memoryOf(A);
+    if (ALLOC_TRACE) {
+      settled.alloc_trace = await A.page.evaluate(() => {
+        window.wasmBindings.__softphone_alloc_trace(0);
+        const byStack = new Map();
+        for (const st of window.__softphoneAllocLive.values()) byStack.set(st, (byStack.get(st) || 0) + 1);
+        return [...byStack.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([stack, n]) => ({ n, stack }));
+      });
+    }
     return { idle, after_call_1: first, series, after, settled, settle_s: SETTLE_MS / 1000, callee_after: callee, calls: done, loop_s: (Date.now() - t0) / 1000 };
   } finally {
     await closePhone(A);
     await closePhone(Bp);
   }
 }
+
+/**
+ * The live wasm heap (alloc-stats build) at the last call and at the reading
+ * 100 calls before (or the nearest after it), both with the history full.
+ */
+function liveGrowthCheck(m, limit) {
+  const last = m.series[m.series.length - 1];
+  const from = m.series.find((x) => x.call >= Math.max(100, last.call - 100) && x.call < last.call);
+  if (!last.wasm_live || !from || !from.wasm_live) {
+    return { ok: false, error: 'needs a build with the cargo feature alloc-stats and --calls 200 or more' };
+  }
+  const growth = last.wasm_live.live_bytes - from.wasm_live.live_bytes;
+  return { from_call: from.call, to_call: last.call, from_bytes: from.wasm_live.live_bytes, to_bytes: last.wasm_live.live_bytes, growth_bytes: growth, limit_bytes: limit, ok: growth <= limit };
+}
+let liveCheckFailed = null;
 
 /** Messages parsed per second, in a page of each phone, PARSE_LOOPS passes over MESSAGES per round. */
 async function parseRounds(P, rounds) {
@@ -446,9 +531,12 @@ const loadavg = () => {
 async function main() {
   const started = Date.now();
   const loadBefore = loadavg();
-  const servers = [await serveStatic(DIST), await serveStatic(JSSIP_DIR)];
+  const servers = [await serveStatic(DIST)];
   ours.url = servers[0].url;
-  jssip.url = servers[1].url;
+  if (PHONES.includes(jssip)) {
+    servers.push(await serveStatic(JSSIP_DIR));
+    jssip.url = servers[1].url;
+  }
   browser = await launchChromium({ executablePath: CHROMIUM, extra: ['--js-flags=--expose-gc'] });
   const raw = { ours: {}, jssip: {} };
   const extra = { ours: {}, jssip: {} };
@@ -535,6 +623,12 @@ async function main() {
         raw[ph.name].mem_settled = [m.settled.total];
         raw[ph.name].mem_growth = [m.settled.total - m.idle.total];
         log(`memory ${ph.name}: idle ${JSON.stringify(m.idle)} after ${m.calls} calls ${JSON.stringify(m.after)} (${m.loop_s.toFixed(0)} s)`);
+        if (LIVE_LIMIT !== null && ph === ours) {
+          const c = liveGrowthCheck(m, LIVE_LIMIT);
+          m.live_growth_check = c;
+          log(`live wasm heap check: ${JSON.stringify(c)}`);
+          if (!c.ok) liveCheckFailed = c;
+        }
       }
     }
   } finally {
@@ -622,6 +716,7 @@ async function main() {
   fs.writeFileSync(OUT, `${JSON.stringify(result, null, 2)}\n`);
   console.log(table(result));
   console.log(`\nresults: ${path.relative(process.cwd(), OUT)}`);
+  if (liveCheckFailed) throw new Error(`live wasm heap check failed: ${JSON.stringify(liveCheckFailed)}`);
 }
 
 async function jssipVersion() {

@@ -1,6 +1,9 @@
 //! A browser softphone: a sans-IO SIP user agent (`sip`), and, on wasm32 only,
 //! the browser edges (`web`) and the Leptos UI (`ui`).
 
+/// Heap accounting for memory measurements (feature `alloc-stats`).
+#[cfg(any(test, feature = "alloc-stats"))]
+pub mod alloc_stats;
 pub mod contacts;
 pub mod embed;
 pub mod history;

@@ -321,6 +321,21 @@ pub struct UserAgent {
     subs: Subscriptions,
 }
 
+/// [`UserAgent::table_sizes`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableSizes {
+    pub calls: usize,
+    pub client_transactions: usize,
+    pub server_transactions: usize,
+    pub transaction_timers: usize,
+    /// The agent's own timers (registration refresh, keep-alive, reaping, …).
+    pub timers: usize,
+    pub subscriptions: usize,
+    pub messages_pending: usize,
+    /// Outputs not yet polled.
+    pub outputs: usize,
+}
+
 /// How long a pong may take before the connection counts as dead.
 pub const PONG_TIMEOUT: super::Duration = super::Duration::from_secs(10);
 
@@ -400,6 +415,22 @@ impl UserAgent {
     /// Calls not yet forgotten (ended calls linger for a while).
     pub fn call_count(&self) -> usize {
         self.calls.len()
+    }
+
+    /// The size of every table the agent keeps, to check that nothing
+    /// accumulates over many calls (each returns to its idle size once
+    /// ended calls and transactions have lingered).
+    pub fn table_sizes(&self) -> TableSizes {
+        TableSizes {
+            calls: self.calls.len(),
+            client_transactions: self.ctx.txs.client_count(),
+            server_transactions: self.ctx.txs.server_count(),
+            transaction_timers: self.ctx.txs.timer_count(),
+            timers: self.ctx.timers.len(),
+            subscriptions: self.subs.len(),
+            messages_pending: self.im.pending_count(),
+            outputs: self.ctx.out.len(),
+        }
     }
 
     /// Our Contact URI (the `.invalid` host browsers use).

@@ -28,6 +28,13 @@ pub struct Messages {
     next: u64,
 }
 
+impl Messages {
+    /// Messages sent and not yet answered.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+}
+
 fn status(ctx: &mut Ctx, id: u32, delivered: bool, reason: String) {
     ctx.event(Event::MessageStatus {
         id,

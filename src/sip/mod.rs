@@ -23,7 +23,7 @@ pub mod subscription;
 pub mod timers;
 pub mod transaction;
 
-pub use agent::UserAgent;
+pub use agent::{TableSizes, UserAgent};
 pub use web_time::{Duration, Instant};
 
 use std::fmt;

@@ -241,6 +241,15 @@ impl Subscriptions {
         }
     }
 
+    /// Every subscription the table holds, wanted or ending.
+    pub fn len(&self) -> usize {
+        self.subs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.subs.is_empty()
+    }
+
     /// How many subscriptions are wanted (for tests and the UI).
     pub fn count(&self) -> usize {
         self.subs.values().filter(|s| s.wanted).count()

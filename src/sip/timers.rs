@@ -40,6 +40,15 @@ impl<K: Ord + Clone> Timers<K> {
         self.deadlines.retain(|k, _| !pred(k));
     }
 
+    /// How many timers are armed.
+    pub fn len(&self) -> usize {
+        self.deadlines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.deadlines.is_empty()
+    }
+
     pub fn is_set(&self, key: &K) -> bool {
         self.deadlines.contains_key(key)
     }

@@ -314,6 +314,11 @@ impl<O: Clone> Transactions<O> {
     pub fn server_count(&self) -> usize {
         self.servers.len()
     }
+
+    /// Transaction timers armed (retransmissions, timeouts, linger).
+    pub fn timer_count(&self) -> usize {
+        self.timers.len()
+    }
 }
 
 /// RFC 3261 17.1.1.3: the ACK for a non-2xx final response to `invite`.

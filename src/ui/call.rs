@@ -83,12 +83,9 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
 fn InCall(state: PhoneState) -> impl IntoView {
     // a clock for the call timer, ticking while this panel is shown
     let now = RwSignal::new(js_sys::Date::now());
-    if let Ok(handle) = set_interval_with_handle(
-        move || now.set(js_sys::Date::now()),
-        Duration::from_millis(250),
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+    every(Duration::from_millis(250), move || {
+        now.set(js_sys::Date::now())
+    });
     let peer = move || {
         state
             .call
@@ -395,9 +392,7 @@ fn CallQuality(state: PhoneState) -> impl IntoView {
             });
         });
     };
-    if let Ok(handle) = set_interval_with_handle(poll, Duration::from_secs(1)) {
-        on_cleanup(move || handle.clear());
-    }
+    every(Duration::from_secs(1), poll);
     let attr = move |f: fn(&media::Quality) -> f64, digits: usize| {
         figures.with(|q| q.as_ref().map(|q| format!("{:.*}", digits, f(q))))
     };
@@ -432,6 +427,17 @@ fn CallQuality(state: PhoneState) -> impl IntoView {
             <span class="quality-text">{text}</span>
         </div>
     }
+}
+
+/// Call `f` every `period` while the current reactive owner (the panel)
+/// lives. A `gloo_timers` interval kept in the owner: dropping it clears the
+/// timer and frees the closure (Leptos' `set_interval_with_handle` hands its
+/// closure to JavaScript for good, one more small block per call).
+fn every(period: Duration, f: impl FnMut() + 'static) {
+    let millis = u32::try_from(period.as_millis()).unwrap_or(u32::MAX);
+    let interval = gloo_timers::callback::Interval::new(millis, f);
+    // disposed (the interval dropped) with the owner
+    let _ = StoredValue::new_local(interval);
 }
 
 /// SVG polyline points for MOS values (1 to 4.5) in a 240×40 box, the

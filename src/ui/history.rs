@@ -8,13 +8,18 @@ use leptos::prelude::*;
 
 #[component]
 pub fn HistoryView(views: Views) -> impl IntoView {
-    let items = move || {
+    // The rows are made anew whenever the list changes (once a call ends),
+    // not kept by a keyed <For>: each row of a <For> leaves a small block
+    // behind in Leptos 0.8 when it is removed (its owner stays listed in the
+    // list's owner), and once the list is full every new call removes one
+    // (and the old keys, by index, even rebuilt all 100). 100 plain rows
+    // are quick to make, and this way nothing stays behind.
+    let rows = move || {
         views.history.with(|h| {
             h.iter()
-                .enumerate()
                 .rev()
-                .map(|(i, e)| (i, e.clone()))
-                .collect::<Vec<_>>()
+                .map(|e| view! { <HistoryItem entry=e.clone() /> })
+                .collect_view()
         })
     };
     let empty = move || views.history.with(|h| h.is_empty());
@@ -36,11 +41,7 @@ pub fn HistoryView(views: Views) -> impl IntoView {
                 <p class="empty">"No calls yet."</p>
             </Show>
             <ul id="history" class="view-list" aria-label="Recent calls">
-                <For
-                    each=items
-                    key=|(i, e)| (*i, e.start_ms.to_bits(), e.duration_secs)
-                    children=move |(_, e)| view! { <HistoryItem entry=e /> }
-                />
+                {rows}
             </ul>
         </div>
     }
