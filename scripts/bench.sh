@@ -4,6 +4,9 @@
 # it passes or fails on nothing, it measures.
 #
 #   scripts/bench.sh [options of bench/run.mjs, e.g. --rounds 3 --calls 20]
+#   (defaults here: --calls 200 --trim-probe: the memory loop runs 200 calls so
+#   that the last 100 are measured with the call history full, and without the
+#   probe's own records; options given first win)
 #
 # 1. scripts/setup.sh (what is missing), fonts-dejavu-core for the chart
 # 2. trunk build --release (-> dist/)          BENCH_SKIP_BUILD=1 skips it
@@ -107,7 +110,8 @@ bash pbx/pbx.sh start >&2
 say "running bench/run.mjs (several minutes; progress on stderr)"
 rc=0
 timeout --kill-after=10 "$LIMIT" "${NS_EXEC[@]}" node bench/run.mjs --dist dist \
-  --jssip "$JS_DIR/www" --out "$OUT" --watchdog $(( (LIMIT - 20) * 1000 )) "$@" </dev/null || rc=$?
+  --jssip "$JS_DIR/www" --out "$OUT" --watchdog $(( (LIMIT - 20) * 1000 )) "$@" \
+  --calls 200 --trim-probe </dev/null || rc=$?
 if [ "$rc" -ne 0 ]; then
   say "the runner failed (exit $rc)"
   exit "$rc"
