@@ -13,14 +13,19 @@ pub fn HistoryView(views: Views) -> impl IntoView {
     // behind in Leptos 0.8 when it is removed (its owner stays listed in the
     // list's owner), and once the list is full every new call removes one
     // (and the old keys, by index, even rebuilt all 100). 100 plain rows
-    // are quick to make, and this way nothing stays behind.
+    // are quick to make, and this way nothing stays behind. They are made
+    // only while the History tab is shown: a call ending on the Phone tab
+    // builds nothing here.
     let rows = move || {
-        views.history.with(|h| {
+        if views.tab.get() != extras::Tab::History {
+            return None;
+        }
+        Some(views.history.with(|h| {
             h.iter()
                 .rev()
                 .map(|e| view! { <HistoryItem entry=e.clone() /> })
                 .collect_view()
-        })
+        }))
     };
     let empty = move || views.history.with(|h| h.is_empty());
     view! {
