@@ -41,13 +41,10 @@
 // screenshots <artifacts>/<scenario>-<state>.png, page consoles and SIP
 // WebSocket frames <artifacts>/<scenario>-<page>.log; last line
 // "N passed, N failed". Exit 1 if any failed.
-import fs from 'node:fs';
-import path from 'node:path';
-import { serveStatic } from './static-server.mjs';
-import { launchChromium } from './chromium.mjs';
 import {
-  opt, DIST, ART, WS, DOMAIN, T, openLogs, sleep, r1, step, openPage, shot, fillSettings,
+  opt, DIST, T, sleep, r1, step, openPage, shot, fillSettings,
   regState, phoneState, textOf, errorText, waitReg, waitPhone, waitText, expectNoError, probe, user,
+  runScenarios,
 } from './lib.mjs';
 import { scenarioHostilePeer } from './hostile.mjs';
 import { scenarioLoad } from './load.mjs';
@@ -64,8 +61,6 @@ const RESULTS = opt('results', 'e2e-results.json');
 const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), 'pbx-restart', 'ws-kill'];
 const SCENARIOS = ALL.filter((s) => !ONLY || String(ONLY).split(',').includes(s));
 
-const results = []; // {name, ok, ms, error?, ...details}
-const started = Date.now();
 
 // ---------- scenarios ----------
 
@@ -238,81 +233,15 @@ const RUN = {
 };
 
 // ---------- main ----------
-let browser;
-let server;
-let finished = false;
-
-async function finish(extraError) {
-  if (finished) return;
-  finished = true;
-  // snapshot now: after a watchdog the scenario loop may still be running
-  const final = results.slice();
-  for (const name of SCENARIOS) {
-    if (!final.find((r) => r.name === name)) {
-      final.push({ name, ok: false, error: extraError || 'not run' });
-    }
-  }
-  try {
-    if (browser) await Promise.race([browser.close(), sleep(5000)]);
-  } catch {
-    /* already gone */
-  }
-  if (server) await Promise.race([server.close(), sleep(2000)]);
-  for (const s of openLogs) s.end();
-  const passed = final.filter((r) => r.ok).length;
-  const failed = final.length - passed;
-  const summary = {
-    ok: failed === 0,
-    total_ms: Date.now() - started,
-    ws: WS,
-    dist: DIST,
-    artifacts: ART,
-    browser: browser ? browser.version() : null,
-    scenarios: final,
-  };
-  fs.writeFileSync(path.join(ART, RESULTS), JSON.stringify(summary, null, 2) + '\n');
-  console.log(JSON.stringify(summary, null, 2));
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 ? 0 : 1);
-}
-
-const watchdog = setTimeout(() => {
-  finish(`watchdog: not finished within ${WATCHDOG_MS} ms`);
-}, WATCHDOG_MS);
-
-try {
-  server = await serveStatic(DIST);
-  browser = await step('launch chromium', 30000, () =>
-    launchChromium({ executablePath: CHROMIUM, headed: HEADED }),
-  );
-  for (const name of SCENARIOS) {
-    const r = { name, ok: false, screenshots: [] };
-    const t0 = Date.now();
-    try {
-      await RUN[name](browser, server.url, r);
-      r.ok = true;
-    } catch (e) {
-      r.error = e.message;
-      for (const p of r.pages || []) {
-        r.screenshots.push(await shot(p.page, name, `failure-${p.name}`));
-        p.log(`FAILED: ${e.message}`);
-      }
-    }
-    // desk-phone scenarios: close the pages as a person closes a tab (the
-    // app unregisters on pagehide), so that no stale binding forks a call
-    // of the next scenario
-    if (FEATURES[name] || EMBED[name]) await leaveAll(r.pages);
-    for (const p of r.pages || []) {
-      await p.context.close().catch(() => {});
-    }
-    delete r.pages;
-    r.ms = Date.now() - t0;
-    results.push(r);
-    console.error(`${r.ok ? 'PASS' : 'FAIL'} ${name} (${r.ms} ms)${r.ok ? '' : `: ${r.error}`}`);
-  }
-} catch (e) {
-  clearTimeout(watchdog);
-  await finish(e.message);
-}
-clearTimeout(watchdog);
-await finish();
+await runScenarios({
+  scenarios: SCENARIOS,
+  run: RUN,
+  serve: DIST,
+  results: RESULTS,
+  watchdogMs: WATCHDOG_MS,
+  launch: { executablePath: CHROMIUM, headed: HEADED },
+  // desk-phone scenarios: close the pages as a person closes a tab (the
+  // app unregisters on pagehide), so that no stale binding forks a call
+  // of the next scenario
+  leave: (pages, name) => (FEATURES[name] || EMBED[name] ? leaveAll(pages) : undefined),
+});

@@ -47,12 +47,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import dgram from 'node:dgram';
-import { serveStatic } from './static-server.mjs';
-import { launchChromium } from './chromium.mjs';
 import {
-  opt, DIST, ART, WS, T, SIPP_DIR, openLogs, sleep, step, openPage, shot, fillSettings, phoneState, textOf,
+  opt, DIST, ART, T, SIPP_DIR, sleep, step, openPage, shot, fillSettings, phoneState, textOf,
   errorText, waitReg, waitPhone, waitAttr, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, run,
-  sippMessages, sippFlow, energyOver, clearBindings, sipBody, leavePage,
+  sippMessages, sippFlow, energyOver, clearBindings, sipBody, leavePage, runScenarios,
 } from './lib.mjs';
 
 const WATCHDOG_MS = Number(opt('watchdog', 180000));
@@ -89,8 +87,6 @@ const SIPP_TONE_HZ = 700;
 // mean inbound power (totalAudioEnergy / totalSamplesDuration) that counts as sound
 const SOUND = 1e-4;
 
-const results = [];
-const started = Date.now();
 
 // ---------- rtpengine's control protocol (ng: bencode over UDP) ----------
 
@@ -788,68 +784,15 @@ async function scenarioDirect(browser, base, r) {
 const RUN = { 'echo-test': scenarioEcho, 'sipp-caller': scenarioSippCaller, 'browser-direct': scenarioDirect };
 
 // ---------- main ----------
-let browser;
-let server;
-let finished = false;
-
-async function finish(extraError) {
-  if (finished) return;
-  finished = true;
-  const final = results.slice();
-  for (const name of SCENARIOS) {
-    if (!final.find((x) => x.name === name)) final.push({ name, ok: false, error: extraError || 'not run' });
-  }
-  try {
-    if (browser) await Promise.race([browser.close(), sleep(5000)]);
-  } catch {
-    /* already gone */
-  }
-  if (server) await Promise.race([server.close(), sleep(2000)]);
-  for (const s of openLogs) s.end();
-  const passed = final.filter((x) => x.ok).length;
-  const failed = final.length - passed;
-  const summary = { ok: failed === 0, total_ms: Date.now() - started, ws: WS, dist: DIST, artifacts: ART, browser: browser ? browser.version() : null, scenarios: final };
-  fs.writeFileSync(path.join(ART, RESULTS), JSON.stringify(summary, null, 2) + '\n');
-  console.log(JSON.stringify(summary, null, 2));
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 ? 0 : 1);
-}
-
-const watchdog = setTimeout(() => finish(`watchdog: not finished within ${WATCHDOG_MS} ms`), WATCHDOG_MS);
-
-try {
-  server = await serveStatic(distWithTap());
-  browser = await step('launch chromium', 30000, () =>
-    launchChromium({
-      executablePath: CHROMIUM,
-      // the measuring AudioContext starts without a click
-      extra: ['--autoplay-policy=no-user-gesture-required'],
-    }),
-  );
-  for (const name of SCENARIOS) {
-    const r = { name, ok: false, screenshots: [] };
-    const t0 = Date.now();
-    try {
-      await RUN[name](browser, server.url, r);
-      r.ok = true;
-    } catch (e) {
-      r.error = e.message;
-      for (const p of r.pages || []) {
-        r.screenshots.push(await shot(p.page, `gw-${name}`, `failure-${p.name}`));
-        p.log(`FAILED: ${e.message}`);
-      }
-    }
-    // close the pages as a person closes a tab (the app unregisters)
-    await Promise.all((r.pages || []).map((p) => leavePage(p)));
-    for (const p of r.pages || []) await p.context.close().catch(() => {});
-    delete r.pages;
-    r.ms = Date.now() - t0;
-    results.push(r);
-    console.error(`${r.ok ? 'PASS' : 'FAIL'} ${name} (${r.ms} ms)${r.ok ? '' : `: ${r.error}`}`);
-  }
-} catch (e) {
-  clearTimeout(watchdog);
-  await finish(e.message);
-}
-clearTimeout(watchdog);
-await finish();
+await runScenarios({
+  scenarios: SCENARIOS,
+  run: RUN,
+  serve: distWithTap(),
+  results: RESULTS,
+  watchdogMs: WATCHDOG_MS,
+  // the measuring AudioContext starts without a click
+  launch: { executablePath: CHROMIUM, extra: ['--autoplay-policy=no-user-gesture-required'] },
+  // close the pages as a person closes a tab (the app unregisters)
+  leave: (pages) => Promise.all(pages.map((p) => leavePage(p))),
+  shotFn: (page, name, state) => shot(page, `gw-${name}`, state),
+});

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pageProbe } from './page-probe.mjs';
+import { serveStatic } from './static-server.mjs';
+import { launchChromium } from './chromium.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '..', '..');
@@ -547,3 +549,95 @@ export const sipBody = (text) => {
   const i = text.indexOf('\r\n\r\n');
   return i < 0 ? '' : text.slice(i + 4);
 };
+
+// ---------- the main of a scenario file ----------
+
+/**
+ * Serve `serve` (a directory) on 127.0.0.1, launch Chromium (`launch`:
+ * options of launchChromium) and run each name of `scenarios` as
+ * `run[name](browser, baseUrl, r)`, where r = { name, ok, screenshots } is
+ * the scenario's record: it passes when it returns, fails when it throws
+ * (each page of r.pages gets a failure screenshot, through
+ * `shotFn(page, name, state)`), and counts as neither when it sets
+ * r.skipped (the reason). After each scenario `leave(pages)` (if given) and
+ * the pages' contexts are closed. A watchdog ends the run after
+ * `watchdogMs`, marking what did not finish. Writes <ART>/<results> (the
+ * summary, with `summary`'s keys added), prints it and the closing line
+ * "N passed, N failed", closes `logs`, and exits 1 if any failed.
+ */
+export async function runScenarios({
+  scenarios, run, serve, results: resultsFile, watchdogMs, launch = {}, summary = {},
+  leave = null, shotFn = shot, logs = openLogs,
+}) {
+  const started = Date.now();
+  const results = [];
+  let browser;
+  let server;
+  let finished = false;
+  const finish = async (extraError) => {
+    if (finished) return;
+    finished = true;
+    // snapshot now: after a watchdog the scenario loop may still be running
+    const final = results.slice();
+    for (const name of scenarios) {
+      if (!final.find((r) => r.name === name)) final.push({ name, ok: false, error: extraError || 'not run' });
+    }
+    try {
+      if (browser) await Promise.race([browser.close(), sleep(5000)]);
+    } catch {
+      /* already gone */
+    }
+    if (server) await Promise.race([server.close(), sleep(2000)]);
+    for (const s of logs) s.end();
+    const counted = final.filter((r) => !r.skipped);
+    const passed = counted.filter((r) => r.ok).length;
+    const failed = counted.length - passed;
+    const out = {
+      ok: failed === 0,
+      total_ms: Date.now() - started,
+      ws: WS,
+      dist: DIST,
+      artifacts: ART,
+      ...summary,
+      browser: browser ? browser.version() : null,
+      skipped: final.filter((r) => r.skipped).map((r) => r.name),
+      scenarios: final,
+    };
+    fs.writeFileSync(path.join(ART, resultsFile), JSON.stringify(out, null, 2) + '\n');
+    console.log(JSON.stringify(out, null, 2));
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed === 0 ? 0 : 1);
+  };
+  const watchdog = setTimeout(() => finish(`watchdog: not finished within ${watchdogMs} ms`), watchdogMs);
+  try {
+    server = await serveStatic(serve);
+    browser = await step('launch chromium', 30000, () => launchChromium(launch));
+    for (const name of scenarios) {
+      const r = { name, ok: false, screenshots: [] };
+      const t0 = Date.now();
+      try {
+        await run[name](browser, server.url, r);
+        r.ok = !r.skipped;
+      } catch (e) {
+        r.error = e.message;
+        for (const p of r.pages || []) {
+          r.screenshots.push(await shotFn(p.page, name, `failure-${p.name}`));
+          p.log(`FAILED: ${e.message}`);
+        }
+      }
+      if (leave) await leave(r.pages || [], name);
+      for (const p of r.pages || []) await p.context.close().catch(() => {});
+      delete r.pages;
+      r.ms = Date.now() - t0;
+      results.push(r);
+      const verdict = r.skipped ? 'SKIP' : r.ok ? 'PASS' : 'FAIL';
+      const why = r.skipped ? `: ${r.skipped}` : r.error ? `: ${r.error}` : '';
+      console.error(`${verdict} ${name} (${r.ms} ms)${why}`);
+    }
+  } catch (e) {
+    clearTimeout(watchdog);
+    await finish(e.message);
+  }
+  clearTimeout(watchdog);
+  await finish();
+}

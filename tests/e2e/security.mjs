@@ -36,29 +36,12 @@
 // screenshots <artifacts>/security-<scenario>-<state>.png, page consoles and
 // SIP frames <artifacts>/security-<scenario>-<page>.log; last line
 // "N passed, N failed". Exit 1 if any failed.
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serveStatic } from './static-server.mjs';
-import { launchChromium } from './chromium.mjs';
 import { pageProbe } from './page-probe.mjs';
+import { opt, DIST, ART, WS, DOMAIN, sleep, step, pageLog, runScenarios } from './lib.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..', '..');
-
-// ---------- options ----------
-const argv = process.argv.slice(2);
-function opt(name, def) {
-  const i = argv.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = argv[i + 1];
-  return v === undefined || v.startsWith('--') ? true : v;
-}
-const DIST = path.resolve(opt('dist', path.join(ROOT, 'dist')));
 const DEBUG_DIST = opt('debug-dist', null) ? path.resolve(opt('debug-dist')) : null;
-const ART = path.resolve(opt('artifacts', path.join(ROOT, 'tests', 'artifacts')));
-const WS = opt('ws', 'ws://127.0.0.1:8088');
-const DOMAIN = '127.0.0.1';
 const REMOTE_WS = 'ws://example.com:8088'; // not this computer (never resolved here)
 const WATCHDOG_MS = Number(opt('watchdog', 180000));
 const CHROMIUM = opt('chromium', '/usr/bin/chromium');
@@ -71,37 +54,8 @@ const BANNER = 'The phone stopped because of an internal error. Reload the page 
 
 const T = { load: 30000, register: 15000, ring: 15000, hangup: 10000, error: 20000, ui: 5000 };
 
-fs.mkdirSync(ART, { recursive: true });
-const results = [];
-const started = Date.now();
-const openLogs = [];
 // every console line and every SIP frame sent, of every page: for password-log
 const seen = { console: [], sent: [], passwords: new Set() };
-
-// ---------- helpers (as in call.mjs) ----------
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function step(label, ms, fn) {
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${label}: timed out after ${ms} ms`)), ms + 3000);
-  });
-  try {
-    return await Promise.race([fn(), limit]);
-  } catch (e) {
-    if (e.message.startsWith(`${label}:`)) throw e;
-    throw new Error(`${label}: ${e.message.split('\n')[0]}`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function pageLog(file) {
-  const stream = fs.createWriteStream(path.join(ART, file));
-  openLogs.push(stream);
-  const t0 = Date.now();
-  return (line) => stream.write(`${String(Date.now() - t0).padStart(6)} ${line}\n`);
-}
 
 // Runs in the page before the app: records CSP violations.
 function cspProbe() {
@@ -484,75 +438,13 @@ const RUN = {
 };
 
 // ---------- main ----------
-let browser;
-let server;
-let finished = false;
-
-async function finish(extraError) {
-  if (finished) return;
-  finished = true;
-  const final = results.slice();
-  for (const name of SCENARIOS) {
-    if (!final.find((r) => r.name === name)) final.push({ name, ok: false, error: extraError || 'not run' });
-  }
-  try {
-    if (browser) await Promise.race([browser.close(), sleep(5000)]);
-  } catch {
-    /* already gone */
-  }
-  if (server) await Promise.race([server.close(), sleep(2000)]);
-  for (const s of openLogs) s.end();
-  const run = final.filter((r) => !r.skipped);
-  const passed = run.filter((r) => r.ok).length;
-  const failed = run.length - passed;
-  const summary = {
-    ok: failed === 0,
-    total_ms: Date.now() - started,
-    ws: WS,
-    dist: DIST,
-    debug_dist: DEBUG_DIST,
-    artifacts: ART,
-    browser: browser ? browser.version() : null,
-    skipped: final.filter((r) => r.skipped).map((r) => r.name),
-    scenarios: final,
-  };
-  fs.writeFileSync(path.join(ART, 'security-results.json'), JSON.stringify(summary, null, 2) + '\n');
-  console.log(JSON.stringify(summary, null, 2));
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 ? 0 : 1);
-}
-
-const watchdog = setTimeout(() => {
-  finish(`watchdog: not finished within ${WATCHDOG_MS} ms`);
-}, WATCHDOG_MS);
-
-try {
-  server = await serveStatic(DIST);
-  browser = await step('launch chromium', 30000, () =>
-    launchChromium({ executablePath: CHROMIUM }),
-  );
-  for (const name of SCENARIOS) {
-    const r = { name, ok: false, screenshots: [] };
-    const t0 = Date.now();
-    try {
-      await RUN[name](browser, server.url, r);
-      r.ok = !r.skipped;
-    } catch (e) {
-      r.error = e.message;
-      for (const p of r.pages || []) {
-        r.screenshots.push(await shot(p.page, name, `failure-${p.name}`));
-        p.log(`FAILED: ${e.message}`);
-      }
-    }
-    for (const p of r.pages || []) await p.context.close().catch(() => {});
-    delete r.pages;
-    r.ms = Date.now() - t0;
-    results.push(r);
-    console.error(`${r.skipped ? 'SKIP' : r.ok ? 'PASS' : 'FAIL'} ${name} (${r.ms} ms)${r.error ? `: ${r.error}` : ''}${r.skipped ? `: ${r.skipped}` : ''}`);
-  }
-} catch (e) {
-  clearTimeout(watchdog);
-  await finish(e.message);
-}
-clearTimeout(watchdog);
-await finish();
+await runScenarios({
+  scenarios: SCENARIOS,
+  run: RUN,
+  serve: DIST,
+  results: 'security-results.json',
+  watchdogMs: WATCHDOG_MS,
+  launch: { executablePath: CHROMIUM },
+  summary: { debug_dist: DEBUG_DIST },
+  shotFn: shot,
+});
