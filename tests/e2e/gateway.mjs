@@ -48,8 +48,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dgram from 'node:dgram';
 import {
-  opt, DIST, ART, T, SIPP_DIR, sleep, step, openPage, shot, fillSettings, phoneState, textOf,
-  errorText, waitReg, waitPhone, waitAttr, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, run,
+  opt, DIST, ART, T, SIPP_DIR, sleep, step, openPage, shot, registerAll, phoneState, textOf,
+  errorText, waitPhone, waitAttr, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, run,
   sippMessages, sippFlow, energyOver, clearBindings, sipBody, leavePage, runScenarios,
 } from './lib.mjs';
 
@@ -224,19 +224,7 @@ async function setup(browser, base, r, SC, people) {
   const pages = [];
   r.pages = pages;
   for (const p of people) pages.push(await openPage(browser, base, `gw-${SC}`, p.page));
-  await step('fill settings', T.ui * pages.length, async () => {
-    for (let i = 0; i < pages.length; i++) await fillSettings(pages[i].page, user(people[i].n, people[i].name));
-  });
-  await step(`register ${pages.map((p) => p.name).join(' ')}`, T.register, async () => {
-    await Promise.all(pages.map((p) => p.page.click('#save-register')));
-    await Promise.all(pages.map((p) => waitReg(p.page, 'registered', T.register)));
-  });
-  await step('idle after register', T.ui, async () => {
-    for (const p of pages) {
-      await waitPhone(p.page, 'idle', T.ui);
-      await expectNoError(p.page, p.name);
-    }
-  });
+  await registerAll(pages, people.map((p) => user(p.n, p.name)));
   return pages;
 }
 
