@@ -31,11 +31,17 @@ if (wasm.length !== 1 || js.length !== 1) {
   fail(`expected one softphone-<hash>.js and one softphone-<hash>_bg.wasm in ${dir}, found ${js.join(', ') || 'no js'} / ${wasm.join(', ') || 'no wasm'}`);
 }
 
-/** A stylesheet for the shadow root: no :root, no rem. */
+/**
+ * A stylesheet for the shadow root: no :root, no rem, and the narrow-screen
+ * rules (`@media (max-width: …)`) follow the phone's own width (a container
+ * query on .sp-root, style/embed.css), not the host page's: a phone in a
+ * 340 px corner of a wide page is as narrow as one on a small screen.
+ */
 export function shadowCss(css) {
   return css
     .replace(/:root\b/g, '.sp-root')
-    .replace(/(\d*\.?\d+)rem\b/g, 'calc($1 * var(--sp-rem))');
+    .replace(/(\d*\.?\d+)rem\b/g, 'calc($1 * var(--sp-rem))')
+    .replace(/@media\s*\(max-width:\s*([^)]+)\)/g, '@container sp-phone (max-width: $1)');
 }
 
 const read = (p) => fs.readFileSync(path.join(ROOT, p), 'utf8');

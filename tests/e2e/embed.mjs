@@ -261,6 +261,23 @@ async function embedElement(browser, base, r) {
   if (!/Alice|1000/.test(inc)) r.note = `B showed the caller as ${JSON.stringify(inc)}`;
   if (all.some((e) => e.target !== 'softphone')) throw new Error('H: an event was not dispatched on the <sip-phone> element');
   await shot(H.page, SC, 'idle-after-call-H');
+  // the floating phone is narrow (340 px) on a wide page: its narrow layout
+  // follows its own width, so nothing sticks out of it or is cut short
+  r.clipped = await H.page.evaluate(() => {
+    const root = document.getElementById('softphone').shadowRoot.querySelector('.sp-root');
+    const box = root.getBoundingClientRect();
+    const out = [];
+    for (const el of root.querySelectorAll('.top *, .tabs *, #reg-status, .key, #call-button, #dial-input')) {
+      const b = el.getBoundingClientRect();
+      if (b.width === 0) continue;
+      const name = el.id ? `#${el.id}` : `.${el.className}`;
+      if (b.left < box.left - 0.5 || b.right > box.right + 0.5) out.push(`${name} at ${Math.round(b.left)}-${Math.round(b.right)} outside ${Math.round(box.left)}-${Math.round(box.right)}`);
+      else if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible') out.push(`${name} text cut (${el.scrollWidth} > ${el.clientWidth} px)`);
+    }
+    if (root.scrollWidth > root.clientWidth + 1) out.push(`the phone scrolls sideways (${root.scrollWidth} > ${root.clientWidth} px)`);
+    return out;
+  });
+  if (r.clipped.length) throw new Error(`H: the floating phone's layout overflows: ${r.clipped.join('; ')}`);
   // theme="dark" on the element switches the mounted phone
   r.theme_switch = await H.page.evaluate(() => {
     const el = document.getElementById('softphone');
