@@ -92,7 +92,7 @@ struct Pending {
 /// Follows the calls of one user agent and reports each as it ends.
 #[derive(Clone, Debug, Default)]
 pub struct Tracker {
-    calls: BTreeMap<CallId, Pending>,
+    calls: litemap::LiteMap<CallId, Pending>,
 }
 
 impl Tracker {

@@ -12,7 +12,8 @@ use super::transaction::{RequestMatch, ResponseMatch, Transactions, TxKey};
 use super::{
     AccountConfig, CallId, Command, Event, Input, Instant, Output, RegistrationState, Transport,
 };
-use std::collections::{BTreeMap, VecDeque};
+use litemap::LiteMap;
+use std::collections::VecDeque;
 
 /// The methods this user agent handles (Allow header).
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, UPDATE, OPTIONS, INFO, REFER, NOTIFY, MESSAGE";
@@ -309,7 +310,7 @@ impl std::error::Error for ConfigError {}
 pub struct UserAgent {
     ctx: Ctx,
     reg: Registration,
-    calls: BTreeMap<CallId, Call>,
+    calls: LiteMap<CallId, Call>,
     next_call: u32,
     /// The connection dropped with calls up: refresh them once registered.
     resume_calls: bool,
@@ -399,7 +400,7 @@ impl UserAgent {
         Ok(UserAgent {
             ctx,
             reg,
-            calls: BTreeMap::new(),
+            calls: LiteMap::new(),
             next_call: 1,
             resume_calls: false,
             dnd: false,
@@ -588,7 +589,7 @@ impl UserAgent {
             }
             Command::SetDnd { on } => self.dnd = on,
             Command::Shutdown => {
-                for c in self.calls.values_mut() {
+                for c in self.calls.iter_mut().map(|(_, v)| v) {
                     c.hangup(&mut self.ctx, now);
                 }
                 self.subs.unsubscribe_all(&mut self.ctx, now);
@@ -630,7 +631,7 @@ impl UserAgent {
             }
         }
         self.subs.on_disconnected(&mut self.ctx);
-        for c in self.calls.values_mut() {
+        for c in self.calls.iter_mut().map(|(_, v)| v) {
             c.on_disconnected(&mut self.ctx, now);
         }
         if self.calls.values().any(|c| c.is_established()) {
@@ -643,7 +644,7 @@ impl UserAgent {
     fn after_registration(&mut self, now: Instant) {
         if self.resume_calls && matches!(self.reg.state, RegistrationState::Registered { .. }) {
             self.resume_calls = false;
-            for c in self.calls.values_mut() {
+            for c in self.calls.iter_mut().map(|(_, v)| v) {
                 c.on_reregistered(&mut self.ctx, now);
             }
         }
@@ -828,7 +829,12 @@ impl UserAgent {
                 let is_invite_2xx = resp.cseq().is_some_and(|c| c.method == Method::Invite)
                     && resp.code().is_some_and(|c| (200..300).contains(&c));
                 if is_invite_2xx {
-                    if let Some(c) = self.calls.values_mut().find(|c| c.owns_response(&resp)) {
+                    if let Some(c) = self
+                        .calls
+                        .iter_mut()
+                        .map(|(_, v)| v)
+                        .find(|c| c.owns_response(&resp))
+                    {
                         c.on_2xx_retransmission(&mut self.ctx, now, &resp);
                         return;
                     }
@@ -870,7 +876,12 @@ impl UserAgent {
         }
         let in_dialog = req.to().is_some_and(|t| t.tag().is_some());
         if in_dialog {
-            if let Some(c) = self.calls.values_mut().find(|c| c.owns_request(&req)) {
+            if let Some(c) = self
+                .calls
+                .iter_mut()
+                .map(|(_, v)| v)
+                .find(|c| c.owns_request(&req))
+            {
                 c.on_in_dialog_request(&mut self.ctx, now, &key, &req);
                 return;
             }
@@ -961,7 +972,8 @@ impl UserAgent {
         }
         let call = self
             .calls
-            .values_mut()
+            .iter_mut()
+            .map(|(_, v)| v)
             .find(|c| c.has_invite_tx(&invite_key));
         // the 200 to a CANCEL carries the To tag of the INVITE's responses
         let tag = call.as_ref().map(|c| c.local_tag().to_string());

@@ -12,7 +12,8 @@ use super::transaction::TxKey;
 use super::{
     CallId, CallState, DtmfMethod, Duration, EndReason, Event, Instant, MediaRequest, Party,
 };
-use std::collections::{BTreeMap, VecDeque};
+use litemap::LiteMap;
+use std::collections::VecDeque;
 
 /// Turn what the user typed into a Request-URI: a full `sip:`/`sips:` URI, a
 /// `user@host`, or a number/user name at our own domain.
@@ -1794,7 +1795,7 @@ fn hold_failed(purpose: Purpose, why: &str) -> String {
 /// The call whose dialog a `Replaces` header value names (RFC 3891 3), or
 /// the answer to give the INVITE instead.
 pub fn find_replaced(
-    calls: &BTreeMap<CallId, Call>,
+    calls: &LiteMap<CallId, Call>,
     value: &str,
 ) -> Result<CallId, (u16, &'static str)> {
     let Some(r) = refer::parse_replaces(value) else {
@@ -1823,7 +1824,7 @@ pub fn find_replaced(
 pub fn link_calls(
     ctx: &mut Ctx,
     now: Instant,
-    calls: &mut BTreeMap<CallId, Call>,
+    calls: &mut LiteMap<CallId, Call>,
     next_call: &mut u32,
 ) {
     let requests: Vec<(CallId, ReferRequest)> = calls

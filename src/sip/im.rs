@@ -7,7 +7,7 @@ use super::message::{Message, Method};
 use super::registration::Credentials;
 use super::transaction::TxKey;
 use super::{Event, Instant, Party};
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 /// The largest message body we accept (413 beyond).
 pub const MAX_BODY: usize = 64 * 1024;
@@ -24,7 +24,7 @@ struct Pending {
 /// Our MESSAGEs in flight, by an internal number (the caller's ids may repeat).
 #[derive(Default)]
 pub struct Messages {
-    pending: BTreeMap<u64, Pending>,
+    pending: LiteMap<u64, Pending>,
     next: u64,
 }
 

@@ -15,7 +15,7 @@ use super::message::{Message, Method};
 use super::registration::Credentials;
 use super::transaction::TxKey;
 use super::{Duration, Event, EventPackage, Instant};
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 /// The expiry we ask for SUBSCRIBE and PUBLISH.
 pub const EXPIRES: u32 = 600;
@@ -141,7 +141,7 @@ struct Sub {
 
 /// Our subscriptions and our presence publication.
 pub struct Subscriptions {
-    subs: BTreeMap<u32, Sub>,
+    subs: LiteMap<u32, Sub>,
     next: u32,
     registered: bool,
     pub publication: Publication,
@@ -150,7 +150,7 @@ pub struct Subscriptions {
 impl Subscriptions {
     pub fn new(publish_presence: bool) -> Subscriptions {
         Subscriptions {
-            subs: BTreeMap::new(),
+            subs: LiteMap::new(),
             next: 1,
             registered: false,
             publication: Publication::new(publish_presence),

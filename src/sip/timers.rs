@@ -3,7 +3,7 @@
 //! earliest one ([`Timers::next`]).
 
 use super::{Duration, Instant};
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 /// RFC 3261 T1: round-trip estimate.
 pub const T1: Duration = Duration::from_millis(500);
@@ -14,13 +14,13 @@ pub const TIMEOUT_64T1: Duration = Duration::from_secs(32);
 
 #[derive(Clone, Debug)]
 pub struct Timers<K: Ord + Clone> {
-    deadlines: BTreeMap<K, Instant>,
+    deadlines: LiteMap<K, Instant>,
 }
 
 impl<K: Ord + Clone> Default for Timers<K> {
     fn default() -> Self {
         Timers {
-            deadlines: BTreeMap::new(),
+            deadlines: LiteMap::new(),
         }
     }
 }

@@ -18,7 +18,7 @@
 use super::message::{Message, Method};
 use super::timers::{Timers, TIMEOUT_64T1};
 use super::Instant;
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 /// A transaction is named by the top Via branch and the CSeq method (an ACK
 /// to a non-2xx response belongs to its INVITE transaction).
@@ -116,16 +116,16 @@ pub struct ClientTimeout<O> {
 }
 
 pub struct Transactions<O> {
-    clients: BTreeMap<TxKey, ClientTx<O>>,
-    servers: BTreeMap<TxKey, ServerTx>,
+    clients: LiteMap<TxKey, ClientTx<O>>,
+    servers: LiteMap<TxKey, ServerTx>,
     timers: Timers<(TxKey, Which)>,
 }
 
 impl<O> Default for Transactions<O> {
     fn default() -> Self {
         Transactions {
-            clients: BTreeMap::new(),
-            servers: BTreeMap::new(),
+            clients: LiteMap::new(),
+            servers: LiteMap::new(),
             timers: Timers::default(),
         }
     }
@@ -299,8 +299,8 @@ impl<O: Clone> Transactions<O> {
         self.timers.cancel_where(|_| true);
         self.servers.clear();
         std::mem::take(&mut self.clients)
-            .into_values()
-            .map(|tx| ClientTimeout {
+            .into_iter()
+            .map(|(_, tx)| ClientTimeout {
                 owner: tx.owner,
                 request: tx.request,
             })

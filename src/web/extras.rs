@@ -13,8 +13,8 @@ use crate::sip::{CallState, Event};
 use crate::sip::{Command, EventPackage, PresenceStatus};
 use crate::web::{driver, storage};
 use leptos::prelude::*;
+use litemap::LiteMap;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 
 const HISTORY_KEY: &str = "softphone.history";
 const MESSAGES_KEY: &str = "softphone.messages";
@@ -86,7 +86,7 @@ pub struct Views {
     pub message_to: RwSignal<String>,
     pub contacts: RwSignal<Vec<Contact>>,
     /// Presence per contact address.
-    pub lamps: RwSignal<BTreeMap<String, Lamp>>,
+    pub lamps: RwSignal<LiteMap<String, Lamp>>,
     pub voicemail: RwSignal<Option<VoicemailView>>,
     /// An error or notice of the views (shown in the view that caused it).
     pub view_error: RwSignal<Option<(Tab, String)>>,
@@ -114,7 +114,7 @@ pub fn init() -> Views {
         unread: RwSignal::new(0),
         message_to: RwSignal::new(String::new()),
         contacts: RwSignal::new(Vec::new()),
-        lamps: RwSignal::new(BTreeMap::new()),
+        lamps: RwSignal::new(LiteMap::new()),
         voicemail: RwSignal::new(None),
         view_error: RwSignal::new(None),
     };
@@ -170,7 +170,7 @@ fn switch_account(v: Views, account: &str) {
     v.unread.set(0);
     v.contacts
         .set(load_book::<Contact>(CONTACTS_KEY).list(account));
-    v.lamps.set(BTreeMap::new());
+    v.lamps.set(LiteMap::new());
     v.voicemail.set(None);
     TRACKER.with(|t| t.borrow_mut().reset());
     WATCH.with(|w| w.borrow_mut().reset());
@@ -356,7 +356,7 @@ fn set_lamp(v: Views, target: &str, status: PresenceStatus, note: Option<String>
 /// Registered (again): watch every contact and our own voicemail.
 fn subscribe_all(v: Views) {
     let list = v.contacts.get_untracked();
-    v.lamps.set(BTreeMap::new());
+    v.lamps.set(LiteMap::new());
     for c in list {
         driver::command(Command::Subscribe {
             target: c.uri,
