@@ -15,6 +15,12 @@ use super::{
 use litemap::LiteMap;
 use std::collections::VecDeque;
 
+/// Every call, mutably (LiteMap has no `values_mut`); a function of the
+/// table alone, so the agent's other fields stay free to borrow.
+fn calls_mut(calls: &mut LiteMap<CallId, Call>) -> impl Iterator<Item = &mut Call> {
+    calls.iter_mut().map(|(_, call)| call)
+}
+
 /// The methods this user agent handles (Allow header).
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, UPDATE, OPTIONS, INFO, REFER, NOTIFY, MESSAGE";
 
@@ -589,7 +595,7 @@ impl UserAgent {
             }
             Command::SetDnd { on } => self.dnd = on,
             Command::Shutdown => {
-                for c in self.calls.iter_mut().map(|(_, v)| v) {
+                for c in calls_mut(&mut self.calls) {
                     c.hangup(&mut self.ctx, now);
                 }
                 self.subs.unsubscribe_all(&mut self.ctx, now);
@@ -631,7 +637,7 @@ impl UserAgent {
             }
         }
         self.subs.on_disconnected(&mut self.ctx);
-        for c in self.calls.iter_mut().map(|(_, v)| v) {
+        for c in calls_mut(&mut self.calls) {
             c.on_disconnected(&mut self.ctx, now);
         }
         if self.calls.values().any(|c| c.is_established()) {
@@ -644,7 +650,7 @@ impl UserAgent {
     fn after_registration(&mut self, now: Instant) {
         if self.resume_calls && matches!(self.reg.state, RegistrationState::Registered { .. }) {
             self.resume_calls = false;
-            for c in self.calls.iter_mut().map(|(_, v)| v) {
+            for c in calls_mut(&mut self.calls) {
                 c.on_reregistered(&mut self.ctx, now);
             }
         }
@@ -829,12 +835,7 @@ impl UserAgent {
                 let is_invite_2xx = resp.cseq().is_some_and(|c| c.method == Method::Invite)
                     && resp.code().is_some_and(|c| (200..300).contains(&c));
                 if is_invite_2xx {
-                    if let Some(c) = self
-                        .calls
-                        .iter_mut()
-                        .map(|(_, v)| v)
-                        .find(|c| c.owns_response(&resp))
-                    {
+                    if let Some(c) = calls_mut(&mut self.calls).find(|c| c.owns_response(&resp)) {
                         c.on_2xx_retransmission(&mut self.ctx, now, &resp);
                         return;
                     }
@@ -876,12 +877,7 @@ impl UserAgent {
         }
         let in_dialog = req.to().is_some_and(|t| t.tag().is_some());
         if in_dialog {
-            if let Some(c) = self
-                .calls
-                .iter_mut()
-                .map(|(_, v)| v)
-                .find(|c| c.owns_request(&req))
-            {
+            if let Some(c) = calls_mut(&mut self.calls).find(|c| c.owns_request(&req)) {
                 c.on_in_dialog_request(&mut self.ctx, now, &key, &req);
                 return;
             }
@@ -970,11 +966,7 @@ impl UserAgent {
             }
             return;
         }
-        let call = self
-            .calls
-            .iter_mut()
-            .map(|(_, v)| v)
-            .find(|c| c.has_invite_tx(&invite_key));
+        let call = calls_mut(&mut self.calls).find(|c| c.has_invite_tx(&invite_key));
         // the 200 to a CANCEL carries the To tag of the INVITE's responses
         let tag = call.as_ref().map(|c| c.local_tag().to_string());
         self.ctx.reply(now, key, req, 200, "OK", tag.as_deref());
