@@ -61,7 +61,6 @@ const RESULTS = opt('results', 'e2e-results.json');
 const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), 'pbx-restart', 'ws-kill'];
 const SCENARIOS = ALL.filter((s) => !ONLY || String(ONLY).split(',').includes(s));
 
-
 // ---------- scenarios ----------
 
 async function scenarioCall(browser, base, r) {

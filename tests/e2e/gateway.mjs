@@ -87,7 +87,6 @@ const SIPP_TONE_HZ = 700;
 // mean inbound power (totalAudioEnergy / totalSamplesDuration) that counts as sound
 const SOUND = 1e-4;
 
-
 // ---------- rtpengine's control protocol (ng: bencode over UDP) ----------
 
 function bencode(v) {
