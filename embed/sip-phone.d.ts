@@ -122,6 +122,8 @@ export interface SipPhoneConfig {
   /** Hand tel:, sip: and sips: links of the page to the phone. */
   clickToCall?: boolean;
   iceServers?: IceServerConfig[] | string;
+  /** Media only through a TURN relay of `iceServers` (iceTransportPolicy "relay"). */
+  relayOnly?: boolean;
   autoAnswer?: boolean;
   dtmf?: 'rfc4733' | 'info';
   /** ws:// to a host that is not this computer (unencrypted). */

@@ -44,6 +44,8 @@ pub struct EmbedConfig {
     pub password: String,
     pub display_name: String,
     pub ice_servers: String,
+    /// `relay-only`: media only through the TURN relay of `ice-servers`.
+    pub relay_only: bool,
     pub allow_insecure_ws: bool,
     pub auto_answer: bool,
     pub dtmf_method: DtmfSetting,
@@ -115,6 +117,7 @@ impl EmbedConfig {
                 "password" => c.password = value.to_string(),
                 "displayname" | "name" => c.display_name = value.trim().to_string(),
                 "iceservers" => c.ice_servers = value.to_string(),
+                "relayonly" => c.relay_only = flag(value).map_err(bad)?,
                 "allowinsecurews" => c.allow_insecure_ws = flag(value).map_err(bad)?,
                 "autoanswer" => c.auto_answer = flag(value).map_err(bad)?,
                 "register" | "autoregister" => c.register = flag(value).map_err(bad)?,
@@ -156,6 +159,7 @@ impl EmbedConfig {
             display_name: self.display_name.clone(),
             allow_insecure_ws: self.allow_insecure_ws,
             ice_servers: self.ice_servers.clone(),
+            relay_only: self.relay_only,
             auto_answer: self.auto_answer,
             dtmf_method: self.dtmf_method,
             ..defaults.clone()

@@ -502,6 +502,7 @@ const SETTINGS_FIELDS: &[&str] = &[
     "display_name",
     "allow_insecure_ws",
     "ice_servers",
+    "relay_only",
     "ice_gather_timeout_ms",
     "dtmf_method",
     "auto_answer",
@@ -634,6 +635,7 @@ pub fn settings_to_json(s: &Settings) -> String {
     o.str("display_name", &s.display_name);
     o.bool("allow_insecure_ws", s.allow_insecure_ws);
     o.str("ice_servers", &s.ice_servers);
+    o.bool("relay_only", s.relay_only);
     o.num("ice_gather_timeout_ms", s.ice_gather_timeout_ms);
     o.str("dtmf_method", s.dtmf_method.as_str());
     o.bool("auto_answer", s.auto_answer);
@@ -668,8 +670,9 @@ pub fn settings_from_json(text: &str) -> Result<Settings, String> {
             *field = as_str(k, v)?;
         }
     }
-    let flags: [(&str, &mut bool); 6] = [
+    let flags: [(&str, &mut bool); 7] = [
         ("allow_insecure_ws", &mut s.allow_insecure_ws),
+        ("relay_only", &mut s.relay_only),
         ("auto_answer", &mut s.auto_answer),
         ("dnd", &mut s.dnd),
         ("echo_cancellation", &mut s.echo_cancellation),
@@ -710,6 +713,7 @@ mod tests {
             display_name: "Zoë \"Z\" </>".into(),
             allow_insecure_ws: true,
             ice_servers: "stun:stun.example.com\nturn:t.example.com u p".into(),
+            relay_only: true,
             ice_gather_timeout_ms: 4_000_000_000,
             dtmf_method: DtmfSetting::Info,
             auto_answer: true,

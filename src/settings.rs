@@ -93,6 +93,11 @@ pub struct Settings {
     pub allow_insecure_ws: bool,
     /// One ICE server a line: `url [username credential]`.
     pub ice_servers: String,
+    /// Media only through a TURN relay (`iceTransportPolicy: "relay"`): no
+    /// host or server-reflexive candidates, so no local address is revealed
+    /// and calls work where only the relay is reachable. Needs a TURN server
+    /// in `ice_servers`.
+    pub relay_only: bool,
     /// Longest wait for ICE candidates; 0 means the default (1500 ms).
     pub ice_gather_timeout_ms: u32,
     /// How DTMF digits are sent.
@@ -123,6 +128,7 @@ impl Default for Settings {
             display_name: String::new(),
             allow_insecure_ws: false,
             ice_servers: String::new(),
+            relay_only: false,
             ice_gather_timeout_ms: 0,
             dtmf_method: DtmfSetting::Rfc4733,
             auto_answer: false,
@@ -148,6 +154,7 @@ impl Settings {
             && self.display_name == other.display_name
             && self.allow_insecure_ws == other.allow_insecure_ws
             && self.ice_servers == other.ice_servers
+            && self.relay_only == other.relay_only
             && self.ice_gather_timeout_ms == other.ice_gather_timeout_ms
     }
 
@@ -168,6 +175,7 @@ impl fmt::Debug for Settings {
             .field("display_name", &self.display_name)
             .field("allow_insecure_ws", &self.allow_insecure_ws)
             .field("ice_servers", &redact_ice_lines(&self.ice_servers))
+            .field("relay_only", &self.relay_only)
             .field("ice_gather_timeout_ms", &self.ice_gather_timeout_ms)
             .field("dtmf_method", &self.dtmf_method)
             .field("auto_answer", &self.auto_answer)
@@ -188,6 +196,14 @@ pub struct IceServer {
     pub urls: String,
     pub username: Option<String>,
     pub credential: Option<String>,
+}
+
+impl IceServer {
+    /// A `turn:` or `turns:` server (a relay), not only STUN.
+    pub fn is_turn(&self) -> bool {
+        let url = self.urls.to_ascii_lowercase();
+        url.starts_with("turn:") || url.starts_with("turns:")
+    }
 }
 
 /// Never prints the credential.
@@ -211,6 +227,8 @@ pub struct Prepared {
     /// The WebSocket servers, in the order they are tried (at least one).
     pub servers: Vec<String>,
     pub ice_servers: Vec<IceServer>,
+    /// See [`Settings::relay_only`].
+    pub relay_only: bool,
     /// Longest wait for ICE candidates (ms), within [`ICE_GATHER_TIMEOUT_RANGE`].
     pub ice_gather_timeout_ms: u32,
 }
@@ -228,6 +246,7 @@ impl fmt::Debug for Prepared {
             .field("instance_id", &c.instance_id)
             .field("servers", &self.servers)
             .field("ice_servers", &self.ice_servers)
+            .field("relay_only", &self.relay_only)
             .field("ice_gather_timeout_ms", &self.ice_gather_timeout_ms)
             .finish()
     }
@@ -276,6 +295,13 @@ pub fn prepare(s: &Settings, instance_id: &str) -> Result<Prepared, String> {
         ));
     }
     let ice_servers = parse_ice_servers(&s.ice_servers)?;
+    if s.relay_only && !ice_servers.iter().any(IceServer::is_turn) {
+        return Err(
+            "\"Only through a TURN relay\" needs a TURN server: add a line such as \
+             \"turn:turn.example.org:3478 user secret\" to the ICE servers, or untick it."
+                .into(),
+        );
+    }
     let ice_gather_timeout_ms = gather_timeout(s.ice_gather_timeout_ms)?;
 
     let mut config = AccountConfig::new(&aor, &s.password, transport);
@@ -286,6 +312,7 @@ pub fn prepare(s: &Settings, instance_id: &str) -> Result<Prepared, String> {
         config,
         servers,
         ice_servers,
+        relay_only: s.relay_only,
         ice_gather_timeout_ms,
     })
 }
@@ -718,6 +745,43 @@ mod tests {
             ..base()
         });
         assert!(e.contains("TURN server"), "{e}");
+    }
+
+    #[test]
+    fn relay_only_needs_a_turn_server() {
+        // none, or only STUN: refused, saying what to add
+        for servers in ["", "stun:stun.example.org:3478"] {
+            let e = err(&Settings {
+                ice_servers: servers.into(),
+                relay_only: true,
+                ..base()
+            });
+            assert!(e.contains("needs a TURN server"), "{servers:?}: {e}");
+        }
+        // with a TURN (or TURNS) line it goes through to the media settings
+        for line in [
+            "turn:127.0.0.1:3478?transport=tcp u p",
+            "TURNS:t.example.org u p",
+        ] {
+            let p = prepare(
+                &Settings {
+                    ice_servers: format!("stun:s.example.org\n{line}"),
+                    relay_only: true,
+                    ..base()
+                },
+                ID,
+            )
+            .unwrap();
+            assert!(p.relay_only);
+            assert!(p.ice_servers[1].is_turn() && !p.ice_servers[0].is_turn());
+        }
+        // off by default, and a changed policy is a changed account
+        assert!(!prepare(&base(), ID).unwrap().relay_only);
+        let relay = Settings {
+            relay_only: true,
+            ..base()
+        };
+        assert!(!base().same_account(&relay));
     }
 
     #[test]

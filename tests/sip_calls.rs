@@ -274,6 +274,47 @@ fn do_not_disturb_refuses_new_calls_until_off() {
     assert_eq!(bed.sent_responses(Side::B, 486, "INVITE").len(), 1);
 }
 
+#[test]
+fn without_media_incoming_calls_get_488_without_ringing_and_calls_are_refused() {
+    // a browser without WebRTC: it still registers, but never rings
+    let mut bed = Bed::new();
+    bed.register_both();
+    bed.command(Side::B, Command::SetMediaAvailable { available: false });
+    bed.command(
+        Side::A,
+        Command::Call {
+            target: "1001".into(),
+        },
+    );
+    let first = bed.last_call_id(Side::A).expect("call");
+    assert_eq!(bed.sent_responses(Side::B, 488, "INVITE").len(), 1);
+    assert!(bed.incoming_call(Side::B).is_none(), "B never rang");
+    assert!(ended(&bed, Side::A, first).is_some(), "A's call ended");
+    // B's own call attempts are refused with a warning, nothing is sent
+    let before = bed.last_call_id(Side::B);
+    bed.command(
+        Side::B,
+        Command::Call {
+            target: "1000".into(),
+        },
+    );
+    assert_eq!(bed.last_call_id(Side::B), before, "no call was made");
+    assert!(
+        warnings(&bed, Side::B).iter().any(|w| w.contains("WebRTC")),
+        "{:?}",
+        warnings(&bed, Side::B)
+    );
+    // with media again, calls ring as usual
+    bed.command(Side::B, Command::SetMediaAvailable { available: true });
+    bed.command(
+        Side::A,
+        Command::Call {
+            target: "1001".into(),
+        },
+    );
+    assert!(bed.incoming_call(Side::B).is_some(), "rings again");
+}
+
 // ----- 3. DTMF -----
 
 #[test]

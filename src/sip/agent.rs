@@ -322,6 +322,8 @@ pub struct UserAgent {
     resume_calls: bool,
     /// Do not disturb: new calls get 486.
     dnd: bool,
+    /// See [`Command::SetMediaAvailable`].
+    media_available: bool,
     /// Instant messages in flight.
     im: Messages,
     /// Subscriptions and our presence publication.
@@ -410,6 +412,7 @@ impl UserAgent {
             next_call: 1,
             resume_calls: false,
             dnd: false,
+            media_available: true,
             im: Messages::default(),
             subs: Subscriptions::new(config.publish_presence),
         })
@@ -532,6 +535,9 @@ impl UserAgent {
             Command::Unsubscribe { target, package } => {
                 self.subs.unsubscribe(&mut self.ctx, now, &target, package);
             }
+            Command::Call { .. } if !self.media_available => self.ctx.event(Event::Warning(
+                "This browser cannot make calls: it has no WebRTC (RTCPeerConnection).".into(),
+            )),
             Command::Call { target } => {
                 let id = CallId(self.next_call);
                 self.next_call += 1;
@@ -594,6 +600,7 @@ impl UserAgent {
                 }
             }
             Command::SetDnd { on } => self.dnd = on,
+            Command::SetMediaAvailable { available } => self.media_available = available,
             Command::Shutdown => {
                 for c in calls_mut(&mut self.calls) {
                     c.hangup(&mut self.ctx, now);
@@ -925,6 +932,13 @@ impl UserAgent {
             },
             None => None,
         };
+        if !self.media_available {
+            // no WebRTC here: say so at once instead of ringing a call that
+            // could never be answered
+            self.ctx
+                .reply(now, key, req, 488, "Not Acceptable Here", None);
+            return;
+        }
         let up = self.calls.values().filter(|c| !c.is_ended()).count();
         if replaces.is_none() && (self.dnd || up >= call::MAX_CALLS) {
             self.ctx.reply(now, key, req, 486, "Busy Here", None);

@@ -229,6 +229,14 @@ pub enum Command {
     SetDnd {
         on: bool,
     },
+    /// Whether this phone can carry a call's media at all (a browser
+    /// without WebRTC cannot). Without media, a new incoming INVITE is
+    /// refused with 488 at once, without ringing, and `Call` only gives an
+    /// [`Event::Warning`]; registration, messages and presence are
+    /// unaffected. On by default.
+    SetMediaAvailable {
+        available: bool,
+    },
 }
 
 /// How DTMF digits are sent.

@@ -23,6 +23,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
     let display_name = RwSignal::new(initial.display_name);
     let allow_insecure = RwSignal::new(initial.allow_insecure_ws);
     let ice_servers = RwSignal::new(initial.ice_servers);
+    let relay_only = RwSignal::new(initial.relay_only);
     let ice_timeout = RwSignal::new(match initial.ice_gather_timeout_ms {
         0 => String::new(),
         ms => ms.to_string(),
@@ -72,8 +73,9 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
         on_cleanup(move || handle.clear());
     }
     // open the advanced part when it holds something
-    let advanced_open =
-        !ice_servers.get_untracked().trim().is_empty() || !ice_timeout.get_untracked().is_empty();
+    let advanced_open = !ice_servers.get_untracked().trim().is_empty()
+        || !ice_timeout.get_untracked().is_empty()
+        || relay_only.get_untracked();
     let busy = move || {
         state
             .reg
@@ -97,6 +99,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
             display_name: display_name.get_untracked(),
             allow_insecure_ws: allow_insecure.get_untracked(),
             ice_servers: ice_servers.get_untracked(),
+            relay_only: relay_only.get_untracked(),
             ice_gather_timeout_ms,
             dtmf_method: dtmf_method.get_untracked(),
             auto_answer: auto_answer.get_untracked(),
@@ -176,6 +179,16 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                         "lines starting with # are ignored. Without any, calls work only where "
                         "the phones can reach each other directly."
                     </span>
+                </label>
+                <label class="check" for="relay-only">
+                    <input
+                        id="relay-only"
+                        name="relay-only"
+                        type="checkbox"
+                        prop:checked=move || relay_only.get()
+                        on:change=move |ev| relay_only.set(event_target_checked(&ev))
+                    />
+                    <span>"Only through a TURN relay (hides your address; needs a TURN server above)"</span>
                 </label>
                 <label class="field" for="ice-timeout">
                     <span class="label">"Longest wait for network candidates (ms)"</span>

@@ -17,7 +17,8 @@
 //! [`Reconnect`] (the configured servers in order, then back-off with
 //! jitter), registers again, and the core refreshes the call. The browser's
 //! `offline` event pauses the attempts, `online` resumes them at once; the
-//! page closing (`pagehide`) hangs up and unregisters.
+//! page closing (`beforeunload` or `pagehide`, the first of them) hangs up
+//! and unregisters.
 
 use super::media;
 use super::storage::{self, Settings};
@@ -72,6 +73,9 @@ struct Driver {
     embedded: bool,
     /// The event listeners this driver added (removed by [`shutdown`]).
     listeners: Vec<Listener>,
+    /// The account (generation) that was signed out because the page is
+    /// going away: `beforeunload` and `pagehide` sign out only once.
+    signed_out: Option<u64>,
 }
 
 /// One event listener, kept so that it can be removed again.
@@ -139,7 +143,7 @@ fn now_ms() -> f64 {
 }
 
 /// Start the driver with the UI's state, and listen to the browser's
-/// `online`, `offline` and `pagehide` events, and to the keyboard: on the
+/// `online`, `offline`, `beforeunload` and `pagehide` events, and to the keyboard: on the
 /// whole page, or only inside `keys_on` (an embedded phone must not take
 /// the host page's keys).
 pub fn init(state: PhoneState, keys_on: Option<web_sys::EventTarget>) {
@@ -169,14 +173,20 @@ pub fn init(state: PhoneState, keys_on: Option<web_sys::EventTarget>) {
             alerts: Alerts::default(),
             embedded,
             listeners: Vec::new(),
+            signed_out: None,
         })
     });
     let Some(window) = web_sys::window() else {
         return;
     };
     let window: web_sys::EventTarget = window.into();
+    if !media::webrtc_available() {
+        tracing::warn!("no RTCPeerConnection in this browser: calls are off");
+        say_no_webrtc(state);
+    }
     listen(&window, "online", move |_| on_network(true));
     listen(&window, "offline", move |_| on_network(false));
+    listen(&window, "beforeunload", move |_| on_page_hide());
     listen(&window, "pagehide", move |_| on_page_hide());
     listen(&keys_on.unwrap_or(window), "keydown", on_key);
 }
@@ -314,7 +324,24 @@ pub fn register(settings: Settings) {
     if settings.dnd {
         feed(generation, Input::Command(Command::SetDnd { on: true }));
     }
+    if !media::webrtc_available() {
+        feed(
+            generation,
+            Input::Command(Command::SetMediaAvailable { available: false }),
+        );
+        say_no_webrtc(state);
+    }
     open_connection(generation);
+}
+
+/// Without WebRTC the phone says so at start (and again after signing in,
+/// which clears the messages): it can sign in for messages and presence,
+/// and declines incoming calls (488) without ringing.
+fn say_no_webrtc(state: PhoneState) {
+    state.show_error(
+        "This browser cannot make or take calls: it has no WebRTC (RTCPeerConnection). \
+         You can still sign in for messages and presence; incoming calls are declined.",
+    );
 }
 
 /// Media settings to WebRTC, the phone preferences to the driver.
@@ -322,6 +349,7 @@ fn apply_prefs(prepared: &settings::Prepared, s: &Settings) {
     let device = |id: &str| (!id.trim().is_empty()).then(|| id.trim().to_string());
     media::configure(media::MediaConfig {
         ice_servers: prepared.ice_servers.clone(),
+        relay_only: prepared.relay_only,
         gather_timeout_ms: prepared.ice_gather_timeout_ms,
         mic_device: device(&s.mic_device),
         speaker_device: device(&s.speaker_device),
@@ -697,9 +725,21 @@ fn other_active_line(state: PhoneState, call: CallId) -> Option<CallId> {
 }
 
 /// The page is going away: hang up and unregister while the socket is
-/// still there (sends are synchronous).
+/// still there (sends are synchronous). Called on `beforeunload` and again
+/// on `pagehide`: Firefox closes the WebSocket between the two (on a reload
+/// or a navigation), Chromium after both, and a tab closed without
+/// `beforeunload` has only `pagehide`; whichever comes first signs out, the
+/// later one finds the account already signed out and does nothing.
 fn on_page_hide() {
-    let generation = with_driver(|d| d.agent.is_some().then_some(d.generation)).flatten();
+    let generation = with_driver(|d| {
+        let generation = d.agent.is_some().then_some(d.generation)?;
+        if d.signed_out == Some(generation) {
+            return None;
+        }
+        d.signed_out = Some(generation);
+        Some(generation)
+    })
+    .flatten();
     if let Some(generation) = generation {
         tracing::info!("page closing: hanging up and signing out");
         feed(generation, Input::Command(Command::Shutdown));
@@ -1021,6 +1061,10 @@ fn on_event(generation: u64, event: Event) {
             match &view {
                 RegView::Registered { .. } if !was_registered => {
                     state.error.set(None);
+                    if !media::webrtc_available() {
+                        // signed in, still unable to call: keep saying so
+                        say_no_webrtc(state);
+                    }
                     state.settings_open.set(false);
                     // back after a lost connection: the call is reachable again
                     if state.notice.with_untracked(|n| {

@@ -29,9 +29,9 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
     DomException, Event, HtmlAudioElement, MediaStream, MediaStreamAudioDestinationNode,
     MediaStreamAudioSourceNode, MediaStreamConstraints, MediaStreamTrack, RtcConfiguration,
-    RtcIceConnectionState, RtcIceGatheringState, RtcIceServer, RtcOfferOptions, RtcPeerConnection,
-    RtcRtpSender, RtcRtpTransceiver, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState,
-    RtcTrackEvent,
+    RtcIceConnectionState, RtcIceGatheringState, RtcIceServer, RtcIceTransportPolicy,
+    RtcOfferOptions, RtcPeerConnection, RtcRtpSender, RtcRtpTransceiver, RtcSdpType,
+    RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
 };
 
 // Web Audio: the shared context, tones, level meters (src/web/audio.rs)
@@ -63,6 +63,8 @@ pub type Report = Rc<dyn Fn(Input)>;
 pub struct MediaConfig {
     /// STUN/TURN servers for `RTCPeerConnection`'s `iceServers`.
     pub ice_servers: Vec<IceServer>,
+    /// `iceTransportPolicy: "relay"`: only TURN relay candidates.
+    pub relay_only: bool,
     /// Longest wait for ICE candidates before the SDP goes out (ms).
     pub gather_timeout_ms: u32,
     /// `deviceId` of the microphone to use; `None`: the browser's default.
@@ -81,6 +83,7 @@ impl Default for MediaConfig {
     fn default() -> MediaConfig {
         MediaConfig {
             ice_servers: Vec::new(),
+            relay_only: false,
             gather_timeout_ms: DEFAULT_ICE_GATHER_TIMEOUT_MS,
             mic_device: None,
             speaker_device: None,
@@ -704,6 +707,12 @@ struct CallMedia {
     /// Quiet time that ends the wait for ICE candidates (ms): shorter when
     /// no STUN/TURN server is configured.
     ice_quiet_ms: f64,
+    /// Only relay candidates (`iceTransportPolicy: "relay"`).
+    relay_only: bool,
+    /// The last STUN/TURN error of ICE gathering (`icecandidateerror`):
+    /// code and text.
+    turn_error: Rc<RefCell<Option<(u16, String)>>>,
+    _on_ice_error: Closure<dyn FnMut(Event)>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_ice_state: Closure<dyn FnMut(Event)>,
 }
@@ -782,6 +791,33 @@ impl CallMedia {
         });
         pc.set_oniceconnectionstatechange(Some(on_ice_state.as_ref().unchecked_ref()));
 
+        // a STUN or TURN server's error while gathering (a TURN 401 when the
+        // credentials are wrong): kept for the message, logged
+        let turn_error = Rc::new(RefCell::new(None));
+        let turn_store = turn_error.clone();
+        let on_ice_error = Closure::<dyn FnMut(Event)>::new(move |ev: Event| {
+            let get = |k: &str| js_sys::Reflect::get(&ev, &JsValue::from_str(k)).ok();
+            let code = get("errorCode").and_then(|v| v.as_f64()).unwrap_or(0.0) as u16;
+            let text = get("errorText")
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
+            let url = get("url").and_then(|v| v.as_string()).unwrap_or_default();
+            tracing::warn!("{call}: ICE server {url} error {code} {text}");
+            if code != 701 {
+                // 701: a server could not be reached on one interface
+                *turn_store.borrow_mut() = Some((code, text));
+            }
+        });
+        if pc
+            .add_event_listener_with_callback(
+                "icecandidateerror",
+                on_ice_error.as_ref().unchecked_ref(),
+            )
+            .is_err()
+        {
+            tracing::debug!("no icecandidateerror event here");
+        }
+
         Ok(CallMedia {
             call,
             pc,
@@ -795,6 +831,9 @@ impl CallMedia {
             prev_loss: Cell::new(None),
             closed,
             gather_timeout_ms: config.gather_timeout_ms,
+            relay_only: config.relay_only,
+            turn_error,
+            _on_ice_error: on_ice_error,
             ice_quiet_ms: if config.ice_servers.is_empty() {
                 HOST_ONLY_QUIET_MS
             } else {
@@ -925,9 +964,18 @@ async fn set_local(
         .map_err(|e| format!("could not prepare the audio: {}", js_text(&e)))?;
 
     wait_for_ice(media).await;
-    pc.local_description()
+    let sdp = pc
+        .local_description()
         .map(|d| d.sdp())
-        .ok_or_else(|| "could not prepare the audio: no local description".to_string())
+        .ok_or_else(|| "could not prepare the audio: no local description".to_string())?;
+    if media.relay_only && !sdp.contains("a=candidate:") {
+        // without a relay candidate the call could never carry audio:
+        // say why instead of ringing a silent call
+        let why = no_relay_text(media.turn_error.borrow().clone());
+        tracing::warn!("{}: no relay candidate: {why}", media.call);
+        return Err(why);
+    }
+    Ok(sdp)
 }
 
 /// A new offer (`remote_offer` None, with an ICE restart if asked) or an
@@ -1019,6 +1067,15 @@ fn rollback(call: CallId) {
     });
 }
 
+/// Whether this browser has WebRTC (`RTCPeerConnection`) at all: without
+/// it the phone can register, chat and see presence, but not call.
+pub fn webrtc_available() -> bool {
+    web_sys::window().is_some_and(|w| {
+        js_sys::Reflect::get(&w, &JsValue::from_str("RTCPeerConnection"))
+            .is_ok_and(|v| v.is_function())
+    })
+}
+
 /// `RTCConfiguration` with the configured ICE servers.
 fn rtc_configuration(config: &MediaConfig) -> RtcConfiguration {
     let rtc = RtcConfiguration::new();
@@ -1035,7 +1092,31 @@ fn rtc_configuration(config: &MediaConfig) -> RtcConfiguration {
         servers.push(&server);
     }
     rtc.set_ice_servers(&servers);
+    if config.relay_only {
+        rtc.set_ice_transport_policy(RtcIceTransportPolicy::Relay);
+    }
     rtc
+}
+
+/// Why a relay-only call has no candidate, in words: the TURN server's
+/// error (`icecandidateerror`), else what to check.
+fn no_relay_text(turn_error: Option<(u16, String)>) -> String {
+    match turn_error {
+        Some((code @ (401 | 403 | 431 | 441), text)) => format!(
+            "the TURN server refused the user name or password ({code} {}): check the TURN line \
+             under Settings → Advanced → ICE servers",
+            text.trim().trim_end_matches('.')
+        ),
+        Some((code, text)) => format!(
+            "the TURN server gave no relay address (error {code} {}): check the TURN line under \
+             Settings → Advanced → ICE servers",
+            text.trim().trim_end_matches('.')
+        ),
+        None => "the TURN server gave no relay address (\"Only through a TURN relay\" is on): \
+                 check that the TURN server is reachable and that its user name and password \
+                 under Settings → Advanced → ICE servers are right"
+            .to_string(),
+    }
 }
 
 /// Wait for ICE candidates, but not forever: done when gathering is

@@ -146,7 +146,21 @@ fn connect_error(url: &str, e: &WsErr) -> String {
     }
 }
 
-/// What the user reads when nothing answers at `url`.
+/// What the user reads when nothing answers at `url`. A browser gives no
+/// reason for a failed WebSocket, so for `wss://` the sentence also names
+/// the usual cause: a certificate the browser does not trust.
 fn unreachable(url: &str) -> String {
-    format!("Cannot reach the server at {url}: is it running?")
+    if url
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("wss://"))
+    {
+        let https = format!("https://{}", &url[6..]);
+        format!(
+            "Cannot reach the server at {url}: is it running, and does this browser trust its \
+             certificate? A certificate that is self-signed, expired, or made for another name \
+             is refused without a word: open {https} in a new tab to see what the browser says."
+        )
+    } else {
+        format!("Cannot reach the server at {url}: is it running?")
+    }
 }
