@@ -2,9 +2,10 @@
 # Demo / test PBX (Kamailio, pbx/kamailio.cfg) on loopback.
 #
 #   pbx/pbx.sh start        media gateway (pbx/gateway.sh: rtpengine and the echo
-#                           test 9196), then Kamailio: config check, start in the
-#                           background, wait for the ports
-#   pbx/pbx.sh stop         stop Kamailio and the gateway (by pid file)
+#                           test 9196), the TURN relay (pbx/turn.sh: coturn on
+#                           127.0.0.1:3478), then Kamailio: config check, start
+#                           in the background, wait for the ports
+#   pbx/pbx.sh stop         stop Kamailio, the gateway and the relay (by pid file)
 #   pbx/pbx.sh status       running or not (exit 0 / 3), listening sockets, gateway
 #   pbx/pbx.sh log [N]      last N lines (default 100) of the Kamailio log
 #   pbx/pbx.sh rpc CMD ...  a Kamailio RPC through its ctl socket (kamcmd), e.g.
@@ -12,7 +13,9 @@
 #                           "rpc ws.close <id>" (the e2e fault tests use these)
 #   pbx/pbx.sh netns-down   delete the network namespace $PBX_NETNS
 #
-# Listens on udp/tcp 127.0.0.1:5060 and ws://127.0.0.1:8088 (sub-protocol "sip").
+# Listens on udp/tcp 127.0.0.1:5060, ws://127.0.0.1:8088 (sub-protocol "sip")
+# and wss://127.0.0.1:8443 (certificate from a throw-away CA made at start:
+# $RUN_DIR/tls/ca.pem is the CA a browser must trust; see tls_ready below).
 # Users 1000..1009, password secret<user> (1000 / secret1000), realm 127.0.0.1.
 # Runtime files (kamailio.pid, kamailio.log, kamailio_ctl, dbtext/, and the
 # gateway's rtpengine.* and echo-uas.*): /tmp/softphone-pbx/, or
@@ -46,12 +49,70 @@ DEFINES=(${PBX_DEFINES:-} -A "CTL_SOCK=\"$CTL_SOCK\"" -A "DBTEXT=\"text://$RUN_D
 
 die() { echo "pbx: $*" >&2; exit 1; }
 
+# ---- wss:// : a certificate for 127.0.0.1 from a throw-away local CA ----
+# Made at start in $RUN_DIR/tls/ (never in the repository): ca.pem (the CA
+# the test browsers trust), server.pem + server.key (Kamailio), tls.cfg. The
+# CA's key is deleted once the server certificate is signed, so that CA can
+# never sign anything else. Valid 2 days; made again when older than 1 day.
+TLS_DIR="$RUN_DIR/tls"
+tls_ready() {
+  command -v openssl >/dev/null || return 1
+  compgen -G "/usr/lib/*/kamailio/modules/tls.so" >/dev/null || return 1
+  mkdir -p "$TLS_DIR"
+  if [ ! -s "$TLS_DIR/server.pem" ] || [ ! -s "$TLS_DIR/ca.pem" ] \
+     || [ -n "$(find "$TLS_DIR/server.pem" -mmin +1440)" ]; then
+    (
+      set -e
+      cd "$TLS_DIR"
+      rm -f ./*.pem ./*.key ./*.csr ./*.srl
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=softphone test CA (throw-away, $(date -u +%FT%TZ))" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        -keyout ca.key -out ca.pem
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -subj "/CN=127.0.0.1" -keyout server.key -out server.csr
+      printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "extendedKeyUsage=serverAuth" \
+        "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" >server.ext
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile server.ext -out server.pem
+      rm -f ca.key server.csr ca.srl server.ext
+      chmod 600 server.key
+    ) >"$RUN_DIR/tls-make.log" 2>&1 || { echo "pbx: WARNING: making the TLS certificate failed ($RUN_DIR/tls-make.log): no wss://" >&2; return 1; }
+  fi
+  cat >"$TLS_DIR/tls.cfg" <<CFG
+[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+private_key = $TLS_DIR/server.key
+certificate = $TLS_DIR/server.pem
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+CFG
+}
+WITH_TLS=0
+if [ "${1:-}" = start ] && tls_ready; then
+  WITH_TLS=1
+  DEFINES+=(-A WITH_TLS -A "TLS_CFG=\"$TLS_DIR/tls.cfg\"")
+fi
+
 # the media gateway (rtpengine + echo test), same namespace and run dir;
 # its failure is reported but does not stop Kamailio from starting
 gateway_start() {
   local rc=0
   bash "$PBX_DIR/gateway.sh" start || rc=$?
   [ "$rc" -eq 0 ] || echo "pbx: WARNING: media gateway not running (pbx/gateway.sh start: exit $rc): browser <-> plain RTP calls and the echo test 9196 will fail" >&2
+}
+
+# the TURN relay (pbx/turn.sh: coturn), same namespace and run dir; like the
+# gateway, its failure is reported but does not stop Kamailio from starting
+turn_start() {
+  local rc=0
+  bash "$PBX_DIR/turn.sh" start || rc=$?
+  [ "$rc" -eq 0 ] || echo "pbx: WARNING: TURN relay not running (pbx/turn.sh start: exit $rc): relay-only calls will fail" >&2
 }
 
 # prefix for commands that must run in the PBX's namespace
@@ -85,11 +146,14 @@ ports_busy() {
 ports_up() {
   "${NS[@]}" ss -Hlnu 'sport = :5060' | grep -q '127.0.0.1:5060' \
     && "${NS[@]}" ss -Hlnt 'sport = :5060' | grep -q '127.0.0.1:5060' \
-    && "${NS[@]}" ss -Hlnt 'sport = :8088' | grep -q '127.0.0.1:8088'
+    && "${NS[@]}" ss -Hlnt 'sport = :8088' | grep -q '127.0.0.1:8088' \
+    && { [ "$WITH_TLS" = 0 ] || "${NS[@]}" ss -Hlnt 'sport = :8443' | grep -q '127.0.0.1:8443'; }
 }
 
 where() {
-  echo "PBX (kamailio pid $1${NETNS:+, netns $NETNS}) listening on udp/tcp 127.0.0.1:5060 and ws://127.0.0.1:8088; log $LOG_FILE"
+  local wss=""
+  [ "$WITH_TLS" = 0 ] || wss=", wss://127.0.0.1:8443 (CA $TLS_DIR/ca.pem)"
+  echo "PBX (kamailio pid $1${NETNS:+, netns $NETNS}) listening on udp/tcp 127.0.0.1:5060 and ws://127.0.0.1:8088$wss; log $LOG_FILE"
 }
 
 cmd_start() {
@@ -97,6 +161,7 @@ cmd_start() {
   if pid="$(running_pid)"; then
     echo "already running: $(where "$pid")"
     gateway_start
+    turn_start
     return 0
   fi
   ensure_netns
@@ -117,6 +182,7 @@ cmd_start() {
 
   # rtpengine first: Kamailio's rtpengine module asks for it when it starts
   gateway_start
+  turn_start
 
   if [ "${PBX_LOG_APPEND:-0}" = 1 ]; then
     echo "===== pbx.sh start $(date -u +%FT%TZ) =====" >>"$LOG_FILE"
@@ -163,6 +229,7 @@ cmd_start() {
 cmd_stop() {
   kamailio_stop
   bash "$PBX_DIR/gateway.sh" stop
+  bash "$PBX_DIR/turn.sh" stop
 }
 
 kamailio_stop() {
@@ -198,10 +265,12 @@ cmd_status() {
       echo "registered users: $(kamcmd -s "$CTL_SOCK" ul.dump brief 2>/dev/null | sed -n 's/^[[:space:]]*AoR: //p' | tr '\n' ' ')"
     fi
     bash "$PBX_DIR/gateway.sh" status || true
+    bash "$PBX_DIR/turn.sh" status || true
     return 0
   fi
   echo "not running"
   bash "$PBX_DIR/gateway.sh" status || true
+  bash "$PBX_DIR/turn.sh" status || true
   return 3
 }
 
