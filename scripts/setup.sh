@@ -5,9 +5,13 @@
 #   Debian packages  kamailio (+ websocket, extra, utils, presence modules),
 #                    sip-tester (sipp), rtpengine-daemon (the demo PBX's media
 #                    gateway; pbx/gateway.sh runs the binary itself, the
-#                    package's service is never used), chromium, iproute2,
-#                    procps, nodejs/npm (apt-get update only when something is
-#                    missing)
+#                    package's service is never used), coturn (the TURN
+#                    relay; pbx/turn.sh runs turnserver itself), baresip-core
+#                    (a SIP phone that is not a browser), the tls
+#                    modules and openssl (wss://), chromium, firefox-esr,
+#                    libnss3-tools (certutil: the browsers trust the test
+#                    CA), iproute2, procps, nodejs/npm (apt-get update only
+#                    when something is missing)
 #   Rust             the toolchain named in rust-toolchain.toml with the
 #                    wasm32-unknown-unknown target, rustfmt and clippy
 #   cargo install    trunk 0.21.14 (0.22 needs a newer rustc),
@@ -38,7 +42,8 @@ quietly() {
 
 # ---------- Debian packages ----------
 PKGS=(kamailio kamailio-websocket-modules kamailio-extra-modules kamailio-utils-modules
-      kamailio-presence-modules sip-tester rtpengine-daemon chromium iproute2 procps util-linux gzip)
+      kamailio-presence-modules kamailio-tls-modules sip-tester rtpengine-daemon coturn baresip-core
+      chromium firefox-esr openssl libnss3-tools iproute2 procps util-linux gzip)
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do
@@ -58,6 +63,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [[ " ${missing[*]} " == *" rtpengine-daemon "* ]] && command -v systemctl >/dev/null \
      && [ -d /run/systemd/system ]; then
     systemctl disable --now rtpengine-daemon.service >/dev/null 2>&1 || true
+  fi
+  # the same for coturn's service (it would take port 3478 on every interface)
+  if [[ " ${missing[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null \
+     && [ -d /run/systemd/system ]; then
+    systemctl disable --now coturn.service >/dev/null 2>&1 || true
   fi
 fi
 

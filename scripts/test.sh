@@ -10,14 +10,19 @@
 #   pbx start             Kamailio (and the media gateway: rtpengine, echo test)
 #                         in network namespace $E2E_NETNS (only "lo")
 #   pbx register          sipp registrations (200 / 401 / 403) in that namespace
-#   e2e <scenario>        tests/e2e/call.mjs in that namespace: one step per
+#   e2e <scenario>        tests/e2e/call.mjs in that namespace (Chromium; the
+#                         "e2e firefox" steps: Firefox ESR through WebDriver
+#                         BiDi, --browser firefox): one step per
 #                         scenario, in several runs (own time limit and results
 #                         file each): call wrong-password server-down |
 #                         hostile-peer | load-100 | security | the issue 5
 #                         desk-phone features (e2e-features) | the embeddable
 #                         phone (e2e-embed) | pbx-restart ws-kill | the media
 #                         gateway (e2e-gateway: echo-test sipp-caller
-#                         browser-direct)
+#                         browser-direct) | issue 12 (e2e-outside: both
+#                         browsers in one call, wss://, TURN, no WebRTC,
+#                         baresip) | the Firefox groups (e2e-firefox,
+#                         e2e-firefox-reconnect)
 #   embed types           tsc --strict of tests/embed/usage.ts against
 #                         embed/sip-phone.d.ts
 #
@@ -146,6 +151,8 @@ e2e_group() {
   local group=$1 limit=$2; shift 2
   local scenarios=("$@") results="$group-results.json" log="$ART/steps/$group.log"
   local only t0 secs rc=0 s
+  # E2E_LABEL (default "e2e") starts each step's name: "e2e firefox call"
+  local label=${E2E_LABEL:-e2e}
   # E2E_SCRIPT (default call.mjs) and E2E_ARGS choose another scenario file
   local script=${E2E_SCRIPT:-tests/e2e/call.mjs} extra=()
   [ "$script" != tests/e2e/call.mjs ] || extra=(--results "$results")
@@ -155,7 +162,7 @@ e2e_group() {
   if [ "$pbx_ok" != 1 ] || [ ! -f dist/index.html ]; then
     local why="PBX not started"
     [ -f dist/index.html ] || why="no dist/index.html (trunk build failed)"
-    for s in "${scenarios[@]}"; do record "e2e $s" FAIL 0 "not run: $why"; done
+    for s in "${scenarios[@]}"; do record "$label $s" FAIL 0 "not run: $why"; done
     return 0
   fi
   # a scenario that restarts the PBX may have left it stopped: start it again
@@ -170,9 +177,9 @@ e2e_group() {
     local name ok ms err
     while IFS=$'\t' read -r name ok ms err; do
       if [ "$ok" = true ]; then
-        record "e2e $name" OK "$(awk -v m="$ms" 'BEGIN { printf "%.1f", m / 1000 }')"
+        record "$label $name" OK "$(awk -v m="$ms" 'BEGIN { printf "%.1f", m / 1000 }')"
       else
-        record "e2e $name" FAIL "$(awk -v m="$ms" 'BEGIN { printf "%.1f", m / 1000 }')" "$err"
+        record "$label $name" FAIL "$(awk -v m="$ms" 'BEGIN { printf "%.1f", m / 1000 }')" "$err"
       fi
     done < <(node -e '
       const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -183,7 +190,7 @@ e2e_group() {
     echo "       $group total ${secs}s (exit $rc); tests/artifacts/$results"
   else
     for s in "${scenarios[@]}"; do
-      record "e2e $s" FAIL "$secs" "no results (exit $rc); log tests/artifacts/steps/$group.log"
+      record "$label $s" FAIL "$secs" "no results (exit $rc); log tests/artifacts/steps/$group.log"
     done
     tail -n 40 "$log" | sed 's/^/    | /'
   fi
@@ -200,9 +207,10 @@ fi
 E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
   e2e_group security 300 csp xss password-log insecure-ws panic-banner
 # desk-phone features of issue 5 (tests/e2e/features.mjs)
-e2e_group e2e-features 360 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfer \
+e2e_group e2e-features 400 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfer \
   attended-transfer call-waiting conference auto-answer dnd history messages presence \
-  voicemail title-notification keyboard-a11y early-media audio-devices page-close
+  voicemail title-notification keyboard-a11y early-media audio-devices page-close \
+  page-reload tab-close
 # the embeddable phone of issue 6 (tests/e2e/embed.mjs): host pages, API,
 # events, unmount without leaks, hostile CSS, iframe bridge, links
 e2e_group e2e-embed 300 embed-element embed-mount embed-click-to-call embed-hostile-css \
@@ -212,6 +220,19 @@ e2e_group e2e-reconnect 300 pbx-restart ws-kill
 # media gateway of issue 7 (tests/e2e/gateway.mjs): the echo test 9196 and a
 # plain-RTP sipp caller through rtpengine; browser<->browser stays direct
 E2E_SCRIPT=tests/e2e/gateway.mjs e2e_group e2e-gateway 180 echo-test sipp-caller browser-direct
+# issue 12 (tests/e2e/outside.mjs, baresip.mjs): Chromium <-> Firefox, wss://
+# with a local CA, TURN relay only (UDP, TCP, wrong password), a browser
+# without WebRTC, baresip (not a browser) calling and called
+e2e_group e2e-outside 420 mixed-browsers wss-call wss-untrusted turn-udp turn-tcp \
+  turn-wrong-password no-webrtc browser-calls-baresip baresip-calls-browser
+# the same phone in Firefox ESR (WebDriver BiDi, tests/e2e/firefox.mjs): the
+# groups where browsers differ
+E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox 600 \
+  call wrong-password server-down hold-resume mute dtmf-info dtmf-rfc4733 call-waiting \
+  blind-transfer page-close page-reload tab-close embed-mount mixed-browsers wss-untrusted \
+  turn-udp turn-tcp turn-wrong-password no-webrtc baresip-calls-browser
+E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox-reconnect 300 \
+  pbx-restart ws-kill
 
 echo
 [ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"

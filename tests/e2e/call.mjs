@@ -27,22 +27,33 @@
 //   hold-resume, mute, dtmf-info, dtmf-rfc4733, blind-transfer,
 //   attended-transfer, call-waiting, conference, auto-answer, dnd, history,
 //   messages, presence, voicemail, title-notification, keyboard-a11y,
-//   early-media     desk-phone features of issue 5 (features.mjs)
+//   early-media, page-close, page-reload, tab-close
+//                   desk-phone features of issue 5 (features.mjs); leaving
+//                   the page during a call three ways (issue 12)
+//   mixed-browsers, wss-call, wss-untrusted, turn-udp, turn-tcp,
+//   turn-wrong-password, no-webrtc
+//                   issue 12: Chromium <-> Firefox, wss:// with a local CA,
+//                   TURN relay only, no WebRTC (outside.mjs)
+//   browser-calls-baresip, baresip-calls-browser
+//                   issue 12: baresip (not a browser; ICE + DTLS-SRTP) and
+//                   the page call each other, a tone checked each way
+//                   (baresip.mjs)
 // lib.mjs has the shared helpers; figures.mjs prints a results file's figures.
 //
 // Options: --dist DIR (default <repo>/dist), --artifacts DIR (default
 // <repo>/tests/artifacts), --ws URL (default ws://127.0.0.1:8088),
 // --only name[,name] (default: all), --results FILE (default
 // e2e-results.json, in the artifacts dir), --watchdog MS (default 180000),
-// --chromium PATH, --load-calls N (load-100; debugging only), --headed
-// (debugging only). pbx-restart and ws-kill drive the PBX through
+// --chromium PATH, --browser chromium|firefox (default chromium; Firefox ESR
+// through WebDriver BiDi, firefox.mjs), --load-calls N (load-100; debugging
+// only), --headed (debugging only). pbx-restart and ws-kill drive the PBX through
 // pbx/pbx.sh (PBX_NETNS from the environment).
 // Output: one JSON summary on stdout (also <artifacts>/<results file>),
 // screenshots <artifacts>/<scenario>-<state>.png, page consoles and SIP
 // WebSocket frames <artifacts>/<scenario>-<page>.log; last line
 // "N passed, N failed". Exit 1 if any failed.
 import {
-  opt, DIST, T, sleep, r1, step, openPage, shot, fillSettings,
+  opt, DIST, BROWSER, T, sleep, r1, step, openPage, shot, fillSettings,
   regState, phoneState, textOf, errorText, waitReg, waitPhone, waitText, expectNoError, probe, user,
   runScenarios,
 } from './lib.mjs';
@@ -51,6 +62,8 @@ import { scenarioLoad } from './load.mjs';
 import { scenarioPbxRestart, scenarioWsKill } from './reconnect.mjs';
 import { FEATURES, leaveAll } from './features.mjs';
 import { EMBED } from './embed.mjs';
+import { OUTSIDE } from './outside.mjs';
+import { BARESIP } from './baresip.mjs';
 
 const DEAD_WS = 'ws://127.0.0.1:8099'; // nothing listens there
 const WATCHDOG_MS = Number(opt('watchdog', 180000));
@@ -58,7 +71,7 @@ const CHROMIUM = opt('chromium', '/usr/bin/chromium');
 const HEADED = opt('headed', false) === true;
 const ONLY = opt('only', null);
 const RESULTS = opt('results', 'e2e-results.json');
-const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), 'pbx-restart', 'ws-kill'];
+const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), ...Object.keys(OUTSIDE), ...Object.keys(BARESIP), 'pbx-restart', 'ws-kill'];
 const SCENARIOS = ALL.filter((s) => !ONLY || String(ONLY).split(',').includes(s));
 
 // ---------- scenarios ----------
@@ -229,6 +242,8 @@ const RUN = {
   'ws-kill': scenarioWsKill,
   ...FEATURES,
   ...EMBED,
+  ...OUTSIDE,
+  ...BARESIP,
 };
 
 // ---------- main ----------
@@ -238,9 +253,9 @@ await runScenarios({
   serve: DIST,
   results: RESULTS,
   watchdogMs: WATCHDOG_MS,
-  launch: { executablePath: CHROMIUM, headed: HEADED },
+  launch: BROWSER === 'firefox' ? { headed: HEADED } : { executablePath: CHROMIUM, headed: HEADED },
   // desk-phone scenarios: close the pages as a person closes a tab (the
   // app unregisters on pagehide), so that no stale binding forks a call
   // of the next scenario
-  leave: (pages, name) => (FEATURES[name] || EMBED[name] ? leaveAll(pages) : undefined),
+  leave: (pages, name) => (FEATURES[name] || EMBED[name] || OUTSIDE[name] || BARESIP[name] ? leaveAll(pages) : undefined),
 });

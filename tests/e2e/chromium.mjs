@@ -24,11 +24,16 @@ export const CHROMIUM_ARGS = [
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
 ];
 
-/** Launch it; `extra` flags are added (e.g. --js-flags=--expose-gc). */
-export function launchChromium({ executablePath = CHROMIUM_PATH, headed = false, extra = [] } = {}) {
+/**
+ * Launch it; `extra` flags are added (e.g. --js-flags=--expose-gc); `home`
+ * is the HOME it runs with (its certificate store is HOME/.pki/nssdb: the
+ * wss:// tests put the test CA there).
+ */
+export function launchChromium({ executablePath = CHROMIUM_PATH, headed = false, extra = [], home = null } = {}) {
   return chromium.launch({
     executablePath,
     headless: !headed,
     args: [...(headed ? [] : ['--headless']), ...CHROMIUM_ARGS, ...extra],
+    ...(home ? { env: { ...process.env, HOME: home } } : {}),
   });
 }

@@ -59,7 +59,7 @@ import path from 'node:path';
 import {
   ART, T, sleep, step, openPage, shot, fillSettings, openSettings, phoneState, textOf, errorText,
   waitReg, waitPhone, waitText, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, sipp,
-  sipHeader, visible, waitVisible, waitAttr, waitCount, energyOver, clearBindings, leavePage, sipBody,
+  sipHeader, visible, waitVisible, waitAttr, waitCount, energyOver, clearBindings, leavePage, sipBody, pbx,
 } from './lib.mjs';
 
 const TRACE = 'features-sipp';
@@ -999,37 +999,64 @@ async function audioDevices(browser, base, r) {
   if (!speaker) r.note = 'no selectable speaker in this browser: speaker choice not checked';
 }
 
+/** Lines of the PBX log that match re (the whole log of this run). */
+async function pbxLines(re) {
+  const out = await pbx(['log', '1000000'], 15000);
+  return out.split('\n').filter((l) => re.test(l));
+}
+
 /**
- * Closing the page hangs up and signs out (pagehide): the peer sees the
- * hang-up at once, and the PBX no longer has the user, so a new call to it
- * fails at once instead of ringing nowhere.
+ * Leaving the page during a call, three ways a person does it: navigate
+ * away (page-close), reload (page-reload), close the tab (tab-close, with
+ * beforeunload as a person's tab close has). Each must hang up (the PBX
+ * relays B's BYE, A sees the hang-up) and remove the binding (the PBX logs
+ * B's un-REGISTER), whichever order the browser fires beforeunload, the
+ * WebSocket close and pagehide in (Firefox closes the socket between
+ * beforeunload and pagehide). After page-close and tab-close a new call to
+ * B fails at once (404: no binding left).
  */
-async function pageClose(browser, base, r) {
-  const SC = 'page-close';
-  const [A, B] = await setup(browser, base, r, SC, [{ n: 1000, name: 'Alice', page: 'A' }, { n: 1001, name: 'Bob', page: 'B' }]);
-  await callAndAnswer(A, B, '1001');
-  await step('audio both ways', T.media, () => audioBothWays([A, B]));
-  const t0 = Date.now();
-  await leavePage(B);
-  await step('A: the call ends when B closes the page', T.hangup, () => waitPhone(A.page, 'idle', T.hangup));
-  r.hangup_seen_ms = Date.now() - t0;
-  r.notice_A = await textOf(A.page, '#notice');
-  r.unregister_sent = B.frames.some((f) => f.dir === '>>' && f.text.startsWith('REGISTER ') && /\r\nExpires: 0\r\n/.test(f.text));
-  // a new call to 1001: the PBX has no binding left, so it fails at once
-  const t1 = Date.now();
-  await dial(A, '1001');
-  await step('A: calling the closed page fails at once', T.ring, () => waitPhone(A.page, 'idle', T.ring));
-  r.recall_failed_ms = Date.now() - t1;
-  r.recall_message_A = await errorText(A.page);
-  // (frames sent while the page unloads are not always reported by the
-  // browser to the test, so r.unregister_sent is for information: the PBX's
-  // 404 below is the proof that the binding is gone; a binding left behind
-  // would be tried over the dead connection and fail otherwise, 477/408)
-  if (!/hung up/i.test(r.notice_A || '')) throw new Error(`A's notice is ${JSON.stringify(r.notice_A)}, want "The other party hung up."`);
-  if (!/does not exist/.test(r.recall_message_A || '')) {
-    throw new Error(`A's call to the closed page ended with ${JSON.stringify(r.recall_message_A)}, want the 404 message (no binding left)`);
-  }
-  if (r.recall_failed_ms > 5000) throw new Error(`the call to the closed page took ${r.recall_failed_ms} ms to fail`);
+function leaveDuringCall(how) {
+  return async (browser, base, r) => {
+    const SC = `page-${how}`;
+    const [A, B] = await setup(browser, base, r, SC, [{ n: 1000, name: 'Alice', page: 'A' }, { n: 1001, name: 'Bob', page: 'B' }]);
+    await callAndAnswer(A, B, '1001');
+    await step('audio both ways', T.media, () => audioBothWays([A, B]));
+    const byeRe = /in-dialog BYE: from sip:1001@/;
+    const unregRe = /unregister: sip:1001@/;
+    const [byes0, unregs0] = [(await pbxLines(byeRe)).length, (await pbxLines(unregRe)).length];
+    const t0 = Date.now();
+    if (how === 'reload') await B.page.reload({ timeout: T.load }).catch((e) => B.log(`reload: ${e.message}`));
+    else if (how === 'tab') await B.page.close({ runBeforeUnload: true });
+    else await leavePage(B);
+    await step('A: the call ends when B leaves', T.hangup, () => waitPhone(A.page, 'idle', T.hangup));
+    r.hangup_seen_ms = Date.now() - t0;
+    r.notice_A = await textOf(A.page, '#notice');
+    r.bye_received_A = A.frames.some((f) => f.dir === '<<' && f.at >= t0 && f.text.startsWith('BYE '));
+    await step('the PBX saw the BYE and the un-REGISTER', T.hangup, async () => {
+      const end = Date.now() + T.hangup;
+      for (;;) {
+        const byes = (await pbxLines(byeRe)).length - byes0;
+        const unregs = (await pbxLines(unregRe)).length - unregs0;
+        r.pbx = { byes, unregisters: unregs };
+        if (byes > 0 && unregs > 0) return;
+        if (Date.now() > end) throw new Error(`PBX log since B left: ${byes} BYE, ${unregs} un-REGISTER from 1001`);
+        await sleep(200);
+      }
+    });
+    if (!/hung up/i.test(r.notice_A || '')) throw new Error(`A's notice is ${JSON.stringify(r.notice_A)}, want "The other party hung up."`);
+    if (!r.bye_received_A) throw new Error('A received no BYE after B left');
+    if (how === 'reload') return;
+    // a new call to 1001: the PBX has no binding left, so it fails at once
+    const t1 = Date.now();
+    await dial(A, '1001');
+    await step('A: calling the closed page fails at once', T.ring, () => waitPhone(A.page, 'idle', T.ring));
+    r.recall_failed_ms = Date.now() - t1;
+    r.recall_message_A = await errorText(A.page);
+    if (!/does not exist/.test(r.recall_message_A || '')) {
+      throw new Error(`A's call to the closed page ended with ${JSON.stringify(r.recall_message_A)}, want the 404 message (no binding left)`);
+    }
+    if (r.recall_failed_ms > 5000) throw new Error(`the call to the closed page took ${r.recall_failed_ms} ms to fail`);
+  };
 }
 
 export const FEATURES = {
@@ -1051,7 +1078,9 @@ export const FEATURES = {
   'keyboard-a11y': keyboardA11y,
   'early-media': earlyMedia,
   'audio-devices': audioDevices,
-  'page-close': pageClose,
+  'page-close': leaveDuringCall('close'),
+  'page-reload': leaveDuringCall('reload'),
+  'tab-close': leaveDuringCall('tab'),
 };
 
 /** Leave every page of a scenario (unregister on pagehide), bounded. */

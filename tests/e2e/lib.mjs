@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { pageProbe } from './page-probe.mjs';
 import { serveStatic } from './static-server.mjs';
 import { launchChromium } from './chromium.mjs';
+import { launchFirefox } from './firefox.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '..', '..');
@@ -27,6 +28,20 @@ export const WS = opt('ws', 'ws://127.0.0.1:8088');
 export const DOMAIN = '127.0.0.1';
 export const PBX_SH = path.join(ROOT, 'pbx', 'pbx.sh');
 export const SIPP_DIR = path.join(ROOT, 'pbx', 'sipp');
+/** The browser the scenarios run in: --browser chromium (default) | firefox. */
+export const BROWSER = String(opt('browser', 'chromium'));
+if (!['chromium', 'firefox'].includes(BROWSER)) throw new Error(`--browser ${BROWSER}: chromium or firefox`);
+
+/**
+ * Launch a browser by name ('chromium' | 'firefox'); `launch` holds the
+ * options of launchChromium / launchFirefox (executablePath, headed, ...).
+ */
+export function launchBrowser(kind = BROWSER, launch = {}) {
+  return kind === 'firefox' ? launchFirefox(launch) : launchChromium(launch);
+}
+
+/** 'chromium' or 'firefox': the kind of a launched browser. */
+export const kindOf = (browser) => browser.browserType().name();
 
 // per-step limits (ms)
 export const T = {
@@ -80,13 +95,58 @@ export function pageLog(file) {
  * consoleLines its console, newest last, at most the last 400 of each (the
  * log file has them all).
  */
+/** CSP hash of "body {}", the style Playwright adds while it takes a screenshot in Firefox. */
+const PLAYWRIGHT_SCREENSHOT_STYLE = 'sha256-YjaKGiklmzC6wjXA513HAMmzus8VE61XCOT+SmwNZWA=';
+const frameHandlers = new WeakMap(); // Firefox context -> Map(page -> frame handler)
+const firstTaken = new WeakSet(); // profile contexts whose first blank page is in use
+
 export async function openPage(browser, base, scenario, name, { path: sub = '', ready = '#phone', init = [] } = {}) {
-  const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
-  await context.addInitScript(pageProbe);
-  for (const script of init) await context.addInitScript(script);
-  const page = await context.newPage();
+  // a Browser gets a new context per page; a BrowserContext (Firefox with
+  // its own profile, launchFirefoxProfile) is used as it is
+  const own = typeof browser.newContext === 'function';
+  const context = own ? await browser.newContext({ viewport: { width: 900, height: 900 } }) : browser;
+  const kind = own ? kindOf(browser) : 'firefox';
   const log = pageLog(`${scenario}-${name}.log`);
-  const P = { context, page, name, log, pageErrors: [], frames: [], consoleLines: [], wsCount: 0, wsClosedAt: [] };
+  const P = { context, page: null, name, log, kind, pageErrors: [], frames: [], consoleLines: [], wsCount: 0, wsClosedAt: [] };
+  // SIP over WebSocket, both directions, whole messages (indented)
+  const sip = (dir, t) => {
+    P.frames.push({ dir, text: t, at: Date.now() });
+    if (P.frames.length > 400) P.frames.splice(0, P.frames.length - 400);
+    const [first, ...rest] = t.replace(/\r\n$/, '').split('\r\n');
+    log(`ws ${dir} ${first}${rest.map((l) => `\n         ${l}`).join('')}`);
+  };
+  const wsOpened = (url) => {
+    P.wsCount += 1;
+    log(`websocket open ${url}`);
+  };
+  const wsClosed = () => {
+    P.wsClosedAt.push(Date.now());
+    log('websocket closed');
+  };
+  const onFrame = (ev, data) => {
+    if (ev === 'open') wsOpened(data);
+    else if (ev === 'close') wsClosed();
+    else sip(ev, String(data));
+  };
+  if (kind === 'firefox') {
+    // no WebSocket events over BiDi: the page probe reports each frame
+    // through a binding, one per context, which finds the page's handler
+    if (!frameHandlers.has(context)) {
+      const handlers = new Map();
+      frameHandlers.set(context, handlers);
+      await context.exposeBinding('__sipFrame', (source, ev, data) => handlers.get(source.page)?.(ev, data));
+      await context.addInitScript(pageProbe);
+    }
+  } else {
+    await context.addInitScript(pageProbe);
+  }
+  for (const script of init) await context.addInitScript(script);
+  // a profile's context opens with one blank page: the first openPage takes it
+  const blank = !own && !firstTaken.has(context) ? context.pages().find((p) => p.url() === 'about:blank') : null;
+  if (!own) firstTaken.add(context);
+  const page = blank || (await context.newPage());
+  if (kind === 'firefox') frameHandlers.get(context).set(page, onFrame);
+  P.page = page;
   page.on('console', (m) => {
     const line = `console.${m.type()}: ${m.text()}`;
     P.consoleLines.push(line);
@@ -94,33 +154,25 @@ export async function openPage(browser, base, scenario, name, { path: sub = '', 
     log(line);
   });
   page.on('pageerror', (e) => {
-    P.pageErrors.push(e.message);
     log(`pageerror: ${e.message}`);
+    // Playwright's own screenshot step adds a <style>body {}</style> (its
+    // "sync animations" in Firefox); a page's CSP refuses it, and Firefox
+    // reports the refusal as a page error. That one is not the app's.
+    if (e.message.includes(`'${PLAYWRIGHT_SCREENSHOT_STYLE}'`)) return;
+    P.pageErrors.push(e.message);
   });
   page.on('requestfailed', (r) => log(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
   page.on('crash', () => {
     P.pageErrors.push('page crashed');
     log('page crashed');
   });
-  // SIP over WebSocket, both directions, whole messages (indented)
   page.on('websocket', (ws) => {
-    P.wsCount += 1;
-    log(`websocket open ${ws.url()}`);
+    wsOpened(ws.url());
     const text = (p) => (typeof p === 'string' ? p : Buffer.from(p).toString('utf8'));
-    const sip = (dir, p) => {
-      const t = text(p);
-      P.frames.push({ dir, text: t, at: Date.now() });
-      if (P.frames.length > 400) P.frames.splice(0, P.frames.length - 400);
-      const [first, ...rest] = t.replace(/\r\n$/, '').split('\r\n');
-      log(`ws ${dir} ${first}${rest.map((l) => `\n         ${l}`).join('')}`);
-    };
-    ws.on('framesent', (f) => sip('>>', f.payload));
-    ws.on('framereceived', (f) => sip('<<', f.payload));
+    ws.on('framesent', (f) => sip('>>', text(f.payload)));
+    ws.on('framereceived', (f) => sip('<<', text(f.payload)));
     ws.on('socketerror', (e) => log(`websocket error ${e}`));
-    ws.on('close', () => {
-      P.wsClosedAt.push(Date.now());
-      log('websocket closed');
-    });
+    ws.on('close', wsClosed);
   });
   page.setDefaultTimeout(T.ui);
   await step(`${name}: load app`, T.load, async () => {
@@ -553,8 +605,8 @@ export const sipBody = (text) => {
 // ---------- the main of a scenario file ----------
 
 /**
- * Serve `serve` (a directory) on 127.0.0.1, launch Chromium (`launch`:
- * options of launchChromium) and run each name of `scenarios` as
+ * Serve `serve` (a directory) on 127.0.0.1, launch the browser of
+ * --browser (`launch`: options of launchChromium / launchFirefox) and run each name of `scenarios` as
  * `run[name](browser, baseUrl, r)`, where r = { name, ok, screenshots } is
  * the scenario's record: it passes when it returns, fails when it throws
  * (each page of r.pages gets a failure screenshot, through
@@ -599,7 +651,7 @@ export async function runScenarios({
       dist: DIST,
       artifacts: ART,
       ...summary,
-      browser: browser ? browser.version() : null,
+      browser: browser ? `${BROWSER} ${browser.version()}` : null,
       skipped: final.filter((r) => r.skipped).map((r) => r.name),
       scenarios: final,
     };
@@ -611,7 +663,7 @@ export async function runScenarios({
   const watchdog = setTimeout(() => finish(`watchdog: not finished within ${watchdogMs} ms`), watchdogMs);
   try {
     server = await serveStatic(serve);
-    browser = await step('launch chromium', 30000, () => launchChromium(launch));
+    browser = await step(`launch ${BROWSER}`, 30000, () => launchBrowser(BROWSER, launch));
     for (const name of scenarios) {
       const r = { name, ok: false, screenshots: [] };
       const t0 = Date.now();
@@ -628,6 +680,9 @@ export async function runScenarios({
       if (leave) await leave(r.pages || [], name);
       for (const p of r.pages || []) await p.context.close().catch(() => {});
       delete r.pages;
+      // browsers a scenario launched itself (r.cleanup), bounded
+      if (r.cleanup) await Promise.race([Promise.resolve().then(r.cleanup).catch(() => {}), sleep(10000)]);
+      delete r.cleanup;
       r.ms = Date.now() - t0;
       results.push(r);
       const verdict = r.skipped ? 'SKIP' : r.ok ? 'PASS' : 'FAIL';

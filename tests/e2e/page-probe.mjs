@@ -18,7 +18,8 @@
 //                      (getStats polled every 20 ms)
 //   window.__inboundAudio()  -> total inbound-rtp audio bytesReceived over the
 //                      open peer connections (oldest first), and per connection: state, bytes,
-//                      packets, selected ICE pair ("local <-> remote")
+//                      packets, selected ICE pair ("local <-> remote") and its
+//                      candidate types (pairTypes: {local, remote}, e.g. "relay/udp")
 //   window.__inboundEnergy()  -> per open peer connection (oldest first) the
 //                      inbound-rtp audio totalAudioEnergy, totalSamplesDuration,
 //                      audioLevel, bytesReceived (issue 5: mute, hold and
@@ -32,6 +33,10 @@
 //                      Audio AudioScheduledSourceNode.start: oscillator or
 //                      buffer) or "media" (HTMLMediaElement.play without a
 //                      MediaStream)
+//   window.__sipFrame(ev, data)  (Firefox: a binding the test installs, as
+//                      BiDi has no WebSocket frame events) is called with
+//                      ('open', url), ('>>', text) for each frame sent,
+//                      ('<<', text) for each frame received, ('close')
 //   window.__setHidden(bool)  test fixture: pretend the tab is hidden (or
 //                      visible again): document.hidden, visibilityState,
 //                      hasFocus() and a "visibilitychange" event
@@ -49,6 +54,32 @@ export function pageProbe() {
   });
   window.__wasmMemory = () =>
     wasmExports && wasmExports.memory ? wasmExports.memory.buffer.byteLength : null;
+
+  // ---- WebSocket frames, for the test (reported where it installed __sipFrame) ----
+  const OrigWS = window.WebSocket;
+  if (OrigWS) {
+    const report = (...a) => {
+      try {
+        if (typeof window.__sipFrame === 'function') window.__sipFrame(...a);
+      } catch (e) {
+        // the binding is gone while the page unloads
+      }
+    };
+    const text = (d) => (typeof d === 'string' ? d : d instanceof ArrayBuffer ? new TextDecoder().decode(d) : String(d));
+    class RecordedWebSocket extends OrigWS {
+      constructor(...args) {
+        super(...args);
+        report('open', String(args[0]));
+        this.addEventListener('message', (e) => report('<<', text(e.data)));
+        this.addEventListener('close', () => report('close'));
+      }
+      send(data) {
+        report('>>', text(data));
+        return super.send(data);
+      }
+    }
+    window.WebSocket = RecordedWebSocket;
+  }
 
   // ---- RTCPeerConnection registry (weak: the app decides their lifetime) ----
   let refs = [];
@@ -78,6 +109,7 @@ export function pageProbe() {
       let bytes = 0;
       let packets = 0;
       let pair = null;
+      let pairTypes = null;
       try {
         const stats = await pc.getStats();
         stats.forEach((s) => {
@@ -90,12 +122,16 @@ export function pageProbe() {
             const r = stats.get(s.remoteCandidateId);
             const addr = (c) => (c ? `${c.address || c.ip}:${c.port}/${c.protocol}` : '?');
             pair = `${addr(l)} <-> ${addr(r)}`;
+            // host | srflx | prflx | relay, and the relay's own protocol
+            // (udp or tcp between the browser and the TURN server)
+            const type = (c) => (c ? `${c.candidateType}${c.relayProtocol ? `/${c.relayProtocol}` : ''}` : '?');
+            pairTypes = { local: type(l), remote: type(r) };
           }
         });
       } catch (e) {
         // closed connections may refuse getStats
       }
-      per.push({ state: pc.connectionState, bytes, packets, pair });
+      per.push({ state: pc.connectionState, bytes, packets, pair, pairTypes });
     }
     return { bytes: per.reduce((a, p) => a + p.bytes, 0), connections: per };
   }

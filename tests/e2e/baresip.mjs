@@ -1,0 +1,291 @@
+// Issue 12: a phone that is not a browser. baresip (Debian's baresip-core
+// 1.0.0, its own SIP and media stack) registers as 1008 over UDP through the
+// demo PBX, calls the page and is called by it, with plain RTP through the
+// PBX's media gateway (rtpengine: DTLS-SRTP and ICE on the browser's side).
+// Why not ICE and DTLS-SRTP end to end: baresip 1.0's ICE gathers host
+// candidates only from interfaces that are not loopback ("ice: set default
+// cands failed"), and the test namespace has only "lo"; its DTLS-SRTP alone
+// is no use to a browser, which requires ICE.
+// Audio is checked both ways by a tone: baresip sends a 700 Hz sine (its
+// ausine module), which the page finds in what it receives (FFT of the
+// remote track); the page sends a 1100 Hz oscillator (replaceTrack on the
+// call's sender), which is found in what baresip decoded (its sndfile module
+// writes the decoded call audio to a WAV file).
+//
+//   browser-calls-baresip   the page (1000) calls 1008; baresip answers by
+//                           itself (answermode=auto)
+//   baresip-calls-browser   baresip dials 1000 (ctrl_tcp "dial"); the page
+//                           answers
+//
+// baresip is driven through its ctrl_tcp module (netstring-framed JSON on
+// 127.0.0.1:4444); its config is written to <artifacts>/baresip/ per run.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import {
+  ART, T, sleep, step, openPage, fillSettings, waitReg, waitPhone, user, rpc, clearBindings, newestAudio,
+} from './lib.mjs';
+
+const TRACE = 'baresip';
+const BARESIP_TONE_HZ = 700;
+const PAGE_TONE_HZ = 1100;
+const FREQ_TOL_HZ = 15;
+const CTRL_PORT = 4444;
+
+function baresipConfig(dir) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'snd'), { recursive: true });
+  const lines = [
+    ['poll_method', 'epoll'],
+    ['sip_listen', '127.0.0.1:5080'],
+    // only loopback here: baresip skips "lo" by name, not by address
+    ['net_interface', '127.0.0.1'],
+    ['dns_server', '127.0.0.1:53'],
+    ['audio_player', 'alsa,null'],
+    ['audio_alert', 'alsa,null'],
+    [`audio_source`, `ausine,${BARESIP_TONE_HZ}`],
+    // ausine makes 48 kHz stereo only
+    ['ausrc_srate', '48000'],
+    ['ausrc_channels', '2'],
+    ['auplay_srate', '48000'],
+    ['auplay_channels', '2'],
+    ['rtp_ports', '20000-20099'],
+    ['rtcp_mux', 'yes'],
+    ['module_path', '/usr/lib/baresip/modules'],
+    ...['g711', 'opus', 'ausine', 'alsa', 'sndfile', 'ice', 'dtls_srtp', 'srtp'].map((m) => ['module', `${m}.so`]),
+    ...['account', 'menu', 'ctrl_tcp'].map((m) => ['module_app', `${m}.so`]),
+    ['ctrl_tcp_listen', `127.0.0.1:${CTRL_PORT}`],
+    ['snd_path', path.join(dir, 'snd')],
+  ];
+  fs.writeFileSync(path.join(dir, 'config'), lines.map(([k, v]) => `${k}\t${v}`).join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(dir, 'accounts'),
+    '<sip:1008@127.0.0.1;transport=udp>;auth_pass=secret1008;answermode=auto;regint=600\n',
+  );
+  fs.writeFileSync(path.join(dir, 'contacts'), '');
+}
+
+/** Start baresip; resolves once the PBX has its binding. */
+async function startBaresip(r) {
+  const dir = path.join(ART, TRACE);
+  baresipConfig(dir);
+  const log = fs.createWriteStream(path.join(dir, 'baresip.log'));
+  const child = spawn('baresip', ['-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  let exited = null;
+  child.on('exit', (code, signal) => (exited = { code, signal }));
+  const bs = {
+    dir,
+    child,
+    stop: async () => {
+      if (exited) return;
+      child.kill('SIGTERM'); // baresip unregisters on the way out
+      for (let i = 0; i < 30 && !exited; i++) await sleep(100);
+      if (!exited) child.kill('SIGKILL');
+    },
+  };
+  r.cleanup = bs.stop;
+  await step('baresip registers as 1008', T.register, async () => {
+    const end = Date.now() + T.register;
+    for (;;) {
+      if (exited) throw new Error(`baresip exited (${JSON.stringify(exited)}); log ${path.join(dir, 'baresip.log')}`);
+      const out = await rpc('ul.lookup', 'location', '1008@127.0.0.1').catch(() => '');
+      if (/Contact:/.test(out)) return;
+      if (Date.now() > end) throw new Error('no binding of 1008 at the PBX');
+      await sleep(200);
+    }
+  });
+  return bs;
+}
+
+/** One ctrl_tcp command (netstring JSON); resolves to baresip's response. */
+function baresipCommand(command, params) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(CTRL_PORT, '127.0.0.1');
+    const body = JSON.stringify({ command, params, token: String(Date.now()) });
+    let buf = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`baresip ${command}: no response`));
+    }, 5000);
+    sock.on('connect', () => sock.write(`${Buffer.byteLength(body)}:${body},`));
+    sock.on('data', (d) => {
+      buf += d;
+      // netstrings: "len:json," — take the first response, skip events
+      for (let m; (m = /^(\d+):/.exec(buf)); ) {
+        const len = Number(m[1]);
+        const start = m[0].length;
+        if (buf.length < start + len + 1) break;
+        const msg = JSON.parse(buf.slice(start, start + len));
+        buf = buf.slice(start + len + 1);
+        if (msg.response) {
+          clearTimeout(timer);
+          sock.end();
+          resolve(msg);
+          return;
+        }
+      }
+    });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+/** Dominant frequency (Hz) of the remote audio track of the page's newest call, over ms. */
+const pageHears = (page, ms) =>
+  page.evaluate(async (ms) => {
+    const pc = window.__pcs().at(-1);
+    const receiver = pc && pc.getReceivers().find((x) => x.track && x.track.kind === 'audio');
+    if (!receiver) return { error: 'no audio receiver' };
+    const ctx = new AudioContext({ sampleRate: 48000 });
+    const an = ctx.createAnalyser();
+    an.fftSize = 16384;
+    an.smoothingTimeConstant = 0.8;
+    ctx.createMediaStreamSource(new MediaStream([receiver.track])).connect(an);
+    await ctx.resume();
+    await new Promise((r) => setTimeout(r, ms));
+    const db = new Float32Array(an.frequencyBinCount);
+    an.getFloatFrequencyData(db);
+    let best = 0;
+    for (let i = 1; i < db.length; i++) if (db[i] > db[best]) best = i;
+    await ctx.close();
+    return { hz: (best * ctx.sampleRate) / an.fftSize, db: Math.round(db[best]) };
+  }, ms);
+
+/** Replace the page's microphone in the newest call by a sine of hz. */
+const pageSendsTone = (page, hz) =>
+  page.evaluate(async (hz) => {
+    const pc = window.__pcs().at(-1);
+    const sender = pc && pc.getSenders().find((s) => s.track && s.track.kind === 'audio');
+    if (!sender) throw new Error('no audio sender');
+    const ctx = new AudioContext({ sampleRate: 48000 });
+    const osc = ctx.createOscillator();
+    osc.frequency.value = hz;
+    const gain = ctx.createGain();
+    gain.gain.value = 0.3;
+    const dest = ctx.createMediaStreamDestination();
+    osc.connect(gain).connect(dest);
+    osc.start();
+    await ctx.resume();
+    await sender.replaceTrack(dest.stream.getAudioTracks()[0]);
+    window.__toneCtx = ctx;
+  }, hz);
+
+/**
+ * The dominant frequency of the last second of the newest decoded-audio WAV
+ * baresip wrote (sndfile: dump-<peer>-dec.wav), with its RMS.
+ */
+function baresipHears(dir) {
+  const snd = path.join(dir, 'snd');
+  const files = fs.readdirSync(snd).filter((f) => f.endsWith('-dec.wav'))
+    .map((f) => ({ f, t: fs.statSync(path.join(snd, f)).mtimeMs })).sort((a, b) => a.t - b.t);
+  if (!files.length) return { error: `no decoded audio in ${snd}` };
+  const buf = fs.readFileSync(path.join(snd, files.at(-1).f));
+  let off = 12;
+  let fmt = null;
+  let data = null;
+  while (off + 8 <= buf.length) {
+    const id = buf.toString('ascii', off, off + 4);
+    const size = buf.readUInt32LE(off + 4);
+    if (id === 'fmt ') fmt = { channels: buf.readUInt16LE(off + 10), rate: buf.readUInt32LE(off + 12), bits: buf.readUInt16LE(off + 22) };
+    if (id === 'data') data = buf.subarray(off + 8, Math.min(buf.length, off + 8 + size));
+    off += 8 + size + (size % 2);
+  }
+  if (!fmt || !data || fmt.bits !== 16) return { error: `unreadable WAV ${files.at(-1).f} ${JSON.stringify(fmt)}` };
+  const frames = Math.floor(data.length / (2 * fmt.channels));
+  const n = Math.min(frames, fmt.rate); // the last second
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = data.readInt16LE(((frames - n + i) * fmt.channels) * 2) / 32768;
+  const rms = Math.sqrt(x.reduce((a, v) => a + v * v, 0) / n);
+  // DFT magnitude from 100 to 3900 Hz in 5 Hz steps
+  let best = { hz: 0, p: 0 };
+  for (let hz = 100; hz <= 3900; hz += 5) {
+    let re = 0;
+    let im = 0;
+    const w = (2 * Math.PI * hz) / fmt.rate;
+    for (let i = 0; i < n; i++) {
+      re += x[i] * Math.cos(w * i);
+      im += x[i] * Math.sin(w * i);
+    }
+    const p = re * re + im * im;
+    if (p > best.p) best = { hz, p };
+  }
+  return { file: files.at(-1).f, rate: fmt.rate, channels: fmt.channels, seconds: Math.round((frames / fmt.rate) * 10) / 10, rms: Math.round(rms * 1e4) / 1e4, hz: best.hz };
+}
+
+/** The call is up: check the tone both ways, record the figures, then the page hangs up. */
+async function toneBothWays(P, bs, r) {
+  await step('page sends its tone', T.ui, () => pageSendsTone(P.page, PAGE_TONE_HZ));
+  r.page_hears = await step('page hears baresip', 10000, () => pageHears(P.page, 1500));
+  await sleep(1500); // baresip's recording gets a second of the page's tone
+  r.inbound = await newestAudio(P.page);
+  await step('the page hangs up', T.hangup, async () => {
+    await P.page.click('#hangup-button');
+    await waitPhone(P.page, 'idle', T.hangup);
+  });
+  await sleep(500); // baresip closes its recording on the BYE
+  r.baresip_hears = baresipHears(bs.dir);
+  if (r.page_hears.error || Math.abs(r.page_hears.hz - BARESIP_TONE_HZ) > FREQ_TOL_HZ) {
+    throw new Error(`the page hears ${JSON.stringify(r.page_hears)}, want baresip's ${BARESIP_TONE_HZ} Hz`);
+  }
+  if (r.baresip_hears.error || Math.abs(r.baresip_hears.hz - PAGE_TONE_HZ) > FREQ_TOL_HZ || !(r.baresip_hears.rms > 0.01)) {
+    throw new Error(`baresip hears ${JSON.stringify(r.baresip_hears)}, want the page's ${PAGE_TONE_HZ} Hz`);
+  }
+  if (!/^127\.0\.0\.1:\d+\/udp <-> 127\.0\.0\.1:(\d+)\/udp$/.test(r.inbound.pair || '')) {
+    throw new Error(`unexpected ICE pair ${r.inbound.pair}`);
+  }
+  // through the gateway: the page's ICE peer is rtpengine (30000-30099)
+  const port = Number(/:(\d+)\/udp$/.exec(r.inbound.pair)[1]);
+  if (port < 30000 || port > 30099) throw new Error(`the media does not go through the gateway: ${r.inbound.pair}`);
+}
+
+async function pageFor(browser, base, r, name) {
+  await step('clear PBX bindings', 30000, () => clearBindings([1000, 1008], TRACE));
+  const bs = await startBaresip(r);
+  const P = await openPage(browser, base, name, 'page');
+  r.pages = [P];
+  await step('fill settings', T.ui, () => fillSettings(P.page, user(1000, 'Alice')));
+  await step('register', T.register, async () => {
+    await P.page.click('#save-register');
+    await waitReg(P.page, 'registered', T.register);
+  });
+  return { P, bs };
+}
+
+async function browserCallsBaresip(browser, base, r) {
+  const { P, bs } = await pageFor(browser, base, r, 'browser-calls-baresip');
+  const t0 = Date.now();
+  await step('the page calls 1008; baresip answers', T.answer, async () => {
+    await P.page.fill('#dial-input', '1008');
+    await P.page.click('#call-button');
+    await waitPhone(P.page, 'active', T.answer);
+  });
+  r.answered_ms = Date.now() - t0;
+  const sdp = P.frames.filter((f) => f.dir === '<<' && /^SIP\/2\.0 200 /.test(f.text) && /CSeq:\s*\d+ INVITE/i.test(f.text)).at(-1);
+  r.answer_sdp = sdp ? { profile: /m=audio \d+ (\S+)/.exec(sdp.text)?.[1], ice: /a=ice-ufrag:/.test(sdp.text), fingerprint: /a=fingerprint:/.test(sdp.text) } : null;
+  await toneBothWays(P, bs, r);
+}
+
+async function baresipCallsBrowser(browser, base, r) {
+  const { P, bs } = await pageFor(browser, base, r, 'baresip-calls-browser');
+  const t0 = Date.now();
+  r.dial = await step('baresip dials 1000', T.ui, () => baresipCommand('dial', 'sip:1000@127.0.0.1'));
+  await step('the page rings and answers', T.ring, async () => {
+    await waitPhone(P.page, 'incoming', T.ring);
+    await P.page.click('#answer-button');
+    await waitPhone(P.page, 'active', T.answer);
+  });
+  r.answered_ms = Date.now() - t0;
+  const inv = P.frames.filter((f) => f.dir === '<<' && f.text.startsWith('INVITE ')).at(-1);
+  r.offer_sdp = inv ? { profile: /m=audio \d+ (\S+)/.exec(inv.text)?.[1], ice: /a=ice-ufrag:/.test(inv.text), fingerprint: /a=fingerprint:/.test(inv.text) } : null;
+  await toneBothWays(P, bs, r);
+}
+
+export const BARESIP = {
+  'browser-calls-baresip': browserCallsBaresip,
+  'baresip-calls-browser': baresipCallsBrowser,
+};
