@@ -1101,16 +1101,22 @@ fn rtc_configuration(config: &MediaConfig) -> RtcConfiguration {
 /// Why a relay-only call has no candidate, in words: the TURN server's
 /// error (`icecandidateerror`), else what to check.
 fn no_relay_text(turn_error: Option<(u16, String)>) -> String {
+    // "401 Unauthorized" (Chromium), "401" (Firefox gives no text)
+    let detail = |code: u16, text: &str| {
+        format!("{code} {}", text.trim().trim_end_matches('.'))
+            .trim_end()
+            .to_string()
+    };
     match turn_error {
         Some((code @ (401 | 403 | 431 | 441), text)) => format!(
-            "the TURN server refused the user name or password ({code} {}): check the TURN line \
+            "the TURN server refused the user name or password ({}): check the TURN line \
              under Settings → Advanced → ICE servers",
-            text.trim().trim_end_matches('.')
+            detail(code, &text)
         ),
         Some((code, text)) => format!(
-            "the TURN server gave no relay address (error {code} {}): check the TURN line under \
+            "the TURN server gave no relay address (error {}): check the TURN line under \
              Settings → Advanced → ICE servers",
-            text.trim().trim_end_matches('.')
+            detail(code, &text)
         ),
         None => "the TURN server gave no relay address (\"Only through a TURN relay\" is on): \
                  check that the TURN server is reachable and that its user name and password \

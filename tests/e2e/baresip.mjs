@@ -135,8 +135,48 @@ function baresipCommand(command, params) {
   });
 }
 
-/** Dominant frequency (Hz) of the remote audio track of the page's newest call, over ms. */
-const pageHears = (page, ms) =>
+/**
+ * Dominant frequency (Hz) of the remote audio track of the page's newest
+ * call, over ms. Chromium: an AnalyserNode. Firefox (no running
+ * AudioContext without an audio output): MediaRecorder, then the recording
+ * decoded by an OfflineAudioContext and a DFT of its samples.
+ */
+const pageHears = (P, ms) => (P.kind === 'firefox' ? pageHearsRecorded(P.page, ms) : pageHearsLive(P.page, ms));
+
+const pageHearsRecorded = (page, ms) =>
+  page.evaluate(async (ms) => {
+    const pc = window.__pcs().at(-1);
+    const receiver = pc && pc.getReceivers().find((x) => x.track && x.track.kind === 'audio');
+    if (!receiver) return { error: 'no audio receiver' };
+    const rec = new MediaRecorder(new MediaStream([receiver.track]));
+    const chunks = [];
+    rec.ondataavailable = (e) => chunks.push(e.data);
+    const stopped = new Promise((r) => (rec.onstop = r));
+    rec.start();
+    await new Promise((r) => setTimeout(r, ms));
+    rec.stop();
+    await stopped;
+    const bytes = await new Blob(chunks).arrayBuffer();
+    const audio = await new OfflineAudioContext(1, 48000, 48000).decodeAudioData(bytes);
+    const x = audio.getChannelData(0);
+    const n = Math.min(x.length, audio.sampleRate);
+    const from = x.length - n;
+    let best = { hz: 0, p: 0 };
+    for (let hz = 100; hz <= 3900; hz += 5) {
+      let re = 0;
+      let im = 0;
+      const w = (2 * Math.PI * hz) / audio.sampleRate;
+      for (let i = 0; i < n; i++) {
+        re += x[from + i] * Math.cos(w * i);
+        im += x[from + i] * Math.sin(w * i);
+      }
+      const p = re * re + im * im;
+      if (p > best.p) best = { hz, p };
+    }
+    return { hz: best.hz, recorded_s: Math.round(audio.duration * 10) / 10 };
+  }, ms);
+
+const pageHearsLive = (page, ms) =>
   page.evaluate(async (ms) => {
     const pc = window.__pcs().at(-1);
     const receiver = pc && pc.getReceivers().find((x) => x.track && x.track.kind === 'audio');
@@ -156,12 +196,22 @@ const pageHears = (page, ms) =>
     return { hz: (best * ctx.sampleRate) / an.fftSize, db: Math.round(db[best]) };
   }, ms);
 
-/** Replace the page's microphone in the newest call by a sine of hz. */
-const pageSendsTone = (page, hz) =>
-  page.evaluate(async (hz) => {
-    const pc = window.__pcs().at(-1);
-    const sender = pc && pc.getSenders().find((s) => s.track && s.track.kind === 'audio');
-    if (!sender) throw new Error('no audio sender');
+/**
+ * Replace the page's microphone in the newest call by a sine of hz (once the
+ * call has its microphone: the page shows "active" as soon as Answer is
+ * pressed, while the microphone and the answer are still being made). In
+ * Firefox the fake microphone already is that sine (firefox.mjs).
+ */
+const pageSendsTone = (P, hz) =>
+  P.page.evaluate(async ({ hz, webAudio }) => {
+    let sender = null;
+    for (let i = 0; i < 100 && !sender; i++) {
+      const pc = window.__pcs().at(-1);
+      sender = pc && pc.getSenders().find((s) => s.track && s.track.kind === 'audio');
+      if (!sender) await new Promise((r) => setTimeout(r, 50));
+    }
+    if (!sender) throw new Error('no audio sender within 5 s');
+    if (!webAudio) return;
     const ctx = new AudioContext({ sampleRate: 48000 });
     const osc = ctx.createOscillator();
     osc.frequency.value = hz;
@@ -173,7 +223,7 @@ const pageSendsTone = (page, hz) =>
     await ctx.resume();
     await sender.replaceTrack(dest.stream.getAudioTracks()[0]);
     window.__toneCtx = ctx;
-  }, hz);
+  }, { hz, webAudio: P.kind !== 'firefox' });
 
 /**
  * The dominant frequency of the last second of the newest decoded-audio WAV
@@ -219,8 +269,8 @@ function baresipHears(dir) {
 
 /** The call is up: check the tone both ways, record the figures, then the page hangs up. */
 async function toneBothWays(P, bs, r) {
-  await step('page sends its tone', T.ui, () => pageSendsTone(P.page, PAGE_TONE_HZ));
-  r.page_hears = await step('page hears baresip', 10000, () => pageHears(P.page, 1500));
+  await step('page sends its tone', 10000, () => pageSendsTone(P, PAGE_TONE_HZ));
+  r.page_hears = await step('page hears baresip', 10000, () => pageHears(P, 1500));
   await sleep(1500); // baresip's recording gets a second of the page's tone
   r.inbound = await newestAudio(P.page);
   await step('the page hangs up', T.hangup, async () => {

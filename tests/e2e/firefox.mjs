@@ -10,7 +10,11 @@
 // Differences from Chromium that the tests account for (lib.mjs):
 //   - no WebSocket frame events over BiDi: the page probe records SIP frames
 //     inside the page and hands them to the test through a binding;
-//   - no CDP: memory figures (load-100, the benchmark) are Chromium only.
+//   - no CDP: memory figures (load-100, the benchmark) are Chromium only;
+//   - a headless Firefox here has no audio output, so an AudioContext never
+//     starts (resume() does not settle): tests that analyse sound use
+//     MediaRecorder and OfflineAudioContext there (baresip.mjs), and the fake
+//     microphone's own sine (1100 Hz, pref below) as the page's tone.
 import bidi from 'playwright-core-bidi';
 
 export const FIREFOX_PATH = '/usr/bin/firefox-esr';
@@ -24,6 +28,8 @@ export const FIREFOX_PATH = '/usr/bin/firefox-esr';
 export const FIREFOX_PREFS = {
   'media.navigator.streams.fake': true,
   'media.navigator.permission.disabled': true,
+  // the fake microphone is a sine of this frequency (baresip.mjs listens for it)
+  'media.navigator.audio.fake_frequency': 1100,
   'permissions.default.microphone': 1,
   'permissions.default.camera': 1,
   'media.peerconnection.ice.loopback': true,
