@@ -29,8 +29,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   ART, T, step, openPage, fillSettings, openSettings, waitReg, waitPhone, waitError, errorText, textOf,
-  expectNoError, user, callAndAnswer, audioBothWays, hangUp, newestAudio, probe, r1, run, launchBrowser,
-  kindOf, clearBindings,
+  user, callAndAnswer, audioBothWays, hangUp, newestAudio, probe, r1, run, launchBrowser, kindOf,
+  clearBindings, registerAll,
 } from './lib.mjs';
 import { launchChromium } from './chromium.mjs';
 import { launchFirefoxProfile } from './firefox.mjs';
@@ -55,31 +55,9 @@ async function nssTrustingCa(dir) {
   }
 }
 
-/** Register pages (settings per page) and wait until idle; returns register ms per page. */
-async function register(pages, settings) {
-  await step('fill settings', T.ui * pages.length * 2, async () => {
-    for (let i = 0; i < pages.length; i++) {
-      await fillSettings(pages[i].page, settings[i]);
-      if (settings[i].turn) await turnSettings(pages[i], settings[i].turn);
-    }
-  });
-  await step(`register ${pages.map((p) => p.name).join(' and ')}`, T.register, async () => {
-    await Promise.all(pages.map((p) => p.page.click('#save-register')));
-    await Promise.all(pages.map((p) => waitReg(p.page, 'registered', T.register)));
-  });
-  await step('idle after register', T.ui, async () => {
-    for (const p of pages) {
-      await waitPhone(p.page, 'idle', T.ui);
-      await expectNoError(p.page, p.name);
-    }
-  });
-  const out = {};
-  for (const p of pages) {
-    const pr = await probe(p.page);
-    out[p.name] = r1(pr.first['reg:registered'] - pr.clicks['save-register']);
-  }
-  return out;
-}
+/** Register pages (settings per page, with their TURN settings); register ms per page. */
+const register = (pages, settings) =>
+  registerAll(pages, settings, { afterFill: (P, s) => (s.turn ? turnSettings(P, s.turn) : null) });
 
 /** The ICE server line and "Only through a TURN relay" in the Advanced part. */
 async function turnSettings(P, { line, relayOnly = true }) {
