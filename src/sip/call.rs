@@ -61,15 +61,31 @@ mod target_tests {
             Ok("sip:1001@example.com")
         );
     }
+
+    #[test]
+    fn control_characters_of_a_display_name_stay_out_of_the_ui() {
+        let na = super::NameAddr::parse("\"BEL:\\\u{7} NUL:\\\u{0}\" <sip:a@b>").expect("parses");
+        assert_eq!(na.display_name.as_deref(), Some("BEL:\u{7} NUL:\u{0}"));
+        let p = super::party_of(&na);
+        assert_eq!(p.display_name.as_deref(), Some("BEL: NUL:"));
+        let na = super::NameAddr::parse("\"\\\u{7}\" <sip:a@b>").expect("parses");
+        assert_eq!(super::party_of(&na).display_name, None);
+    }
 }
 
 fn tel_digits(s: &str) -> String {
     s.chars().filter(|c| !"-(). ".contains(*c)).collect()
 }
 
-fn party_of(na: &NameAddr) -> Party {
+/// The peer as the UI shows it. A quoted display name may carry control
+/// characters as quoted pairs (RFC 4475 3.1.1.2): they stay out of the UI.
+pub(crate) fn party_of(na: &NameAddr) -> Party {
     Party {
-        display_name: na.display_name.clone().filter(|d| !d.trim().is_empty()),
+        display_name: na
+            .display_name
+            .as_deref()
+            .map(|d| d.chars().filter(|c| !c.is_control()).collect::<String>())
+            .filter(|d| !d.trim().is_empty()),
         uri: na.uri.clone(),
     }
 }

@@ -1,6 +1,6 @@
 //! Framing, unfolding and validation of one received SIP message.
 
-use super::addr::{is_token, short, split_top_level, NameAddr, Via};
+use super::addr::{is_token, short, split_header_list, split_top_level, NameAddr, Via};
 use super::names::{canonical, is_named};
 use super::{normalize_value, parse_digits, CSeq, Header, Message, Method, ParseError, StartLine};
 
@@ -27,9 +27,71 @@ fn split_lines(data: &[u8]) -> Result<(Vec<&[u8]>, &[u8]), ParseError> {
     }
 }
 
-/// A control character: not allowed in the header section (HTAB is LWS).
+/// A control character: not allowed in the header section (HTAB is LWS)
+/// except as a quoted pair (see [`CtlScan`]).
 pub(super) fn is_control(b: u8) -> bool {
     (b < 0x20 && b != b'\t') || b == 0x7f
+}
+
+/// Where control characters may appear in header text: nowhere but HTAB,
+/// except as the escaped character of a quoted pair inside a quoted string
+/// (RFC 3261 25.1: `quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)`, so
+/// never CR or LF; RFC 4475 3.1.1.2). Fed the bytes of one header (its
+/// folded lines in order), it tracks the quoted strings.
+#[derive(Default)]
+pub(super) struct CtlScan {
+    in_quotes: bool,
+    escaped: bool,
+}
+
+impl CtlScan {
+    /// Feeds one byte: `false` for a control character not allowed here.
+    pub(super) fn byte(&mut self, b: u8) -> bool {
+        if self.escaped {
+            self.escaped = false;
+            return b != b'\r' && b != b'\n';
+        }
+        if self.in_quotes {
+            if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_quotes = false;
+            }
+        } else if b == b'"' {
+            self.in_quotes = true;
+        }
+        !is_control(b)
+    }
+
+    /// Whether one header value (or line) has control characters only
+    /// where a quoted pair allows them.
+    pub(super) fn value_ok(v: &[u8]) -> bool {
+        let mut scan = CtlScan::default();
+        v.iter().all(|b| scan.byte(*b))
+    }
+}
+
+/// RFC 3261 25.1: no control characters in the header section but HTAB and
+/// quoted pairs (a CR or NUL anywhere else would survive into values and
+/// change meaning when the message is written again). The start line has
+/// no quoted strings; a header's quoted strings may span its folded lines.
+fn check_controls(lines: &[&[u8]]) -> Result<(), ParseError> {
+    let mut scan = CtlScan::default();
+    for (i, line) in lines.iter().enumerate() {
+        let folded = line.starts_with(b" ") || line.starts_with(b"\t");
+        let ok = if i == 0 {
+            !line.iter().any(|b| is_control(*b))
+        } else {
+            if !folded {
+                scan = CtlScan::default();
+            }
+            line.iter().all(|b| scan.byte(*b))
+        };
+        if !ok {
+            return Err(err("control character in the header section"));
+        }
+    }
+    Ok(())
 }
 
 fn check_version(v: &str) -> Result<(), ParseError> {
@@ -169,14 +231,9 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
         .unwrap_or(input.len());
     let data = input.get(skip..).unwrap_or(&[]);
     let (lines, rest) = split_lines(data)?;
+    check_controls(&lines)?;
     let mut text = Vec::with_capacity(lines.len());
     for line in &lines {
-        // RFC 3261 25.1: no control characters in the header section but
-        // HTAB (a CR or NUL inside a line would survive into values and
-        // change meaning when the message is written again).
-        if line.iter().any(|b| is_control(*b)) {
-            return Err(err("control character in the header section"));
-        }
         text.push(std::str::from_utf8(line).map_err(|_| err("header section is not valid UTF-8"))?);
     }
     let (first, header_lines) = text.split_first().ok_or_else(|| err("empty message"))?;
@@ -184,7 +241,8 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
     let mut headers = parse_headers(header_lines)?;
 
     exactly_one(&headers, "Call-ID").and_then(|v| {
-        if v.is_empty() || v.chars().any(char::is_whitespace) {
+        // a word (RFC 3261 25.1): no quoted pairs, so no control character
+        if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
             Err(err(format!("invalid Call-ID \"{}\"", short(v))))
         } else {
             Ok(())
@@ -193,6 +251,16 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
     for name in ["From", "To"] {
         let v = exactly_one(&headers, name)?;
         NameAddr::parse(v).map_err(|e| err(format!("invalid {name}: {}", e.reason())))?;
+    }
+    // each Contact entry is `*` or an address: a URI with `?` or `,` not
+    // enclosed in `<>` is malformed (RFC 3261 20.10, RFC 4475 3.1.2.13
+    // regbadct), not an entry to skip
+    for h in headers.iter().filter(|h| is_named(&h.name, "Contact")) {
+        for c in split_header_list(&h.value) {
+            if c != "*" {
+                NameAddr::parse(c).map_err(|e| err(format!("invalid Contact: {}", e.reason())))?;
+            }
+        }
     }
     let cseq = CSeq::parse(exactly_one(&headers, "CSeq")?)?;
     // the top Via is how a response finds its transaction (RFC 3261 17)
