@@ -1,6 +1,6 @@
 //! Framing, unfolding and validation of one received SIP message.
 
-use super::addr::{is_token, short, split_header_list, split_top_level, NameAddr, Via};
+use super::addr::{is_token, short, split_header_list, split_top_level, NameAddr, SipUri, Via};
 use super::names::{canonical, is_named};
 use super::{normalize_value, parse_digits, CSeq, Header, Message, Method, ParseError, StartLine};
 
@@ -171,6 +171,52 @@ fn check_request_uri(uri: &str) -> Result<(), ParseError> {
         }
     }
     Ok(())
+}
+
+/// Splits a URI into the part before its URI headers and the headers (the
+/// text after `?`, RFC 3261 19.1.1). Only `sip:`/`sips:` URIs have headers
+/// here, and their `?` counts only after the userinfo (a `?` in the user
+/// part is legal): the same reading as the Request-URI check.
+pub fn split_uri_headers(uri: &str) -> (&str, Option<&str>) {
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return (uri, None);
+    };
+    if !(scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips")) {
+        return (uri, None);
+    }
+    let host_from = rest.find('@').map_or(0, |at| at + 1);
+    let question = rest
+        .get(host_from..)
+        .and_then(|h| h.find('?'))
+        .map(|q| scheme.len() + 1 + host_from + q);
+    match question {
+        Some(q) => (uri.get(..q).unwrap_or(uri), uri.get(q + 1..)),
+        None => (uri, None),
+    }
+}
+
+/// The Request-URI made from a URI taken from the network (a remote
+/// target, a strict route, a redirect or transfer target): its URI headers
+/// dropped (RFC 3261 19.1.5: they are not part of a Request-URI, and
+/// 12.2.1.1 builds in-dialog Request-URIs from the Contact), the rest
+/// checked with the same rules as a received request line, and for
+/// `sip:`/`sips:` read as a SIP URI. `Err` for a URI that cannot become a
+/// Request-URI: refuse it rather than send what no parser would accept.
+pub fn request_uri_of(uri: &str) -> Result<String, ParseError> {
+    let (base, _headers) = split_uri_headers(uri.trim());
+    let bad = || err(format!("unusable as a Request-URI: \"{}\"", short(uri)));
+    if base.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    match parse_start_line(&format!("OPTIONS {base} SIP/2.0")) {
+        Ok(StartLine::Request { uri: parsed, .. }) if parsed == base => {}
+        _ => return Err(bad()),
+    }
+    let lower = base.to_ascii_lowercase();
+    if (lower.starts_with("sip:") || lower.starts_with("sips:")) && SipUri::parse(base).is_err() {
+        return Err(bad());
+    }
+    Ok(base.to_string())
 }
 
 /// Joins continuation lines (starting with SP or HTAB) to the header line
