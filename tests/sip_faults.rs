@@ -1286,3 +1286,29 @@ fn a_reinvite_with_an_unusable_contact_is_refused_and_the_old_target_kept() {
         Some(a_contact.as_str())
     );
 }
+
+/// Our own display name with control characters (from the settings) goes
+/// out as quoted pairs, which every parser (ours too) reads back as given;
+/// the callee's UI gets it without them.
+#[test]
+fn a_display_name_with_control_characters_is_sent_as_quoted_pairs() {
+    let mut bed = Bed::with_config("secret1000", "secret1001", |side, c| {
+        if side == Side::A {
+            c.display_name = "Ann \u{7}\"A\" \\".into();
+        }
+    });
+    bed.register_both();
+    let reg = bed.sent(Side::A, "REGISTER");
+    let from = reg.last().and_then(Message::from).expect("From");
+    assert_eq!(from.display_name.as_deref(), Some("Ann \u{7}\"A\" \\"));
+    call(&mut bed, "1001");
+    let cb = bed.incoming_call(Side::B).expect("B rings");
+    let from = bed.events_of(Side::B).into_iter().find_map(|e| match e {
+        Event::IncomingCall { call, from, .. } if call == cb => Some(from),
+        _ => None,
+    });
+    assert_eq!(
+        from.and_then(|p| p.display_name).as_deref(),
+        Some("Ann \"A\" \\")
+    );
+}
