@@ -1138,3 +1138,177 @@ fn frequent_pings_still_detect_a_dead_connection() {
         .iter()
         .any(|(s, at)| *s == Side::A && *at == first_silent_ping));
 }
+
+/// The first message to `side` that `pick` selects is held back (not
+/// delivered); returns it once the bed has settled.
+fn hold_back(
+    bed: &mut Bed,
+    side: Side,
+    pick: fn(&Message) -> bool,
+    act: impl FnOnce(&mut Bed),
+) -> Message {
+    let taken = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = taken.clone();
+    bed.drop_to_phone = Some(Box::new(move |s, m| {
+        let hit = s == side && !flag.get() && pick(m);
+        if hit {
+            flag.set(true);
+        }
+        hit
+    }));
+    let from = bed.wire.len();
+    act(bed);
+    bed.drop_to_phone = None;
+    bed.wire[from..]
+        .iter()
+        .find(|w| !w.from_phone && w.side == side && pick(&w.msg))
+        .map(|w| w.msg.clone())
+        .expect("the held-back message")
+}
+
+fn is_invite_2xx(m: &Message) -> bool {
+    m.code() == Some(200) && m.cseq().is_some_and(|c| c.method == Method::Invite)
+}
+
+/// Issue 12 (fuzz finding): a 2xx whose Contact carries URI headers. RFC
+/// 3261 19.1.5 and 12.2.1.1: the remote target's Request-URI has no
+/// headers, so the ACK and the BYE go to the Contact without them (before,
+/// the BYE carried `?…` in its Request-URI, which our own parser refuses).
+#[test]
+fn a_contact_with_uri_headers_gives_a_request_uri_without_them() {
+    let mut bed = Bed::new();
+    bed.register_both();
+    let b_contact = bed.ua(Side::B).contact_uri().to_string();
+    let ca = call(&mut bed, "1001");
+    let cb = bed.incoming_call(Side::B).expect("B rings");
+    let mut ok = hold_back(&mut bed, Side::A, is_invite_2xx, |bed| {
+        bed.command(Side::B, Command::Answer { call: cb })
+    });
+    ok.set_header("Contact", format!("<{b_contact}?Subject=hi&X-Y=%3Cz%3E>"));
+    bed.inject(Side::A, &String::from_utf8(ok.to_bytes()).expect("utf-8"));
+    assert!(bed
+        .call_states(Side::A, ca)
+        .iter()
+        .any(|s| matches!(s, CallState::Active { .. })));
+    let ack = bed.sent(Side::A, "ACK");
+    assert_eq!(
+        ack.last().and_then(|m| m.request_uri()),
+        Some(b_contact.as_str())
+    );
+    bed.command(Side::A, Command::Hangup { call: ca });
+    let bye = bed.sent(Side::A, "BYE");
+    assert_eq!(bye.len(), 1);
+    assert_eq!(bye[0].request_uri(), Some(b_contact.as_str()));
+    assert!(!bye[0].request_uri().unwrap_or_default().contains('?'));
+    // B took it as its call's BYE
+    assert!(bed
+        .call_states(Side::B, cb)
+        .iter()
+        .any(|s| matches!(s, CallState::Ended(_))));
+}
+
+/// A 2xx whose Contact cannot become a Request-URI at all: the call is
+/// refused ("unusable answer"), nothing unreadable is sent, no panic.
+#[test]
+fn a_2xx_contact_that_cannot_be_a_request_uri_ends_the_call() {
+    let mut bed = Bed::new();
+    bed.register_both();
+    let ca = call(&mut bed, "1001");
+    let cb = bed.incoming_call(Side::B).expect("B rings");
+    let mut ok = hold_back(&mut bed, Side::A, is_invite_2xx, |bed| {
+        bed.command(Side::B, Command::Answer { call: cb })
+    });
+    ok.set_header("Contact", "<sip:peer\"x@b.invalid;transport=ws>");
+    let sent_before = bed
+        .wire
+        .iter()
+        .filter(|w| w.from_phone && w.side == Side::A)
+        .count();
+    bed.inject(Side::A, &String::from_utf8(ok.to_bytes()).expect("utf-8"));
+    match ended(&bed.call_states(Side::A, ca)) {
+        Some(EndReason::Failed { code: 200, reason }) => {
+            assert!(reason.contains("unusable answer"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // nothing was sent to that target (the bed panics on an unparseable one)
+    let sent_after = bed
+        .wire
+        .iter()
+        .filter(|w| w.from_phone && w.side == Side::A)
+        .count();
+    assert_eq!(sent_before, sent_after);
+}
+
+/// An incoming INVITE whose Contact cannot become a Request-URI: 400, no
+/// ringing, no panic.
+#[test]
+fn an_invite_whose_contact_cannot_be_a_request_uri_gets_400() {
+    let mut bed = Bed::new();
+    bed.register_both();
+    let is_initial_invite = |m: &Message| m.method() == Some(&Method::Invite) && !in_dialog(m);
+    let mut invite = hold_back(&mut bed, Side::B, is_initial_invite, |bed| {
+        call(bed, "1001");
+    });
+    invite.set_header("Contact", "<sip:a\"b@a.invalid;transport=ws>");
+    bed.inject(
+        Side::B,
+        &String::from_utf8(invite.to_bytes()).expect("utf-8"),
+    );
+    assert_eq!(bed.incoming_call(Side::B), None);
+    let answers = bed.answers_to(Side::B, &invite);
+    assert_eq!(answers.last().and_then(Message::code), Some(400));
+}
+
+/// A re-INVITE whose new Contact cannot become a Request-URI: 400 (the
+/// target refresh fails, RFC 3261 12.2.2), the call and its old target
+/// stay; a later BYE still goes where it did.
+#[test]
+fn a_reinvite_with_an_unusable_contact_is_refused_and_the_old_target_kept() {
+    let mut bed = Bed::new();
+    let (ca, cb) = establish(&mut bed);
+    let a_contact = bed.ua(Side::A).contact_uri().to_string();
+    let is_reinvite = |m: &Message| m.method() == Some(&Method::Invite) && in_dialog(m);
+    let mut reinvite = hold_back(&mut bed, Side::B, is_reinvite, |bed| {
+        bed.command(Side::A, Command::Hold { call: ca })
+    });
+    reinvite.set_header("Contact", "<sip:a\"b@a.invalid;transport=ws>");
+    bed.inject(
+        Side::B,
+        &String::from_utf8(reinvite.to_bytes()).expect("utf-8"),
+    );
+    let answers = bed.answers_to(Side::B, &reinvite);
+    assert_eq!(answers.last().and_then(Message::code), Some(400));
+    bed.command(Side::B, Command::Hangup { call: cb });
+    let bye = bed.sent(Side::B, "BYE");
+    assert_eq!(
+        bye.last().and_then(|m| m.request_uri()),
+        Some(a_contact.as_str())
+    );
+}
+
+/// Our own display name with control characters (from the settings) goes
+/// out as quoted pairs, which every parser (ours too) reads back as given;
+/// the callee's UI gets it without them.
+#[test]
+fn a_display_name_with_control_characters_is_sent_as_quoted_pairs() {
+    let mut bed = Bed::with_config("secret1000", "secret1001", |side, c| {
+        if side == Side::A {
+            c.display_name = "Ann \u{7}\"A\" \\".into();
+        }
+    });
+    bed.register_both();
+    let reg = bed.sent(Side::A, "REGISTER");
+    let from = reg.last().and_then(Message::from).expect("From");
+    assert_eq!(from.display_name.as_deref(), Some("Ann \u{7}\"A\" \\"));
+    call(&mut bed, "1001");
+    let cb = bed.incoming_call(Side::B).expect("B rings");
+    let from = bed.events_of(Side::B).into_iter().find_map(|e| match e {
+        Event::IncomingCall { call, from, .. } if call == cb => Some(from),
+        _ => None,
+    });
+    assert_eq!(
+        from.and_then(|p| p.display_name).as_deref(),
+        Some("Ann \"A\" \\")
+    );
+}

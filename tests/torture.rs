@@ -159,16 +159,42 @@ fn intmeth() {
     assert!(m.body.is_empty());
 }
 
-/// RFC 4475 3.1.1.2 as written: valid, but we deliberately reject it. Its
-/// To display name carries BEL, NUL and DEL as quoted pairs; the phone has
-/// no use for control characters in a name (they would reach the UI and
-/// the logs), and refusing every control character in the header section
-/// but HTAB keeps a bare CR or NUL from sneaking into any value.
+/// RFC 4475 3.1.1.2 as written: valid. Its To display name carries BEL,
+/// NUL and DEL as quoted pairs (`quoted-pair = "\" (%x00-09 / %x0B-0C /
+/// %x0E-7F)`), which RFC 3261 allows in a quoted string; control
+/// characters anywhere else in the header section are still refused. The
+/// name is read with them, written back as quoted pairs, and kept out of
+/// what the UI shows.
 #[test]
 fn intmeth_with_control_characters() {
-    let (reason, reply) = reject(&cases::intmeth_ctl());
-    assert_eq!(reason, "control character in the header section");
-    assert_eq!(reply, None, "the To cannot be copied");
+    let m = request(&cases::intmeth_ctl());
+    let to = m.to().unwrap();
+    assert_eq!(
+        to.display_name.as_deref(),
+        Some("BEL:\u{7} NUL:\u{0} DEL:\u{7f}")
+    );
+    assert_eq!(
+        to.uri,
+        "sip:9_strange.URI~(be!sure)&isn't+it$/odd?,/;;*@example.com"
+    );
+    // written out and read again: the same message, the same name
+    let again = request(&m.to_bytes());
+    assert_eq!(again, m);
+    let written = softphone::sip::message::NameAddr::parse(&to.to_string()).unwrap();
+    assert_eq!(written, to);
+    // a bare control character (not a quoted pair) is still refused, in a
+    // quoted string or out of one, and so is an escaped CR
+    for bad in [
+        "To: \"BEL:\u{7}\" <sip:a@example.com>",
+        "To: BEL\u{7} <sip:a@example.com>",
+        "To: <sip:a@example.com>;x=\\\u{0}",
+        "To: \"CR:\\\r\" <sip:a@example.com>",
+    ] {
+        let text = String::from_utf8(cases::intmeth_ctl()).unwrap();
+        let line = text.lines().find(|l| l.starts_with("To:")).unwrap();
+        let (reason, _) = reject(text.replace(line, bad).as_bytes());
+        assert_eq!(reason, "control character in the header section", "{bad:?}");
+    }
 }
 
 #[test]
@@ -532,18 +558,33 @@ fn baddate() {
     assert_eq!(m.header("Date"), Some("Fri, 01 Jan 2010 16:00:00 EST"));
 }
 
-/// RFC 4475 3.1.2.13: a `?` in a bare addr-spec Contact. The phone never
-/// acts on the Contact of a REGISTER; we accept the message but that
-/// Contact entry cannot be read (`contacts()` skips it), so nothing is
-/// guessed from it.
+// ------------------------------------------------------ invalid (3.1.2, 3.3)
+
+/// RFC 4475 3.1.2.13: a `?` in a bare addr-spec Contact (URI headers
+/// need `<>`): "an element receiving this request should respond with a
+/// 400 Bad Request", and we do, rather than accept the message and skip
+/// the Contact entry.
 #[test]
 fn regbadct() {
-    let m = request(&cases::regbadct());
-    assert!(m.contacts().is_empty());
-    assert!(softphone::sip::message::NameAddr::parse(m.header("Contact").unwrap()).is_err());
+    let (reason, reply) = reject(&cases::regbadct());
+    assert!(
+        reason.starts_with("invalid Contact: URI with '?'"),
+        "{reason}"
+    );
+    let reply = reply.expect("a 400");
+    assert_eq!(reply.call_id(), Some("regbadct.k345asrl3fdbv@10.0.0.1"));
+    // the same URI inside <> is a Contact with URI headers, and fine
+    let text = String::from_utf8(cases::regbadct()).unwrap();
+    let fixed = text.replace(
+        "Contact: sip:user@example.com?Route=%3Csip:sip.example.com%3E",
+        "Contact: <sip:user@example.com?Route=%3Csip:sip.example.com%3E>",
+    );
+    let m = request(fixed.as_bytes());
+    assert_eq!(
+        m.contacts()[0].uri,
+        "sip:user@example.com?Route=%3Csip:sip.example.com%3E"
+    );
 }
-
-// ------------------------------------------------------ invalid (3.1.2, 3.3)
 
 #[test]
 fn badinv01() {

@@ -3,7 +3,7 @@
 
 use super::call::{self, Call};
 use super::im::{self, Messages};
-use super::message::{self, Incoming, Message, Method, SipUri};
+use super::message::{self, Incoming, Message, Method, NameAddr, SipUri};
 use super::registration::Registration;
 use super::rng::Rng;
 use super::subscription::{self, Activity, Subscriptions};
@@ -122,8 +122,14 @@ impl Local {
         if self.display_name.trim().is_empty() {
             format!("<{}>", self.aor)
         } else {
-            let escaped = self.display_name.replace('\\', "\\\\").replace('"', "\\\"");
-            format!("\"{escaped}\" <{}>", self.aor)
+            // quoted as NameAddr writes it: `"` and `\` escaped, control
+            // characters as quoted pairs (CR/LF as spaces)
+            NameAddr {
+                display_name: Some(self.display_name.clone()),
+                uri: self.aor.clone(),
+                params: Vec::new(),
+            }
+            .to_string()
         }
     }
 }

@@ -525,15 +525,26 @@ fn decode_ext_value(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Appends `name="value"` with `\` and `"` escaped.
+/// Appends `name="value"` with `\`, `"` and the other ASCII control
+/// characters escaped as quoted pairs (a challenge may carry them so, RFC
+/// 3261 25.1, and they must go back as they came). CR and LF, which no
+/// quoted string can carry, become spaces.
 fn push_quoted(out: &mut String, name: &str, value: &str) {
     out.push_str(name);
     out.push_str("=\"");
     for c in value.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
+        match c {
+            '\r' | '\n' => out.push(' '),
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_ascii_control() && c != '\t' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
         }
-        out.push(c);
     }
     out.push('"');
 }
@@ -709,6 +720,30 @@ mod tests {
         assert_eq!(
             cred.opaque.as_deref(),
             Some("5ccc069c403ebaf9f0171e9517f40e41")
+        );
+    }
+
+    #[test]
+    fn control_characters_in_a_challenge_go_back_as_quoted_pairs() {
+        let c = Challenge::parse("Digest realm=\"a\\\u{7}b\", nonce=\"n\\\u{0}\", qop=\"auth\"")
+            .unwrap();
+        assert_eq!(c.realm, "a\u{7}b");
+        assert_eq!(c.nonce, "n\u{0}");
+        let cred = authorize(&c, "REGISTER", "sip:x", "u", "p", "cn", 1, b"");
+        let value = cred.to_header_value();
+        assert!(value.contains("realm=\"a\\\u{7}b\""), "{value:?}");
+        assert!(value.contains("nonce=\"n\\\u{0}\""), "{value:?}");
+        // our own parser reads it, and the same values come back
+        let raw = format!(
+            "REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/WS h;branch=z9hG4bK1\r\n\
+             From: <sip:u@x>;tag=1\r\nTo: <sip:u@x>\r\nCall-ID: c\r\n\
+             CSeq: 2 REGISTER\r\nAuthorization: {value}\r\n\r\n"
+        );
+        let m = crate::sip::message::Message::parse(raw.as_bytes()).unwrap();
+        let back = Credentials::parse(m.header("Authorization").unwrap()).unwrap();
+        assert_eq!(
+            (back.realm.as_str(), back.nonce.as_str()),
+            ("a\u{7}b", "n\u{0}")
         );
     }
 

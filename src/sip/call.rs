@@ -2,8 +2,8 @@
 //! browser, ringing, answer, ACK, CANCEL, BYE and the 2xx retransmissions.
 
 use super::agent::{response_to, Ctx, Owner, TimerKey, ALLOW, SUPPORTED};
-use super::dialog::Dialog;
-use super::message::{Message, Method, NameAddr, SipUri};
+use super::dialog::{remote_target_of, Dialog};
+use super::message::{request_uri_of, split_uri_headers, Message, Method, NameAddr, SipUri};
 use super::refer::{self, InfoBody, ReferTarget};
 use super::registration::{on_challenge, AuthCache, ChallengeOutcome};
 use super::sdp;
@@ -40,8 +40,10 @@ pub fn target_uri(input: &str, domain: &str) -> Result<String, String> {
         };
         format!("sip:{user}@{domain}")
     };
-    match SipUri::parse(&candidate) {
-        Ok(u) if !u.host.is_empty() && !candidate.contains(char::is_whitespace) => Ok(candidate),
+    // a `sip:` link may carry URI headers (`?subject=…`): not part of the
+    // Request-URI (RFC 3261 19.1.5), dropped
+    match request_uri_of(&candidate) {
+        Ok(uri) if SipUri::parse(&uri).is_ok_and(|u| !u.host.is_empty()) => Ok(uri),
         _ => Err(format!(
             "\"{t}\" is not a number or SIP address that can be called."
         )),
@@ -61,15 +63,46 @@ mod target_tests {
             Ok("sip:1001@example.com")
         );
     }
+
+    #[test]
+    fn control_characters_of_a_display_name_stay_out_of_the_ui() {
+        let na = super::NameAddr::parse("\"BEL:\\\u{7} NUL:\\\u{0}\" <sip:a@b>").expect("parses");
+        assert_eq!(na.display_name.as_deref(), Some("BEL:\u{7} NUL:\u{0}"));
+        let p = super::party_of(&na);
+        assert_eq!(p.display_name.as_deref(), Some("BEL: NUL:"));
+        let na = super::NameAddr::parse("\"\\\u{7}\" <sip:a@b>").expect("parses");
+        assert_eq!(super::party_of(&na).display_name, None);
+    }
+
+    #[test]
+    fn uri_headers_are_dropped_and_bad_uris_refused() {
+        assert_eq!(
+            target_uri("sip:bob@example.com;transport=ws?subject=hi", "x").as_deref(),
+            Ok("sip:bob@example.com;transport=ws")
+        );
+        // a `?` in the user part is not a header
+        assert_eq!(
+            target_uri("sip:a?b@example.com", "x").as_deref(),
+            Ok("sip:a?b@example.com")
+        );
+        assert!(target_uri("sip:a\"b@example.com", "x").is_err());
+        assert!(target_uri("sip:bob@example.com>", "x").is_err());
+    }
 }
 
 fn tel_digits(s: &str) -> String {
     s.chars().filter(|c| !"-(). ".contains(*c)).collect()
 }
 
-fn party_of(na: &NameAddr) -> Party {
+/// The peer as the UI shows it. A quoted display name may carry control
+/// characters as quoted pairs (RFC 4475 3.1.1.2): they stay out of the UI.
+pub(crate) fn party_of(na: &NameAddr) -> Party {
     Party {
-        display_name: na.display_name.clone().filter(|d| !d.trim().is_empty()),
+        display_name: na
+            .display_name
+            .as_deref()
+            .map(|d| d.chars().filter(|c| !c.is_control()).collect::<String>())
+            .filter(|d| !d.trim().is_empty()),
         uri: na.uri.clone(),
     }
 }
@@ -816,13 +849,17 @@ impl Call {
         if resp.code() == Some(305) || self.redirects.len() > MAX_REDIRECTS {
             return false;
         }
-        let next = resp.contacts().into_iter().map(|c| c.uri).find(|u| {
-            let lower = u.to_ascii_lowercase();
-            (lower.starts_with("sip:") || lower.starts_with("sips:"))
-                && SipUri::parse(u).is_ok()
-                && *u != self.target
-                && !self.redirects.contains(u)
-        });
+        // each Contact as a Request-URI (its URI headers dropped), or skipped
+        let next = resp
+            .contacts()
+            .into_iter()
+            .filter_map(|c| request_uri_of(&c.uri).ok())
+            .find(|u| {
+                let lower = u.to_ascii_lowercase();
+                (lower.starts_with("sip:") || lower.starts_with("sips:"))
+                    && *u != self.target
+                    && !self.redirects.contains(u)
+            });
         let Some(uri) = next else { return false };
         tracing::info!("{}: redirected to {uri}", self.id);
         self.redirects.push(uri.clone());
@@ -1177,7 +1214,12 @@ impl Call {
             ctx.respond(now, key, &response_to(req, 491, "Request Pending", None));
             return;
         }
-        self.refresh_target(req);
+        if !self.refresh_target(req) {
+            // RFC 3261 12.2.2: the target refresh fails, the session stays
+            let r = response_to(req, 400, "Bad Request (unusable Contact)", None);
+            ctx.respond(now, key, &r);
+            return;
+        }
         self.take_session_request(req);
         match sdp_body(req) {
             Some(offer) => {
@@ -1234,7 +1276,11 @@ impl Call {
             self.busy_retry(ctx, now, key, req);
             return;
         }
-        self.refresh_target(req);
+        if !self.refresh_target(req) {
+            let r = response_to(req, 400, "Bad Request (unusable Contact)", None);
+            ctx.respond(now, key, &r);
+            return;
+        }
         self.take_session_request(req);
         let unchanged_or_none = match (&offer, &self.remote_sdp) {
             (None, _) => true,
@@ -1278,12 +1324,24 @@ impl Call {
         }
     }
 
-    /// A target refresh request or response: the peer's new Contact.
-    fn refresh_target(&mut self, m: &Message) {
-        if let (Some(d), Some(c)) = (self.dialog.as_mut(), m.contacts().first()) {
-            if d.remote_target != c.uri {
-                tracing::debug!("{}: remote target now {}", self.id, c.uri);
-                d.remote_target = c.uri.clone();
+    /// A target refresh request or response: the peer's new Contact (as a
+    /// Request-URI, its URI headers dropped). `false`, and the target left
+    /// as it was, when that Contact cannot be a Request-URI.
+    fn refresh_target(&mut self, m: &Message) -> bool {
+        let (Some(d), Some(c)) = (self.dialog.as_mut(), m.contacts().first().cloned()) else {
+            return true;
+        };
+        match remote_target_of(&c.uri) {
+            Ok(target) => {
+                if d.remote_target != target {
+                    tracing::debug!("{}: remote target now {target}", self.id);
+                    d.remote_target = target;
+                }
+                true
+            }
+            Err(e) => {
+                tracing::warn!("{}: Contact not taken: {}", self.id, e.0);
+                false
             }
         }
     }
@@ -1437,7 +1495,8 @@ impl Call {
         match code {
             200..=299 => {
                 self.send_ack(ctx, seq);
-                self.refresh_target(resp);
+                // an unusable new Contact: keep talking to the old target
+                let _ = self.refresh_target(resp);
                 self.refresh_failures = 0;
                 self.link_lost = false;
                 // ice_restarts is not reset: a 200 does not mean ICE now
@@ -2157,7 +2216,7 @@ impl Call {
         } else {
             NameAddr::parse(&d.remote_uri).ok()?.uri
         };
-        let uri = uri.split('?').next().unwrap_or(&uri).to_string();
+        let uri = split_uri_headers(&uri).0.to_string();
         // as the peer of the new INVITE sees it: its tag is our remote one
         Some(refer::refer_to_with_replaces(
             &uri,

@@ -1,7 +1,7 @@
 //! RFC 3261 section 12 dialogs: identity (Call-ID and tags), route set,
 //! remote target and CSeq numbering, and building in-dialog requests.
 
-use super::message::{Message, Method, NameAddr, SipUri};
+use super::message::{request_uri_of, Message, Method, NameAddr, SipUri};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dialog {
@@ -23,6 +23,29 @@ pub struct Dialog {
 /// Why a message cannot make a dialog.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DialogError(pub String);
+
+/// The Request-URI a Contact (or a strict route) gives: its URI headers
+/// dropped (RFC 3261 19.1.5, 12.2.1.1). A target that cannot become a
+/// Request-URI is refused: what we would send could not be read.
+pub fn remote_target_of(uri: &str) -> Result<String, DialogError> {
+    request_uri_of(uri).map_err(|e| DialogError(format!("remote target: {}", e.reason())))
+}
+
+/// The first route's URI when it is a strict router (no `;lr`, RFC 3261
+/// 12.2.1.1): it becomes the Request-URI.
+fn strict_route(route_set: &[String]) -> Option<String> {
+    let na = NameAddr::parse(route_set.first()?).ok()?;
+    let uri = SipUri::parse(&na.uri).ok()?;
+    uri.param("lr").is_none().then_some(na.uri)
+}
+
+/// A route set we can use: a strict router's URI must make a Request-URI.
+pub fn check_route_set(route_set: &[String]) -> Result<(), DialogError> {
+    match strict_route(route_set) {
+        Some(uri) => remote_target_of(&uri).map(|_| ()),
+        None => Ok(()),
+    }
+}
 
 fn name_addr_without_tag(na: &NameAddr) -> String {
     let mut copy = na.clone();
@@ -50,15 +73,17 @@ impl Dialog {
             .tag()
             .ok_or_else(|| DialogError("response without To tag".into()))?
             .to_string();
-        let remote_target = response
-            .contacts()
-            .first()
-            .map(|c| c.uri.clone())
-            .or_else(|| invite.request_uri().map(str::to_string))
-            .ok_or_else(|| DialogError("no remote target".into()))?;
+        let remote_target = match response.contacts().first() {
+            Some(c) => remote_target_of(&c.uri)?,
+            None => invite
+                .request_uri()
+                .map(str::to_string)
+                .ok_or_else(|| DialogError("no remote target".into()))?,
+        };
         // UAC: the Record-Route of the response, reversed
         let mut route_set = response.record_routes();
         route_set.reverse();
+        check_route_set(&route_set)?;
         Ok(Dialog {
             call_id: call_id.to_string(),
             local_tag,
@@ -90,8 +115,9 @@ impl Dialog {
         let remote_target = invite
             .contacts()
             .first()
-            .map(|c| c.uri.clone())
-            .ok_or_else(|| DialogError("INVITE without Contact".into()))?;
+            .map(|c| remote_target_of(&c.uri))
+            .ok_or_else(|| DialogError("INVITE without Contact".into()))??;
+        check_route_set(&invite.record_routes())?;
         let mut local = to.clone();
         local.params.retain(|(k, _)| !k.eq_ignore_ascii_case("tag"));
         local
@@ -156,25 +182,17 @@ impl Dialog {
     }
 
     fn build(&self, method: Method, seq: u32) -> Message {
-        // loose routing unless the first route lacks ;lr (RFC 3261 12.2.1.1)
-        let strict = self
-            .route_set
-            .first()
-            .and_then(|r| NameAddr::parse(r).ok())
-            .and_then(|na| SipUri::parse(&na.uri).ok())
-            .is_some_and(|u| u.param("lr").is_none());
-        let (ruri, routes): (String, Vec<String>) = if strict {
-            let first = self
-                .route_set
-                .first()
-                .and_then(|r| NameAddr::parse(r).ok())
-                .map(|na| na.uri)
-                .unwrap_or_else(|| self.remote_target.clone());
-            let mut rest: Vec<String> = self.route_set.iter().skip(1).cloned().collect();
-            rest.push(format!("<{}>", self.remote_target));
-            (first, rest)
-        } else {
-            (self.remote_target.clone(), self.route_set.clone())
+        // loose routing unless the first route lacks ;lr (RFC 3261 12.2.1.1);
+        // a strict route that cannot be a Request-URI was refused when the
+        // dialog was made (`check_route_set`)
+        let strict = strict_route(&self.route_set).and_then(|u| remote_target_of(&u).ok());
+        let (ruri, routes): (String, Vec<String>) = match strict {
+            Some(first) => {
+                let mut rest: Vec<String> = self.route_set.iter().skip(1).cloned().collect();
+                rest.push(format!("<{}>", self.remote_target));
+                (first, rest)
+            }
+            None => (self.remote_target.clone(), self.route_set.clone()),
         };
         let mut m = Message::request(method.clone(), &ruri);
         for r in routes {
@@ -277,6 +295,44 @@ mod tests {
         assert_eq!(
             bye.header_values("Route"),
             vec!["<sip:bob@b.invalid;transport=ws>"]
+        );
+    }
+
+    #[test]
+    fn contact_headers_stay_out_of_the_request_uri() {
+        let mut resp = ok(&["<sip:p1.example;lr>"]);
+        resp.set_header("Contact", "<sip:peer@proxy.e?ample.com;transport=ws>");
+        let mut d = Dialog::new_uac(&invite(), &resp).expect("dialog");
+        assert_eq!(d.remote_target, "sip:peer@proxy.e");
+        let mut bye = d.request(Method::Bye);
+        assert_eq!(bye.request_uri(), Some("sip:peer@proxy.e"));
+        bye.push_header("Via", "SIP/2.0/WS a.invalid;branch=z9hG4bK2");
+        let again = Message::parse(&bye.to_bytes()).expect("our BYE parses");
+        assert_eq!(again.request_uri(), Some("sip:peer@proxy.e"));
+        // the callee side too
+        let mut inv = invite();
+        inv.set_header("Contact", "<sip:alice@a.invalid;transport=ws?X=1>");
+        let d = Dialog::new_uas(&inv, "bt").expect("dialog");
+        assert_eq!(d.remote_target, "sip:alice@a.invalid;transport=ws");
+    }
+
+    #[test]
+    fn a_target_that_cannot_be_a_request_uri_is_refused() {
+        for contact in ["<sip:a\"b@b.invalid>", "<sip:@b.invalid>", "<sip:bob@b!d>"] {
+            let mut resp = ok(&[]);
+            resp.set_header("Contact", contact);
+            assert!(Dialog::new_uac(&invite(), &resp).is_err(), "{contact}");
+            let mut inv = invite();
+            inv.set_header("Contact", contact);
+            assert!(Dialog::new_uas(&inv, "bt").is_err(), "{contact}");
+        }
+        // a strict router whose URI cannot be a Request-URI
+        assert!(Dialog::new_uac(&invite(), &ok(&["<sip:a\"b@strict.example>"])).is_err());
+        // a strict router's URI headers are dropped
+        let mut d = Dialog::new_uac(&invite(), &ok(&["<sip:strict.example?x=y>"])).expect("dialog");
+        assert_eq!(
+            d.request(Method::Bye).request_uri(),
+            Some("sip:strict.example")
         );
     }
 

@@ -6,7 +6,7 @@ use super::call;
 use super::message::{Message, Method};
 use super::registration::Credentials;
 use super::transaction::TxKey;
-use super::{Event, Instant, Party};
+use super::{Event, Instant};
 use litemap::LiteMap;
 
 /// The largest message body we accept (413 beyond).
@@ -177,10 +177,7 @@ pub fn on_incoming(ctx: &mut Ctx, now: Instant, key: &TxKey, req: &Message) {
     let text = String::from_utf8_lossy(&req.body).into_owned();
     ctx.reply(now, key, req, 200, "OK", Some(&tag));
     ctx.event(Event::MessageReceived {
-        from: Party {
-            display_name: from.display_name.clone().filter(|d| !d.trim().is_empty()),
-            uri: from.uri.clone(),
-        },
+        from: call::party_of(&from),
         text,
     });
 }

@@ -2,7 +2,7 @@
 //! embedded `Replaces` (RFC 3515, 3891, 5589), `message/sipfrag` status lines,
 //! DTMF in SIP INFO bodies, and auto-answer hints. No state here.
 
-use super::message::{Message, NameAddr, SipUri};
+use super::message::{request_uri_of, split_uri_headers, Message, NameAddr, SipUri};
 
 /// Where a REFER sends us: the URI to call and the `Replaces` value (decoded)
 /// to put in that INVITE, if the Refer-To had one.
@@ -61,17 +61,19 @@ pub fn percent_decode(s: &str) -> Option<String> {
 }
 
 /// Reads a `Refer-To` value: a `sip:`/`sips:` URI, possibly with URI headers
-/// (`?Replaces=…`). Other URI headers are ignored.
+/// (`?Replaces=…`). The headers are for the INVITE to send (RFC 3515 2.1,
+/// RFC 3261 19.1.5), not part of its Request-URI: `uri` comes without
+/// them, and a URI that cannot be a Request-URI is refused. Only
+/// `Replaces` is taken; other URI headers are ignored.
 pub fn parse_refer_to(value: &str) -> Result<ReferTarget, String> {
     let na = NameAddr::parse(value).map_err(|e| e.reason())?;
-    let (base, headers) = match na.uri.split_once('?') {
-        Some((b, h)) => (b.to_string(), h),
-        None => (na.uri.clone(), ""),
-    };
+    let (base, headers) = split_uri_headers(&na.uri);
+    let headers = headers.unwrap_or("");
     let lower = base.to_ascii_lowercase();
     if !(lower.starts_with("sip:") || lower.starts_with("sips:")) {
         return Err("the transfer target is not a SIP address".into());
     }
+    let base = request_uri_of(base).map_err(|e| e.reason())?;
     let uri = SipUri::parse(&base).map_err(|e| e.reason())?;
     if uri.host.is_empty() {
         return Err("the transfer target has no host".into());
@@ -277,6 +279,26 @@ mod tests {
             Ok("sip:1003@example.com".into())
         );
         assert!(parse_replaces("abc;to-tag=1").is_none());
+        // a URI that could not be the new INVITE's Request-URI
+        assert!(parse_refer_to("<sip:x\"y@example.com>").is_err());
+        assert!(parse_refer_to("<sip:@example.com>").is_err());
+    }
+
+    #[test]
+    fn refer_to_headers_are_not_in_the_request_uri() {
+        // other URI headers are dropped, Replaces is kept for the INVITE,
+        // URI parameters stay
+        let t = parse_refer_to(
+            "<sip:1002@example.com;transport=ws?Subject=hi&Replaces=c1%3Bto-tag%3Dt%3Bfrom-tag%3Df>",
+        )
+        .expect("parses");
+        assert_eq!(t.uri, "sip:1002@example.com;transport=ws");
+        assert_eq!(t.replaces.as_deref(), Some("c1;to-tag=t;from-tag=f"));
+        // a `?` in the user part is not where the headers start
+        let t = parse_refer_to("<sip:a?b@example.com?Replaces=c1%3Bto-tag%3Dt%3Bfrom-tag%3Df>")
+            .expect("parses");
+        assert_eq!(t.uri, "sip:a?b@example.com");
+        assert!(t.replaces.is_some());
     }
 
     #[test]

@@ -605,7 +605,8 @@ fn dialog_from_notify(req: &Message, local_seq: u32) -> Option<Dialog> {
     let remote_tag = from.tag()?.to_string();
     let to = req.to()?;
     let local_tag = to.tag()?.to_string();
-    let remote_target = req.contacts().first()?.uri.clone();
+    let remote_target = super::dialog::remote_target_of(&req.contacts().first()?.uri).ok()?;
+    super::dialog::check_route_set(&req.record_routes()).ok()?;
     let mut remote = from.clone();
     remote
         .params

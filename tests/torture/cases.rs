@@ -922,9 +922,10 @@ type Make = (&'static str, fn() -> Vec<u8>);
 
 /// Every case, for corpus use.
 pub fn all() -> Vec<Case> {
-    let valid: [Make; 26] = [
+    let valid: [Make; 27] = [
         ("wsinv", wsinv),
         ("intmeth", intmeth),
+        ("intmeth_ctl", intmeth_ctl),
         ("esc01", esc01),
         ("escnull", escnull),
         ("esc02", esc02),
@@ -950,14 +951,9 @@ pub fn all() -> Vec<Case> {
         ("inv2543", inv2543),
         ("bcast", bcast),
     ];
-    let lenient: [Make; 4] = [
-        ("lwsstart", lwsstart),
-        ("trws", trws),
-        ("baddate", baddate),
-        ("regbadct", regbadct),
-    ];
+    let lenient: [Make; 3] = [("lwsstart", lwsstart), ("trws", trws), ("baddate", baddate)];
     let invalid: [Make; 20] = [
-        ("intmeth_ctl", intmeth_ctl),
+        ("regbadct", regbadct),
         ("badinv01", badinv01),
         ("clerr", clerr),
         ("clerr_huge", clerr_huge),

@@ -103,17 +103,22 @@ fn unescape(s: &str) -> String {
     out
 }
 
-/// `s` as the inside of a quoted string: `"` and `\` escaped, CR and LF
-/// (which a quoted string cannot carry) replaced by spaces.
+/// `s` as the inside of a quoted string: `"`, `\` and the other ASCII
+/// control characters written as quoted pairs (RFC 3261 25.1), CR and LF
+/// (which a quoted string cannot carry at all) replaced by spaces.
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     for c in s.chars() {
         match c {
+            '\r' | '\n' => out.push(' '),
             '"' | '\\' => {
                 out.push('\\');
                 out.push(c);
             }
-            '\r' | '\n' => out.push(' '),
+            c if c.is_ascii_control() && c != '\t' => {
+                out.push('\\');
+                out.push(c);
+            }
             c => out.push(c),
         }
     }

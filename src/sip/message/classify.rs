@@ -3,7 +3,7 @@
 
 use super::addr::{is_token, split_top_level, NameAddr, Via};
 use super::names::{canonical, is_named};
-use super::parse::is_control;
+use super::parse::CtlScan;
 use super::{CSeq, Incoming, Message, ParseError};
 
 pub(super) fn classify(bytes: &[u8]) -> Incoming {
@@ -66,9 +66,10 @@ fn values<'a>(lines: &'a [String], name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// A value we can copy into a response: present, not empty, printable.
+/// A value we can copy into a response: present, not empty, printable
+/// (control characters only as quoted pairs, as the parser allows).
 fn copyable(v: &str) -> bool {
-    !v.is_empty() && !v.bytes().any(is_control)
+    !v.is_empty() && CtlScan::value_ok(v.as_bytes())
 }
 
 /// The `400 Bad Request` answering a request that could not be accepted,
@@ -98,7 +99,7 @@ fn bad_request(bytes: &[u8], reason: &str) -> Option<Message> {
     let to_has_tag = NameAddr::parse(to).ok()?.tag().is_some();
     let call_id = *values(&lines, "Call-ID")
         .first()
-        .filter(|v| copyable(v) && !v.chars().any(char::is_whitespace))?;
+        .filter(|v| copyable(v) && !v.chars().any(|c| c.is_whitespace() || c.is_control()))?;
     let cseq = *values(&lines, "CSeq").first().filter(|v| copyable(v))?;
     CSeq::parse(cseq).ok()?;
 

@@ -31,6 +31,7 @@ mod tests;
 
 pub use addr::{split_header_list, NameAddr, Params, SipUri, Via};
 pub use names::canonical_header_name;
+pub use parse::{request_uri_of, split_uri_headers};
 
 use addr::{is_token, short, split_top_level};
 use names::{canonical, is_named};

@@ -1,6 +1,6 @@
 //! Framing, unfolding and validation of one received SIP message.
 
-use super::addr::{is_token, short, split_top_level, NameAddr, Via};
+use super::addr::{is_token, short, split_header_list, split_top_level, NameAddr, SipUri, Via};
 use super::names::{canonical, is_named};
 use super::{normalize_value, parse_digits, CSeq, Header, Message, Method, ParseError, StartLine};
 
@@ -27,9 +27,71 @@ fn split_lines(data: &[u8]) -> Result<(Vec<&[u8]>, &[u8]), ParseError> {
     }
 }
 
-/// A control character: not allowed in the header section (HTAB is LWS).
+/// A control character: not allowed in the header section (HTAB is LWS)
+/// except as a quoted pair (see [`CtlScan`]).
 pub(super) fn is_control(b: u8) -> bool {
     (b < 0x20 && b != b'\t') || b == 0x7f
+}
+
+/// Where control characters may appear in header text: nowhere but HTAB,
+/// except as the escaped character of a quoted pair inside a quoted string
+/// (RFC 3261 25.1: `quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)`, so
+/// never CR or LF; RFC 4475 3.1.1.2). Fed the bytes of one header (its
+/// folded lines in order), it tracks the quoted strings.
+#[derive(Default)]
+pub(super) struct CtlScan {
+    in_quotes: bool,
+    escaped: bool,
+}
+
+impl CtlScan {
+    /// Feeds one byte: `false` for a control character not allowed here.
+    pub(super) fn byte(&mut self, b: u8) -> bool {
+        if self.escaped {
+            self.escaped = false;
+            return b != b'\r' && b != b'\n';
+        }
+        if self.in_quotes {
+            if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_quotes = false;
+            }
+        } else if b == b'"' {
+            self.in_quotes = true;
+        }
+        !is_control(b)
+    }
+
+    /// Whether one header value (or line) has control characters only
+    /// where a quoted pair allows them.
+    pub(super) fn value_ok(v: &[u8]) -> bool {
+        let mut scan = CtlScan::default();
+        v.iter().all(|b| scan.byte(*b))
+    }
+}
+
+/// RFC 3261 25.1: no control characters in the header section but HTAB and
+/// quoted pairs (a CR or NUL anywhere else would survive into values and
+/// change meaning when the message is written again). The start line has
+/// no quoted strings; a header's quoted strings may span its folded lines.
+fn check_controls(lines: &[&[u8]]) -> Result<(), ParseError> {
+    let mut scan = CtlScan::default();
+    for (i, line) in lines.iter().enumerate() {
+        let folded = line.starts_with(b" ") || line.starts_with(b"\t");
+        let ok = if i == 0 {
+            !line.iter().any(|b| is_control(*b))
+        } else {
+            if !folded {
+                scan = CtlScan::default();
+            }
+            line.iter().all(|b| scan.byte(*b))
+        };
+        if !ok {
+            return Err(err("control character in the header section"));
+        }
+    }
+    Ok(())
 }
 
 fn check_version(v: &str) -> Result<(), ParseError> {
@@ -111,6 +173,52 @@ fn check_request_uri(uri: &str) -> Result<(), ParseError> {
     Ok(())
 }
 
+/// Splits a URI into the part before its URI headers and the headers (the
+/// text after `?`, RFC 3261 19.1.1). Only `sip:`/`sips:` URIs have headers
+/// here, and their `?` counts only after the userinfo (a `?` in the user
+/// part is legal): the same reading as the Request-URI check.
+pub fn split_uri_headers(uri: &str) -> (&str, Option<&str>) {
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return (uri, None);
+    };
+    if !(scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips")) {
+        return (uri, None);
+    }
+    let host_from = rest.find('@').map_or(0, |at| at + 1);
+    let question = rest
+        .get(host_from..)
+        .and_then(|h| h.find('?'))
+        .map(|q| scheme.len() + 1 + host_from + q);
+    match question {
+        Some(q) => (uri.get(..q).unwrap_or(uri), uri.get(q + 1..)),
+        None => (uri, None),
+    }
+}
+
+/// The Request-URI made from a URI taken from the network (a remote
+/// target, a strict route, a redirect or transfer target): its URI headers
+/// dropped (RFC 3261 19.1.5: they are not part of a Request-URI, and
+/// 12.2.1.1 builds in-dialog Request-URIs from the Contact), the rest
+/// checked with the same rules as a received request line, and for
+/// `sip:`/`sips:` read as a SIP URI. `Err` for a URI that cannot become a
+/// Request-URI: refuse it rather than send what no parser would accept.
+pub fn request_uri_of(uri: &str) -> Result<String, ParseError> {
+    let (base, _headers) = split_uri_headers(uri.trim());
+    let bad = || err(format!("unusable as a Request-URI: \"{}\"", short(uri)));
+    if base.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    match parse_start_line(&format!("OPTIONS {base} SIP/2.0")) {
+        Ok(StartLine::Request { uri: parsed, .. }) if parsed == base => {}
+        _ => return Err(bad()),
+    }
+    let lower = base.to_ascii_lowercase();
+    if (lower.starts_with("sip:") || lower.starts_with("sips:")) && SipUri::parse(base).is_err() {
+        return Err(bad());
+    }
+    Ok(base.to_string())
+}
+
 /// Joins continuation lines (starting with SP or HTAB) to the header line
 /// before them and splits each header at its colon.
 fn parse_headers(lines: &[&str]) -> Result<Vec<Header>, ParseError> {
@@ -169,14 +277,9 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
         .unwrap_or(input.len());
     let data = input.get(skip..).unwrap_or(&[]);
     let (lines, rest) = split_lines(data)?;
+    check_controls(&lines)?;
     let mut text = Vec::with_capacity(lines.len());
     for line in &lines {
-        // RFC 3261 25.1: no control characters in the header section but
-        // HTAB (a CR or NUL inside a line would survive into values and
-        // change meaning when the message is written again).
-        if line.iter().any(|b| is_control(*b)) {
-            return Err(err("control character in the header section"));
-        }
         text.push(std::str::from_utf8(line).map_err(|_| err("header section is not valid UTF-8"))?);
     }
     let (first, header_lines) = text.split_first().ok_or_else(|| err("empty message"))?;
@@ -184,7 +287,8 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
     let mut headers = parse_headers(header_lines)?;
 
     exactly_one(&headers, "Call-ID").and_then(|v| {
-        if v.is_empty() || v.chars().any(char::is_whitespace) {
+        // a word (RFC 3261 25.1): no quoted pairs, so no control character
+        if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
             Err(err(format!("invalid Call-ID \"{}\"", short(v))))
         } else {
             Ok(())
@@ -193,6 +297,16 @@ pub(super) fn parse(input: &[u8]) -> Result<Message, ParseError> {
     for name in ["From", "To"] {
         let v = exactly_one(&headers, name)?;
         NameAddr::parse(v).map_err(|e| err(format!("invalid {name}: {}", e.reason())))?;
+    }
+    // each Contact entry is `*` or an address: a URI with `?` or `,` not
+    // enclosed in `<>` is malformed (RFC 3261 20.10, RFC 4475 3.1.2.13
+    // regbadct), not an entry to skip
+    for h in headers.iter().filter(|h| is_named(&h.name, "Contact")) {
+        for c in split_header_list(&h.value) {
+            if c != "*" {
+                NameAddr::parse(c).map_err(|e| err(format!("invalid Contact: {}", e.reason())))?;
+            }
+        }
     }
     let cseq = CSeq::parse(exactly_one(&headers, "CSeq")?)?;
     // the top Via is how a response finds its transaction (RFC 3261 17)

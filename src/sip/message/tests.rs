@@ -753,9 +753,17 @@ fn hostile_input_does_not_panic() {
     for input in inputs {
         let _ = Message::parse(input);
     }
-    let m = parse(&response_with(
-        "Contact: ,,,<<<>>>\r\nContact: \"\\\r\nVia: SIP/2.0/WS [::1]:\r\nExpires: \u{e9}\r\n",
+    // a message with such Contacts is refused (each entry must be an
+    // address); the accessors still take them without panic
+    assert!(
+        Message::parse(response_with("Contact: ,,,<<<>>>\r\nContact: \"\\\r\n").as_bytes())
+            .is_err()
+    );
+    let mut m = parse(&response_with(
+        "Via: SIP/2.0/WS [::1]:\r\nExpires: \u{e9}\r\n",
     ));
+    m.push_header("Contact", ",,,<<<>>>");
+    m.push_header("Contact", "\"\\");
     let _ = (m.contacts(), m.vias(), m.expires(), m.top_via());
     for s in [
         "\"",
@@ -798,4 +806,80 @@ fn truncated_and_mutated_input_does_not_panic() {
             }
         }
     }
+}
+
+#[test]
+fn request_uris_from_uris() {
+    // RFC 3261 19.1.5: URI headers are not part of a Request-URI
+    assert_eq!(
+        request_uri_of("sip:peer@proxy.e?ample.com;transport=ws").as_deref(),
+        Ok("sip:peer@proxy.e")
+    );
+    assert_eq!(
+        request_uri_of("sip:bob@b.example;transport=ws?Replaces=x%3By").as_deref(),
+        Ok("sip:bob@b.example;transport=ws")
+    );
+    assert_eq!(
+        request_uri_of("sips:[2001:db8::1]:5061;gr=x").as_deref(),
+        Ok("sips:[2001:db8::1]:5061;gr=x")
+    );
+    // a `?` in the user part stays (RFC 4475 intmeth)
+    assert_eq!(
+        split_uri_headers("sip:a?b@host?h=1"),
+        ("sip:a?b@host", Some("h=1"))
+    );
+    assert_eq!(split_uri_headers("sip:host?h=1"), ("sip:host", Some("h=1")));
+    assert_eq!(split_uri_headers("tel:+1?x"), ("tel:+1?x", None));
+    assert_eq!(
+        request_uri_of("tel:+12125551212").as_deref(),
+        Ok("tel:+12125551212")
+    );
+    // what cannot be a Request-URI is refused
+    for bad in [
+        "",
+        "sip:",
+        "sip:@host",
+        "sip:a\"b@host",
+        "sip:a<b@host",
+        "sip:bob@host>",
+        "sip:bob@ho st",
+        "sip:bob@host\u{0}",
+        "sip:bob@h!st",
+        "nocolon",
+        "1sip:x@y",
+    ] {
+        assert!(request_uri_of(bad).is_err(), "{bad:?}");
+    }
+    // whatever it gives, our own parser takes as a request line
+    for uri in ["sip:peer@proxy.e?ample.com;transport=ws", "sip:x@[::1]?a=b"] {
+        let ruri = request_uri_of(uri).unwrap();
+        let raw = format!(
+            "OPTIONS {ruri} SIP/2.0\r\nVia: SIP/2.0/WS h;branch=z9hG4bK1\r\n\
+             From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n"
+        );
+        assert_eq!(parse(&raw).request_uri(), Some(ruri.as_str()));
+    }
+}
+
+#[test]
+fn quoted_pairs_may_escape_control_characters() {
+    let m = parse(&response_with("Subject: \"a\\\u{1}b\"\r\n"));
+    assert_eq!(m.header("Subject"), Some("\"a\\\u{1}b\""));
+    // the display name keeps them and writes them back as quoted pairs
+    let a = NameAddr::parse("\"x\\\u{0}\\\u{7f}y\" <sip:a@b>").unwrap();
+    assert_eq!(a.display_name.as_deref(), Some("x\u{0}\u{7f}y"));
+    assert_eq!(a.to_string(), "\"x\\\u{0}\\\u{7f}y\" <sip:a@b>");
+    assert_eq!(NameAddr::parse(&a.to_string()).unwrap(), a);
+    // never in a Call-ID (a word: no quoted pairs), never a bare one
+    assert!(Message::parse(
+        response_with("")
+            .replace("Call-ID: ", "Call-ID: \"\\\u{1}")
+            .as_bytes()
+    )
+    .is_err());
+    assert!(Message::parse(response_with("Subject: a\u{1}b\r\n").as_bytes()).is_err());
+    assert!(Message::parse(response_with("Subject: \"a\u{1}b\"\r\n").as_bytes()).is_err());
+    // a quoted string continued on a folded line
+    let m = parse(&response_with("Subject: \"a\r\n b\\\u{7}\"\r\n"));
+    assert_eq!(m.header("Subject"), Some("\"a b\\\u{7}\""));
 }
