@@ -1608,10 +1608,10 @@ impl Call {
         match r.purpose {
             Purpose::Refresh if gone || code >= 500 => {
                 self.refresh_failures += 1;
-                if self.refresh_failures < MAX_REFRESH_TRIES && code != 481 {
+                if self.refresh_failures < MAX_TARGET_REFRESH_TRIES && code != 481 {
                     // the peer may still be reconnecting itself
                     self.deferred = Some(Purpose::Refresh);
-                    let wait = Duration::from_secs(2 * u64::from(self.refresh_failures));
+                    let wait = Duration::from_secs(1u64 << self.refresh_failures.min(4));
                     ctx.timers.set(TimerKey::Reinvite(self.id), now + wait);
                 } else {
                     self.bye_and_end(
@@ -1836,8 +1836,14 @@ impl Call {
 pub const MAX_REDIRECTS: usize = 3;
 /// ICE restarts per call before giving up.
 pub const MAX_ICE_RESTARTS: u32 = 2;
-/// Refresh re-INVITEs tried after a reconnection before giving up.
+/// Session-timer refreshes tried when the peer refuses them for now.
 pub const MAX_REFRESH_TRIES: u32 = 3;
+/// Target-refresh re-INVITEs tried after a reconnection before giving up:
+/// at 0, 2, 6, 14 and 30 s (2, 4, 8, 16 s apart). The peer may be
+/// reconnecting itself, and phones that lost the same server come back at
+/// different times (jittered back-off, capped at 30 s): three tries over
+/// 6 s ended calls whose peer came back 8 s later (seen in Firefox).
+pub const MAX_TARGET_REFRESH_TRIES: u32 = 5;
 
 /// Calls not ended at once (ringing, held, active): one more gets 486.
 pub const MAX_CALLS: usize = 4;
