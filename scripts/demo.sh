@@ -3,7 +3,8 @@
 #   scripts/demo.sh      (Ctrl-C stops the web server and the PBX)
 # 1. scripts/setup.sh (installs what is missing)
 # 2. pbx/pbx.sh start in the host network namespace, so your browser reaches it
-#    (Kamailio, plus the media gateway: rtpengine and the echo test 9196)
+#    (Kamailio with ws:// and wss://, the media gateway: rtpengine and the
+#    echo test 9196, and the TURN relay: coturn)
 # 3. trunk serve on http://127.0.0.1:8080/ (builds the app, rebuilds on change)
 set -euo pipefail
 # shellcheck source=scripts/env.sh
@@ -28,6 +29,12 @@ cat <<'TXT'
   Embedded:       http://127.0.0.1:8080/embed/host.html   (the phone inside another
                   web page, driven by its JavaScript API; README "Embed it")
   PBX WebSocket:  ws://127.0.0.1:8088
+                  wss://127.0.0.1:8443 (TLS; its certificate comes from a
+                  throw-away CA made at start: trust
+                  /tmp/softphone-pbx/tls/ca.pem in your browser to use it,
+                  otherwise the phone says the certificate is not trusted)
+  TURN relay:     turn:127.0.0.1:3478 turn1 turnsecret1   (Settings, Advanced,
+                  ICE servers; tick "Only through a TURN relay" to force it)
   Users:          1000 ... 1009, password secret<user>  (e.g. 1000 / secret1000)
   SIP URI:        sip:1000@127.0.0.1   (auth user 1000, domain/realm 127.0.0.1)
 
