@@ -532,20 +532,7 @@ fn decode_ext_value(s: &str) -> Option<String> {
 fn push_quoted(out: &mut String, name: &str, value: &str) {
     out.push_str(name);
     out.push_str("=\"");
-    for c in value.chars() {
-        match c {
-            '\r' | '\n' => out.push(' '),
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_ascii_control() && c != '\t' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
+    out.push_str(&super::message::escape_quoted(value));
     out.push('"');
 }
 

@@ -106,7 +106,7 @@ fn unescape(s: &str) -> String {
 /// `s` as the inside of a quoted string: `"`, `\` and the other ASCII
 /// control characters written as quoted pairs (RFC 3261 25.1), CR and LF
 /// (which a quoted string cannot carry at all) replaced by spaces.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     for c in s.chars() {
         match c {

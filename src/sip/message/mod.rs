@@ -29,6 +29,9 @@ mod rsip_gaps;
 #[cfg(test)]
 mod tests;
 
+/// A quoted string's inside, as this crate writes it (display names, digest
+/// parameters): see `addr::escape`.
+pub(crate) use addr::escape as escape_quoted;
 pub use addr::{split_header_list, NameAddr, Params, SipUri, Via};
 pub use names::canonical_header_name;
 pub use parse::{request_uri_of, split_uri_headers};
