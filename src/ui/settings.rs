@@ -146,16 +146,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                 hint="Several addresses, separated by spaces or commas, are tried in order when one cannot be reached."
                 value=ws_url
             />
-            <label class="check" for="allow-insecure">
-                <input
-                    id="allow-insecure"
-                    name="allow-insecure"
-                    type="checkbox"
-                    prop:checked=move || allow_insecure.get()
-                    on:change=move |ev| allow_insecure.set(event_target_checked(&ev))
-                />
-                <span>"Allow unencrypted ws:// to a remote server"</span>
-            </label>
+            <Check id="allow-insecure" label="Allow unencrypted ws:// to a remote server" value=allow_insecure />
             <Field id="sip-uri" label="SIP address" kind="text" placeholder="sip:1000@127.0.0.1" hint="" value=sip_uri />
             <Field id="auth-user" label="User name" kind="text" placeholder="Optional: 1000" hint="" value=auth_user />
             <Field id="password" label="Password" kind="password" placeholder="Password" hint="" value=password />
@@ -180,16 +171,11 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                         "the phones can reach each other directly."
                     </span>
                 </label>
-                <label class="check" for="relay-only">
-                    <input
-                        id="relay-only"
-                        name="relay-only"
-                        type="checkbox"
-                        prop:checked=move || relay_only.get()
-                        on:change=move |ev| relay_only.set(event_target_checked(&ev))
-                    />
-                    <span>"Only through a TURN relay (hides your address; needs a TURN server above)"</span>
-                </label>
+                <Check
+                    id="relay-only"
+                    label="Only through a TURN relay (hides your address; needs a TURN server above)"
+                    value=relay_only
+                />
                 <label class="field" for="ice-timeout">
                     <span class="label">"Longest wait for network candidates (ms)"</span>
                     <input

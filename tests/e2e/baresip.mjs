@@ -143,8 +143,9 @@ function baresipCommand(command, params) {
  */
 const pageHears = (P, ms) => (P.kind === 'firefox' ? pageHearsRecorded(P.page, ms) : pageHearsLive(P.page, ms));
 
-const pageHearsRecorded = (page, ms) =>
-  page.evaluate(async (ms) => {
+/** The recorded last second comes back as samples; the DFT is dominantHz's. */
+async function pageHearsRecorded(page, ms) {
+  const got = await page.evaluate(async (ms) => {
     const pc = window.__pcs().at(-1);
     const receiver = pc && pc.getReceivers().find((x) => x.track && x.track.kind === 'audio');
     if (!receiver) return { error: 'no audio receiver' };
@@ -159,22 +160,29 @@ const pageHearsRecorded = (page, ms) =>
     const bytes = await new Blob(chunks).arrayBuffer();
     const audio = await new OfflineAudioContext(1, 48000, 48000).decodeAudioData(bytes);
     const x = audio.getChannelData(0);
-    const n = Math.min(x.length, audio.sampleRate);
-    const from = x.length - n;
-    let best = { hz: 0, p: 0 };
-    for (let hz = 100; hz <= 3900; hz += 5) {
-      let re = 0;
-      let im = 0;
-      const w = (2 * Math.PI * hz) / audio.sampleRate;
-      for (let i = 0; i < n; i++) {
-        re += x[from + i] * Math.cos(w * i);
-        im += x[from + i] * Math.sin(w * i);
-      }
-      const p = re * re + im * im;
-      if (p > best.p) best = { hz, p };
-    }
-    return { hz: best.hz, recorded_s: Math.round(audio.duration * 10) / 10 };
+    const last = x.subarray(Math.max(0, x.length - audio.sampleRate));
+    return { samples: Array.from(last), rate: audio.sampleRate, recorded_s: Math.round(audio.duration * 10) / 10 };
   }, ms);
+  if (got.error) return got;
+  return { hz: dominantHz(got.samples, got.rate), recorded_s: got.recorded_s };
+}
+
+/** The strongest frequency of samples x (DFT magnitude, 100 to 3900 Hz in 5 Hz steps). */
+function dominantHz(x, rate) {
+  let best = { hz: 0, p: 0 };
+  for (let hz = 100; hz <= 3900; hz += 5) {
+    let re = 0;
+    let im = 0;
+    const w = (2 * Math.PI * hz) / rate;
+    for (let i = 0; i < x.length; i++) {
+      re += x[i] * Math.cos(w * i);
+      im += x[i] * Math.sin(w * i);
+    }
+    const p = re * re + im * im;
+    if (p > best.p) best = { hz, p };
+  }
+  return best.hz;
+}
 
 const pageHearsLive = (page, ms) =>
   page.evaluate(async (ms) => {
@@ -251,20 +259,7 @@ function baresipHears(dir) {
   const x = new Float64Array(n);
   for (let i = 0; i < n; i++) x[i] = data.readInt16LE(((frames - n + i) * fmt.channels) * 2) / 32768;
   const rms = Math.sqrt(x.reduce((a, v) => a + v * v, 0) / n);
-  // DFT magnitude from 100 to 3900 Hz in 5 Hz steps
-  let best = { hz: 0, p: 0 };
-  for (let hz = 100; hz <= 3900; hz += 5) {
-    let re = 0;
-    let im = 0;
-    const w = (2 * Math.PI * hz) / fmt.rate;
-    for (let i = 0; i < n; i++) {
-      re += x[i] * Math.cos(w * i);
-      im += x[i] * Math.sin(w * i);
-    }
-    const p = re * re + im * im;
-    if (p > best.p) best = { hz, p };
-  }
-  return { file: files.at(-1).f, rate: fmt.rate, channels: fmt.channels, seconds: Math.round((frames / fmt.rate) * 10) / 10, rms: Math.round(rms * 1e4) / 1e4, hz: best.hz };
+  return { file: files.at(-1).f, rate: fmt.rate, channels: fmt.channels, seconds: Math.round((frames / fmt.rate) * 10) / 10, rms: Math.round(rms * 1e4) / 1e4, hz: dominantHz(x, fmt.rate) };
 }
 
 /** The call is up: check the tone both ways, record the figures, then the page hangs up. */
