@@ -6,6 +6,8 @@
 #                           127.0.0.1:3478), then Kamailio: config check, start
 #                           in the background, wait for the ports
 #   pbx/pbx.sh stop         stop Kamailio, the gateway and the relay (by pid file)
+#   pbx/pbx.sh kill         SIGKILL to Kamailio and its workers, as in a crash
+#                           (the cluster test); the gateway and relay stay
 #   pbx/pbx.sh status       running or not (exit 0 / 3), listening sockets, gateway
 #   pbx/pbx.sh log [N]      last N lines (default 100) of the Kamailio log
 #   pbx/pbx.sh rpc CMD ...  a Kamailio RPC through its ctl socket (kamcmd), e.g.
@@ -31,14 +33,29 @@
 #   PBX_LOG_APPEND=1   start: keep the log of the previous run (append to it);
 #                      the e2e tests restart the PBX and want the whole story
 #   PBX_SHM_MB (64), PBX_PKG_MB (8)  memory sizes
+#   PBX_CLUSTER=1      node 1 of a two-node cluster (kamailio.cfg WITH_CLUSTER):
+#                      registrations shared with node 2 through DMQ (udp
+#                      5090), node-to-node requests on udp 5070, one shared
+#                      Record-Route name. Start node 1 this way, then node 2.
+#   PBX_NODE=2         node 2 of that cluster: the same ports on 127.0.0.2
+#                      (ws://127.0.0.2:8088, wss://127.0.0.2:8443), no
+#                      presence; it uses node 1's media gateway and relay.
+#                      Runtime files in <run dir>/node2/. Every command
+#                      (stop, kill, status, log, rpc) takes it.
 set -euo pipefail
 
 PBX_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CFG="$PBX_DIR/kamailio.cfg"
 NETNS="${PBX_NETNS:-}"
+NODE="${PBX_NODE:-1}"
+case "$NODE" in 1) NODE_IP=127.0.0.1 ;; 2) NODE_IP=127.0.0.2 ;; *) echo "pbx: PBX_NODE must be 1 or 2" >&2; exit 2 ;; esac
+CLUSTER="${PBX_CLUSTER:-0}"
+[ "$NODE" = 1 ] || CLUSTER=1
 # one runtime dir per namespace, so a demo PBX (host) and a test PBX (netns)
-# can run side by side
-RUN_DIR=/tmp/softphone-pbx${NETNS:+/netns-$NETNS}
+# can run side by side; node 2 of a cluster has its own below it
+BASE_RUN_DIR=/tmp/softphone-pbx${NETNS:+/netns-$NETNS}
+RUN_DIR=$BASE_RUN_DIR
+[ "$NODE" = 1 ] || RUN_DIR=$BASE_RUN_DIR/node$NODE
 PID_FILE="$RUN_DIR/kamailio.pid"
 LOG_FILE="$RUN_DIR/kamailio.log"
 CTL_SOCK="unix:$RUN_DIR/kamailio_ctl"
@@ -46,15 +63,18 @@ SHM="${PBX_SHM_MB:-64}"
 PKG="${PBX_PKG_MB:-8}"
 # shellcheck disable=SC2206  # word splitting intended
 DEFINES=(${PBX_DEFINES:-} -A "CTL_SOCK=\"$CTL_SOCK\"" -A "DBTEXT=\"text://$RUN_DIR/dbtext\"")
+[ "$CLUSTER" = 0 ] || DEFINES+=(-A WITH_CLUSTER)
+[ "$NODE" = 1 ] || DEFINES+=(-A CLUSTER_NODE2 -A NO_PRESENCE)
 
 die() { echo "pbx: $*" >&2; exit 1; }
 
-# ---- wss:// : a certificate for 127.0.0.1 from a throw-away local CA ----
+# ---- wss:// : a certificate for 127.0.0.1 (and node 2's 127.0.0.2) from a
+# throw-away local CA, shared by both nodes ----
 # Made at start in $RUN_DIR/tls/ (never in the repository): ca.pem (the CA
 # the test browsers trust), server.pem + server.key (Kamailio), tls.cfg. The
 # CA's key is deleted once the server certificate is signed, so that CA can
 # never sign anything else. Valid 2 days; made again when older than 1 day.
-TLS_DIR="$RUN_DIR/tls"
+TLS_DIR="$BASE_RUN_DIR/tls"
 tls_ready() {
   command -v openssl >/dev/null || return 1
   compgen -G "/usr/lib/*/kamailio/modules/tls.so" >/dev/null || return 1
@@ -71,13 +91,13 @@ tls_ready() {
         -keyout ca.key -out ca.pem
       openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
         -subj "/CN=127.0.0.1" -keyout server.key -out server.csr
-      printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "extendedKeyUsage=serverAuth" \
+      printf '%s\n' "subjectAltName=IP:127.0.0.1,IP:127.0.0.2,DNS:localhost" "extendedKeyUsage=serverAuth" \
         "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" >server.ext
       openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
         -extfile server.ext -out server.pem
       rm -f ca.key server.csr ca.srl server.ext
       chmod 600 server.key
-    ) >"$RUN_DIR/tls-make.log" 2>&1 || { echo "pbx: WARNING: making the TLS certificate failed ($RUN_DIR/tls-make.log): no wss://" >&2; return 1; }
+    ) >"$BASE_RUN_DIR/tls-make.log" 2>&1 || { echo "pbx: WARNING: making the TLS certificate failed ($BASE_RUN_DIR/tls-make.log): no wss://" >&2; return 1; }
   fi
   cat >"$TLS_DIR/tls.cfg" <<CFG
 [server:default]
@@ -102,6 +122,7 @@ fi
 # the media gateway (rtpengine + echo test), same namespace and run dir;
 # its failure is reported but does not stop Kamailio from starting
 gateway_start() {
+  [ "$NODE" = 1 ] || return 0
   local rc=0
   bash "$PBX_DIR/gateway.sh" start || rc=$?
   [ "$rc" -eq 0 ] || echo "pbx: WARNING: media gateway not running (pbx/gateway.sh start: exit $rc): browser <-> plain RTP calls and the echo test 9196 will fail" >&2
@@ -110,6 +131,7 @@ gateway_start() {
 # the TURN relay (pbx/turn.sh: coturn), same namespace and run dir; like the
 # gateway, its failure is reported but does not stop Kamailio from starting
 turn_start() {
+  [ "$NODE" = 1 ] || return 0
   local rc=0
   bash "$PBX_DIR/turn.sh" start || rc=$?
   [ "$rc" -eq 0 ] || echo "pbx: WARNING: TURN relay not running (pbx/turn.sh start: exit $rc): relay-only calls will fail" >&2
@@ -137,28 +159,39 @@ running_pid() {
   echo "$pid"
 }
 
-# any of the three ports taken (by anything)
+# any of the node's ports taken (by anything)
 ports_busy() {
-  "${NS[@]}" ss -Hlnu 'sport = :5060' | grep -q . \
-    || "${NS[@]}" ss -Hlnt '( sport = :5060 or sport = :8088 )' | grep -q .
+  # the local address column of "ss -ntu" (netid, state, queues, local, peer)
+  "${NS[@]}" ss -Hlntu '( sport = :5060 or sport = :8088 )' | awk '{ print $5 }' \
+    | grep -qE "^(${NODE_IP//./\\.}|\*|0\.0\.0\.0|\[::\]):"
 }
 
 ports_up() {
-  "${NS[@]}" ss -Hlnu 'sport = :5060' | grep -q '127.0.0.1:5060' \
-    && "${NS[@]}" ss -Hlnt 'sport = :5060' | grep -q '127.0.0.1:5060' \
-    && "${NS[@]}" ss -Hlnt 'sport = :8088' | grep -q '127.0.0.1:8088' \
-    && { [ "$WITH_TLS" = 0 ] || "${NS[@]}" ss -Hlnt 'sport = :8443' | grep -q '127.0.0.1:8443'; }
+  "${NS[@]}" ss -Hlnu 'sport = :5060' | grep -qF "$NODE_IP:5060" \
+    && "${NS[@]}" ss -Hlnt 'sport = :5060' | grep -qF "$NODE_IP:5060" \
+    && "${NS[@]}" ss -Hlnt 'sport = :8088' | grep -qF "$NODE_IP:8088" \
+    && { [ "$WITH_TLS" = 0 ] || "${NS[@]}" ss -Hlnt 'sport = :8443' | grep -qF "$NODE_IP:8443"; } \
+    && { [ "$CLUSTER" = 0 ] || "${NS[@]}" ss -Hlnu 'sport = :5090' | grep -qF "$NODE_IP:5090"; }
 }
 
 where() {
-  local wss=""
-  [ "$WITH_TLS" = 0 ] || wss=", wss://127.0.0.1:8443 (CA $TLS_DIR/ca.pem)"
-  echo "PBX (kamailio pid $1${NETNS:+, netns $NETNS}) listening on udp/tcp 127.0.0.1:5060 and ws://127.0.0.1:8088$wss; log $LOG_FILE"
+  local wss="" node=""
+  [ "$WITH_TLS" = 0 ] || wss=", wss://$NODE_IP:8443 (CA $TLS_DIR/ca.pem)"
+  [ "$CLUSTER" = 0 ] || node=", cluster node $NODE"
+  echo "PBX (kamailio pid $1${NETNS:+, netns $NETNS}$node) listening on udp/tcp $NODE_IP:5060 and ws://$NODE_IP:8088$wss; log $LOG_FILE"
 }
+
+# the mode a running node was started in ("cluster" or "single")
+MODE_FILE="$RUN_DIR/mode"
+want_mode() { if [ "$CLUSTER" = 1 ]; then echo cluster; else echo single; fi; }
 
 cmd_start() {
   command -v kamailio >/dev/null || die "kamailio is not installed (run scripts/setup.sh)"
   if pid="$(running_pid)"; then
+    local mode
+    mode="$(cat "$MODE_FILE" 2>/dev/null || echo single)"
+    [ "$mode" = "$(want_mode)" ] \
+      || die "already running as a $mode PBX (pid $pid); stop it first to start it as $(want_mode) (PBX_CLUSTER=1 for cluster node 1)"
     echo "already running: $(where "$pid")"
     gateway_start
     turn_start
@@ -167,6 +200,7 @@ cmd_start() {
   ensure_netns
   mkdir -p "$RUN_DIR"
   rm -f "$PID_FILE" "$RUN_DIR/kamailio_ctl"
+  want_mode >"$MODE_FILE"
   # fresh db_text tables (the presence module wants a db_url; state is in memory)
   rm -rf "$RUN_DIR/dbtext"
   cp -r /usr/share/kamailio/dbtext/kamailio "$RUN_DIR/dbtext"
@@ -177,7 +211,7 @@ cmd_start() {
   fi
   if ports_busy; then
     "${NS[@]}" ss -Hlntup '( sport = :5060 or sport = :8088 )' >&2 || true
-    die "something else already listens on port 5060 or 8088${NETNS:+ in netns $NETNS}"
+    die "something else already listens on $NODE_IP port 5060 or 8088${NETNS:+ in netns $NETNS}"
   fi
 
   # rtpengine first: Kamailio's rtpengine module asks for it when it starts
@@ -228,8 +262,30 @@ cmd_start() {
 
 cmd_stop() {
   kamailio_stop
+  [ "$NODE" = 1 ] || return 0
   bash "$PBX_DIR/gateway.sh" stop
   bash "$PBX_DIR/turn.sh" stop
+}
+
+# SIGKILL to the main process and its workers at once: no clean-up, the
+# sockets close as the kernel closes them (a crashed or unplugged node)
+kill_all() {
+  local children
+  children="$(ps -o pid= --ppid "$1" 2>/dev/null || true)"
+  # shellcheck disable=SC2086  # list of pids
+  kill -KILL "$1" $children 2>/dev/null || true
+}
+
+cmd_kill() {
+  local pid _
+  pid="$(running_pid)" || die "not running"
+  kill_all "$pid"
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  rm -f "$PID_FILE"
+  echo "PBX killed (pid $pid${NETNS:+, netns $NETNS}, node $NODE)"
 }
 
 kamailio_stop() {
@@ -249,10 +305,7 @@ kamailio_stop() {
     sleep 0.1
   done
   echo "pbx: kamailio pid $pid did not stop within 5 s; SIGKILL to it and its workers" >&2
-  local children
-  children="$(ps -o pid= --ppid "$pid" 2>/dev/null || true)"
-  # shellcheck disable=SC2086  # list of pids
-  kill -KILL "$pid" $children 2>/dev/null || true
+  kill_all "$pid"
   rm -f "$PID_FILE"
 }
 
@@ -260,7 +313,7 @@ cmd_status() {
   local pid
   if pid="$(running_pid)"; then
     echo "running: $(where "$pid")"
-    "${NS[@]}" ss -Hlntu '( sport = :5060 or sport = :8088 )' || true
+    "${NS[@]}" ss -Hlntu '( sport = :5060 or sport = :8088 or sport = :5070 or sport = :5090 )' | grep -F "$NODE_IP:" || true
     if command -v kamcmd >/dev/null; then
       echo "registered users: $(kamcmd -s "$CTL_SOCK" ul.dump brief 2>/dev/null | sed -n 's/^[[:space:]]*AoR: //p' | tr '\n' ' ')"
     fi
@@ -297,9 +350,10 @@ cmd_netns_down() {
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
+  kill) cmd_kill ;;
   status) cmd_status ;;
   log) cmd_log "${2:-100}" ;;
   rpc) shift; cmd_rpc "$@" ;;
   netns-down) cmd_netns_down ;;
-  *) echo "usage: [PBX_NETNS=name] $0 {start|stop|status|log [N]|rpc CMD...|netns-down}" >&2; exit 2 ;;
+  *) echo "usage: [PBX_NETNS=name] $0 {start|stop|kill|status|log [N]|rpc CMD...|netns-down} (PBX_CLUSTER=1, PBX_NODE=2: a two-node cluster)" >&2; exit 2 ;;
 esac

@@ -21,8 +21,9 @@
 #                         gateway (e2e-gateway: echo-test sipp-caller
 #                         browser-direct) | issue 12 (e2e-outside: both
 #                         browsers in one call, wss://, TURN, no WebRTC,
-#                         baresip) | the Firefox groups (e2e-firefox,
-#                         e2e-firefox-reconnect)
+#                         baresip) | a two-node PBX cluster with a failover
+#                         during a call (e2e-cluster) | the Firefox groups
+#                         (e2e-firefox, e2e-firefox-reconnect)
 #   embed types           tsc --strict of tests/embed/usage.ts against
 #                         embed/sip-phone.d.ts
 #
@@ -127,14 +128,19 @@ if ! ip netns list | awk '{print $1}' | grep -qx "$PBX_NETNS" \
   PBX_RUN_DIR=/tmp/softphone-pbx
 fi
 cleanup() {
+  PBX_NODE=2 bash pbx/pbx.sh stop >/dev/null 2>&1 || true
   bash pbx/pbx.sh stop >/dev/null 2>&1 || true
   cp "$PBX_RUN_DIR/kamailio.log" "$ART/kamailio.log" 2>/dev/null || true
+  # node 2 of the cluster scenario (pbx.sh PBX_NODE=2)
+  cp "$PBX_RUN_DIR/node2/kamailio.log" "$ART/kamailio-node2.log" 2>/dev/null || true
   # the media gateway's logs (pbx/gateway.sh)
   cp "$PBX_RUN_DIR/rtpengine.log" "$PBX_RUN_DIR/echo-uas-messages.log" "$ART/" 2>/dev/null || true
   [ -z "${PBX_NETNS:-}" ] || bash pbx/pbx.sh netns-down >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-bash pbx/pbx.sh stop >/dev/null 2>&1 || true   # leftover of an interrupted run
+# leftovers of an interrupted run
+PBX_NODE=2 bash pbx/pbx.sh stop >/dev/null 2>&1 || true
+bash pbx/pbx.sh stop >/dev/null 2>&1 || true
 
 step "pbx start" 60 bash pbx/pbx.sh start
 pbx_ok=0
@@ -165,8 +171,13 @@ e2e_group() {
     for s in "${scenarios[@]}"; do record "$label $s" FAIL 0 "not run: $why"; done
     return 0
   fi
-  # a scenario that restarts the PBX may have left it stopped: start it again
-  bash pbx/pbx.sh start >/dev/null 2>&1 || true
+  # a scenario that restarts the PBX may have left it stopped, or as a
+  # cluster node: the single PBX again
+  if ! bash pbx/pbx.sh start >/dev/null 2>&1; then
+    PBX_NODE=2 bash pbx/pbx.sh stop >/dev/null 2>&1 || true
+    bash pbx/pbx.sh stop >/dev/null 2>&1 || true
+    bash pbx/pbx.sh start >/dev/null 2>&1 || true
+  fi
   t0=$(date +%s.%N)
   timeout --kill-after=10 "$limit" "${NS_EXEC[@]}" \
     node "$script" --dist dist --artifacts "$ART" --only "$only" "${extra[@]}" \
@@ -225,6 +236,10 @@ E2E_SCRIPT=tests/e2e/gateway.mjs e2e_group e2e-gateway 180 echo-test sipp-caller
 # without WebRTC, baresip (not a browser) calling and called
 e2e_group e2e-outside 420 mixed-browsers wss-call wss-untrusted turn-udp turn-tcp \
   turn-wrong-password no-webrtc browser-calls-baresip baresip-calls-browser
+# issue 12 item 7 (tests/e2e/cluster.mjs): the PBX as two Kamailio nodes
+# sharing registrations (DMQ); node 1 killed during a call, the phone fails
+# over to node 2 and keeps the call; new calls routed by either node
+e2e_group e2e-cluster 180 cluster-failover
 # the same phone in Firefox ESR (WebDriver BiDi, tests/e2e/firefox.mjs): the
 # groups where browsers differ
 E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox 600 \

@@ -64,6 +64,7 @@ import { FEATURES, leaveAll } from './features.mjs';
 import { EMBED } from './embed.mjs';
 import { OUTSIDE } from './outside.mjs';
 import { BARESIP } from './baresip.mjs';
+import { CLUSTER_SCENARIOS } from './cluster.mjs';
 
 const DEAD_WS = 'ws://127.0.0.1:8099'; // nothing listens there
 const WATCHDOG_MS = Number(opt('watchdog', 180000));
@@ -71,7 +72,7 @@ const CHROMIUM = opt('chromium', '/usr/bin/chromium');
 const HEADED = opt('headed', false) === true;
 const ONLY = opt('only', null);
 const RESULTS = opt('results', 'e2e-results.json');
-const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), ...Object.keys(OUTSIDE), ...Object.keys(BARESIP), 'pbx-restart', 'ws-kill'];
+const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), ...Object.keys(OUTSIDE), ...Object.keys(BARESIP), 'pbx-restart', 'ws-kill', ...Object.keys(CLUSTER_SCENARIOS)];
 const SCENARIOS = ALL.filter((s) => !ONLY || String(ONLY).split(',').includes(s));
 
 // ---------- scenarios ----------
@@ -244,6 +245,7 @@ const RUN = {
   ...EMBED,
   ...OUTSIDE,
   ...BARESIP,
+  ...CLUSTER_SCENARIOS,
 };
 
 // ---------- main ----------

@@ -107,7 +107,7 @@ export async function openPage(browser, base, scenario, name, { path: sub = '', 
   const context = own ? await browser.newContext({ viewport: { width: 900, height: 900 } }) : browser;
   const kind = own ? kindOf(browser) : 'firefox';
   const log = pageLog(`${scenario}-${name}.log`);
-  const P = { context, page: null, name, log, kind, pageErrors: [], frames: [], consoleLines: [], wsCount: 0, wsClosedAt: [] };
+  const P = { context, page: null, name, log, kind, pageErrors: [], frames: [], consoleLines: [], wsCount: 0, wsUrls: [], wsClosedAt: [] };
   // SIP over WebSocket, both directions, whole messages (indented)
   const sip = (dir, t) => {
     P.frames.push({ dir, text: t, at: Date.now() });
@@ -117,6 +117,7 @@ export async function openPage(browser, base, scenario, name, { path: sub = '', 
   };
   const wsOpened = (url) => {
     P.wsCount += 1;
+    P.wsUrls.push(url);
     log(`websocket open ${url}`);
   };
   const wsClosed = () => {
@@ -418,11 +419,12 @@ export function run(cmd, args, { timeout = 30000, env, input } = {}) {
 }
 
 /**
- * pbx/pbx.sh <args> (it honours PBX_NETNS from the environment). A restart
- * from here appends to the PBX log instead of starting a new one.
+ * pbx/pbx.sh <args> (it honours PBX_NETNS from the environment; `env` adds
+ * more, e.g. PBX_NODE for the cluster). A restart from here appends to the
+ * PBX log instead of starting a new one.
  */
-export async function pbx(args, timeout = 30000) {
-  const r = await run('bash', [PBX_SH, ...args], { timeout, env: { PBX_LOG_APPEND: '1' } });
+export async function pbx(args, timeout = 30000, env = {}) {
+  const r = await run('bash', [PBX_SH, ...args], { timeout, env: { PBX_LOG_APPEND: '1', ...env } });
   if (r.code !== 0) throw new Error(`pbx.sh ${args.join(' ')}: exit ${r.code} ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return r.stdout;
 }
