@@ -12,6 +12,7 @@
 #![allow(dead_code)]
 
 use softphone::sip::message::{classify, Incoming, Message, Method, NameAddr, SipUri, Via};
+use softphone::sip::sdp;
 use softphone::sip::{
     AccountConfig, CallId, Command, Duration, Event, Input, Instant, MediaRequest, Output,
     Transport, UserAgent,
@@ -22,6 +23,14 @@ use softphone::sip::{
 /// Classifies `data` and checks what comes out. Panics on a broken
 /// invariant.
 pub fn check_frame(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let mut cut = text.len() / 2;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (offer, answer) = text.split_at(cut);
+        check_dtls_answer(offer, answer);
+    }
     match classify(data) {
         Incoming::KeepAlive => {
             assert!(data.iter().all(|b| b.is_ascii_whitespace()));
@@ -41,6 +50,41 @@ pub fn check_frame(data: &[u8]) {
             }
         }
     }
+}
+
+/// `sdp::answer_as_dtls_server` (check_frame: on any text cut in two): a
+/// changed answer has the same lines, each `a=setup:active` line now
+/// passive, and nothing more to change. Returns whether it changed.
+pub fn check_dtls_answer(offer: &str, answer: &str) -> bool {
+    let changed = sdp::answer_as_dtls_server(offer, answer);
+    if let Some(out) = &changed {
+        let active = answer
+            .split_inclusive('\n')
+            .filter(|l| {
+                matches!(
+                    *l,
+                    "a=setup:active\r\n" | "a=setup:active\n" | "a=setup:active"
+                )
+            })
+            .count();
+        assert!(active > 0, "changed an answer without a=setup:active");
+        assert_eq!(
+            out.len(),
+            answer.len() + active,
+            "only the role words change"
+        );
+        assert_eq!(out.split('\n').count(), answer.split('\n').count());
+        assert_eq!(
+            out.replace("a=setup:passive", "a=setup:active"),
+            answer.replace("a=setup:passive", "a=setup:active")
+        );
+        assert_eq!(
+            sdp::answer_as_dtls_server(offer, out),
+            None,
+            "a second pass changes nothing"
+        );
+    }
+    changed.is_some()
 }
 
 /// What is true of every accepted message.

@@ -7,7 +7,7 @@
 #                    gateway; pbx/gateway.sh runs the binary itself, the
 #                    package's service is never used), coturn (the TURN
 #                    relay; pbx/turn.sh runs turnserver itself), baresip-core
-#                    (a SIP phone that is not a browser), the tls
+#                    and linphone-cli (SIP phones that are not browsers), the tls
 #                    modules and openssl (wss://), chromium, firefox-esr,
 #                    libnss3-tools (certutil: the browsers trust the test
 #                    CA), iproute2, procps, nodejs/npm (apt-get update only
@@ -43,7 +43,7 @@ quietly() {
 # ---------- Debian packages ----------
 PKGS=(kamailio kamailio-websocket-modules kamailio-extra-modules kamailio-utils-modules
       kamailio-presence-modules kamailio-tls-modules sip-tester rtpengine-daemon coturn baresip-core
-      chromium firefox-esr openssl libnss3-tools iproute2 procps util-linux gzip)
+      linphone-cli chromium firefox-esr openssl libnss3-tools iproute2 procps util-linux gzip)
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do

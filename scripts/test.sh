@@ -21,7 +21,7 @@
 #                         gateway (e2e-gateway: echo-test sipp-caller
 #                         browser-direct) | issue 12 (e2e-outside: both
 #                         browsers in one call, wss://, TURN, no WebRTC,
-#                         baresip) | a two-node PBX cluster with a failover
+#                         baresip, linphone) | a two-node PBX cluster with a failover
 #                         during a call (e2e-cluster) | the Firefox groups
 #                         (e2e-firefox, e2e-firefox-reconnect)
 #   embed types           tsc --strict of tests/embed/usage.ts against
@@ -231,11 +231,13 @@ e2e_group e2e-reconnect 300 pbx-restart ws-kill
 # media gateway of issue 7 (tests/e2e/gateway.mjs): the echo test 9196 and a
 # plain-RTP sipp caller through rtpengine; browser<->browser stays direct
 E2E_SCRIPT=tests/e2e/gateway.mjs e2e_group e2e-gateway 180 echo-test sipp-caller browser-direct
-# issue 12 (tests/e2e/outside.mjs, baresip.mjs): Chromium <-> Firefox, wss://
-# with a local CA, TURN relay only (UDP, TCP, wrong password), a browser
-# without WebRTC, baresip (not a browser) calling and called
+# issue 12 (tests/e2e/outside.mjs, baresip.mjs, linphone.mjs): Chromium <->
+# Firefox, wss:// with a local CA, TURN relay only (UDP, TCP, wrong
+# password), a browser without WebRTC, baresip (through the gateway) and
+# linphone (ICE and DTLS-SRTP end to end), not browsers, calling and called
 e2e_group e2e-outside 420 mixed-browsers wss-call wss-untrusted turn-udp turn-tcp \
-  turn-wrong-password no-webrtc browser-calls-baresip baresip-calls-browser
+  turn-wrong-password no-webrtc browser-calls-baresip baresip-calls-browser \
+  browser-calls-linphone linphone-calls-browser
 # issue 12 item 7 (tests/e2e/cluster.mjs): the PBX as two Kamailio nodes
 # sharing registrations (DMQ); node 1 killed during a call, the phone fails
 # over to node 2 and keeps the call; new calls routed by either node
@@ -245,7 +247,8 @@ e2e_group e2e-cluster 180 cluster-failover
 E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox 600 \
   call wrong-password server-down hold-resume mute dtmf-info dtmf-rfc4733 call-waiting \
   blind-transfer page-close page-reload tab-close embed-mount mixed-browsers wss-untrusted \
-  turn-udp turn-tcp turn-wrong-password no-webrtc baresip-calls-browser
+  turn-udp turn-tcp turn-wrong-password no-webrtc baresip-calls-browser \
+  browser-calls-linphone linphone-calls-browser
 E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox-reconnect 300 \
   pbx-restart ws-kill
 

@@ -10,7 +10,7 @@ mod cases;
 #[path = "../fuzz/harness.rs"]
 mod harness;
 
-use harness::{check_frame, mutate, run_agent, SplitMix};
+use harness::{check_dtls_answer, check_frame, mutate, run_agent, SplitMix};
 use std::path::Path;
 
 /// The torture cases plus the agent templates, as frames.
@@ -28,6 +28,25 @@ fn corpus() -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// The DTLS-role check of the parse harness on a real offer and answer (as
+/// Chromium makes them), and on mutations of the pair.
+#[test]
+fn dtls_answer_check_on_an_offer_answer_pair() {
+    let offer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:x\r\na=setup:actpass\r\na=mid:0\r\n";
+    let answer = offer
+        .replace("a=setup:actpass", "a=setup:active")
+        .replace("o=- 1 2", "o=- 7 2");
+    assert!(check_dtls_answer(offer, &answer));
+    assert!(!check_dtls_answer(&answer, &answer));
+    let mut rng = SplitMix(0x5eed_0d71);
+    for _ in 0..2000 {
+        let o = mutate(&mut rng, offer.as_bytes(), answer.as_bytes());
+        let a = mutate(&mut rng, answer.as_bytes(), offer.as_bytes());
+        check_dtls_answer(&String::from_utf8_lossy(&o), &String::from_utf8_lossy(&a));
+    }
 }
 
 #[test]

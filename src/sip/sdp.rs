@@ -1,6 +1,7 @@
-//! The little the core reads from SDP: whether an offer puts us on hold, and
+//! The little the core reads from SDP: whether an offer puts us on hold,
 //! whether two descriptions are the same session version (RFC 3264 8: an
-//! unchanged `o=` version means nothing changed).
+//! unchanged `o=` version means nothing changed), and the DTLS role of a
+//! first answer.
 
 /// Media direction of the first audio stream (RFC 3264 5.1, 6.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +89,47 @@ pub fn same_version(old: &str, new: &str) -> bool {
     }
 }
 
+/// A first answer in which this phone is the DTLS server: when the offer
+/// leaves the role open (`a=setup:actpass`) and the browser's answer took
+/// the client role (`a=setup:active`), the same answer with
+/// `a=setup:passive` instead (RFC 5763 5 allows either; JSEP only prefers
+/// active). The offerer then sends the DTLS ClientHello. Chromium's own
+/// ClientHello carries a post-quantum key share and needs two datagrams,
+/// which the DTLS of some SIP phones cannot put together (linphone 5.1's
+/// mbedTLS fails the handshake); every stack takes the small ClientHello of
+/// the other side. None when nothing is to change. Only for a first answer:
+/// once the DTLS session exists its roles stay.
+pub fn answer_as_dtls_server(offer: &str, answer: &str) -> Option<String> {
+    let has = |sdp: &str, attr: &str| lines_with_ends(sdp).any(|(text, _)| text == attr);
+    if !has(offer, "a=setup:actpass") || !has(answer, "a=setup:active") {
+        return None;
+    }
+    let mut out = String::with_capacity(answer.len() + 8);
+    for (text, end) in lines_with_ends(answer) {
+        out.push_str(if text == "a=setup:active" {
+            "a=setup:passive"
+        } else {
+            text
+        });
+        out.push_str(end);
+    }
+    Some(out)
+}
+
+/// Each line of `sdp` without and with its ending (`\r\n`, `\n`, or none
+/// for the last): the pieces put together again are `sdp`.
+fn lines_with_ends(sdp: &str) -> impl Iterator<Item = (&str, &str)> {
+    sdp.split_inclusive('\n').map(|line| {
+        if let Some(text) = line.strip_suffix("\r\n") {
+            (text, "\r\n")
+        } else if let Some(text) = line.strip_suffix('\n') {
+            (text, "\n")
+        } else {
+            (line, "")
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +168,36 @@ mod tests {
         assert!(is_hold(&sdp("", "a=inactive\r\n", "1.2.3.4")));
         assert!(is_hold(&sdp("", "", "0.0.0.0")));
         assert!(!is_hold(&sdp("", "a=recvonly\r\n", "1.2.3.4")));
+    }
+
+    #[test]
+    fn first_answer_takes_the_dtls_server_role_when_the_offer_leaves_it_open() {
+        let offer = sdp("a=setup:actpass\r\n", "a=setup:actpass\r\n", "1.2.3.4");
+        let answer = sdp("", "a=setup:active\r\na=mid:0\r\n", "5.6.7.8");
+        let got = answer_as_dtls_server(&offer, &answer).expect("changed");
+        assert_eq!(got, answer.replace("a=setup:active", "a=setup:passive"));
+        assert!(got.ends_with("a=inactive\r\n"), "line ends kept: {got:?}");
+        // bare \n line ends stay as they are
+        let lf = answer.replace("\r\n", "\n");
+        assert_eq!(
+            answer_as_dtls_server(&offer, &lf).unwrap(),
+            lf.replace("a=setup:active", "a=setup:passive")
+        );
+    }
+
+    #[test]
+    fn a_role_the_offer_chose_or_an_answer_without_active_stays() {
+        let answer = sdp("", "a=setup:active\r\n", "5.6.7.8");
+        for offer_role in ["a=setup:passive\r\n", "a=setup:active\r\n", ""] {
+            let offer = sdp("", offer_role, "1.2.3.4");
+            assert_eq!(answer_as_dtls_server(&offer, &answer), None, "{offer_role}");
+        }
+        let offer = sdp("", "a=setup:actpass\r\n", "1.2.3.4");
+        let passive = sdp("", "a=setup:passive\r\n", "5.6.7.8");
+        assert_eq!(answer_as_dtls_server(&offer, &passive), None);
+        // an attribute that only starts the same is not the role
+        let odd = sdp("", "a=setup:active-ish\r\n", "5.6.7.8");
+        assert_eq!(answer_as_dtls_server(&offer, &odd), None);
     }
 
     #[test]

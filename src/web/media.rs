@@ -939,24 +939,34 @@ async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<St
     } else {
         (pc.create_offer(), RtcSdpType::Offer)
     };
-    set_local(media, promise, kind).await
+    set_local(media, promise, kind, remote_offer.as_deref()).await
 }
 
 /// The created offer or answer as local description, then the ICE
-/// candidates; gives the SDP to send.
+/// candidates; gives the SDP to send. `first_offer`: the remote offer this
+/// is the first answer to (its DTLS role is chosen here).
 async fn set_local(
     media: &CallMedia,
     created: js_sys::Promise,
     kind: RtcSdpType,
+    first_offer: Option<&str>,
 ) -> Result<String, String> {
     let pc = &media.pc;
     let local = JsFuture::from(created)
         .await
         .map_err(|e| format!("could not prepare the audio: {}", js_text(&e)))?;
-    let sdp = js_sys::Reflect::get(&local, &JsValue::from_str("sdp"))
+    let mut sdp = js_sys::Reflect::get(&local, &JsValue::from_str("sdp"))
         .ok()
         .and_then(|v| v.as_string())
         .ok_or("could not prepare the audio: the browser gave no SDP")?;
+    if let Some(server) = first_offer.and_then(|o| crate::sip::sdp::answer_as_dtls_server(o, &sdp))
+    {
+        tracing::debug!(
+            "{}: answering as the DTLS server (a=setup:passive)",
+            media.call
+        );
+        sdp = server;
+    }
     let desc = RtcSessionDescriptionInit::new(kind);
     desc.set_sdp(&sdp);
     JsFuture::from(pc.set_local_description(&desc))
@@ -1024,7 +1034,7 @@ async fn reoffer(media: &CallMedia, ice_restart: bool, hold: bool) -> Result<Str
     }
     tracing::debug!("{}: new offer (ICE restart: {ice_restart})", media.call);
     let created = media.pc.create_offer_with_rtc_offer_options(&options);
-    set_local(media, created, RtcSdpType::Offer).await
+    set_local(media, created, RtcSdpType::Offer, None).await
 }
 
 async fn reanswer(media: &CallMedia, offer: &str) -> Result<String, String> {
@@ -1034,7 +1044,7 @@ async fn reanswer(media: &CallMedia, offer: &str) -> Result<String, String> {
         .await
         .map_err(|e| sdp_refused("the other phone's new audio offer", &e))?;
     let created = media.pc.create_answer();
-    set_local(media, created, RtcSdpType::Answer).await
+    set_local(media, created, RtcSdpType::Answer, None).await
 }
 
 /// Back to the last agreed session after a refused re-offer. Errors are

@@ -5,7 +5,8 @@
 // Why not ICE and DTLS-SRTP end to end: baresip 1.0's ICE gathers host
 // candidates only from interfaces that are not loopback ("ice: set default
 // cands failed"), and the test namespace has only "lo"; its DTLS-SRTP alone
-// is no use to a browser, which requires ICE.
+// is no use to a browser, which requires ICE. The phone that does ICE and
+// DTLS-SRTP end to end with the page is linphone (linphone.mjs).
 // Audio is checked both ways by a tone: baresip sends a 700 Hz sine (its
 // ausine module), which the page finds in what it receives (FFT of the
 // remote track); the page sends a 1100 Hz oscillator (replaceTrack on the
@@ -24,13 +25,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import {
-  ART, T, sleep, step, openPage, fillSettings, waitReg, waitPhone, user, rpc, clearBindings, newestAudio,
+  ART, T, sleep, step, openPage, fillSettings, waitReg, waitPhone, user, rpc, clearBindings,
 } from './lib.mjs';
+import { toneBothWays as callToneBothWays, wavTone, remoteOfPair } from './tone.mjs';
 
 const TRACE = 'baresip';
 const BARESIP_TONE_HZ = 700;
 const PAGE_TONE_HZ = 1100;
-const FREQ_TOL_HZ = 15;
 const CTRL_PORT = 4444;
 
 function baresipConfig(dir) {
@@ -136,156 +137,23 @@ function baresipCommand(command, params) {
 }
 
 /**
- * Dominant frequency (Hz) of the remote audio track of the page's newest
- * call, over ms. Chromium: an AnalyserNode. Firefox (no running
- * AudioContext without an audio output): MediaRecorder, then the recording
- * decoded by an OfflineAudioContext and a DFT of its samples.
- */
-const pageHears = (P, ms) => (P.kind === 'firefox' ? pageHearsRecorded(P.page, ms) : pageHearsLive(P.page, ms));
-
-/** The recorded last second comes back as samples; the DFT is dominantHz's. */
-async function pageHearsRecorded(page, ms) {
-  const got = await page.evaluate(async (ms) => {
-    const pc = window.__pcs().at(-1);
-    const receiver = pc && pc.getReceivers().find((x) => x.track && x.track.kind === 'audio');
-    if (!receiver) return { error: 'no audio receiver' };
-    const rec = new MediaRecorder(new MediaStream([receiver.track]));
-    const chunks = [];
-    rec.ondataavailable = (e) => chunks.push(e.data);
-    const stopped = new Promise((r) => (rec.onstop = r));
-    rec.start();
-    await new Promise((r) => setTimeout(r, ms));
-    rec.stop();
-    await stopped;
-    const bytes = await new Blob(chunks).arrayBuffer();
-    const audio = await new OfflineAudioContext(1, 48000, 48000).decodeAudioData(bytes);
-    const x = audio.getChannelData(0);
-    const last = x.subarray(Math.max(0, x.length - audio.sampleRate));
-    return { samples: Array.from(last), rate: audio.sampleRate, recorded_s: Math.round(audio.duration * 10) / 10 };
-  }, ms);
-  if (got.error) return got;
-  return { hz: dominantHz(got.samples, got.rate), recorded_s: got.recorded_s };
-}
-
-/** The strongest frequency of samples x (DFT magnitude, 100 to 3900 Hz in 5 Hz steps). */
-function dominantHz(x, rate) {
-  let best = { hz: 0, p: 0 };
-  for (let hz = 100; hz <= 3900; hz += 5) {
-    let re = 0;
-    let im = 0;
-    const w = (2 * Math.PI * hz) / rate;
-    for (let i = 0; i < x.length; i++) {
-      re += x[i] * Math.cos(w * i);
-      im += x[i] * Math.sin(w * i);
-    }
-    const p = re * re + im * im;
-    if (p > best.p) best = { hz, p };
-  }
-  return best.hz;
-}
-
-const pageHearsLive = (page, ms) =>
-  page.evaluate(async (ms) => {
-    const pc = window.__pcs().at(-1);
-    const receiver = pc && pc.getReceivers().find((x) => x.track && x.track.kind === 'audio');
-    if (!receiver) return { error: 'no audio receiver' };
-    const ctx = new AudioContext({ sampleRate: 48000 });
-    const an = ctx.createAnalyser();
-    an.fftSize = 16384;
-    an.smoothingTimeConstant = 0.8;
-    ctx.createMediaStreamSource(new MediaStream([receiver.track])).connect(an);
-    await ctx.resume();
-    await new Promise((r) => setTimeout(r, ms));
-    const db = new Float32Array(an.frequencyBinCount);
-    an.getFloatFrequencyData(db);
-    let best = 0;
-    for (let i = 1; i < db.length; i++) if (db[i] > db[best]) best = i;
-    await ctx.close();
-    return { hz: (best * ctx.sampleRate) / an.fftSize, db: Math.round(db[best]) };
-  }, ms);
-
-/**
- * Replace the page's microphone in the newest call by a sine of hz (once the
- * call has its microphone: the page shows "active" as soon as Answer is
- * pressed, while the microphone and the answer are still being made). In
- * Firefox the fake microphone already is that sine (firefox.mjs).
- */
-const pageSendsTone = (P, hz) =>
-  P.page.evaluate(async ({ hz, webAudio }) => {
-    let sender = null;
-    for (let i = 0; i < 100 && !sender; i++) {
-      const pc = window.__pcs().at(-1);
-      sender = pc && pc.getSenders().find((s) => s.track && s.track.kind === 'audio');
-      if (!sender) await new Promise((r) => setTimeout(r, 50));
-    }
-    if (!sender) throw new Error('no audio sender within 5 s');
-    if (!webAudio) return;
-    const ctx = new AudioContext({ sampleRate: 48000 });
-    const osc = ctx.createOscillator();
-    osc.frequency.value = hz;
-    const gain = ctx.createGain();
-    gain.gain.value = 0.3;
-    const dest = ctx.createMediaStreamDestination();
-    osc.connect(gain).connect(dest);
-    osc.start();
-    await ctx.resume();
-    await sender.replaceTrack(dest.stream.getAudioTracks()[0]);
-    window.__toneCtx = ctx;
-  }, { hz, webAudio: P.kind !== 'firefox' });
-
-/**
- * The dominant frequency of the last second of the newest decoded-audio WAV
- * baresip wrote (sndfile: dump-<peer>-dec.wav), with its RMS.
+ * What baresip heard: the newest decoded-audio WAV it wrote (sndfile:
+ * dump-<peer>-dec.wav), its last second's dominant frequency and RMS.
  */
 function baresipHears(dir) {
   const snd = path.join(dir, 'snd');
   const files = fs.readdirSync(snd).filter((f) => f.endsWith('-dec.wav'))
     .map((f) => ({ f, t: fs.statSync(path.join(snd, f)).mtimeMs })).sort((a, b) => a.t - b.t);
   if (!files.length) return { error: `no decoded audio in ${snd}` };
-  const buf = fs.readFileSync(path.join(snd, files.at(-1).f));
-  let off = 12;
-  let fmt = null;
-  let data = null;
-  while (off + 8 <= buf.length) {
-    const id = buf.toString('ascii', off, off + 4);
-    const size = buf.readUInt32LE(off + 4);
-    if (id === 'fmt ') fmt = { channels: buf.readUInt16LE(off + 10), rate: buf.readUInt32LE(off + 12), bits: buf.readUInt16LE(off + 22) };
-    if (id === 'data') data = buf.subarray(off + 8, Math.min(buf.length, off + 8 + size));
-    off += 8 + size + (size % 2);
-  }
-  if (!fmt || !data || fmt.bits !== 16) return { error: `unreadable WAV ${files.at(-1).f} ${JSON.stringify(fmt)}` };
-  const frames = Math.floor(data.length / (2 * fmt.channels));
-  const n = Math.min(frames, fmt.rate); // the last second
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) x[i] = data.readInt16LE(((frames - n + i) * fmt.channels) * 2) / 32768;
-  const rms = Math.sqrt(x.reduce((a, v) => a + v * v, 0) / n);
-  return { file: files.at(-1).f, rate: fmt.rate, channels: fmt.channels, seconds: Math.round((frames / fmt.rate) * 10) / 10, rms: Math.round(rms * 1e4) / 1e4, hz: dominantHz(x, fmt.rate) };
+  return { file: files.at(-1).f, ...wavTone(path.join(snd, files.at(-1).f)) };
 }
 
-/** The call is up: check the tone both ways, record the figures, then the page hangs up. */
+/** The call is up: the tone both ways (tone.mjs), and the media through the gateway. */
 async function toneBothWays(P, bs, r) {
-  await step('page sends its tone', 10000, () => pageSendsTone(P, PAGE_TONE_HZ));
-  r.page_hears = await step('page hears baresip', 10000, () => pageHears(P, 1500));
-  await sleep(1500); // baresip's recording gets a second of the page's tone
-  r.inbound = await newestAudio(P.page);
-  await step('the page hangs up', T.hangup, async () => {
-    await P.page.click('#hangup-button');
-    await waitPhone(P.page, 'idle', T.hangup);
-  });
-  await sleep(500); // baresip closes its recording on the BYE
-  r.baresip_hears = baresipHears(bs.dir);
-  if (r.page_hears.error || Math.abs(r.page_hears.hz - BARESIP_TONE_HZ) > FREQ_TOL_HZ) {
-    throw new Error(`the page hears ${JSON.stringify(r.page_hears)}, want baresip's ${BARESIP_TONE_HZ} Hz`);
-  }
-  if (r.baresip_hears.error || Math.abs(r.baresip_hears.hz - PAGE_TONE_HZ) > FREQ_TOL_HZ || !(r.baresip_hears.rms > 0.01)) {
-    throw new Error(`baresip hears ${JSON.stringify(r.baresip_hears)}, want the page's ${PAGE_TONE_HZ} Hz`);
-  }
-  if (!/^127\.0\.0\.1:\d+\/udp <-> 127\.0\.0\.1:(\d+)\/udp$/.test(r.inbound.pair || '')) {
-    throw new Error(`unexpected ICE pair ${r.inbound.pair}`);
-  }
-  // through the gateway: the page's ICE peer is rtpengine (30000-30099)
-  const port = Number(/:(\d+)\/udp$/.exec(r.inbound.pair)[1]);
-  if (port < 30000 || port > 30099) throw new Error(`the media does not go through the gateway: ${r.inbound.pair}`);
+  await callToneBothWays(P, r, { peer: 'baresip', peerHz: BARESIP_TONE_HZ, pageHz: PAGE_TONE_HZ, peerHears: () => baresipHears(bs.dir) });
+  // through the gateway: the page's ICE peer is rtpengine (127.0.0.1, 30000-30099)
+  const [host, port] = (remoteOfPair(r.inbound.pair) || ':').split(':');
+  if (host !== '127.0.0.1' || !(port >= 30000 && port <= 30099)) throw new Error(`the media does not go through the gateway: ${r.inbound.pair}`);
 }
 
 async function pageFor(browser, base, r, name) {

@@ -65,6 +65,7 @@ import { EMBED } from './embed.mjs';
 import { OUTSIDE } from './outside.mjs';
 import { BARESIP } from './baresip.mjs';
 import { CLUSTER_SCENARIOS } from './cluster.mjs';
+import { LINPHONE } from './linphone.mjs';
 
 const DEAD_WS = 'ws://127.0.0.1:8099'; // nothing listens there
 const WATCHDOG_MS = Number(opt('watchdog', 180000));
@@ -72,7 +73,7 @@ const CHROMIUM = opt('chromium', '/usr/bin/chromium');
 const HEADED = opt('headed', false) === true;
 const ONLY = opt('only', null);
 const RESULTS = opt('results', 'e2e-results.json');
-const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), ...Object.keys(OUTSIDE), ...Object.keys(BARESIP), 'pbx-restart', 'ws-kill', ...Object.keys(CLUSTER_SCENARIOS)];
+const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), ...Object.keys(OUTSIDE), ...Object.keys(BARESIP), ...Object.keys(LINPHONE), 'pbx-restart', 'ws-kill', ...Object.keys(CLUSTER_SCENARIOS)];
 const SCENARIOS = ALL.filter((s) => !ONLY || String(ONLY).split(',').includes(s));
 
 // ---------- scenarios ----------
@@ -245,6 +246,7 @@ const RUN = {
   ...EMBED,
   ...OUTSIDE,
   ...BARESIP,
+  ...LINPHONE,
   ...CLUSTER_SCENARIOS,
 };
 
@@ -259,5 +261,5 @@ await runScenarios({
   // desk-phone scenarios: close the pages as a person closes a tab (the
   // app unregisters on pagehide), so that no stale binding forks a call
   // of the next scenario
-  leave: (pages, name) => (FEATURES[name] || EMBED[name] || OUTSIDE[name] || BARESIP[name] ? leaveAll(pages) : undefined),
+  leave: (pages, name) => (FEATURES[name] || EMBED[name] || OUTSIDE[name] || BARESIP[name] || LINPHONE[name] ? leaveAll(pages) : undefined),
 });
