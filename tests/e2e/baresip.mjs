@@ -24,10 +24,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { ART, T, sleep, step, openPage, rpc, clearBindings } from './lib.mjs';
 import {
-  ART, T, sleep, step, openPage, fillSettings, waitReg, waitPhone, user, rpc, clearBindings,
-} from './lib.mjs';
-import { toneBothWays as callToneBothWays, wavTone, remoteOfPair } from './tone.mjs';
+  toneBothWays as callToneBothWays, wavTone, remoteOfPair, registerPage, pageCalls, pageIsCalled,
+} from './peer.mjs';
 
 const TRACE = 'baresip';
 const BARESIP_TONE_HZ = 700;
@@ -148,7 +148,7 @@ function baresipHears(dir) {
   return { file: files.at(-1).f, ...wavTone(path.join(snd, files.at(-1).f)) };
 }
 
-/** The call is up: the tone both ways (tone.mjs), and the media through the gateway. */
+/** The call is up: the tone both ways (peer.mjs), and the media through the gateway. */
 async function toneBothWays(P, bs, r) {
   await callToneBothWays(P, r, { peer: 'baresip', peerHz: BARESIP_TONE_HZ, pageHz: PAGE_TONE_HZ, peerHears: () => baresipHears(bs.dir) });
   // through the gateway: the page's ICE peer is rtpengine (127.0.0.1, 30000-30099)
@@ -161,40 +161,21 @@ async function pageFor(browser, base, r, name) {
   const bs = await startBaresip(r);
   const P = await openPage(browser, base, name, 'page');
   r.pages = [P];
-  await step('fill settings', T.ui, () => fillSettings(P.page, user(1000, 'Alice')));
-  await step('register', T.register, async () => {
-    await P.page.click('#save-register');
-    await waitReg(P.page, 'registered', T.register);
-  });
+  await registerPage(P);
   return { P, bs };
 }
 
 async function browserCallsBaresip(browser, base, r) {
   const { P, bs } = await pageFor(browser, base, r, 'browser-calls-baresip');
-  const t0 = Date.now();
-  await step('the page calls 1008; baresip answers', T.answer, async () => {
-    await P.page.fill('#dial-input', '1008');
-    await P.page.click('#call-button');
-    await waitPhone(P.page, 'active', T.answer);
-  });
-  r.answered_ms = Date.now() - t0;
-  const sdp = P.frames.filter((f) => f.dir === '<<' && /^SIP\/2\.0 200 /.test(f.text) && /CSeq:\s*\d+ INVITE/i.test(f.text)).at(-1);
-  r.answer_sdp = sdp ? { profile: /m=audio \d+ (\S+)/.exec(sdp.text)?.[1], ice: /a=ice-ufrag:/.test(sdp.text), fingerprint: /a=fingerprint:/.test(sdp.text) } : null;
+  ({ answered_ms: r.answered_ms, sdp: r.answer_sdp } = await pageCalls(P, '1008', 'baresip'));
   await toneBothWays(P, bs, r);
 }
 
 async function baresipCallsBrowser(browser, base, r) {
   const { P, bs } = await pageFor(browser, base, r, 'baresip-calls-browser');
-  const t0 = Date.now();
-  r.dial = await step('baresip dials 1000', T.ui, () => baresipCommand('dial', 'sip:1000@127.0.0.1'));
-  await step('the page rings and answers', T.ring, async () => {
-    await waitPhone(P.page, 'incoming', T.ring);
-    await P.page.click('#answer-button');
-    await waitPhone(P.page, 'active', T.answer);
-  });
-  r.answered_ms = Date.now() - t0;
-  const inv = P.frames.filter((f) => f.dir === '<<' && f.text.startsWith('INVITE ')).at(-1);
-  r.offer_sdp = inv ? { profile: /m=audio \d+ (\S+)/.exec(inv.text)?.[1], ice: /a=ice-ufrag:/.test(inv.text), fingerprint: /a=fingerprint:/.test(inv.text) } : null;
+  ({ answered_ms: r.answered_ms, dial: r.dial, sdp: r.offer_sdp } = await pageIsCalled(P, 'baresip', () =>
+    baresipCommand('dial', 'sip:1000@127.0.0.1'),
+  ));
   await toneBothWays(P, bs, r);
 }
 

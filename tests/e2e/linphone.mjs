@@ -26,10 +26,10 @@
 // never starts).
 import fs from 'node:fs';
 import path from 'node:path';
+import { ART, T, sleep, step, openPage, rpc, clearBindings, run } from './lib.mjs';
 import {
-  ART, T, sleep, step, openPage, fillSettings, waitReg, waitPhone, user, rpc, clearBindings, run,
-} from './lib.mjs';
-import { toneBothWays, wavTone, writeToneWav, remoteOfPair } from './tone.mjs';
+  toneBothWays, wavTone, writeToneWav, remoteOfPair, registerPage, pageCalls, pageIsCalled,
+} from './peer.mjs';
 
 const TRACE = 'linphone';
 const LINPHONE_TONE_HZ = 600;
@@ -141,24 +141,8 @@ async function pageFor(browser, base, r, name) {
   await lsh('generic', `record ${recording(name)}`);
   const P = await openPage(browser, base, name, 'page');
   r.pages = [P];
-  await step('fill settings', T.ui, () => fillSettings(P.page, user(1000, 'Alice')));
-  await step('register', T.register, async () => {
-    await P.page.click('#save-register');
-    await waitReg(P.page, 'registered', T.register);
-  });
+  await registerPage(P);
   return P;
-}
-
-/** The SDP a page got from linphone (offer or answer): profile, ICE, DTLS, its candidates. */
-function sdpFacts(text) {
-  return {
-    profile: /m=audio \d+ (\S+)/.exec(text)?.[1],
-    ice: /a=ice-ufrag:/.test(text),
-    fingerprint: /a=fingerprint:/.test(text),
-    setup: /a=setup:(\S+)/.exec(text)?.[1],
-    rtcp_mux: /a=rtcp-mux/.test(text),
-    candidates: (text.match(/^a=candidate:.*$/gm) || []).map((l) => l.trim()),
-  };
 }
 
 /** The call is up: tone both ways, and the media end to end (ICE peer = linphone, DTLS with it). */
@@ -195,30 +179,17 @@ async function checkCall(P, name, r, sdp) {
 async function browserCallsLinphone(browser, base, r) {
   const name = 'browser-calls-linphone';
   const P = await pageFor(browser, base, r, name);
-  const t0 = Date.now();
-  await step('the page calls 1008; linphone answers', T.answer, async () => {
-    await P.page.fill('#dial-input', '1008');
-    await P.page.click('#call-button');
-    await waitPhone(P.page, 'active', T.answer);
-  });
-  r.answered_ms = Date.now() - t0;
-  const ok = P.frames.filter((f) => f.dir === '<<' && /^SIP\/2\.0 200 /.test(f.text) && /CSeq:\s*\d+ INVITE/i.test(f.text)).at(-1);
-  await checkCall(P, name, r, sdpFacts(ok ? ok.text : ''));
+  const { answered_ms, sdp } = await pageCalls(P, '1008', 'linphone');
+  r.answered_ms = answered_ms;
+  await checkCall(P, name, r, sdp);
 }
 
 async function linphoneCallsBrowser(browser, base, r) {
   const name = 'linphone-calls-browser';
   const P = await pageFor(browser, base, r, name);
-  const t0 = Date.now();
-  r.dial = await step('linphone dials 1000', T.ui, () => lsh('dial', 'sip:1000@127.0.0.1'));
-  await step('the page rings and answers', T.ring, async () => {
-    await waitPhone(P.page, 'incoming', T.ring);
-    await P.page.click('#answer-button');
-    await waitPhone(P.page, 'active', T.answer);
-  });
-  r.answered_ms = Date.now() - t0;
-  const inv = P.frames.filter((f) => f.dir === '<<' && f.text.startsWith('INVITE ')).at(-1);
-  await checkCall(P, name, r, sdpFacts(inv ? inv.text : ''));
+  const { answered_ms, dial, sdp } = await pageIsCalled(P, 'linphone', () => lsh('dial', 'sip:1000@127.0.0.1'));
+  Object.assign(r, { answered_ms, dial });
+  await checkCall(P, name, r, sdp);
 }
 
 export const LINPHONE = {

@@ -1,9 +1,10 @@
-// Tones in a call, for the phones that are not browsers (baresip.mjs,
-// linphone.mjs): what the page hears (the dominant frequency of its remote
-// track), a tone the page sends instead of its microphone, and the tone in a
-// WAV file a phone recorded.
+// Calls between the page and a phone that is not a browser (baresip.mjs,
+// linphone.mjs): the page signs in, calls the phone or is called by it, and
+// tones go both ways. What the page hears (the dominant frequency of its
+// remote track), a tone the page sends instead of its microphone, the tone
+// in a WAV file the phone recorded, and the SDP the phone sent.
 import fs from 'node:fs';
-import { T, sleep, step, waitPhone, newestAudio } from './lib.mjs';
+import { T, sleep, step, waitPhone, waitReg, newestAudio, fillSettings, user } from './lib.mjs';
 
 const FREQ_TOL_HZ = 15;
 
@@ -179,3 +180,48 @@ export async function toneBothWays(P, r, { peer, peerHz, pageHz, peerHears }) {
 
 /** The remote end "address:port" of the page's selected ICE pair (r.inbound.pair), or null. */
 export const remoteOfPair = (pair) => /^[\d.]+:\d+\/udp <-> ([\d.]+:\d+)\/udp$/.exec(pair || '')?.[1] || null;
+
+/** The page signs in as 1000. */
+export async function registerPage(P) {
+  await step('fill settings', T.ui, () => fillSettings(P.page, user(1000, 'Alice')));
+  await step('register', T.register, async () => {
+    await P.page.click('#save-register');
+    await waitReg(P.page, 'registered', T.register);
+  });
+}
+
+/** What an SDP says of its media: profile, ICE, DTLS (fingerprint, role), rtcp-mux. */
+export function sdpFacts(text) {
+  return {
+    profile: /m=audio \d+ (\S+)/.exec(text)?.[1],
+    ice: /a=ice-ufrag:/.test(text),
+    fingerprint: /a=fingerprint:/.test(text),
+    setup: /a=setup:(\S+)/.exec(text)?.[1],
+    rtcp_mux: /a=rtcp-mux/.test(text),
+  };
+}
+
+/** The page dials `number`, the phone answers by itself. Returns { answered_ms, sdp } (the 200's). */
+export async function pageCalls(P, number, peer) {
+  const t0 = Date.now();
+  await step(`the page calls ${number}; ${peer} answers`, T.answer, async () => {
+    await P.page.fill('#dial-input', number);
+    await P.page.click('#call-button');
+    await waitPhone(P.page, 'active', T.answer);
+  });
+  const ok = P.frames.filter((f) => f.dir === '<<' && /^SIP\/2\.0 200 /.test(f.text) && /CSeq:\s*\d+ INVITE/i.test(f.text)).at(-1);
+  return { answered_ms: Date.now() - t0, sdp: sdpFacts(ok ? ok.text : '') };
+}
+
+/** `dial()` makes the phone call the page, which rings and answers. Returns { answered_ms, dial, sdp } (the INVITE's). */
+export async function pageIsCalled(P, peer, dial) {
+  const t0 = Date.now();
+  const dialed = await step(`${peer} dials 1000`, T.ui, dial);
+  await step('the page rings and answers', T.ring, async () => {
+    await waitPhone(P.page, 'incoming', T.ring);
+    await P.page.click('#answer-button');
+    await waitPhone(P.page, 'active', T.answer);
+  });
+  const inv = P.frames.filter((f) => f.dir === '<<' && f.text.startsWith('INVITE ')).at(-1);
+  return { answered_ms: Date.now() - t0, dial: dialed, sdp: sdpFacts(inv ? inv.text : '') };
+}
