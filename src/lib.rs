@@ -1,16 +1,11 @@
-//! A browser softphone: a sans-IO SIP user agent (`sip`), and, on wasm32 only,
-//! the browser edges (`web`) and the Leptos UI (`ui`).
+//! A browser softphone: a sans-IO SIP user agent (`sip`), the phone's models
+//! above it (`app`), and, on wasm32 only, the browser edges (`web`) and the
+//! Leptos UI (`ui`).
 
 /// Heap accounting for memory measurements (feature `alloc-stats`).
 #[cfg(any(test, feature = "alloc-stats"))]
 pub mod alloc_stats;
-pub mod contacts;
-pub mod embed;
-pub mod history;
-pub mod json;
-pub mod messaging;
-pub mod quality;
-pub mod settings;
+pub mod app;
 pub mod sip;
 
 #[cfg(target_arch = "wasm32")]

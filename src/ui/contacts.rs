@@ -4,8 +4,8 @@
 //! (the note as its title), `.contact-call`, `.contact-message`,
 //! `.contact-remove`.
 
-use crate::contacts::{presence_label, presence_str, Contact, Lamp};
-use crate::messaging::peer_key;
+use crate::app::contacts::{presence_label, presence_str, Contact, Lamp};
+use crate::app::messaging::peer_key;
 use crate::web::extras::{self, Tab, Views};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;

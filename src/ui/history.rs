@@ -2,7 +2,7 @@
 //! `li.history-item[data-direction]` per call with `.history-peer`,
 //! `.history-duration` (`m:ss`) and `.history-redial`.
 
-use crate::history::Entry;
+use crate::app::history::Entry;
 use crate::web::extras::{self, Views};
 use leptos::prelude::*;
 
@@ -62,9 +62,9 @@ fn HistoryItem(entry: Entry) -> impl IntoView {
     let redial_label = format!("Call {} back", entry.peer_label);
     let dir_label = direction.label();
     let icon = match direction {
-        crate::history::Direction::Incoming => "↙",
-        crate::history::Direction::Outgoing => "↗",
-        crate::history::Direction::Missed => "✕",
+        crate::app::history::Direction::Incoming => "↙",
+        crate::app::history::Direction::Outgoing => "↗",
+        crate::app::history::Direction::Missed => "✕",
     };
     view! {
         <li class="history-item" data-direction=direction.as_str()>

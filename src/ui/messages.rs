@@ -3,7 +3,7 @@
 //! message of the conversation with `#message-to` (all when it is empty).
 //! Text from the network is rendered as text.
 
-use crate::messaging::{self, Message, MsgDirection, MsgStatus};
+use crate::app::messaging::{self, Message, MsgDirection, MsgStatus};
 use crate::web::extras::{self, Tab, Views};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;

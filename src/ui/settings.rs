@@ -1,13 +1,13 @@
 //! The account settings form: saves the settings and signs in.
 //!
-//! The form collects text and checks it with [`crate::settings::prepare`]
+//! The form collects text and checks it with [`crate::app::settings::prepare`]
 //! before handing it to the driver (which prepares it again for its own
 //! use): settings that cannot be used (a `ws://` address to a remote host
 //! without the checkbox, a bad ICE server line, …) go nowhere, not even to
 //! storage, and the reason is shown.
 
 use super::state::PhoneState;
-use crate::settings::{prepare, DtmfSetting};
+use crate::app::settings::{prepare, DtmfSetting};
 use crate::web::{driver, media, storage, storage::Settings};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;

@@ -23,7 +23,7 @@
 use super::media;
 use super::storage::{self, Settings};
 use super::transport::{self, Connection, TransportEvent};
-use crate::settings;
+use crate::app::settings;
 use crate::sip::reconnect::Reconnect;
 use crate::sip::{
     CallId, CallState, Command, EndReason, Event, Input, Instant, Output, Party, RegistrationState,

@@ -7,11 +7,11 @@
 //! ([`start_frame_bridge`]).
 //!
 //! What the host may configure, the commands, the events and the origin
-//! check are pure and tested natively in `crate::embed`.
+//! check are pure and tested natively in `crate::app::embed`.
 
 use super::{driver, panic, storage};
-use crate::embed::{self as api, ApiCommand, ApiEvent, EmbedConfig, Value};
-use crate::settings::Settings;
+use crate::app::embed::{self as api, ApiCommand, ApiEvent, EmbedConfig, Value};
+use crate::app::settings::Settings;
 use crate::sip::{Command, Event};
 use crate::ui::state::{CallPhase, PhoneState, RegView};
 use js_sys::{Array, Object, Reflect};

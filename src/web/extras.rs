@@ -5,10 +5,10 @@
 //! `softphone.contacts`, each a JSON object of lists per account address).
 //! Commands go back through [`crate::web::driver::command`].
 
-use crate::contacts::{self, Contact, Lamp, RegWatch, MAX_CONTACTS};
-use crate::history::{self, Book, Entry, Tracker, MAX_ENTRIES};
-use crate::json::{self, Record};
-use crate::messaging::{self, Message, MAX_MESSAGES};
+use crate::app::contacts::{self, Contact, Lamp, RegWatch, MAX_CONTACTS};
+use crate::app::history::{self, Book, Entry, Tracker, MAX_ENTRIES};
+use crate::app::json::{self, Record};
+use crate::app::messaging::{self, Message, MAX_MESSAGES};
 use crate::sip::{CallState, Event};
 use crate::sip::{Command, EventPackage, PresenceStatus};
 use crate::web::{driver, storage};

@@ -106,7 +106,7 @@ mod browser {
             .location()
             .search()
             .ok()
-            .and_then(|q| crate::embed::query_param(&q, "log"))
+            .and_then(|q| crate::app::embed::query_param(&q, "log"))
             .or_else(|| {
                 window
                     .local_storage()

@@ -13,11 +13,11 @@
 //!
 //! For the UI: [`set_muted`], [`devices`], [`mic_level`] (with
 //! [`start_level_preview`] / [`stop_level_preview`] for the settings form),
-//! [`quality`] (MOS from [`crate::quality`]), [`conference`] (local mixing
+//! [`quality`] (MOS from [`crate::app::quality`]), [`conference`] (local mixing
 //! with Web Audio), and the tones [`ringtone`], [`ringtone_soft`],
 //! [`ringback`] (Web Audio, `audio.rs`).
 
-use crate::settings::{IceServer, DEFAULT_ICE_GATHER_TIMEOUT_MS};
+use crate::app::settings::{IceServer, DEFAULT_ICE_GATHER_TIMEOUT_MS};
 use crate::sip::{CallId, Input, MediaRequest};
 use gloo_timers::future::TimeoutFuture;
 use std::cell::{Cell, RefCell};
@@ -344,14 +344,14 @@ pub async fn quality(call: CallId) -> Option<Quality> {
         }
     }
     let (jitter_ms, lost, received) = inbound?;
-    let loss_pct = crate::quality::loss_pct(media.prev_loss.get(), lost, received);
+    let loss_pct = crate::app::quality::loss_pct(media.prev_loss.get(), lost, received);
     media.prev_loss.set(Some((lost, received)));
     let rtt_ms = rtt_remote.or(rtt_pair).unwrap_or(0.0);
     Some(Quality {
         rtt_ms,
         jitter_ms,
         loss_pct,
-        mos: crate::quality::mos(rtt_ms, jitter_ms, loss_pct),
+        mos: crate::app::quality::mos(rtt_ms, jitter_ms, loss_pct),
     })
 }
 

@@ -11,13 +11,13 @@
 //! [`instance_id`] is this browser's RFC 5626 instance id, made once and
 //! kept in `localStorage`.
 //!
-//! The JSON is written and read by [`crate::json`] (not `serde_json`, for
+//! The JSON is written and read by [`crate::app::json`] (not `serde_json`, for
 //! size); [`get_item`] and [`set_item`] reach the storage as `gloo-storage`
 //! did before.
 
-use crate::json;
-pub use crate::settings::Settings;
-use crate::settings::{instance_id_from_random, is_valid_instance_id};
+use crate::app::json;
+pub use crate::app::settings::Settings;
+use crate::app::settings::{instance_id_from_random, is_valid_instance_id};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, UnwrapThrowExt};
 

@@ -2,7 +2,7 @@
 //! no storage, no clock). Stored in the browser as `softphone.contacts`
 //! (per account).
 
-use crate::messaging::peer_key;
+use crate::app::messaging::peer_key;
 use crate::sip::{PresenceStatus, RegistrationState};
 use serde::{Deserialize, Serialize};
 

@@ -13,10 +13,10 @@
 //!
 //! Pure Rust, no browser: compiled natively too and unit-tested there.
 
-use crate::contacts::Contact;
-use crate::history::{Book, Direction, Entry};
-use crate::messaging::{Message, MsgDirection, MsgStatus};
-use crate::settings::{DtmfSetting, Settings};
+use crate::app::contacts::Contact;
+use crate::app::history::{Book, Direction, Entry};
+use crate::app::messaging::{Message, MsgDirection, MsgStatus};
+use crate::app::settings::{DtmfSetting, Settings};
 use std::fmt::Write;
 
 /// Deepest nesting accepted (`serde_json` stops at 128 too).

@@ -72,7 +72,7 @@ fn settings_take_the_config_and_keep_other_defaults() {
     assert!(out.auto_answer);
     assert_eq!(out.ring_volume, 30);
     // and they are good settings for the phone
-    assert!(crate::settings::prepare(&out, "00000000-0000-4000-8000-000000000000").is_ok());
+    assert!(crate::app::settings::prepare(&out, "00000000-0000-4000-8000-000000000000").is_ok());
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! and these events into DOM `CustomEvent`s (or `postMessage`s), so every
 //! decision is tested natively.
 
-use crate::settings::{DtmfSetting, Settings};
+use crate::app::settings::{DtmfSetting, Settings};
 use crate::sip::refer::percent_decode;
 use crate::sip::{CallState, EndReason, Event, Party};
 
