@@ -1,7 +1,8 @@
 //! The phone model above the SIP core: plain Rust like `sip` (no web-sys, no
 //! async, no clock), tested natively. Today it holds the phone's data
 //! models: settings, call history, contacts, messages, call quality, the
-//! embedding API's types and the JSON they are stored as. Issue 13 moves the
+//! embedding API's types and the JSON they are stored as, and the view model
+//! (`view`: the account and the calls as the screen shows them). Issue 13 moves the
 //! line rules, reconnection, alerts and the view model here from the
 //! browser driver.
 
@@ -12,3 +13,4 @@ pub mod json;
 pub mod messaging;
 pub mod quality;
 pub mod settings;
+pub mod view;

@@ -2,6 +2,7 @@
 
 use super::dialpad::Dialpad;
 use super::state::{CallPhase, PhoneState};
+use crate::app::view::MAX_LINES;
 use crate::sip::CallId;
 use crate::web::{driver, media};
 use leptos::ev::SubmitEvent;
@@ -284,7 +285,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
                     type="button"
                     class="ctl"
                     aria-expanded=move || add_open.get().to_string()
-                    disabled=move || { !active() || line_count() >= 2 }
+                    disabled=move || { !active() || line_count() >= MAX_LINES }
                     on:click=move |_| add_open.update(|o| *o = !*o)
                 >
                     "Add call"

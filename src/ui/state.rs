@@ -1,49 +1,15 @@
 //! What the UI shows, as signals. The driver (`web::driver`) writes them from
 //! the core's events; the components only read them.
 
-use crate::sip::{CallId, Party};
+use crate::sip::CallId;
 use leptos::prelude::*;
 use leptos::reactive::graph::Source;
 use std::cell::Cell;
 
-/// The account's state as shown in `#reg-status`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum RegView {
-    /// Never signed in, or signed out.
-    Unregistered,
-    /// Opening the WebSocket.
-    Connecting,
-    Registering,
-    Registered {
-        aor: String,
-    },
-    Unregistering,
-    Failed(String),
-    /// The connection was lost; the next attempt goes to `server` at
-    /// `at_ms` (ms since the epoch, `Date.now()`), attempt number `attempt`.
-    Reconnecting {
-        server: String,
-        attempt: u32,
-        at_ms: f64,
-    },
-    /// The browser says there is no network: waiting for it to come back.
-    Offline,
-}
+pub use crate::app::view::{short_uri, CallPhase, CallView, RegView};
 
+/// The account's state in words (`#reg-status`).
 impl RegView {
-    /// `data-state` of `#reg-status`.
-    pub fn data_state(&self) -> &'static str {
-        match self {
-            RegView::Unregistered | RegView::Unregistering => "unregistered",
-            RegView::Connecting => "connecting",
-            RegView::Registering => "registering",
-            RegView::Registered { .. } => "registered",
-            RegView::Failed(_) => "failed",
-            RegView::Reconnecting { .. } => "reconnecting",
-            RegView::Offline => "offline",
-        }
-    }
-
     pub fn text(&self) -> String {
         match self {
             RegView::Unregistered => "Not signed in".into(),
@@ -82,104 +48,8 @@ impl RegView {
     }
 }
 
-/// Where a call is, as far as the screen is concerned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CallPhase {
-    /// Outgoing, before the far end rings.
-    Calling,
-    /// Outgoing, ringing at the far end.
-    Ringing,
-    /// Incoming, ringing here.
-    Incoming,
-    /// Incoming, answered, being set up.
-    Answering,
-    Active,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct CallView {
-    pub id: CallId,
-    pub phase: CallPhase,
-    /// Display name, else the user part.
-    pub peer_label: String,
-    /// The number (user part) or address, shown next to a display name.
-    pub peer_number: String,
-    /// When the call became active (ms since the epoch).
-    pub active_since: Option<f64>,
-    /// The other party has put the call on hold.
-    pub remote_hold: bool,
-    /// The connection to the server is down; the call waits for it.
-    pub link_down: bool,
-    /// We have put the call on hold (the core confirmed it).
-    pub local_hold: bool,
-    /// Our microphone is muted in this call.
-    pub muted: bool,
-    /// DTMF digits the other side sent (SIP INFO), oldest first.
-    pub dtmf_received: String,
-    /// Progress of our transfer of this call ("180 Ringing"), if any.
-    pub transfer_status: Option<String>,
-    /// The far end plays its own audio before answering: no local ringback.
-    pub early_media: bool,
-}
-
+/// The call's state in words.
 impl CallView {
-    pub fn new(id: CallId, phase: CallPhase, peer: &Party) -> CallView {
-        let mut view = CallView {
-            id,
-            phase,
-            peer_label: String::new(),
-            peer_number: String::new(),
-            active_since: None,
-            remote_hold: false,
-            link_down: false,
-            local_hold: false,
-            muted: false,
-            dtmf_received: String::new(),
-            transfer_status: None,
-            early_media: false,
-        };
-        view.set_peer(peer);
-        view
-    }
-
-    pub fn set_peer(&mut self, peer: &Party) {
-        let label = peer.label();
-        let number = short_uri(&peer.uri);
-        self.peer_label = if label.trim().is_empty() {
-            number.clone()
-        } else {
-            label
-        };
-        self.peer_number = number;
-    }
-
-    /// `data-phone` of `#phone` while this call exists.
-    pub fn data_phone(&self) -> &'static str {
-        match self.phase {
-            CallPhase::Calling => "calling",
-            CallPhase::Ringing => "ringing",
-            CallPhase::Incoming => "incoming",
-            CallPhase::Answering | CallPhase::Active => "active",
-        }
-    }
-
-    /// `data-state` of the call's `li.line`.
-    pub fn line_state(&self) -> &'static str {
-        match self.phase {
-            CallPhase::Calling => "calling",
-            CallPhase::Ringing => "ringing",
-            CallPhase::Incoming => "incoming",
-            CallPhase::Answering => "answering",
-            CallPhase::Active if self.local_hold => "held",
-            CallPhase::Active => "active",
-        }
-    }
-
-    /// Established and not held by us: its audio is live.
-    pub fn is_live(&self) -> bool {
-        self.phase == CallPhase::Active && !self.local_hold
-    }
-
     pub fn status_text(&self) -> &'static str {
         match self.phase {
             CallPhase::Active if self.local_hold => "On hold",
@@ -189,23 +59,6 @@ impl CallView {
             CallPhase::Answering => "Connecting…",
             CallPhase::Active => "Connected",
         }
-    }
-}
-
-/// `sip:1000@example.com;transport=ws` -> `1000`; a URI without a user part
-/// is shown without `sip:` and parameters.
-pub fn short_uri(uri: &str) -> String {
-    let u = uri.trim();
-    let u = u.strip_prefix('<').unwrap_or(u);
-    let u = u.split('>').next().unwrap_or(u);
-    let u = u
-        .strip_prefix("sips:")
-        .or_else(|| u.strip_prefix("sip:"))
-        .unwrap_or(u);
-    let u = u.split(';').next().unwrap_or(u);
-    match u.split_once('@') {
-        Some((user, _)) if !user.is_empty() => user.to_string(),
-        _ => u.to_string(),
     }
 }
 

@@ -24,12 +24,13 @@ use super::media;
 use super::storage::{self, Settings};
 use super::transport::{self, Connection, TransportEvent};
 use crate::app::settings;
+use crate::app::view::{CallPhase, CallView, RegView, MAX_LINES};
 use crate::sip::reconnect::Reconnect;
 use crate::sip::{
     CallId, CallState, Command, EndReason, Event, Input, Instant, Output, Party, RegistrationState,
     UserAgent,
 };
-use crate::ui::state::{CallPhase, CallView, PhoneState, RegView};
+use crate::ui::state::PhoneState;
 use gloo_timers::callback::Timeout;
 use js_sys::Reflect;
 use leptos::prelude::{GetUntracked, Set, WithUntracked};
@@ -108,9 +109,6 @@ struct Alerts {
     /// The incoming call the notification is about.
     notified: Option<CallId>,
 }
-
-/// At most this many calls the user can have up at once.
-const MAX_LINES: usize = 2;
 
 /// Work for the agent, processed in order.
 enum Job {
@@ -1147,7 +1145,7 @@ fn on_event(generation: u64, event: Event) {
             new_call,
         } => {
             tracing::info!("{call}: transferred by the other party to {target} ({new_call})");
-            let label = crate::ui::state::short_uri(&target);
+            let label = crate::app::view::short_uri(&target);
             state.show_notice(format!("The other party transferred you to {label}."));
             // the new call shows up with its Calling state and takes the focus
         }

@@ -12,8 +12,9 @@
 use super::{driver, panic, storage};
 use crate::app::embed::{self as api, ApiCommand, ApiEvent, EmbedConfig, Value};
 use crate::app::settings::Settings;
+use crate::app::view::{CallPhase, RegView};
 use crate::sip::{Command, Event};
-use crate::ui::state::{CallPhase, PhoneState, RegView};
+use crate::ui::state::PhoneState;
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
 use std::any::Any;

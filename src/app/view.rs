@@ -1,0 +1,294 @@
+//! The view model: what the screen shows of the account and of each call,
+//! as plain data (the `data-*` values the page and its tests read come from
+//! here). The sentences made of it are the UI's (`ui::state`).
+
+use crate::sip::{CallId, Party};
+
+/// At most this many calls the user can have up at once (the lines of the
+/// screen; "Add call" is off at this count, and a further incoming call is
+/// declined). The core allows a few more at its level
+/// (`sip::call::MAX_CALLS`): a call that is ending or being replaced still
+/// counts there for a moment.
+pub const MAX_LINES: usize = 2;
+const _: () = assert!(MAX_LINES <= crate::sip::call::MAX_CALLS);
+
+/// The account's state as shown in `#reg-status`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RegView {
+    /// Never signed in, or signed out.
+    Unregistered,
+    /// Opening the WebSocket.
+    Connecting,
+    Registering,
+    Registered {
+        aor: String,
+    },
+    Unregistering,
+    Failed(String),
+    /// The connection was lost; the next attempt goes to `server` at
+    /// `at_ms` (ms since the epoch, `Date.now()`), attempt number `attempt`.
+    Reconnecting {
+        server: String,
+        attempt: u32,
+        at_ms: f64,
+    },
+    /// The browser says there is no network: waiting for it to come back.
+    Offline,
+}
+
+impl RegView {
+    /// `data-state` of `#reg-status`.
+    pub fn data_state(&self) -> &'static str {
+        match self {
+            RegView::Unregistered | RegView::Unregistering => "unregistered",
+            RegView::Connecting => "connecting",
+            RegView::Registering => "registering",
+            RegView::Registered { .. } => "registered",
+            RegView::Failed(_) => "failed",
+            RegView::Reconnecting { .. } => "reconnecting",
+            RegView::Offline => "offline",
+        }
+    }
+}
+
+/// Where a call is, as far as the screen is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallPhase {
+    /// Outgoing, before the far end rings.
+    Calling,
+    /// Outgoing, ringing at the far end.
+    Ringing,
+    /// Incoming, ringing here.
+    Incoming,
+    /// Incoming, answered, being set up.
+    Answering,
+    Active,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallView {
+    pub id: CallId,
+    pub phase: CallPhase,
+    /// Display name, else the user part.
+    pub peer_label: String,
+    /// The number (user part) or address, shown next to a display name.
+    pub peer_number: String,
+    /// When the call became active (ms since the epoch).
+    pub active_since: Option<f64>,
+    /// The other party has put the call on hold.
+    pub remote_hold: bool,
+    /// The connection to the server is down; the call waits for it.
+    pub link_down: bool,
+    /// We have put the call on hold (the core confirmed it).
+    pub local_hold: bool,
+    /// Our microphone is muted in this call.
+    pub muted: bool,
+    /// DTMF digits the other side sent (SIP INFO), oldest first.
+    pub dtmf_received: String,
+    /// Progress of our transfer of this call ("180 Ringing"), if any.
+    pub transfer_status: Option<String>,
+    /// The far end plays its own audio before answering: no local ringback.
+    pub early_media: bool,
+}
+
+impl CallView {
+    pub fn new(id: CallId, phase: CallPhase, peer: &Party) -> CallView {
+        let mut view = CallView {
+            id,
+            phase,
+            peer_label: String::new(),
+            peer_number: String::new(),
+            active_since: None,
+            remote_hold: false,
+            link_down: false,
+            local_hold: false,
+            muted: false,
+            dtmf_received: String::new(),
+            transfer_status: None,
+            early_media: false,
+        };
+        view.set_peer(peer);
+        view
+    }
+
+    pub fn set_peer(&mut self, peer: &Party) {
+        let label = peer.label();
+        let number = short_uri(&peer.uri);
+        self.peer_label = if label.trim().is_empty() {
+            number.clone()
+        } else {
+            label
+        };
+        self.peer_number = number;
+    }
+
+    /// `data-phone` of `#phone` while this call exists.
+    pub fn data_phone(&self) -> &'static str {
+        match self.phase {
+            CallPhase::Calling => "calling",
+            CallPhase::Ringing => "ringing",
+            CallPhase::Incoming => "incoming",
+            CallPhase::Answering | CallPhase::Active => "active",
+        }
+    }
+
+    /// `data-state` of the call's `li.line`.
+    pub fn line_state(&self) -> &'static str {
+        match self.phase {
+            CallPhase::Calling => "calling",
+            CallPhase::Ringing => "ringing",
+            CallPhase::Incoming => "incoming",
+            CallPhase::Answering => "answering",
+            CallPhase::Active if self.local_hold => "held",
+            CallPhase::Active => "active",
+        }
+    }
+
+    /// Established and not held by us: its audio is live.
+    pub fn is_live(&self) -> bool {
+        self.phase == CallPhase::Active && !self.local_hold
+    }
+}
+
+/// `sip:1000@example.com;transport=ws` -> `1000`; a URI without a user part
+/// is shown without `sip:` and parameters.
+pub fn short_uri(uri: &str) -> String {
+    let u = uri.trim();
+    let u = u.strip_prefix('<').unwrap_or(u);
+    let u = u.split('>').next().unwrap_or(u);
+    let u = u
+        .strip_prefix("sips:")
+        .or_else(|| u.strip_prefix("sip:"))
+        .unwrap_or(u);
+    let u = u.split(';').next().unwrap_or(u);
+    match u.split_once('@') {
+        Some((user, _)) if !user.is_empty() => user.to_string(),
+        _ => u.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn party(name: Option<&str>, uri: &str) -> Party {
+        Party {
+            display_name: name.map(str::to_string),
+            uri: uri.to_string(),
+        }
+    }
+
+    #[test]
+    fn reg_states_for_the_page() {
+        let all = [
+            (RegView::Unregistered, "unregistered"),
+            (RegView::Unregistering, "unregistered"),
+            (RegView::Connecting, "connecting"),
+            (RegView::Registering, "registering"),
+            (
+                RegView::Registered {
+                    aor: "sip:1000@x".into(),
+                },
+                "registered",
+            ),
+            (RegView::Failed("401".into()), "failed"),
+            (
+                RegView::Reconnecting {
+                    server: "wss://a".into(),
+                    attempt: 2,
+                    at_ms: 0.0,
+                },
+                "reconnecting",
+            ),
+            (RegView::Offline, "offline"),
+        ];
+        for (view, want) in all {
+            assert_eq!(view.data_state(), want, "{view:?}");
+        }
+    }
+
+    #[test]
+    fn a_call_shows_the_display_name_and_the_number() {
+        let v = CallView::new(
+            CallId(1),
+            CallPhase::Incoming,
+            &party(Some("Bob"), "sip:1001@example.com;transport=ws"),
+        );
+        assert_eq!(
+            (v.peer_label.as_str(), v.peer_number.as_str()),
+            ("Bob", "1001")
+        );
+        // no display name (or a blank one): the number twice
+        let v = CallView::new(
+            CallId(2),
+            CallPhase::Calling,
+            &party(Some("  "), "sip:1002@x"),
+        );
+        assert_eq!(
+            (v.peer_label.as_str(), v.peer_number.as_str()),
+            ("1002", "1002")
+        );
+    }
+
+    #[test]
+    fn set_peer_follows_a_transfer() {
+        let mut v = CallView::new(CallId(1), CallPhase::Active, &party(None, "sip:1001@x"));
+        v.set_peer(&party(Some("Carol"), "sip:1003@x"));
+        assert_eq!(
+            (v.peer_label.as_str(), v.peer_number.as_str()),
+            ("Carol", "1003")
+        );
+    }
+
+    #[test]
+    fn phases_for_the_page_and_the_line_list() {
+        let mut v = CallView::new(CallId(1), CallPhase::Calling, &party(None, "sip:1@x"));
+        let mut seen = Vec::new();
+        for phase in [
+            CallPhase::Calling,
+            CallPhase::Ringing,
+            CallPhase::Incoming,
+            CallPhase::Answering,
+            CallPhase::Active,
+        ] {
+            v.phase = phase;
+            seen.push((v.data_phone(), v.line_state()));
+        }
+        assert_eq!(
+            seen,
+            [
+                ("calling", "calling"),
+                ("ringing", "ringing"),
+                ("incoming", "incoming"),
+                ("active", "answering"),
+                ("active", "active"),
+            ]
+        );
+        v.local_hold = true;
+        assert_eq!((v.data_phone(), v.line_state()), ("active", "held"));
+    }
+
+    #[test]
+    fn only_an_active_call_we_do_not_hold_is_live() {
+        let mut v = CallView::new(CallId(1), CallPhase::Answering, &party(None, "sip:1@x"));
+        assert!(!v.is_live());
+        v.phase = CallPhase::Active;
+        assert!(v.is_live());
+        v.local_hold = true;
+        assert!(!v.is_live());
+        // held by the other side: still ours to hear when they resume
+        v.local_hold = false;
+        v.remote_hold = true;
+        assert!(v.is_live());
+    }
+
+    #[test]
+    fn short_uri_forms() {
+        assert_eq!(short_uri("sip:1000@example.com;transport=ws"), "1000");
+        assert_eq!(short_uri(" <sips:alice@example.com>;tag=x "), "alice");
+        assert_eq!(short_uri("sip:example.com;lr"), "example.com");
+        assert_eq!(short_uri("sip:@example.com"), "@example.com");
+        assert_eq!(short_uri("1000"), "1000");
+        assert_eq!(short_uri(""), "");
+    }
+}
