@@ -6,10 +6,13 @@
 //! line rules, reconnection, alerts and the view model here from the
 //! browser driver.
 
+pub mod alerts;
 pub mod contacts;
 pub mod embed;
 pub mod history;
 pub mod json;
+pub mod keys;
+pub mod lines;
 pub mod messaging;
 pub mod quality;
 pub mod settings;

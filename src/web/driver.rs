@@ -23,6 +23,9 @@
 use super::media;
 use super::storage::{self, Settings};
 use super::transport::{self, Connection, TransportEvent};
+use crate::app::alerts::{Alerts, ToneChanges};
+use crate::app::keys::{self, KeyAction};
+use crate::app::lines::{self, IncomingAction, Replaced};
 use crate::app::settings;
 use crate::app::view::{CallPhase, CallView, RegView, MAX_LINES};
 use crate::sip::reconnect::Reconnect;
@@ -68,7 +71,7 @@ struct Driver {
     /// The auto-answer countdown of an incoming call.
     auto_answer: Option<(CallId, Timeout)>,
     /// What the phone is doing to get attention (ringtone, title, …).
-    alerts: Alerts,
+    alerts: AlertsShown,
     /// Embedded in a host page (README "Embed it"): the page's title and
     /// desktop notifications are the host's, not ours.
     embedded: bool,
@@ -97,11 +100,9 @@ impl Drop for Listener {
 /// Ringtone, ringback, tab title and notification as last set, so that
 /// each is switched only when it changes.
 #[derive(Default)]
-struct Alerts {
-    ringtone: bool,
-    /// The quiet tone for a call waiting during another call.
-    soft_ring: bool,
-    ringback: bool,
+struct AlertsShown {
+    /// The tones as last switched (`app::alerts`).
+    tones: Alerts,
     /// The page title before "Incoming call – …" replaced it.
     saved_title: Option<String>,
     /// The desktop notification on screen.
@@ -168,7 +169,7 @@ pub fn init(state: PhoneState, keys_on: Option<web_sys::EventTarget>) {
             timer: None,
             prefs,
             auto_answer: None,
-            alerts: Alerts::default(),
+            alerts: AlertsShown::default(),
             embedded,
             listeners: Vec::new(),
             signed_out: None,
@@ -1233,8 +1234,13 @@ fn on_incoming(
     replaces: Option<CallId>,
 ) {
     let lines = state.lines.with_untracked(|l| l.len());
-    // a call replacing one of ours does not need a free line: the old one ends
-    if lines >= MAX_LINES && replaces.is_none() {
+    let replaced = replaces.map(|old| Replaced {
+        call: old,
+        on_line: state.line(old).is_some(),
+    });
+    let auto = with_driver(|d| d.prefs.auto_answer).unwrap_or(false);
+    let action = lines::on_incoming(lines, replaced, auto, auto_answer_after);
+    if action == IncomingAction::Decline {
         tracing::info!("{call}: busy, rejecting the call from {}", from.uri);
         feed(generation, Input::Command(Command::Hangup { call }));
         return;
@@ -1245,15 +1251,12 @@ fn on_incoming(
         state.notice.set(None);
     }
     state.add_line(CallView::new(call, CallPhase::Incoming, &from), first);
-    if let Some(old) = replaces.filter(|old| state.line(*old).is_some()) {
+    if let IncomingAction::AnswerReplacing(old) = action {
         tracing::info!("{call}: replaces {old}: answering at once");
         answer_replacing(call, Some(old));
         return;
     }
-    let auto = with_driver(|d| d.prefs.auto_answer).unwrap_or(false);
-    if auto && first {
-        // the caller's delay, within reason; none asked: at once
-        let secs = auto_answer_after.unwrap_or(0).min(60);
+    if let IncomingAction::AutoAnswer { after_secs: secs } = action {
         tracing::info!("{call}: auto-answer in {secs} s");
         if secs == 0 {
             answer_line(call);
@@ -1297,33 +1300,23 @@ fn transfer_text(code: u16, reason: &str, done: bool) -> String {
 /// Ringtone, ringback, tab title and notification after any change of the
 /// lines.
 fn refresh_alerts(state: PhoneState) {
-    let (incoming, busy) = state.lines.with_untracked(|l| {
-        let incoming = l
-            .iter()
-            .find(|c| c.phase == CallPhase::Incoming)
-            .map(|c| (c.id, c.peer_label.clone()));
-        let busy = l.iter().any(|c| c.phase != CallPhase::Incoming);
-        (incoming, busy)
+    let now = state.lines.with_untracked(|l| {
+        state
+            .call
+            .with_untracked(|focused| Alerts::of(l, focused.as_ref()))
     });
-    let ringback = state.call.with_untracked(|c| {
-        c.as_ref()
-            .is_some_and(|c| c.phase == CallPhase::Ringing && !c.early_media)
-    });
-    // during another call the loud ringtone stays off: the waiting call
-    // rings softly and shows in the line list
-    let ringtone = incoming.is_some() && !busy;
-    let soft_ring = incoming.is_some() && busy;
+    let incoming = now.incoming.clone();
     let changes = with_driver(|d| {
-        let a = &mut d.alerts;
-        let tone = (a.ringtone != ringtone).then_some(ringtone);
-        let soft = (a.soft_ring != soft_ring).then_some(soft_ring);
-        let back = (a.ringback != ringback).then_some(ringback);
-        a.ringtone = ringtone;
-        a.soft_ring = soft_ring;
-        a.ringback = ringback;
-        (tone, back, soft)
+        let changes = now.tone_changes(&d.alerts.tones);
+        d.alerts.tones = now;
+        changes
     });
-    if let Some((tone, back, soft)) = changes.filter(|c| *c != (None, None, None)) {
+    if let Some(ToneChanges {
+        ringtone: tone,
+        soft_ring: soft,
+        ringback: back,
+    }) = changes.filter(ToneChanges::any)
+    {
         // after the screen has shown the change (a new task): starting a
         // tone opens the audio device, which takes milliseconds
         spawn_local(async move {
@@ -1506,41 +1499,23 @@ fn on_key(e: web_sys::Event) {
 /// One key press outside text fields; true if it was used.
 fn on_keyboard(key: &str, on_control: bool) -> bool {
     let Some(state) = state() else { return false };
-    let Some(c) = state.call.get_untracked() else {
+    let ringing = state
+        .lines
+        .with_untracked(|l| l.iter().any(|c| c.phase == CallPhase::Incoming));
+    let Some(action) = state
+        .call
+        .with_untracked(|c| keys::action(key, on_control, c.as_ref(), ringing))
+    else {
         return false;
     };
-    match key {
-        "Enter" if !on_control => {
-            let ringing = state
-                .lines
-                .with_untracked(|l| l.iter().any(|c| c.phase == CallPhase::Incoming));
-            if ringing {
-                answer();
-            }
-            ringing
-        }
-        "Escape" => {
-            hangup();
-            true
-        }
-        "h" | "H" if c.phase == CallPhase::Active => {
-            toggle_hold();
-            true
-        }
-        "m" | "M" if c.phase != CallPhase::Incoming => {
-            toggle_mute();
-            true
-        }
-        k if c.phase == CallPhase::Active
-            && k.len() == 1
-            && k.chars()
-                .all(|ch| ch.is_ascii_digit() || ch == '*' || ch == '#') =>
-        {
-            send_dtmf(k);
-            true
-        }
-        _ => false,
+    match action {
+        KeyAction::Answer => answer(),
+        KeyAction::HangUp => hangup(),
+        KeyAction::ToggleHold => toggle_hold(),
+        KeyAction::ToggleMute => toggle_mute(),
+        KeyAction::Dtmf(digit) => send_dtmf(&digit.to_string()),
     }
+    true
 }
 
 fn set_phase(state: PhoneState, call: CallId, phase: CallPhase) {
