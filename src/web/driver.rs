@@ -80,6 +80,9 @@ struct Driver {
     /// The account (generation) that was signed out because the page is
     /// going away: `beforeunload` and `pagehide` sign out only once.
     signed_out: Option<u64>,
+    /// The notice shown when the connection was lost: taken down when the
+    /// phone is registered again, unless another notice replaced it.
+    lost_notice: Option<String>,
 }
 
 /// One event listener, kept so that it can be removed again.
@@ -173,6 +176,7 @@ pub fn init(state: PhoneState, keys_on: Option<web_sys::EventTarget>) {
             embedded,
             listeners: Vec::new(),
             signed_out: None,
+            lost_notice: None,
         })
     });
     let Some(window) = web_sys::window() else {
@@ -924,9 +928,9 @@ fn on_lost(
         attempt.number
     );
     if was_open {
-        state.show_notice(format!(
-            "Lost the connection to the server ({reason}). Reconnecting…"
-        ));
+        let notice = format!("Lost the connection to the server ({reason}). Reconnecting…");
+        with_driver(|d| d.lost_notice = Some(notice.clone()));
+        state.show_notice(notice);
     }
     // offline: attempts go on (a server on this machine or the LAN may
     // still answer), and the `online` event tries again at once
@@ -1066,10 +1070,8 @@ fn on_event(generation: u64, event: Event) {
                     }
                     state.settings_open.set(false);
                     // back after a lost connection: the call is reachable again
-                    if state.notice.with_untracked(|n| {
-                        n.as_deref()
-                            .is_some_and(|t| t.starts_with("Lost the connection"))
-                    }) {
+                    let lost = with_driver(|d| d.lost_notice.take()).flatten();
+                    if lost.is_some() && state.notice.with_untracked(|n| *n == lost) {
                         state.notice.set(None);
                     }
                     if in_call(state) {
