@@ -1,7 +1,9 @@
-//! The line rules: what happens to a call that comes in, given the lines
-//! already up and the user's preferences. Pure; the driver carries it out.
+//! The line rules: what happens to a call that comes in, which calls go on
+//! hold when another is answered, called or taken off hold, which call an
+//! Answer or a key means. Pure, over the lines on screen; the driver carries
+//! it out.
 
-use super::view::MAX_LINES;
+use super::view::{CallPhase, CallView, MAX_LINES};
 use crate::sip::CallId;
 
 /// What to do with an incoming call.
@@ -55,9 +57,194 @@ pub fn on_incoming(
     IncomingAction::Ring
 }
 
+/// The live calls (established, not held by us) other than `keep`: they go
+/// on hold when another call is made, answered or resumed, so that only one
+/// call has our microphone at a time.
+pub fn to_hold(lines: &[CallView], keep: &[CallId]) -> Vec<CallId> {
+    lines
+        .iter()
+        .filter(|c| c.is_live() && !keep.contains(&c.id))
+        .map(|c| c.id)
+        .collect()
+}
+
+/// The call an Answer means: the focused call if it rings here, else the
+/// oldest ringing one.
+pub fn to_answer(lines: &[CallView], focused: Option<&CallView>) -> Option<CallId> {
+    focused
+        .filter(|c| c.phase == CallPhase::Incoming)
+        .or_else(|| lines.iter().find(|c| c.phase == CallPhase::Incoming))
+        .map(|c| c.id)
+}
+
+/// Another established line than `call` (attended transfer, conference).
+pub fn other_active(lines: &[CallView], call: CallId) -> Option<CallId> {
+    lines
+        .iter()
+        .find(|c| c.id != call && c.phase == CallPhase::Active)
+        .map(|c| c.id)
+}
+
+/// What choosing a line in the list does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Swap {
+    /// It rings here: answer it (the live call goes on hold).
+    Answer,
+    /// Focus it, holding the live calls; `resume`: it is ours on hold.
+    Focus { resume: bool },
+}
+
+pub fn swap(target: &CallView) -> Swap {
+    match target.phase {
+        CallPhase::Incoming => Swap::Answer,
+        phase => Swap::Focus {
+            resume: phase == CallPhase::Active && target.local_hold,
+        },
+    }
+}
+
+/// What Hold (the button, or `h`) does to the focused call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldToggle {
+    /// It is on hold: resume it, holding the other live calls first.
+    Resume,
+    /// Hold it; `end_conference`: it is in the conference, which ends.
+    Hold { end_conference: bool },
+}
+
+/// None: the call is not established (nothing to hold).
+pub fn hold_toggle(call: &CallView, in_conference: bool) -> Option<HoldToggle> {
+    if call.phase != CallPhase::Active {
+        return None;
+    }
+    Some(if call.local_hold {
+        HoldToggle::Resume
+    } else {
+        HoldToggle::Hold {
+            end_conference: in_conference,
+        }
+    })
+}
+
+/// The digits of `typed` that are DTMF (`0-9 * # A-D`), in order.
+pub fn dtmf_digits(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D'))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sip::Party;
+
+    fn line(id: u32, phase: CallPhase, held: bool) -> CallView {
+        let mut c = CallView::new(
+            CallId(id),
+            phase,
+            &Party {
+                display_name: None,
+                uri: format!("sip:{id}@x"),
+            },
+        );
+        c.local_hold = held;
+        c
+    }
+
+    #[test]
+    fn only_live_calls_are_held_and_never_the_kept_ones() {
+        let l = [
+            line(1, CallPhase::Active, false),
+            line(2, CallPhase::Active, true),
+            line(3, CallPhase::Ringing, false),
+            line(4, CallPhase::Incoming, false),
+        ];
+        assert_eq!(to_hold(&l, &[]), [CallId(1)]);
+        assert_eq!(to_hold(&l, &[CallId(1)]), []);
+        assert_eq!(to_hold(&[], &[]), []);
+    }
+
+    #[test]
+    fn answer_means_the_focused_ringing_call_else_the_oldest() {
+        let l = [
+            line(1, CallPhase::Active, false),
+            line(2, CallPhase::Incoming, false),
+            line(3, CallPhase::Incoming, false),
+        ];
+        assert_eq!(to_answer(&l, Some(&l[2])), Some(CallId(3)));
+        assert_eq!(to_answer(&l, Some(&l[0])), Some(CallId(2)));
+        assert_eq!(to_answer(&l, None), Some(CallId(2)));
+        assert_eq!(to_answer(&l[..1], Some(&l[0])), None);
+    }
+
+    #[test]
+    fn the_other_active_line() {
+        let l = [
+            line(1, CallPhase::Active, false),
+            line(2, CallPhase::Ringing, false),
+            line(3, CallPhase::Active, true),
+        ];
+        assert_eq!(other_active(&l, CallId(1)), Some(CallId(3)));
+        assert_eq!(other_active(&l, CallId(3)), Some(CallId(1)));
+        assert_eq!(other_active(&l[..2], CallId(1)), None);
+    }
+
+    #[test]
+    fn choosing_a_line() {
+        assert_eq!(swap(&line(1, CallPhase::Incoming, false)), Swap::Answer);
+        assert_eq!(
+            swap(&line(1, CallPhase::Active, true)),
+            Swap::Focus { resume: true }
+        );
+        assert_eq!(
+            swap(&line(1, CallPhase::Active, false)),
+            Swap::Focus { resume: false }
+        );
+        assert_eq!(
+            swap(&line(1, CallPhase::Ringing, false)),
+            Swap::Focus { resume: false }
+        );
+    }
+
+    #[test]
+    fn hold_toggles_an_established_call_only() {
+        assert_eq!(
+            hold_toggle(&line(1, CallPhase::Active, true), false),
+            Some(HoldToggle::Resume)
+        );
+        assert_eq!(
+            hold_toggle(&line(1, CallPhase::Active, false), true),
+            Some(HoldToggle::Hold {
+                end_conference: true
+            })
+        );
+        assert_eq!(
+            hold_toggle(&line(1, CallPhase::Active, false), false),
+            Some(HoldToggle::Hold {
+                end_conference: false
+            })
+        );
+        for phase in [
+            CallPhase::Calling,
+            CallPhase::Ringing,
+            CallPhase::Incoming,
+            CallPhase::Answering,
+        ] {
+            assert_eq!(
+                hold_toggle(&line(1, phase, false), false),
+                None,
+                "{phase:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn dtmf_keeps_the_sixteen_keys_only() {
+        assert_eq!(dtmf_digits("1-800 *#ABCDabcd x9"), "1800*#ABCD9");
+        assert_eq!(dtmf_digits(""), "");
+        assert_eq!(dtmf_digits("é½"), "");
+    }
 
     #[test]
     fn a_free_line_rings() {

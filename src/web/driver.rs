@@ -25,7 +25,7 @@ use super::storage::{self, Settings};
 use super::transport::{self, Connection, TransportEvent};
 use crate::app::alerts::{Alerts, ToneChanges};
 use crate::app::keys::{self, KeyAction};
-use crate::app::lines::{self, IncomingAction, Replaced};
+use crate::app::lines::{self, HoldToggle, IncomingAction, Replaced, Swap};
 use crate::app::settings;
 use crate::app::view::{CallPhase, CallView, RegView, MAX_LINES};
 use crate::sip::reconnect::Reconnect;
@@ -444,12 +444,8 @@ pub fn call(target: String) {
 /// Put every live call (established, not on hold, not mixed into a
 /// conference) except `keep` on hold.
 fn hold_live_calls(generation: u64, state: PhoneState, keep: Option<CallId>) {
-    let live: Vec<CallId> = state.lines.with_untracked(|l| {
-        l.iter()
-            .filter(|c| c.is_live() && Some(c.id) != keep)
-            .map(|c| c.id)
-            .collect()
-    });
+    let keep: Vec<CallId> = keep.into_iter().collect();
+    let live = state.lines.with_untracked(|l| lines::to_hold(l, &keep));
     if !live.is_empty() {
         end_conference(state);
     }
@@ -486,17 +482,10 @@ pub fn command(cmd: Command) -> bool {
 /// Answer the incoming call: the one in focus, else the oldest ringing.
 pub fn answer() {
     let Some(state) = state() else { return };
-    let focused = state.call.with_untracked(|c| {
-        c.as_ref()
-            .filter(|c| c.phase == CallPhase::Incoming)
-            .map(|c| c.id)
-    });
-    let ringing = focused.or_else(|| {
-        state.lines.with_untracked(|l| {
-            l.iter()
-                .find(|c| c.phase == CallPhase::Incoming)
-                .map(|c| c.id)
-        })
+    let ringing = state.lines.with_untracked(|l| {
+        state
+            .call
+            .with_untracked(|f| lines::to_answer(l, f.as_ref()))
     });
     if let Some(call) = ringing {
         answer_line(call);
@@ -523,12 +512,8 @@ fn answer_replacing(call: CallId, replaced: Option<CallId>) {
     }
     with_driver(|d| d.auto_answer = None);
     state.clear_messages();
-    let live: Vec<CallId> = state.lines.with_untracked(|l| {
-        l.iter()
-            .filter(|c| c.is_live() && c.id != call && Some(c.id) != replaced)
-            .map(|c| c.id)
-            .collect()
-    });
+    let keep: Vec<CallId> = std::iter::once(call).chain(replaced).collect();
+    let live = state.lines.with_untracked(|l| lines::to_hold(l, &keep));
     if !live.is_empty() {
         end_conference(state);
     }
@@ -565,12 +550,15 @@ pub fn swap_to(call: CallId) {
     let Some(target) = state.line(call) else {
         return;
     };
-    if target.phase == CallPhase::Incoming {
-        answer_line(call);
-        return;
-    }
+    let resume = match lines::swap(&target) {
+        Swap::Answer => {
+            answer_line(call);
+            return;
+        }
+        Swap::Focus { resume } => resume,
+    };
     hold_live_calls(generation, state, Some(call));
-    if target.phase == CallPhase::Active && target.local_hold {
+    if resume {
         feed(generation, Input::Command(Command::Resume { call }));
     }
     state.set_focus(call);
@@ -586,18 +574,22 @@ pub fn toggle_hold() {
     let Some(c) = state.call.get_untracked() else {
         return;
     };
-    if c.phase != CallPhase::Active {
-        return;
-    }
-    if c.local_hold {
-        // only one live call at a time (outside a conference)
-        hold_live_calls(generation, state, Some(c.id));
-        feed(generation, Input::Command(Command::Resume { call: c.id }));
-    } else {
-        if state.conference.with_untracked(|k| k.contains(&c.id)) {
-            end_conference(state);
+    let in_conference = state.conference.with_untracked(|k| k.contains(&c.id));
+    match lines::hold_toggle(&c, in_conference) {
+        None => {}
+        Some(HoldToggle::Resume) => {
+            // only one live call at a time (outside a conference)
+            hold_live_calls(generation, state, Some(c.id));
+            feed(generation, Input::Command(Command::Resume { call: c.id }));
         }
-        feed(generation, Input::Command(Command::Hold { call: c.id }));
+        Some(HoldToggle::Hold {
+            end_conference: end,
+        }) => {
+            if end {
+                end_conference(state);
+            }
+            feed(generation, Input::Command(Command::Hold { call: c.id }));
+        }
     }
 }
 
@@ -621,10 +613,7 @@ pub fn send_dtmf(digits: &str) {
     let Some(generation) = generation() else {
         return;
     };
-    let digits: String = digits
-        .chars()
-        .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D'))
-        .collect();
+    let digits = lines::dtmf_digits(digits);
     let Some(call) = state.active_focus() else {
         return;
     };
@@ -717,14 +706,9 @@ pub fn set_dnd(on: bool) {
     command(Command::SetDnd { on });
 }
 
-/// The call in focus if it is established.
 /// Another established line than `call`.
 fn other_active_line(state: PhoneState, call: CallId) -> Option<CallId> {
-    state.lines.with_untracked(|l| {
-        l.iter()
-            .find(|c| c.id != call && c.phase == CallPhase::Active)
-            .map(|c| c.id)
-    })
+    state.lines.with_untracked(|l| lines::other_active(l, call))
 }
 
 /// The page is going away: hang up and unregister while the socket is
