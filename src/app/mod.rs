@@ -7,6 +7,7 @@
 //! browser driver.
 
 pub mod alerts;
+pub mod connection;
 pub mod contacts;
 pub mod embed;
 pub mod history;

@@ -24,6 +24,7 @@ use super::media;
 use super::storage::{self, Settings};
 use super::transport::{self, Connection, TransportEvent};
 use crate::app::alerts::{Alerts, ToneChanges};
+use crate::app::connection::{self, AfterLoss};
 use crate::app::keys::{self, KeyAction};
 use crate::app::lines::{self, HoldToggle, IncomingAction, Replaced, Swap};
 use crate::app::settings;
@@ -870,16 +871,16 @@ fn on_lost(
         }
         d.connection = None;
         d.connected = false;
-        let first_try_failed = !was_open && !d.ever_connected;
-        let attempt = d.reconnect.as_mut().map(|r| r.on_lost(was_open));
-        let all_failed = first_try_failed
-            && d.reconnect
-                .as_ref()
-                .is_some_and(|r| r.current() == r.servers()[0]);
-        Some((attempt, all_failed, d.online))
+        let (ever, online) = (d.ever_connected, d.online);
+        Some(
+            d.reconnect
+                .as_mut()
+                .map(|r| connection::after_loss(r, was_open, ever, online)),
+        )
     })
     .flatten();
-    let Some((attempt, all_failed, online)) = plan else {
+    // None: already replaced; Some(None): no account to reconnect
+    let Some(plan) = plan else {
         return;
     };
     tracing::warn!("connection lost: {reason}");
@@ -896,36 +897,42 @@ fn on_lost(
     if in_call(state) {
         state.update_all(|c| c.link_down = true);
     }
-    if all_failed {
-        // no server of the list ever answered: the settings are wrong, or
-        // the server is down; say so and wait for the user
-        with_driver(|d| d.reconnect.as_mut().map(Reconnect::reset));
-        state.reg.set(RegView::Failed(reason.clone()));
-        state.show_error(reason);
-        return;
-    }
-    let Some(attempt) = attempt else { return };
+    let (attempt, notice, offline) = match plan {
+        None => return,
+        Some(AfterLoss::GiveUp) => {
+            // no server of the list ever answered: the settings are wrong,
+            // or the server is down; say so and wait for the user
+            state.reg.set(RegView::Failed(reason.clone()));
+            state.show_error(reason);
+            return;
+        }
+        Some(AfterLoss::Retry {
+            attempt,
+            notice,
+            offline,
+        }) => (attempt, notice, offline),
+    };
     let delay_ms = u32::try_from(attempt.delay.as_millis()).unwrap_or(u32::MAX);
     tracing::info!(
         "reconnecting to {} in {delay_ms} ms (attempt {})",
         attempt.server,
         attempt.number
     );
-    if was_open {
+    if notice {
         let notice = format!("Lost the connection to the server ({reason}). Reconnecting…");
         with_driver(|d| d.lost_notice = Some(notice.clone()));
         state.show_notice(notice);
     }
     // offline: attempts go on (a server on this machine or the LAN may
     // still answer), and the `online` event tries again at once
-    state.reg.set(if online {
+    state.reg.set(if offline {
+        RegView::Offline
+    } else {
         RegView::Reconnecting {
             server: attempt.server.clone(),
             attempt: attempt.number,
             at_ms: now_ms() + f64::from(delay_ms),
         }
-    } else {
-        RegView::Offline
     });
     let timer = Timeout::new(delay_ms, move || {
         spawn_local(async move { open_connection(generation) });
