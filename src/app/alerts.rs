@@ -66,18 +66,7 @@ impl Alerts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sip::Party;
-
-    fn line(id: u32, phase: CallPhase, name: &str) -> CallView {
-        CallView::new(
-            CallId(id),
-            phase,
-            &Party {
-                display_name: Some(name.into()),
-                uri: format!("sip:{id}@x"),
-            },
-        )
-    }
+    use crate::app::testing::line;
 
     #[test]
     fn nothing_rings_without_calls() {
@@ -86,7 +75,7 @@ mod tests {
 
     #[test]
     fn a_lone_incoming_call_rings_loudly_and_is_named() {
-        let l = [line(1, CallPhase::Incoming, "Bob")];
+        let l = [line(1, CallPhase::Incoming, Some("Bob"))];
         let a = Alerts::of(&l, l.first());
         assert!(a.ringtone && !a.soft_ring && !a.ringback);
         assert_eq!(a.incoming, Some((CallId(1), "Bob".into())));
@@ -95,8 +84,8 @@ mod tests {
     #[test]
     fn a_call_waiting_rings_softly() {
         let l = [
-            line(1, CallPhase::Active, "Ann"),
-            line(2, CallPhase::Incoming, "Bob"),
+            line(1, CallPhase::Active, Some("Ann")),
+            line(2, CallPhase::Incoming, Some("Bob")),
         ];
         let a = Alerts::of(&l, l.first());
         assert!(!a.ringtone && a.soft_ring);
@@ -105,13 +94,13 @@ mod tests {
 
     #[test]
     fn an_outgoing_call_rings_back_unless_the_far_end_plays_its_own() {
-        let mut l = [line(1, CallPhase::Ringing, "Ann")];
+        let mut l = [line(1, CallPhase::Ringing, Some("Ann"))];
         assert!(Alerts::of(&l, l.first()).ringback);
         l[0].early_media = true;
         assert!(!Alerts::of(&l, l.first()).ringback);
         // only the focused call: a ringing call on the other line is quiet
         l[0].early_media = false;
-        let other = line(2, CallPhase::Active, "Bob");
+        let other = line(2, CallPhase::Active, Some("Bob"));
         assert!(!Alerts::of(&l, Some(&other)).ringback);
         // not before it rings, nor once answered
         for phase in [CallPhase::Calling, CallPhase::Active] {
@@ -123,8 +112,8 @@ mod tests {
     #[test]
     fn two_calls_ringing_here_name_the_first() {
         let l = [
-            line(1, CallPhase::Incoming, "Bob"),
-            line(2, CallPhase::Incoming, "Cy"),
+            line(1, CallPhase::Incoming, Some("Bob")),
+            line(2, CallPhase::Incoming, Some("Cy")),
         ];
         let a = Alerts::of(&l, l.first());
         assert!(a.ringtone && !a.soft_ring);
@@ -133,7 +122,7 @@ mod tests {
 
     #[test]
     fn only_what_changed_is_switched() {
-        let ringing = [line(1, CallPhase::Incoming, "Bob")];
+        let ringing = [line(1, CallPhase::Incoming, Some("Bob"))];
         let quiet = Alerts::default();
         let loud = Alerts::of(&ringing, ringing.first());
         let c = loud.tone_changes(&quiet);
@@ -149,8 +138,8 @@ mod tests {
         assert!(!loud.tone_changes(&loud).any());
         // answered while another call waits: the loud tone stops, the soft starts
         let waiting = [
-            line(1, CallPhase::Active, "Bob"),
-            line(2, CallPhase::Incoming, "Cy"),
+            line(1, CallPhase::Active, Some("Bob")),
+            line(2, CallPhase::Incoming, Some("Cy")),
         ];
         let c = Alerts::of(&waiting, waiting.first()).tone_changes(&loud);
         assert_eq!(

@@ -255,13 +255,7 @@ pub fn account_key(aor: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn party(name: Option<&str>, uri: &str) -> Party {
-        Party {
-            display_name: name.map(str::to_string),
-            uri: uri.to_string(),
-        }
-    }
+    use crate::app::testing::party;
 
     fn incoming(call: u32, from: Party) -> Event {
         Event::IncomingCall {

@@ -45,18 +45,7 @@ pub fn action(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sip::{CallId, Party};
-
-    fn call(phase: CallPhase) -> CallView {
-        CallView::new(
-            CallId(1),
-            phase,
-            &Party {
-                display_name: None,
-                uri: "sip:1001@x".into(),
-            },
-        )
-    }
+    use crate::app::testing::line;
 
     #[test]
     fn no_call_no_shortcut() {
@@ -67,7 +56,7 @@ mod tests {
 
     #[test]
     fn enter_answers_a_ringing_call_unless_a_button_has_the_focus() {
-        let c = call(CallPhase::Incoming);
+        let c = line(1, CallPhase::Incoming, None);
         assert_eq!(
             action("Enter", false, Some(&c), true),
             Some(KeyAction::Answer)
@@ -75,7 +64,12 @@ mod tests {
         assert_eq!(action("Enter", true, Some(&c), true), None);
         // nothing rings: Enter is not ours
         assert_eq!(
-            action("Enter", false, Some(&call(CallPhase::Active)), false),
+            action(
+                "Enter",
+                false,
+                Some(&line(1, CallPhase::Active, None)),
+                false
+            ),
             None
         );
     }
@@ -89,7 +83,7 @@ mod tests {
             CallPhase::Active,
         ] {
             assert_eq!(
-                action("Escape", false, Some(&call(phase)), false),
+                action("Escape", false, Some(&line(1, phase, None)), false),
                 Some(KeyAction::HangUp)
             );
         }
@@ -97,7 +91,7 @@ mod tests {
 
     #[test]
     fn hold_only_when_active_mute_unless_it_rings_here() {
-        let active = call(CallPhase::Active);
+        let active = line(1, CallPhase::Active, None);
         assert_eq!(
             action("h", false, Some(&active), false),
             Some(KeyAction::ToggleHold)
@@ -107,22 +101,22 @@ mod tests {
             Some(KeyAction::ToggleHold)
         );
         assert_eq!(
-            action("h", false, Some(&call(CallPhase::Ringing)), false),
+            action("h", false, Some(&line(1, CallPhase::Ringing, None)), false),
             None
         );
         assert_eq!(
-            action("M", false, Some(&call(CallPhase::Calling)), false),
+            action("M", false, Some(&line(1, CallPhase::Calling, None)), false),
             Some(KeyAction::ToggleMute)
         );
         assert_eq!(
-            action("m", false, Some(&call(CallPhase::Incoming)), true),
+            action("m", false, Some(&line(1, CallPhase::Incoming, None)), true),
             None
         );
     }
 
     #[test]
     fn digits_star_and_hash_are_dtmf_in_an_active_call_only() {
-        let active = call(CallPhase::Active);
+        let active = line(1, CallPhase::Active, None);
         for (key, digit) in [("0", '0'), ("9", '9'), ("*", '*'), ("#", '#')] {
             assert_eq!(
                 action(key, false, Some(&active), false),
@@ -130,7 +124,7 @@ mod tests {
             );
         }
         assert_eq!(
-            action("5", false, Some(&call(CallPhase::Ringing)), false),
+            action("5", false, Some(&line(1, CallPhase::Ringing, None)), false),
             None
         );
         // not a single digit, or not a DTMF key

@@ -137,17 +137,11 @@ pub fn dtmf_digits(typed: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sip::Party;
+    use crate::app::testing;
 
+    /// Line `id` in `phase`, on hold by us or not.
     fn line(id: u32, phase: CallPhase, held: bool) -> CallView {
-        let mut c = CallView::new(
-            CallId(id),
-            phase,
-            &Party {
-                display_name: None,
-                uri: format!("sip:{id}@x"),
-            },
-        );
+        let mut c = testing::line(id, phase, None);
         c.local_hold = held;
         c
     }

@@ -18,3 +18,22 @@ pub mod messaging;
 pub mod quality;
 pub mod settings;
 pub mod view;
+
+/// Helpers of the app modules' tests: a party, a line on screen.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::view::{CallPhase, CallView};
+    use crate::sip::{CallId, Party};
+
+    pub fn party(name: Option<&str>, uri: &str) -> Party {
+        Party {
+            display_name: name.map(str::to_string),
+            uri: uri.to_string(),
+        }
+    }
+
+    /// Line `id` in `phase`, with `sip:<id>@x` named `name` at the far end.
+    pub fn line(id: u32, phase: CallPhase, name: Option<&str>) -> CallView {
+        CallView::new(CallId(id), phase, &party(name, &format!("sip:{id}@x")))
+    }
+}

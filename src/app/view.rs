@@ -170,13 +170,7 @@ pub fn short_uri(uri: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn party(name: Option<&str>, uri: &str) -> Party {
-        Party {
-            display_name: name.map(str::to_string),
-            uri: uri.to_string(),
-        }
-    }
+    use crate::app::testing::party;
 
     #[test]
     fn reg_states_for_the_page() {
