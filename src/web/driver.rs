@@ -445,8 +445,9 @@ pub fn call(target: String) {
 /// Put every live call (established, not on hold, not mixed into a
 /// conference) except `keep` on hold.
 fn hold_live_calls(generation: u64, state: PhoneState, keep: Option<CallId>) {
-    let keep: Vec<CallId> = keep.into_iter().collect();
-    let live = state.lines.with_untracked(|l| lines::to_hold(l, &keep));
+    let live = state
+        .lines
+        .with_untracked(|l| lines::to_hold(l, keep.as_slice()));
     if !live.is_empty() {
         end_conference(state);
     }
