@@ -23,7 +23,7 @@ mod embed_exports {
         events: web_sys::EventTarget,
         config: Vec<String>,
     ) -> Result<Vec<String>, JsValue> {
-        embed::mount(container, events, config)
+        embed::mount(container, events, config, softphone::ui::mount_embedded)
     }
 
     /// One command: register, unregister, call, answer, hangup, hold,

@@ -1,10 +1,11 @@
 //! The phone model above the SIP core: plain Rust like `sip` (no web-sys, no
-//! async, no clock), tested natively. Today it holds the phone's data
-//! models: settings, call history, contacts, messages, call quality, the
-//! embedding API's types and the JSON they are stored as, and the view model
-//! (`view`: the account and the calls as the screen shows them). Issue 13 moves the
-//! line rules, reconnection, alerts and the view model here from the
-//! browser driver.
+//! async, no clock), tested natively (`tests/app_phone.rs` runs whole phones
+//! on the two-phone bed). [`phone::Phone`] owns the user agent and decides
+//! everything the browser used to: line rules (`lines`), reconnection
+//! (`connection`), alerts (`alerts`), keys (`keys`) and the view model
+//! (`view`; its sentences in `words`). Beside it, the phone's data models:
+//! settings, call history, contacts, messages, call quality, the embedding
+//! API's types and the JSON they are stored as.
 
 pub mod alerts;
 pub mod connection;
@@ -15,9 +16,11 @@ pub mod json;
 pub mod keys;
 pub mod lines;
 pub mod messaging;
+pub mod phone;
 pub mod quality;
 pub mod settings;
 pub mod view;
+pub mod words;
 
 /// Helpers of the app modules' tests: a party, a line on screen.
 #[cfg(test)]

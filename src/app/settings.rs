@@ -220,6 +220,62 @@ impl fmt::Debug for IceServer {
     }
 }
 
+/// How new peer connections are made (from the account settings).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MediaConfig {
+    /// STUN/TURN servers for `RTCPeerConnection`'s `iceServers`.
+    pub ice_servers: Vec<IceServer>,
+    /// `iceTransportPolicy: "relay"`: only TURN relay candidates.
+    pub relay_only: bool,
+    /// Longest wait for ICE candidates before the SDP goes out (ms).
+    pub gather_timeout_ms: u32,
+    /// `deviceId` of the microphone to use; `None`: the browser's default.
+    pub mic_device: Option<String>,
+    /// `deviceId` of the speaker (`setSinkId` where the browser has it).
+    pub speaker_device: Option<String>,
+    /// getUserMedia audio constraints.
+    pub echo_cancellation: bool,
+    pub noise_suppression: bool,
+    pub auto_gain: bool,
+    /// Ringtone and ringback volume, 0.0 to 1.0.
+    pub ring_volume: f32,
+}
+
+impl Default for MediaConfig {
+    fn default() -> MediaConfig {
+        MediaConfig {
+            ice_servers: Vec::new(),
+            relay_only: false,
+            gather_timeout_ms: DEFAULT_ICE_GATHER_TIMEOUT_MS,
+            mic_device: None,
+            speaker_device: None,
+            echo_cancellation: true,
+            noise_suppression: true,
+            auto_gain: true,
+            ring_volume: 0.6,
+        }
+    }
+}
+
+impl MediaConfig {
+    /// The media part of checked settings `prepared` and of the form `s`
+    /// (devices, audio processing, ring volume).
+    pub fn of(prepared: &Prepared, s: &Settings) -> MediaConfig {
+        let device = |id: &str| (!id.trim().is_empty()).then(|| id.trim().to_string());
+        MediaConfig {
+            ice_servers: prepared.ice_servers.clone(),
+            relay_only: prepared.relay_only,
+            gather_timeout_ms: prepared.ice_gather_timeout_ms,
+            mic_device: device(&s.mic_device),
+            speaker_device: device(&s.speaker_device),
+            echo_cancellation: s.echo_cancellation,
+            noise_suppression: s.noise_suppression,
+            auto_gain: s.auto_gain,
+            ring_volume: s.ring_gain(),
+        }
+    }
+}
+
 /// Checked settings, ready for the driver.
 #[derive(Clone)]
 pub struct Prepared {

@@ -2,7 +2,7 @@
 //! as plain data (the `data-*` values the page and its tests read come from
 //! here). The sentences made of it are the UI's (`ui::state`).
 
-use crate::sip::{CallId, Party};
+use crate::sip::{CallId, EndReason, Instant, Party};
 
 /// At most this many calls the user can have up at once (the lines of the
 /// screen; "Add call" is off at this count, and a further incoming call is
@@ -26,11 +26,11 @@ pub enum RegView {
     Unregistering,
     Failed(String),
     /// The connection was lost; the next attempt goes to `server` at
-    /// `at_ms` (ms since the epoch, `Date.now()`), attempt number `attempt`.
+    /// `at`, attempt number `attempt`.
     Reconnecting {
         server: String,
         attempt: u32,
-        at_ms: f64,
+        at: Instant,
     },
     /// The browser says there is no network: waiting for it to come back.
     Offline,
@@ -73,8 +73,8 @@ pub struct CallView {
     pub peer_label: String,
     /// The number (user part) or address, shown next to a display name.
     pub peer_number: String,
-    /// When the call became active (ms since the epoch).
-    pub active_since: Option<f64>,
+    /// When the call became active.
+    pub active_since: Option<Instant>,
     /// The other party has put the call on hold.
     pub remote_hold: bool,
     /// The connection to the server is down; the call waits for it.
@@ -85,8 +85,8 @@ pub struct CallView {
     pub muted: bool,
     /// DTMF digits the other side sent (SIP INFO), oldest first.
     pub dtmf_received: String,
-    /// Progress of our transfer of this call ("180 Ringing"), if any.
-    pub transfer_status: Option<String>,
+    /// Progress of our transfer of this call, if any.
+    pub transfer: Option<TransferView>,
     /// The far end plays its own audio before answering: no local ringback.
     pub early_media: bool,
 }
@@ -104,7 +104,7 @@ impl CallView {
             local_hold: false,
             muted: false,
             dtmf_received: String::new(),
-            transfer_status: None,
+            transfer: None,
             early_media: false,
         };
         view.set_peer(peer);
@@ -150,6 +150,131 @@ impl CallView {
     }
 }
 
+/// Where our transfer of a call is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransferView {
+    /// A blind transfer to `target` was asked.
+    Blind { target: String },
+    /// An attended transfer was asked.
+    Attended,
+    /// The transfer target answered `code` (`reason`): not final yet.
+    Progress { code: u16, reason: String },
+    /// The transfer ended with `code`: 2xx succeeded.
+    Done { code: u16, reason: String },
+}
+
+/// What the phone tells the user in the error banner or the notice line:
+/// as data; the sentences are made in `app::words`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// A sentence made elsewhere (a settings check, the browser, the page).
+    Text(String),
+    /// A core warning (a re-INVITE refused, a message that failed…).
+    Warning(String),
+    /// The account cannot change during a call.
+    HangUpFirst,
+    SettingsSaved,
+    /// The core refused the account (`UserAgent::new`).
+    BadAccount(String),
+    /// No `RTCPeerConnection`: no calls, messages and presence still work.
+    NoWebRtc,
+    /// "Call" with nothing typed.
+    NothingToCall,
+    /// [`MAX_LINES`] calls are up.
+    LinesFull,
+    /// Signed in, but the connection is down right now.
+    NotConnectedNow,
+    /// Never signed in.
+    NotSignedIn,
+    NoTransferTarget,
+    NeedSecondCall,
+    ConferenceNeedsTwo,
+    Conference,
+    MixFailed(String),
+    /// The connection was lost; reconnecting.
+    Lost {
+        reason: String,
+    },
+    /// No server of the list ever answered.
+    Unreachable(String),
+    /// Registration failed.
+    RegistrationFailed(String),
+    Transferred,
+    TransferFailed {
+        code: u16,
+        reason: String,
+    },
+    /// The other party transferred us to `label`.
+    TransferredTo(String),
+    /// A call ended; `label` names it when another call stays on screen.
+    Ended {
+        reason: EndReason,
+        label: Option<String>,
+    },
+    /// `?call=` link: calling once signed in.
+    CallingOnceSignedIn(String),
+}
+
+/// Everything the screen shows of the phone, as plain data (`Phone::view`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhoneView {
+    pub reg: RegView,
+    /// Every call in progress, oldest first.
+    pub lines: Vec<CallView>,
+    /// The call on the main panel.
+    pub focus: Option<CallId>,
+    /// The lines mixed into a local conference (empty: none).
+    pub conference: Vec<CallId>,
+    /// Do not disturb.
+    pub dnd: bool,
+    /// The error banner.
+    pub error: Option<Notice>,
+    /// The notice line.
+    pub notice: Option<Notice>,
+    /// The settings form is open.
+    pub settings_open: bool,
+}
+
+impl PhoneView {
+    pub fn new(settings_open: bool, dnd: bool) -> PhoneView {
+        PhoneView {
+            reg: RegView::Unregistered,
+            lines: Vec::new(),
+            focus: None,
+            conference: Vec::new(),
+            dnd,
+            error: None,
+            notice: None,
+            settings_open,
+        }
+    }
+
+    pub fn line(&self, id: CallId) -> Option<&CallView> {
+        self.lines.iter().find(|c| c.id == id)
+    }
+
+    /// The call in focus.
+    pub fn focused(&self) -> Option<&CallView> {
+        self.focus.and_then(|id| self.line(id))
+    }
+
+    /// The call in focus, if it is established.
+    pub fn active_focus(&self) -> Option<CallId> {
+        self.focused()
+            .filter(|c| c.phase == CallPhase::Active)
+            .map(|c| c.id)
+    }
+
+    /// A call rings here.
+    pub fn ringing(&self) -> bool {
+        self.lines.iter().any(|c| c.phase == CallPhase::Incoming)
+    }
+
+    pub fn is_registered(&self) -> bool {
+        matches!(self.reg, RegView::Registered { .. })
+    }
+}
+
 /// `sip:1000@example.com;transport=ws` -> `1000`; a URI without a user part
 /// is shown without `sip:` and parameters.
 pub fn short_uri(uri: &str) -> String {
@@ -190,7 +315,7 @@ mod tests {
                 RegView::Reconnecting {
                     server: "wss://a".into(),
                     attempt: 2,
-                    at_ms: 0.0,
+                    at: Instant::now(),
                 },
                 "reconnecting",
             ),

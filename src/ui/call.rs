@@ -2,8 +2,10 @@
 
 use super::dialpad::Dialpad;
 use super::state::{CallPhase, PhoneState};
+use crate::app::phone::Action;
 use crate::app::view::MAX_LINES;
 use crate::sip::CallId;
+use crate::sip::Instant;
 use crate::web::{driver, media};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -48,7 +50,7 @@ pub fn IncomingPanel(state: PhoneState) -> impl IntoView {
                         id="decline-button"
                         type="button"
                         class="round hangup"
-                        on:click=move |_| driver::hangup()
+                        on:click=move |_| driver::dispatch(Action::Hangup)
                     >
                         "Decline"
                     </button>
@@ -56,7 +58,7 @@ pub fn IncomingPanel(state: PhoneState) -> impl IntoView {
                         id="answer-button"
                         type="button"
                         class="round answer"
-                        on:click=move |_| driver::answer()
+                        on:click=move |_| driver::dispatch(Action::Answer)
                     >
                         "Answer"
                     </button>
@@ -83,10 +85,8 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
 #[component]
 fn InCall(state: PhoneState) -> impl IntoView {
     // a clock for the call timer, ticking while this panel is shown
-    let now = RwSignal::new(js_sys::Date::now());
-    every(Duration::from_millis(250), move || {
-        now.set(js_sys::Date::now())
-    });
+    let now = RwSignal::new(Instant::now());
+    every(Duration::from_millis(250), move || now.set(Instant::now()));
     let peer = move || {
         state
             .call
@@ -112,7 +112,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
     let timer = move || {
         let since = state.call.with(|c| c.as_ref().and_then(|c| c.active_since));
         let secs = since
-            .map(|s| ((now.get() - s) / 1000.0).max(0.0) as u64)
+            .map(|s| now.get().saturating_duration_since(s).as_secs())
             .unwrap_or(0);
         format!("{:02}:{:02}", secs / 60, secs % 60)
     };
@@ -137,9 +137,10 @@ fn InCall(state: PhoneState) -> impl IntoView {
         })
     };
     let transfer_status = move || {
-        state
-            .call
-            .with(|c| c.as_ref().and_then(|c| c.transfer_status.clone()))
+        state.call.with(|c| {
+            c.as_ref()
+                .and_then(|c| c.transfer.as_ref().map(|t| t.text()))
+        })
     };
     let focused_id = move || state.call.with(|c| c.as_ref().map(|c| c.id));
     // another established line (for attended transfer and conference)
@@ -187,7 +188,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
                         data-digit=digit
                         aria-label=format!("Tone {digit}")
                         on:click=move |_| {
-                            driver::send_dtmf(digit);
+                            driver::dispatch(Action::SendDtmf(digit.to_string()));
                             sent.update(|s| s.push_str(digit));
                         }
                     >
@@ -199,7 +200,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
     };
     let on_transfer = move |ev: SubmitEvent| {
         ev.prevent_default();
-        driver::transfer_blind(transfer_target.get_untracked());
+        driver::dispatch(Action::TransferBlind(transfer_target.get_untracked()));
     };
     view! {
         <section id="in-call" class="card call-panel in-call" aria-label="Call">
@@ -244,7 +245,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
                     aria-pressed=move || local_hold().to_string()
                     disabled=move || !active()
                     title="Hold or resume (h)"
-                    on:click=move |_| driver::toggle_hold()
+                    on:click=move |_| driver::dispatch(Action::ToggleHold)
                 >
                     {move || if local_hold() { "Resume" } else { "Hold" }}
                 </button>
@@ -254,7 +255,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
                     class="ctl"
                     aria-pressed=move || muted().to_string()
                     title="Mute or unmute the microphone (m)"
-                    on:click=move |_| driver::toggle_mute()
+                    on:click=move |_| driver::dispatch(Action::ToggleMute)
                 >
                     {move || if muted() { "Unmute" } else { "Mute" }}
                 </button>
@@ -296,7 +297,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
                     class="ctl"
                     aria-pressed=move || in_conference().to_string()
                     disabled=move || !active() || !other_active() || in_conference()
-                    on:click=move |_| driver::conference()
+                    on:click=move |_| driver::dispatch(Action::Conference)
                 >
                     "Merge"
                 </button>
@@ -333,7 +334,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
                             class="ghost"
                             disabled=move || !other_active()
                             title="Connect this call with your other call"
-                            on:click=move |_| driver::transfer_attended()
+                            on:click=move |_| driver::dispatch(Action::TransferAttended)
                         >
                             "To the other call"
                         </button>
@@ -352,7 +353,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
                     id="hangup-button"
                     type="button"
                     class="round hangup"
-                    on:click=move |_| driver::hangup()
+                    on:click=move |_| driver::dispatch(Action::Hangup)
                 >
                     {hangup_label}
                 </button>

@@ -1,6 +1,7 @@
 //! The dialpad: a number or `sip:` address, twelve keys, a call button.
 //! Enter in the input calls.
 
+use crate::app::phone::Action;
 use crate::web::driver;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -25,7 +26,7 @@ pub fn Dialpad() -> impl IntoView {
     let target = RwSignal::new(String::new());
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        driver::call(target.get_untracked());
+        driver::dispatch(Action::Call(target.get_untracked()));
     };
     let keys = KEYS
         .iter()

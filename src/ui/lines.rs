@@ -3,6 +3,7 @@
 //! swap and hang-up buttons. `ul#lines` is always there (empty otherwise).
 
 use super::state::{CallPhase, CallView, PhoneState};
+use crate::app::phone::Action;
 use crate::web::driver;
 use leptos::prelude::*;
 
@@ -56,7 +57,7 @@ fn line(c: &CallView, focused: bool, in_conference: bool) -> impl IntoView {
                                 type="button"
                                 class="line-answer small-btn go"
                                 aria-label=label("Answer")
-                                on:click=move |_| driver::answer_line(id)
+                                on:click=move |_| driver::dispatch(Action::AnswerLine(id))
                             >
                                 "Answer"
                             </button>
@@ -64,7 +65,7 @@ fn line(c: &CallView, focused: bool, in_conference: bool) -> impl IntoView {
                                 type="button"
                                 class="line-decline small-btn stop"
                                 aria-label=label("Decline")
-                                on:click=move |_| driver::hangup_line(id)
+                                on:click=move |_| driver::dispatch(Action::HangupLine(id))
                             >
                                 "Decline"
                             </button>
@@ -77,7 +78,7 @@ fn line(c: &CallView, focused: bool, in_conference: bool) -> impl IntoView {
                                 type="button"
                                 class="line-swap small-btn"
                                 aria-label=label("Switch to")
-                                on:click=move |_| driver::swap_to(id)
+                                on:click=move |_| driver::dispatch(Action::SwapTo(id))
                             >
                                 "Switch"
                             </button>
@@ -90,7 +91,7 @@ fn line(c: &CallView, focused: bool, in_conference: bool) -> impl IntoView {
                                 type="button"
                                 class="line-hangup small-btn stop"
                                 aria-label=label("Hang up")
-                                on:click=move |_| driver::hangup_line(id)
+                                on:click=move |_| driver::dispatch(Action::HangupLine(id))
                             >
                                 "End"
                             </button>

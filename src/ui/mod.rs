@@ -1,5 +1,6 @@
-//! The Leptos UI. Components render [`state::PhoneState`] and send commands
-//! through [`crate::web::driver`]; they hold no SIP logic.
+//! The Leptos UI. Components render [`state::PhoneState`] (the phone's view
+//! as signals) and send [`Action`]s through [`crate::web::driver::dispatch`];
+//! they hold no phone logic.
 //!
 //! DOM contract (used by the end-to-end tests): `#phone[data-phone]`,
 //! `#reg-status[data-state]`, `#error`, `#notice`, `#settings-form` and its
@@ -20,6 +21,7 @@ pub mod settings;
 pub mod state;
 pub mod status;
 
+use crate::app::phone::Action;
 use crate::web::extras::{self, Tab, Views};
 use crate::web::{driver, embed, logging, panic, storage};
 use leptos::ev::KeyboardEvent;
@@ -49,12 +51,11 @@ pub fn start() {
     let resume = storage::has_session_settings() && !settings.sip_uri.is_empty();
     leptos::mount::mount_to_body(move || {
         let state = PhoneState::new(!resume);
-        driver::init(state, None);
-        embed::watch(state);
+        driver::init(None, !resume, move |v| state.apply(v));
         if resume {
-            driver::register(settings.clone());
+            driver::dispatch(Action::SignIn(settings.clone()));
         }
-        embed::call_on_start(state, &query);
+        embed::call_on_start(&query);
         view! { <App state=state /> }
     });
 }
@@ -70,10 +71,9 @@ pub fn mount_embedded(
     let keys: web_sys::EventTarget = container.clone().into();
     let handle = leptos::mount::mount_to(container, move || {
         let state = PhoneState::new(sign_in.is_none());
-        driver::init(state, Some(keys));
-        embed::watch(state);
+        driver::init(Some(keys), sign_in.is_none(), move |v| state.apply(v));
         if let Some(s) = sign_in {
-            driver::register(s);
+            driver::dispatch(Action::SignIn(s));
         }
         view! { <App state=state /> }
     });

@@ -7,7 +7,9 @@
 //! storage, and the reason is shown.
 
 use super::state::PhoneState;
+use crate::app::phone::Action;
 use crate::app::settings::{prepare, DtmfSetting};
+use crate::app::view::Notice;
 use crate::web::{driver, media, storage, storage::Settings};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -87,7 +89,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
         let ice_gather_timeout_ms = match parse_timeout(&ice_timeout.get_untracked()) {
             Ok(ms) => ms,
             Err(msg) => {
-                state.show_error(msg);
+                driver::dispatch(Action::ShowError(Notice::Text(msg)));
                 return;
             }
         };
@@ -114,10 +116,10 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
         if let Err(msg) = prepare(&settings, &storage::instance_id()) {
             // the account in use (if any) stays as it is
             tracing::info!("settings refused: {msg}");
-            state.show_error(msg);
+            driver::dispatch(Action::ShowError(Notice::Text(msg)));
             return;
         }
-        driver::register(settings);
+        driver::dispatch(Action::SignIn(settings));
     };
 
     view! {
@@ -192,7 +194,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                     />
                     <span class="hint small">"100 to 10000; empty means 1500."</span>
                 </label>
-                <ProtocolHandlers state=state />
+                <ProtocolHandlers />
             </details>
             <fieldset class="prefs">
                 <legend>"Phone"</legend>
@@ -379,15 +381,15 @@ fn Field(
 /// this app (`/?call=%s`). Not in an embedded phone (the host page's links
 /// go to it through `click-to-call`).
 #[component]
-fn ProtocolHandlers(state: PhoneState) -> impl IntoView {
+fn ProtocolHandlers() -> impl IntoView {
     if crate::web::embed::is_embed_page() {
         return None;
     }
     let on_click = move |_| match crate::web::embed::register_protocol_handlers() {
-        Ok(()) => {
-            state.show_notice("sip: and tel: links now open this phone (if the browser agreed).")
-        }
-        Err(msg) => state.show_error(msg),
+        Ok(()) => driver::dispatch(Action::ShowNotice(Notice::Text(
+            "sip: and tel: links now open this phone (if the browser agreed).".into(),
+        ))),
+        Err(msg) => driver::dispatch(Action::ShowError(Notice::Text(msg))),
     };
     Some(view! {
         <div class="field">

@@ -1,5 +1,6 @@
-//! What the UI shows, as signals. The driver (`web::driver`) writes them from
-//! the core's events; the components only read them.
+//! What the UI shows, as signals: the phone's view ([`PhoneView`]), set by
+//! [`PhoneState::apply`] after each batch of inputs; the components only
+//! read them and send actions through `web::driver::dispatch`.
 
 use crate::sip::CallId;
 use leptos::prelude::*;
@@ -7,6 +8,8 @@ use leptos::reactive::graph::Source;
 use std::cell::Cell;
 
 pub use crate::app::view::{short_uri, CallPhase, CallView, RegView};
+use crate::app::view::{Notice, PhoneView};
+use crate::sip::Instant;
 
 /// The account's state in words (`#reg-status`).
 impl RegView {
@@ -27,16 +30,16 @@ impl RegView {
         }
     }
 
-    /// [`RegView::text`] at time `now_ms` (`Date.now()`): a reconnection
-    /// counts down the seconds to its next attempt.
-    pub fn text_at(&self, now_ms: f64) -> String {
+    /// [`RegView::text`] at time `now`: a reconnection counts down the
+    /// seconds to its next attempt.
+    pub fn text_at(&self, now: Instant) -> String {
         match self {
             RegView::Reconnecting {
                 server,
                 attempt,
-                at_ms,
+                at,
             } => {
-                let secs = ((at_ms - now_ms) / 1000.0).ceil().max(0.0) as u64;
+                let secs = at.saturating_duration_since(now).as_millis().div_ceil(1000);
                 if secs == 0 {
                     format!("Reconnecting to {server} now… (attempt {attempt})")
                 } else {
@@ -122,83 +125,30 @@ impl PhoneState {
         })
     }
 
-    /// A copy of one line.
-    pub fn line(&self, id: CallId) -> Option<CallView> {
-        self.lines
-            .with_untracked(|l| l.iter().find(|c| c.id == id).cloned())
-    }
-
-    /// The ids of every line, oldest first.
-    pub fn line_ids(&self) -> Vec<CallId> {
-        self.lines
-            .with_untracked(|l| l.iter().map(|c| c.id).collect())
-    }
-
-    pub fn focused(&self) -> Option<CallId> {
-        self.focus.get_untracked()
-    }
-
-    /// Add a line (replacing one with the same id), focused or not.
-    pub fn add_line(&self, view: CallView, focus: bool) {
-        let id = view.id;
-        self.lines
-            .update(|l| match l.iter_mut().find(|c| c.id == id) {
-                Some(old) => *old = view,
-                None => l.push(view),
-            });
-        if focus || self.focus.get_untracked().is_none() {
-            self.focus.set(Some(id));
-        }
-        self.sync();
-    }
-
-    /// Change one line (nothing if there is no such line).
-    pub fn update_line(&self, id: CallId, f: impl FnOnce(&mut CallView)) {
-        let mut found = false;
-        self.lines.update(|l| {
-            if let Some(c) = l.iter_mut().find(|c| c.id == id) {
-                f(c);
-                found = true;
+    /// Show the phone's view: each signal is set only when its part of the
+    /// view changed (the components re-render only what changed).
+    pub fn apply(&self, v: &PhoneView) {
+        fn put<T: PartialEq + Send + Sync + 'static>(s: RwSignal<T>, value: T) {
+            if s.with_untracked(|old| *old != value) {
+                s.set(value);
             }
+        }
+        let fewer = self.lines.with_untracked(|l| {
+            l.iter()
+                .any(|old| v.lines.iter().all(|new| new.id != old.id))
         });
-        if found {
-            self.sync();
+        put(self.reg, v.reg.clone());
+        put(self.lines, v.lines.clone());
+        put(self.focus, v.focus);
+        put(self.call, v.focused().cloned());
+        put(self.conference, v.conference.clone());
+        put(self.dnd, v.dnd);
+        put(self.error, v.error.as_ref().map(Notice::text));
+        put(self.notice, v.notice.as_ref().map(Notice::text));
+        put(self.settings_open, v.settings_open);
+        if fewer {
+            self.forget_gone_readers();
         }
-    }
-
-    /// Change every line.
-    pub fn update_all(&self, f: impl Fn(&mut CallView)) {
-        self.lines.update(|l| l.iter_mut().for_each(&f));
-        self.sync();
-    }
-
-    /// Remove a line; the focus goes to the newest line left, if any.
-    pub fn remove_line(&self, id: CallId) {
-        self.lines.update(|l| l.retain(|c| c.id != id));
-        if self.focus.get_untracked() == Some(id) {
-            let next = self.lines.with_untracked(|l| l.last().map(|c| c.id));
-            self.focus.set(next);
-        }
-        self.conference.update(|c| c.retain(|x| *x != id));
-        self.sync();
-        self.forget_gone_readers();
-    }
-
-    /// Focus a line (nothing if there is no such line).
-    pub fn set_focus(&self, id: CallId) {
-        if self.line(id).is_some() {
-            self.focus.set(Some(id));
-            self.sync();
-        }
-    }
-
-    /// Forget every line.
-    pub fn clear_lines(&self) {
-        self.lines.set(Vec::new());
-        self.focus.set(None);
-        self.conference.set(Vec::new());
-        self.sync();
-        self.forget_gone_readers();
     }
 
     /// Once the page has caught up with a call that ended (its panels
@@ -232,28 +182,5 @@ impl PhoneState {
             forget_gone(this.focus);
             forget_gone(this.conference);
         });
-    }
-
-    /// `call` follows the focused line.
-    fn sync(&self) {
-        let focused = self.focus.get_untracked().and_then(|id| self.line(id));
-        if self.call.with_untracked(|c| *c != focused) {
-            self.call.set(focused);
-        }
-    }
-
-    pub fn show_error(&self, text: impl Into<String>) {
-        let text = text.into();
-        tracing::warn!("error shown: {text}");
-        self.error.set(Some(text));
-    }
-
-    pub fn show_notice(&self, text: impl Into<String>) {
-        self.notice.set(Some(text.into()));
-    }
-
-    pub fn clear_messages(&self) {
-        self.error.set(None);
-        self.notice.set(None);
     }
 }

@@ -2,6 +2,8 @@
 //! message lines (error banner, notice).
 
 use super::state::{PhoneState, RegView};
+use crate::app::phone::Action;
+use crate::sip::Instant;
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -20,7 +22,7 @@ pub fn Header(state: PhoneState) -> impl IntoView {
                 class="ghost dnd"
                 aria-pressed=move || state.dnd.get().to_string()
                 title="Do not disturb: incoming calls are refused as busy"
-                on:click=move |_| crate::web::driver::set_dnd(!state.dnd.get_untracked())
+                on:click=move |_| crate::web::driver::dispatch(Action::SetDnd(!state.dnd.get_untracked()))
             >
                 {move || if state.dnd.get() { "Do not disturb: on" } else { "Do not disturb" }}
             </button>
@@ -29,7 +31,7 @@ pub fn Header(state: PhoneState) -> impl IntoView {
                 type="button"
                 class="ghost"
                 aria-expanded=move || state.settings_open.get().to_string()
-                on:click=move |_| state.settings_open.update(|o| *o = !*o)
+                on:click=move |_| crate::web::driver::dispatch(Action::ShowSettings(!state.settings_open.get_untracked()))
             >
                 {move || if state.settings_open.get() { "Hide account" } else { "Account" }}
             </button>
@@ -57,9 +59,9 @@ pub fn Header(state: PhoneState) -> impl IntoView {
 /// (cleared when the view changes).
 #[component]
 fn Countdown(reg: RwSignal<RegView>) -> impl IntoView {
-    let now = RwSignal::new(js_sys::Date::now());
+    let now = RwSignal::new(Instant::now());
     if let Ok(handle) =
-        set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_secs(1))
+        set_interval_with_handle(move || now.set(Instant::now()), Duration::from_secs(1))
     {
         on_cleanup(move || handle.clear());
     }
@@ -79,7 +81,7 @@ pub fn Messages(state: PhoneState) -> impl IntoView {
                     class="dismiss"
                     aria-label="Dismiss"
                     title="Dismiss"
-                    on:click=move |_| state.error.set(None)
+                    on:click=move |_| crate::web::driver::dispatch(Action::DismissError)
                 >
                     "×"
                 </button>

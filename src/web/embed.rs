@@ -11,12 +11,11 @@
 
 use super::{driver, panic, storage};
 use crate::app::embed::{self as api, ApiCommand, ApiEvent, EmbedConfig, Value};
+use crate::app::phone::Action;
 use crate::app::settings::Settings;
-use crate::app::view::{CallPhase, RegView};
-use crate::sip::{Command, Event};
-use crate::ui::state::PhoneState;
+use crate::app::view::CallPhase;
+use crate::sip::Command;
 use js_sys::{Array, Object, Reflect};
-use leptos::prelude::*;
 use std::any::Any;
 use std::cell::RefCell;
 use wasm_bindgen::closure::Closure;
@@ -40,8 +39,6 @@ thread_local! {
     /// The mounted app (Leptos' unmount handle): dropping it removes the
     /// view and disposes its reactive owner.
     static MOUNTED: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
-    /// The phone's state, for [`snapshot`] and the commands.
-    static STATE: RefCell<Option<PhoneState>> = const { RefCell::new(None) };
     /// The iframe bridge's `message` listener.
     static BRIDGE: RefCell<Option<MessageListener>> = const { RefCell::new(None) };
 }
@@ -118,55 +115,11 @@ fn has_sink() -> bool {
         .unwrap_or(false)
 }
 
-/// A core event about calls, for the host page (called by the driver).
-pub fn on_core_event(event: &Event) {
-    if has_sink() {
-        if let Some(e) = api::call_event(event) {
-            emit(e);
-        }
-    }
-}
-
 /// A panic: the host page gets a fatal `error` event.
 pub fn on_panic(detail: &str) {
     if has_sink() {
         emit(api::error_event(detail, true));
     }
-}
-
-/// Registration changes and errors shown, as events (in the phone's
-/// reactive owner: they stop with it).
-pub fn watch(state: PhoneState) {
-    STATE.with(|s| *s.borrow_mut() = Some(state));
-    Effect::new(move |prev: Option<String>| {
-        let (key, event) = state.reg.with(|r| {
-            let reason = match r {
-                RegView::Failed(reason) => Some(reason.as_str()),
-                _ => None,
-            };
-            let aor = match r {
-                RegView::Registered { aor } => Some(aor.as_str()),
-                _ => None,
-            };
-            (
-                format!("{}|{}", r.data_state(), reason.unwrap_or("")),
-                api::registration_event(r.data_state(), aor, reason),
-            )
-        });
-        if prev.as_deref() != Some(key.as_str()) {
-            emit(event);
-        }
-        key
-    });
-    Effect::new(move |prev: Option<Option<String>>| {
-        let error = state.error.get().filter(|e| !e.is_empty());
-        if let Some(text) = error.as_deref() {
-            if prev.flatten().as_deref() != Some(text) {
-                emit(api::error_event(text, false));
-            }
-        }
-        error
-    });
 }
 
 fn js_error(msg: impl AsRef<str>) -> JsValue {
@@ -175,11 +128,14 @@ fn js_error(msg: impl AsRef<str>) -> JsValue {
 
 /// Mount the phone into `container` (inside the host element's shadow
 /// root), configured by `pairs` (name, value, name, value, …); events go
-/// to `events` (the host element). Returns the configuration warnings.
+/// to `events` (the host element); `mount_ui` puts the app into the
+/// container (`ui::mount_embedded`: given by `main`, so that this edge does
+/// not depend on the UI). Returns the configuration warnings.
 pub fn mount(
     container: web_sys::HtmlElement,
     events: web_sys::EventTarget,
     pairs: Vec<String>,
+    mount_ui: fn(web_sys::HtmlElement, Option<Settings>) -> Box<dyn Any>,
 ) -> Result<Vec<String>, JsValue> {
     if MOUNTED.with(|m| m.borrow().is_some()) {
         return Err(js_error(
@@ -206,7 +162,7 @@ pub fn mount(
     SINK.with(|s| *s.borrow_mut() = Some(Sink::Element(events)));
     panic::set_banner_parent(Some(container.clone().into()));
     let sign_in = (config.register && !settings.password.is_empty()).then_some(settings);
-    let handle = crate::ui::mount_embedded(container, sign_in);
+    let handle = mount_ui(container, sign_in);
     MOUNTED.with(|m| *m.borrow_mut() = Some(handle));
     Ok(warnings)
 }
@@ -222,7 +178,6 @@ pub fn unmount() {
     // the view and its owner (effects, intervals) go
     drop(mounted);
     super::extras::reset();
-    STATE.with(|s| *s.borrow_mut() = None);
     SINK.with(|s| *s.borrow_mut() = None);
     panic::set_banner_parent(None);
     storage::forget_memory();
@@ -236,10 +191,15 @@ pub fn command(name: &str, args: Vec<String>) -> Result<(), JsValue> {
 }
 
 fn run(cmd: ApiCommand) -> Result<(), String> {
-    let Some(state) = STATE.with(|s| *s.borrow()) else {
+    let Some((focused, ringing, active)) = driver::view(|v| {
+        (
+            v.focused().cloned(),
+            v.ringing(),
+            v.active_focus().is_some(),
+        )
+    }) else {
         return Err("the phone is not mounted".into());
     };
-    let focused = state.call.get_untracked();
     match cmd {
         ApiCommand::Register {
             password,
@@ -262,28 +222,25 @@ fn run(cmd: ApiCommand) -> Result<(), String> {
             if s.password.is_empty() {
                 return Err("register() needs a password or token".into());
             }
-            driver::register(s);
+            driver::dispatch(Action::SignIn(s));
         }
         ApiCommand::Unregister => {
             if !driver::command(Command::Unregister) {
                 return Err("not signed in".into());
             }
         }
-        ApiCommand::Call { target } => driver::call(target),
+        ApiCommand::Call { target } => driver::dispatch(Action::Call(target)),
         ApiCommand::Answer => {
-            let ringing = state
-                .lines
-                .with_untracked(|l| l.iter().any(|c| c.phase == CallPhase::Incoming));
             if !ringing {
                 return Err("no incoming call to answer".into());
             }
-            driver::answer();
+            driver::dispatch(Action::Answer);
         }
         ApiCommand::Hangup => {
             if focused.is_none() {
                 return Err("no call to hang up".into());
             }
-            driver::hangup();
+            driver::dispatch(Action::Hangup);
         }
         ApiCommand::Hold | ApiCommand::Resume => {
             let want = cmd == ApiCommand::Hold;
@@ -291,7 +248,7 @@ fn run(cmd: ApiCommand) -> Result<(), String> {
                 .filter(|c| c.phase == CallPhase::Active)
                 .ok_or("no established call")?;
             if c.local_hold != want {
-                driver::toggle_hold();
+                driver::dispatch(Action::ToggleHold);
             }
         }
         ApiCommand::Mute | ApiCommand::Unmute => {
@@ -300,20 +257,20 @@ fn run(cmd: ApiCommand) -> Result<(), String> {
                 .filter(|c| c.phase != CallPhase::Incoming)
                 .ok_or("no call")?;
             if c.muted != want {
-                driver::toggle_mute();
+                driver::dispatch(Action::ToggleMute);
             }
         }
         ApiCommand::SendDtmf { digits } => {
-            if state.active_focus().is_none() {
+            if !active {
                 return Err("no established call".into());
             }
-            driver::send_dtmf(&digits);
+            driver::dispatch(Action::SendDtmf(digits));
         }
         ApiCommand::Transfer { target } => {
-            if state.active_focus().is_none() {
+            if !active {
                 return Err("no established call".into());
             }
-            driver::transfer_blind(target);
+            driver::dispatch(Action::TransferBlind(target));
         }
     }
     Ok(())
@@ -322,20 +279,16 @@ fn run(cmd: ApiCommand) -> Result<(), String> {
 /// `phone.state`: the registration and the calls, as plain data.
 pub fn snapshot() -> JsValue {
     let o = Object::new();
-    let Some(state) = STATE.with(|s| *s.borrow()) else {
+    let Some(view) = driver::view(|v| v.clone()) else {
         set(&o, "registration", "unmounted");
         set(&o, "calls", Array::new());
         return o.into();
     };
-    set(
-        &o,
-        "registration",
-        state.reg.with_untracked(|r| r.data_state()),
-    );
-    let focus = state.focused();
+    set(&o, "registration", view.reg.data_state());
+    let focus = view.focus;
     let calls = Array::new();
-    state.lines.with_untracked(|lines| {
-        for c in lines {
+    {
+        for c in &view.lines {
             let call = Object::new();
             set(&call, "call", c.id.0.to_string());
             let phase = match c.phase {
@@ -354,7 +307,7 @@ pub fn snapshot() -> JsValue {
             set(&call, "focused", focus == Some(c.id));
             calls.push(&call);
         }
-    });
+    }
     set(&o, "calls", calls);
     o.into()
 }
@@ -474,7 +427,7 @@ fn on_frame_message(ev: &web_sys::MessageEvent, origin: &str, parent: &web_sys::
 /// `?call=<link>` (the protocol handler's address): call it once signed
 /// in; the parameter is removed from the address so that a reload does not
 /// call again.
-pub fn call_on_start(state: PhoneState, query: &str) {
+pub fn call_on_start(query: &str) {
     let Some(target) = api::call_param(query) else {
         return;
     };
@@ -484,18 +437,7 @@ pub fn call_on_start(state: PhoneState, query: &str) {
             let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&path));
         }
     }
-    tracing::info!("asked to call {target} (link)");
-    state.show_notice(format!("Calling {target} once signed in…"));
-    Effect::new(move |done: Option<bool>| {
-        if done == Some(true) {
-            return true;
-        }
-        let registered = state.reg.with(|r| matches!(r, RegView::Registered { .. }));
-        if registered {
-            driver::call(target.clone());
-        }
-        registered
-    });
+    driver::dispatch(Action::CallWhenSignedIn(target));
 }
 
 /// Ask the browser to open `sip:` and `tel:` links with this app

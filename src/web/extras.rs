@@ -381,7 +381,7 @@ fn registered() -> bool {
 /// Call back from the history or the contacts: the phone tab, then the call.
 pub fn call(target: String) {
     show_tab(Tab::Phone);
-    driver::call(target);
+    driver::dispatch(crate::app::phone::Action::Call(target));
 }
 
 /// Forget this account's call history.

@@ -17,7 +17,7 @@
 //! with Web Audio), and the tones [`ringtone`], [`ringtone_soft`],
 //! [`ringback`] (Web Audio, `audio.rs`).
 
-use crate::app::settings::{IceServer, DEFAULT_ICE_GATHER_TIMEOUT_MS};
+pub use crate::app::settings::MediaConfig;
 use crate::sip::{CallId, Input, MediaRequest};
 use gloo_timers::future::TimeoutFuture;
 use std::cell::{Cell, RefCell};
@@ -57,43 +57,6 @@ const ICE_POLL_MS: u32 = 5;
 
 /// Where results go (the driver feeds them to the user agent).
 pub type Report = Rc<dyn Fn(Input)>;
-
-/// How new peer connections are made (from the account settings).
-#[derive(Clone, Debug, PartialEq)]
-pub struct MediaConfig {
-    /// STUN/TURN servers for `RTCPeerConnection`'s `iceServers`.
-    pub ice_servers: Vec<IceServer>,
-    /// `iceTransportPolicy: "relay"`: only TURN relay candidates.
-    pub relay_only: bool,
-    /// Longest wait for ICE candidates before the SDP goes out (ms).
-    pub gather_timeout_ms: u32,
-    /// `deviceId` of the microphone to use; `None`: the browser's default.
-    pub mic_device: Option<String>,
-    /// `deviceId` of the speaker (`setSinkId` where the browser has it).
-    pub speaker_device: Option<String>,
-    /// getUserMedia audio constraints.
-    pub echo_cancellation: bool,
-    pub noise_suppression: bool,
-    pub auto_gain: bool,
-    /// Ringtone and ringback volume, 0.0 to 1.0.
-    pub ring_volume: f32,
-}
-
-impl Default for MediaConfig {
-    fn default() -> MediaConfig {
-        MediaConfig {
-            ice_servers: Vec::new(),
-            relay_only: false,
-            gather_timeout_ms: DEFAULT_ICE_GATHER_TIMEOUT_MS,
-            mic_device: None,
-            speaker_device: None,
-            echo_cancellation: true,
-            noise_suppression: true,
-            auto_gain: true,
-            ring_volume: 0.6,
-        }
-    }
-}
 
 /// An audio device (`enumerateDevices`).
 #[derive(Clone, Debug, PartialEq, Eq)]

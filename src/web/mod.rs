@@ -1,7 +1,8 @@
 //! Browser edges around the sans-IO core: thin adapters, no SIP logic.
 //!
-//! * [`driver`] owns the [`UserAgent`](crate::sip::UserAgent), feeds it
-//!   inputs, drains its outputs and keeps its one timer armed.
+//! * [`driver`] owns the [`Phone`](crate::app::phone::Phone), feeds it
+//!   inputs, carries out its outputs, keeps its one timer armed and hands
+//!   its view to the UI (through a callback: `web` never imports `ui`).
 //! * [`transport`] is the SIP-over-WebSocket connection.
 //! * [`media`] is WebRTC: microphone, peer connection, remote audio.
 //! * [`storage`] keeps the account settings in session/local storage.

@@ -14,7 +14,28 @@ use softphone::sip::{
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+pub mod app;
 pub mod calls;
+
+/// What sits at each end of the bed: a bare [`UserAgent`], or a whole
+/// phone (`app::Phone`, through `support::app`), fed the same inputs.
+pub trait Endpoint {
+    fn handle_input(&mut self, now: Instant, input: Input);
+    fn poll_output(&mut self) -> Option<Output>;
+    fn poll_timeout(&self) -> Option<Instant>;
+}
+
+impl Endpoint for UserAgent {
+    fn handle_input(&mut self, now: Instant, input: Input) {
+        UserAgent::handle_input(self, now, input)
+    }
+    fn poll_output(&mut self) -> Option<Output> {
+        UserAgent::poll_output(self)
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        UserAgent::poll_timeout(self)
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
@@ -101,11 +122,11 @@ pub struct Proxy {
 /// Decides whether a message from the proxy to a phone is lost.
 pub type DropFilter = Box<dyn FnMut(Side, &Message) -> bool>;
 
-pub struct Bed {
+pub struct Bed<E: Endpoint = UserAgent> {
     pub now: Instant,
     pub start: Instant,
-    pub a: UserAgent,
-    pub b: UserAgent,
+    pub a: E,
+    pub b: E,
     pub proxy: Proxy,
     pub wire: Vec<Wire>,
     pub events: Vec<(Side, Event)>,
@@ -183,12 +204,7 @@ pub fn sdp(tag: &str) -> String {
     )
 }
 
-impl Bed {
-    /// The registrar restarts: every nonce it gave out is forgotten.
-    pub fn forget_nonces(&mut self) {
-        self.proxy.first_valid_nonce = self.proxy.nonce_counter + 1;
-    }
-
+impl Bed<UserAgent> {
     pub fn new() -> Bed {
         Bed::with_passwords("secret1000", "secret1001")
     }
@@ -215,6 +231,17 @@ impl Bed {
         cb.display_name = "Bob".into();
         tweak(Side::A, &mut ca);
         tweak(Side::B, &mut cb);
+        Bed::with_endpoints(
+            UserAgent::new(ca, 1).expect("config A"),
+            UserAgent::new(cb, 2).expect("config B"),
+        )
+    }
+}
+
+impl<E: Endpoint> Bed<E> {
+    /// The bed with these two ends (accounts 1000 and 1001 of the proxy),
+    /// both connected.
+    pub fn with_endpoints(a: E, b: E) -> Bed<E> {
         let mut passwords = BTreeMap::new();
         passwords.insert("1000".to_string(), "secret1000".to_string());
         passwords.insert("1001".to_string(), "secret1001".to_string());
@@ -222,8 +249,8 @@ impl Bed {
         let mut bed = Bed {
             now: start,
             start,
-            a: UserAgent::new(ca, 1).expect("config A"),
-            b: UserAgent::new(cb, 2).expect("config B"),
+            a,
+            b,
             proxy: Proxy {
                 passwords,
                 bindings: BTreeMap::new(),
@@ -265,7 +292,12 @@ impl Bed {
         bed
     }
 
-    pub fn ua(&mut self, side: Side) -> &mut UserAgent {
+    /// The registrar restarts: every nonce it gave out is forgotten.
+    pub fn forget_nonces(&mut self) {
+        self.proxy.first_valid_nonce = self.proxy.nonce_counter + 1;
+    }
+
+    pub fn ua(&mut self, side: Side) -> &mut E {
         match side {
             Side::A => &mut self.a,
             Side::B => &mut self.b,
@@ -440,69 +472,6 @@ impl Bed {
             local,
             remote,
         }
-    }
-
-    /// An in-dialog request to `side` as if its peer sent it through the
-    /// proxy (one Via: the phone's answers end at the proxy), with a CSeq
-    /// above any the peer used. Returns the request; it is already injected.
-    pub fn peer_request(
-        &mut self,
-        side: Side,
-        method: &str,
-        body: Option<&str>,
-        extra: &[(&str, &str)],
-    ) -> Message {
-        match body {
-            Some(b) => self.peer_request_typed(side, method, "application/sdp", b, extra),
-            None => self.peer_request_typed(side, method, "", "", extra),
-        }
-    }
-
-    /// An in-dialog request to `side` as if its peer sent it (like
-    /// [`Bed::peer_request`]) with a body of any type (`ctype` empty: no
-    /// Content-Type).
-    pub fn peer_request_typed(
-        &mut self,
-        side: Side,
-        method: &str,
-        ctype: &str,
-        body: &str,
-        extra: &[(&str, &str)],
-    ) -> Message {
-        let d = self.dialog_view(side);
-        let used = self
-            .wire
-            .iter()
-            .filter(|w| {
-                w.from_phone && w.side == side.other() && w.msg.call_id() == Some(&d.call_id)
-            })
-            .filter(|w| w.msg.is_request())
-            .filter_map(|w| w.msg.cseq().map(|c| c.seq))
-            .max()
-            .unwrap_or(0);
-        self.injected += 1;
-        let seq = used.max(100 + self.injected) + 1;
-        self.injected = seq;
-        let target = self.ua(side).contact_uri().to_string();
-        let peer_contact = self.ua(side.other()).contact_uri().to_string();
-        let mut m = Message::request(Method::parse(method), &target);
-        m.push_header(
-            "Via",
-            format!("SIP/2.0/WS {PROXY_HOST};branch=z9hG4bKinj{seq}"),
-        );
-        m.push_header("Max-Forwards", "70");
-        m.push_header("From", d.remote.clone());
-        m.push_header("To", d.local.clone());
-        m.push_header("Call-ID", d.call_id.clone());
-        m.push_header("CSeq", format!("{seq} {method}"));
-        m.push_header("Contact", format!("<{peer_contact}>"));
-        for (k, v) in extra {
-            m.push_header(k, *v);
-        }
-        m.set_body(ctype, body.as_bytes().to_vec());
-        let text = String::from_utf8(m.to_bytes()).expect("utf-8");
-        self.inject(side, &text);
-        m
     }
 
     /// The ACK for the 2xx to an injected INVITE, with an optional body.
@@ -903,19 +872,6 @@ impl Bed {
 
     // ----- helpers for assertions -----
 
-    pub fn register_both(&mut self) {
-        self.command(Side::A, Command::Register);
-        self.command(Side::B, Command::Register);
-        assert!(matches!(
-            self.a.registration_state(),
-            RegistrationState::Registered { .. }
-        ));
-        assert!(matches!(
-            self.b.registration_state(),
-            RegistrationState::Registered { .. }
-        ));
-    }
-
     pub fn events_of(&self, side: Side) -> Vec<Event> {
         self.events
             .iter()
@@ -974,5 +930,83 @@ impl Bed {
             .filter(|w| !w.from_phone && w.side == side && w.is_response(code, method))
             .map(|w| w.msg.clone())
             .collect()
+    }
+}
+
+impl Bed<UserAgent> {
+    /// An in-dialog request to `side` as if its peer sent it through the
+    /// proxy (one Via: the phone's answers end at the proxy), with a CSeq
+    /// above any the peer used. Returns the request; it is already injected.
+    pub fn peer_request(
+        &mut self,
+        side: Side,
+        method: &str,
+        body: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Message {
+        match body {
+            Some(b) => self.peer_request_typed(side, method, "application/sdp", b, extra),
+            None => self.peer_request_typed(side, method, "", "", extra),
+        }
+    }
+
+    /// An in-dialog request to `side` as if its peer sent it (like
+    /// [`Bed::peer_request`]) with a body of any type (`ctype` empty: no
+    /// Content-Type).
+    pub fn peer_request_typed(
+        &mut self,
+        side: Side,
+        method: &str,
+        ctype: &str,
+        body: &str,
+        extra: &[(&str, &str)],
+    ) -> Message {
+        let d = self.dialog_view(side);
+        let used = self
+            .wire
+            .iter()
+            .filter(|w| {
+                w.from_phone && w.side == side.other() && w.msg.call_id() == Some(&d.call_id)
+            })
+            .filter(|w| w.msg.is_request())
+            .filter_map(|w| w.msg.cseq().map(|c| c.seq))
+            .max()
+            .unwrap_or(0);
+        self.injected += 1;
+        let seq = used.max(100 + self.injected) + 1;
+        self.injected = seq;
+        let target = self.ua(side).contact_uri().to_string();
+        let peer_contact = self.ua(side.other()).contact_uri().to_string();
+        let mut m = Message::request(Method::parse(method), &target);
+        m.push_header(
+            "Via",
+            format!("SIP/2.0/WS {PROXY_HOST};branch=z9hG4bKinj{seq}"),
+        );
+        m.push_header("Max-Forwards", "70");
+        m.push_header("From", d.remote.clone());
+        m.push_header("To", d.local.clone());
+        m.push_header("Call-ID", d.call_id.clone());
+        m.push_header("CSeq", format!("{seq} {method}"));
+        m.push_header("Contact", format!("<{peer_contact}>"));
+        for (k, v) in extra {
+            m.push_header(k, *v);
+        }
+        m.set_body(ctype, body.as_bytes().to_vec());
+        let text = String::from_utf8(m.to_bytes()).expect("utf-8");
+        self.inject(side, &text);
+        m
+    }
+
+    pub fn register_both(&mut self) {
+        self.command(Side::A, Command::Register);
+        self.command(Side::B, Command::Register);
+        assert!(matches!(
+            self.a.registration_state(),
+            RegistrationState::Registered { .. }
+        ));
+        assert!(matches!(
+            self.b.registration_state(),
+            RegistrationState::Registered { .. }
+        ));
     }
 }

@@ -1,0 +1,535 @@
+//! The phone: one sans-IO object above the SIP core, in the shape of the
+//! core itself (str0m's `Rtc`, quinn-proto's `Connection`). It owns the
+//! [`UserAgent`] of the account and everything the browser driver used to
+//! decide: the line rules (focus, holding the other line, conference,
+//! auto-answer), reconnection and back-off, the alerts (as data), the
+//! notices, the host page's events, and the view model ([`PhoneView`]).
+//!
+//! How to drive it (`web::driver` is the one driver in the browser; the
+//! native tests drive it on a virtual clock):
+//! - [`Phone::handle_input`] with the current time for every input: a user
+//!   action, a WebSocket event, a WebRTC result, the network, the timer.
+//! - then [`Phone::poll_output`] until `None`, and carry out each output
+//!   (send bytes, open or close the WebSocket, media requests, tones,
+//!   storage, host-page events);
+//! - then [`Phone::poll_timeout`]: the one deadline for everything (the
+//!   core's timers, the next reconnection attempt, auto-answer); when it
+//!   passes, call [`Phone::handle_input`] with [`AppInput::Timeout`];
+//! - [`Phone::view`] is what the screen shows, after any input.
+//!
+//! Every account ("Save and sign in") has a number, and every WebSocket of
+//! it another: inputs about an older account's media or an abandoned
+//! WebSocket are dropped.
+
+use super::alerts::{Alerts, ToneChanges};
+use super::connection::{self, AfterLoss};
+use super::embed::{self as api, ApiEvent};
+use super::keys::{self, KeyAction};
+use super::lines::{self, HoldToggle, IncomingAction, Replaced, Swap};
+use super::settings::{self, MediaConfig, Settings};
+use super::view::{CallPhase, CallView, Notice, PhoneView, RegView, TransferView, MAX_LINES};
+use crate::sip::reconnect::Reconnect;
+use crate::sip::{
+    CallId, CallState, Command, EndReason, Event, Input, Instant, MediaRequest, Output, Party,
+    RegistrationState, UserAgent,
+};
+use std::collections::VecDeque;
+
+/// What the user (or the host page, or a key) asks of the phone.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Save the settings and sign in with them (during a call: only the
+    /// phone preferences change).
+    SignIn(Settings),
+    /// Call a number or a `sip:` address.
+    Call(String),
+    /// Call once signed in (a `sip:`/`tel:` link opened the phone).
+    CallWhenSignedIn(String),
+    /// Answer the call in focus, else the oldest ringing one.
+    Answer,
+    /// Answer this line (the live call goes on hold first).
+    AnswerLine(CallId),
+    /// Hang up, cancel or decline the call in focus.
+    Hangup,
+    HangupLine(CallId),
+    /// Focus another line: the call in focus goes on hold, the other one
+    /// is taken off hold (an incoming one is answered).
+    SwapTo(CallId),
+    ToggleHold,
+    ToggleMute,
+    /// DTMF digits in the call in focus, by the method of the settings.
+    SendDtmf(String),
+    TransferBlind(String),
+    /// Connect the peer of the call in focus to the peer of the other line.
+    TransferAttended,
+    /// Merge the two established lines into a local conference.
+    Conference,
+    SetDnd(bool),
+    /// Any command for the current account (messages, contacts).
+    Core(Command),
+    /// Show an error or a notice made by the page.
+    ShowError(Notice),
+    ShowNotice(Notice),
+    DismissError,
+    /// Open or close the settings form.
+    ShowSettings(bool),
+    /// The page is going away: hang up and sign out, once per account.
+    PageHide,
+}
+
+/// Everything that happens to the phone.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppInput {
+    Action(Action),
+    /// WebSocket `conn` is open.
+    Opened {
+        conn: u64,
+    },
+    /// Bytes from WebSocket `conn`.
+    Received {
+        conn: u64,
+        bytes: Vec<u8>,
+    },
+    /// WebSocket `conn` closed after being open.
+    Closed {
+        conn: u64,
+        reason: String,
+    },
+    /// WebSocket `conn` could not be opened.
+    Failed {
+        conn: u64,
+        reason: String,
+    },
+    /// A WebRTC result (local SDP, failure, ICE) for a media request of
+    /// account `account`.
+    Media {
+        account: u64,
+        input: Input,
+    },
+    /// The browser's `online`/`offline` events.
+    Network {
+        online: bool,
+    },
+    /// Mixing a conference failed.
+    MixFailed(String),
+    /// The settings could not be stored.
+    SaveFailed(String),
+    /// [`Phone::poll_timeout`] has passed.
+    Timeout,
+}
+
+/// What the phone asks of the browser.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppOutput {
+    /// Open WebSocket number `conn` to `url` (closing any other).
+    Connect {
+        conn: u64,
+        url: String,
+    },
+    /// Close the WebSocket.
+    Disconnect,
+    /// Bytes for the open WebSocket.
+    Send(Vec<u8>),
+    /// A WebRTC request of account `account` (results come back as
+    /// [`AppInput::Media`] with that number).
+    Media {
+        account: u64,
+        request: MediaRequest,
+    },
+    /// How new peer connections are made.
+    ConfigureMedia(MediaConfig),
+    /// Close every peer connection (a new account).
+    CloseAllMedia,
+    /// Mix these calls into one conference (empty: end it).
+    Mix(Vec<CallId>),
+    SetMuted {
+        call: CallId,
+        muted: bool,
+    },
+    /// Tones to switch on or off.
+    Tones(ToneChanges),
+    /// The call ringing here and its caller's name, for the tab title and
+    /// a desktop notification (not for an embedded phone: those are the
+    /// host page's); `None`: nothing rings.
+    Attention(Option<(CallId, String)>),
+    /// Ask for the permission to show notifications.
+    AskNotificationPermission,
+    /// Store these settings.
+    Save(Settings),
+    /// Store the do-not-disturb choice with the settings.
+    SaveDnd(bool),
+    /// An event for the host page (`<sip-phone>`).
+    Host(ApiEvent),
+    /// A core event, for the views that keep their own lists (history,
+    /// messages, contacts, voicemail).
+    Event(Event),
+}
+
+/// How a phone starts.
+#[derive(Clone, Debug)]
+pub struct PhoneConfig {
+    /// Embedded in a host page: the title and notifications are the host's.
+    pub embedded: bool,
+    /// The browser has WebRTC.
+    pub webrtc: bool,
+    /// The settings last saved.
+    pub prefs: Settings,
+    /// This browser's `+sip.instance` id.
+    pub instance_id: String,
+    /// The settings form is open at start.
+    pub settings_open: bool,
+    /// Seed of the phone's random numbers (Call-IDs, tags, back-off jitter).
+    pub seed: u64,
+}
+
+/// The WebSocket of the account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Socket {
+    None,
+    Opening(u64),
+    Open(u64),
+}
+
+impl Socket {
+    fn id(self) -> Option<u64> {
+        match self {
+            Socket::None => None,
+            Socket::Opening(c) | Socket::Open(c) => Some(c),
+        }
+    }
+}
+
+pub struct Phone {
+    embedded: bool,
+    webrtc: bool,
+    instance_id: String,
+    rng: u64,
+    now: Instant,
+    /// Number of the current account.
+    account: u64,
+    agent: Option<UserAgent>,
+    /// Number of the last WebSocket asked for.
+    conn: u64,
+    socket: Socket,
+    /// A WebSocket of this account has been open: a lost connection is
+    /// then retried for ever.
+    ever_connected: bool,
+    reconnect: Option<Reconnect>,
+    retry_at: Option<Instant>,
+    /// The browser's `navigator.onLine`, as its events said.
+    online: bool,
+    aor: String,
+    /// The settings last saved (DTMF method, auto-answer, DND…). Never
+    /// logged: it holds the password.
+    prefs: Settings,
+    auto_answer: Option<(CallId, Instant)>,
+    /// The alerts as last given out.
+    alerts: Alerts,
+    /// The account signed out because the page is going away.
+    signed_out: Option<u64>,
+    /// The notice shown when the connection was lost: taken down when the
+    /// phone is registered again, unless another notice replaced it.
+    lost_notice: Option<Notice>,
+    /// A link to call once signed in.
+    call_when_registered: Option<String>,
+    /// The registration as last told to the host page.
+    host_reg: Option<(&'static str, Option<String>)>,
+    view: PhoneView,
+    out: VecDeque<AppOutput>,
+}
+
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Phone {
+    pub fn new(config: PhoneConfig, now: Instant) -> Phone {
+        let mut phone = Phone {
+            embedded: config.embedded,
+            webrtc: config.webrtc,
+            instance_id: config.instance_id,
+            rng: config.seed,
+            now,
+            account: 0,
+            agent: None,
+            conn: 0,
+            socket: Socket::None,
+            ever_connected: false,
+            reconnect: None,
+            retry_at: None,
+            // `navigator.onLine` is not trusted at start: it is false on
+            // machines whose only network is loopback, where a local PBX
+            // works fine; only the `offline`/`online` events count
+            online: true,
+            aor: String::new(),
+            view: PhoneView::new(config.settings_open, config.prefs.dnd),
+            prefs: config.prefs,
+            auto_answer: None,
+            alerts: Alerts::default(),
+            signed_out: None,
+            lost_notice: None,
+            call_when_registered: None,
+            host_reg: None,
+            out: VecDeque::new(),
+        };
+        phone.tell_host_registration();
+        if !phone.webrtc {
+            phone.show_error(Notice::NoWebRtc);
+        }
+        phone
+    }
+
+    /// What the screen shows.
+    pub fn view(&self) -> &PhoneView {
+        &self.view
+    }
+
+    /// An account is set up (signed in, or trying to).
+    pub fn has_account(&self) -> bool {
+        self.agent.is_some()
+    }
+
+    /// Number of the current account (tags media requests and results).
+    pub fn account(&self) -> u64 {
+        self.account
+    }
+
+    /// The next output to carry out. Call after every
+    /// [`Phone::handle_input`] until it returns `None`.
+    pub fn poll_output(&mut self) -> Option<AppOutput> {
+        self.out.pop_front()
+    }
+
+    /// When to call [`Phone::handle_input`] with [`AppInput::Timeout`]
+    /// next: the earliest of the core's timers, the next reconnection
+    /// attempt and an auto-answer countdown. Ask again after every input.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [
+            self.agent.as_ref().and_then(UserAgent::poll_timeout),
+            self.retry_at,
+            self.auto_answer.map(|(_, at)| at),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// What a key press outside text fields asks (None: not a key of ours).
+    pub fn key_action(&self, key: &str, on_control: bool) -> Option<Action> {
+        let action = keys::action(key, on_control, self.view.focused(), self.view.ringing())?;
+        Some(match action {
+            KeyAction::Answer => Action::Answer,
+            KeyAction::HangUp => Action::Hangup,
+            KeyAction::ToggleHold => Action::ToggleHold,
+            KeyAction::ToggleMute => Action::ToggleMute,
+            KeyAction::Dtmf(d) => Action::SendDtmf(d.to_string()),
+        })
+    }
+
+    pub fn handle_input(&mut self, now: Instant, input: AppInput) {
+        self.now = self.now.max(now);
+        match input {
+            AppInput::Action(action) => self.act(action),
+            AppInput::Opened { conn } => self.on_open(conn),
+            AppInput::Received { conn, bytes } => {
+                if self.socket == Socket::Open(conn) {
+                    self.feed(Input::Received(bytes));
+                }
+            }
+            AppInput::Closed { conn, reason } => self.on_lost(conn, reason, true),
+            AppInput::Failed { conn, reason } => self.on_lost(conn, reason, false),
+            AppInput::Media { account, input } => {
+                if account == self.account {
+                    self.feed(input);
+                }
+            }
+            AppInput::Network { online } => self.on_network(online),
+            AppInput::MixFailed(e) => {
+                self.view.conference.clear();
+                if self.view.notice == Some(Notice::Conference) {
+                    self.view.notice = None;
+                }
+                self.show_error(Notice::MixFailed(e));
+            }
+            AppInput::SaveFailed(e) => self.show_error(Notice::Text(e)),
+            AppInput::Timeout => self.on_timeout(),
+        }
+    }
+
+    // ------------------------------------------------------------ the core
+
+    /// One input to the user agent, then its outputs (events handled here,
+    /// the rest given out in order). Commands from event handlers go to
+    /// the agent's queue and are drained by the same loop.
+    fn feed(&mut self, input: Input) {
+        let now = self.now;
+        let Some(agent) = self.agent.as_mut() else {
+            return;
+        };
+        agent.handle_input(now, input);
+        self.drain();
+    }
+
+    fn command(&mut self, cmd: Command) {
+        self.feed(Input::Command(cmd));
+    }
+
+    fn drain(&mut self) {
+        while let Some(output) = self.agent.as_mut().and_then(UserAgent::poll_output) {
+            match output {
+                Output::Send(bytes) => self.out.push_back(AppOutput::Send(bytes)),
+                Output::Media(request) => self.out.push_back(AppOutput::Media {
+                    account: self.account,
+                    request,
+                }),
+                Output::Event(event) => self.on_event(event),
+                Output::Reconnect { reason } => {
+                    // the socket looks open but is dead: drop it, start over
+                    if let Some(conn) = self.socket.id() {
+                        self.on_lost(conn, reason, true);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_timeout(&mut self) {
+        let now = self.now;
+        if self.retry_at.is_some_and(|at| at <= now) {
+            self.retry_at = None;
+            self.open_connection();
+        }
+        if let Some((call, at)) = self.auto_answer {
+            if at <= now {
+                self.auto_answer = None;
+                self.answer_replacing(call, None);
+            }
+        }
+        let due = self
+            .agent
+            .as_ref()
+            .and_then(UserAgent::poll_timeout)
+            .is_some_and(|at| at <= now);
+        if due {
+            self.feed(Input::Timeout);
+        }
+    }
+
+    fn next_seed(&mut self) -> u64 {
+        splitmix(&mut self.rng)
+    }
+
+    // --------------------------------------------------------- the screen
+
+    fn show_error(&mut self, n: Notice) {
+        if self.view.error.as_ref() != Some(&n) {
+            let text = n.text();
+            if !text.is_empty() {
+                self.out
+                    .push_back(AppOutput::Host(api::error_event(&text, false)));
+            }
+        }
+        self.view.error = Some(n);
+    }
+
+    fn show_notice(&mut self, n: Notice) {
+        self.view.notice = Some(n);
+    }
+
+    fn clear_messages(&mut self) {
+        self.view.error = None;
+        self.view.notice = None;
+    }
+
+    fn set_reg(&mut self, reg: RegView) {
+        self.view.reg = reg;
+        self.tell_host_registration();
+    }
+
+    /// A `registration` event for the host page when the state (or the
+    /// reason of a failure) changed.
+    fn tell_host_registration(&mut self) {
+        let r = &self.view.reg;
+        let reason = match r {
+            RegView::Failed(reason) => Some(reason.clone()),
+            _ => None,
+        };
+        let key = (r.data_state(), reason);
+        if self.host_reg.as_ref() == Some(&key) {
+            return;
+        }
+        let aor = match r {
+            RegView::Registered { aor } => Some(aor.as_str()),
+            _ => None,
+        };
+        let event = api::registration_event(key.0, aor, key.1.as_deref());
+        self.out.push_back(AppOutput::Host(event));
+        self.host_reg = Some(key);
+    }
+
+    fn line_mut(&mut self, id: CallId) -> Option<&mut CallView> {
+        self.view.lines.iter_mut().find(|c| c.id == id)
+    }
+
+    fn update_line(&mut self, id: CallId, f: impl FnOnce(&mut CallView)) {
+        if let Some(c) = self.line_mut(id) {
+            f(c);
+        }
+    }
+
+    /// Add a line (replacing one with the same id), focused or not.
+    fn add_line(&mut self, view: CallView, focus: bool) {
+        let id = view.id;
+        match self.line_mut(id) {
+            Some(old) => *old = view,
+            None => self.view.lines.push(view),
+        }
+        if focus || self.view.focus.is_none() {
+            self.view.focus = Some(id);
+        }
+    }
+
+    /// Remove a line; the focus goes to the newest line left, if any.
+    fn remove_line(&mut self, id: CallId) {
+        self.view.lines.retain(|c| c.id != id);
+        if self.view.focus == Some(id) {
+            self.view.focus = self.view.lines.last().map(|c| c.id);
+        }
+        self.view.conference.retain(|x| *x != id);
+    }
+
+    fn set_focus(&mut self, id: CallId) {
+        if self.view.line(id).is_some() {
+            self.view.focus = Some(id);
+        }
+    }
+
+    fn in_call(&self) -> bool {
+        !self.view.lines.is_empty()
+    }
+
+    /// The tones, the tab title and the notification after any change of
+    /// the lines.
+    fn refresh_alerts(&mut self) {
+        let now = Alerts::of(&self.view.lines, self.view.focused());
+        let changes = now.tone_changes(&self.alerts);
+        if changes.any() {
+            self.out.push_back(AppOutput::Tones(changes));
+        }
+        if !self.embedded {
+            self.out
+                .push_back(AppOutput::Attention(now.incoming.clone()));
+        }
+        self.alerts = now;
+    }
+}
+
+mod actions;
+mod events;
+mod link;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,613 @@
+//! The phone model (`app::phone::Phone`) on the two-phone bed: whole
+//! phones signing in through the in-process proxy, calling each other, with
+//! the line rules, reconnection, alerts and host-page events checked on a
+//! virtual clock. No browser: what the driver would carry out is read off
+//! the phone's outputs.
+
+mod support;
+
+use softphone::app::alerts::ToneChanges;
+use softphone::app::embed::{ApiEvent, Value};
+use softphone::app::phone::{Action, AppInput, AppOutput};
+use softphone::app::view::{CallPhase, Notice, RegView};
+use softphone::sip::{CallId, Command, Duration, EndReason};
+use support::app::{settings, AppPhone};
+use support::{Bed, Side};
+
+type Phones = Bed<AppPhone>;
+
+fn detail<'a>(e: &'a ApiEvent, key: &str) -> Option<&'a Value> {
+    e.detail.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+}
+
+fn text(e: &ApiEvent, key: &str) -> String {
+    match detail(e, key) {
+        Some(Value::Str(s)) => s.clone(),
+        Some(Value::Bool(b)) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The host page's events of `side`, as `name:state` (or `name:message`).
+fn host(bed: &mut Phones, side: Side) -> Vec<String> {
+    bed.phone(side)
+        .host_events()
+        .iter()
+        .map(|e| {
+            let what = match e.name {
+                "error" => text(e, "message"),
+                "hold" => text(e, "onHold"),
+                _ => text(e, "state"),
+            };
+            format!("{}:{what}", e.name)
+        })
+        .collect()
+}
+
+/// The tone switches given out so far, flattened to (tone, on).
+fn tones(bed: &mut Phones, side: Side) -> Vec<(&'static str, bool)> {
+    let mut all = Vec::new();
+    for o in &bed.phone(side).outputs {
+        if let AppOutput::Tones(ToneChanges {
+            ringtone,
+            soft_ring,
+            ringback,
+        }) = o
+        {
+            for (name, v) in [("ring", ringtone), ("soft", soft_ring), ("back", ringback)] {
+                if let Some(on) = v {
+                    all.push((name, *on));
+                }
+            }
+        }
+    }
+    all
+}
+
+fn forget_outputs(bed: &mut Phones, side: Side) {
+    bed.phone(side).outputs.clear();
+}
+
+fn phase(bed: &mut Phones, side: Side, call: CallId) -> Option<CallPhase> {
+    bed.view(side).line(call).map(|c| c.phase)
+}
+
+fn held(bed: &mut Phones, side: Side, call: CallId) -> bool {
+    bed.view(side).line(call).is_some_and(|c| c.local_hold)
+}
+
+#[test]
+fn both_phones_sign_in_and_the_host_hears_each_step() {
+    let mut bed = Phones::phones();
+    for side in [Side::A, Side::B] {
+        let v = bed.view(side);
+        assert!(v.is_registered(), "{side:?}: {:?}", v.reg);
+        assert!(!v.settings_open, "signed in: the settings form closes");
+        assert_eq!(v.error, None);
+    }
+    assert_eq!(
+        host(&mut bed, Side::A),
+        [
+            "registration:unregistered",
+            "registration:connecting",
+            "registration:registering",
+            "registration:registered",
+        ]
+    );
+    let saved = bed
+        .phone(Side::A)
+        .outputs
+        .iter()
+        .any(|o| matches!(o, AppOutput::Save(s) if s.sip_uri == "sip:1000@example.test"));
+    assert!(saved, "the settings signed in with are stored");
+}
+
+#[test]
+fn a_call_rings_with_its_tones_and_title_and_stops_ringing_when_answered() {
+    let mut bed = Phones::phones();
+    forget_outputs(&mut bed, Side::B);
+    let (a, b) = bed.dial(Side::A, "1001");
+    let b = b.expect("B rings");
+    assert_eq!(phase(&mut bed, Side::A, a), Some(CallPhase::Ringing));
+    assert_eq!(tones(&mut bed, Side::A), [("back", true)], "our ringback");
+    assert_eq!(tones(&mut bed, Side::B), [("ring", true)]);
+    let attention = bed
+        .phone(Side::B)
+        .outputs
+        .iter()
+        .rev()
+        .find_map(|o| match o {
+            AppOutput::Attention(a) => Some(a.clone()),
+            _ => None,
+        });
+    assert_eq!(attention, Some(Some((b, "Alice".to_string()))));
+    bed.act(Side::B, Action::Answer);
+    assert_eq!(phase(&mut bed, Side::A, a), Some(CallPhase::Active));
+    assert_eq!(phase(&mut bed, Side::B, b), Some(CallPhase::Active));
+    assert_eq!(tones(&mut bed, Side::B), [("ring", true), ("ring", false)]);
+    assert_eq!(tones(&mut bed, Side::A), [("back", true), ("back", false)]);
+    assert!(matches!(
+        bed.phone(Side::B).outputs.last(),
+        Some(AppOutput::Attention(None)) | Some(_)
+    ));
+    let b_events = host(&mut bed, Side::B);
+    assert!(
+        b_events.contains(&"incomingcall:".to_string()),
+        "{b_events:?}"
+    );
+    assert!(b_events.ends_with(&["callstate:answering".into(), "callstate:active".into()]));
+}
+
+#[test]
+fn hanging_up_ends_the_call_on_both_screens_with_a_notice() {
+    let mut bed = Phones::phones();
+    let (a, b) = bed.connect_call(Side::A, "1001");
+    bed.act(Side::B, Action::Hangup);
+    assert!(bed.view(Side::A).lines.is_empty() && bed.view(Side::B).lines.is_empty());
+    assert_eq!(bed.view(Side::A).focus, None);
+    assert_eq!(
+        bed.view(Side::A).notice,
+        Some(Notice::Ended {
+            reason: EndReason::RemoteHangup,
+            label: None
+        })
+    );
+    assert_eq!(bed.view(Side::A).error, None, "an ordinary end is no error");
+    let ended = |bed: &mut Phones, side, call: CallId| {
+        bed.phone(side).host_events().iter().any(|e| {
+            e.name == "callstate"
+                && text(e, "state") == "ended"
+                && text(e, "call") == call.0.to_string()
+        })
+    };
+    assert!(ended(&mut bed, Side::A, a) && ended(&mut bed, Side::B, b));
+}
+
+#[test]
+fn hold_and_resume_the_call_in_focus() {
+    let mut bed = Phones::phones();
+    let (a, b) = bed.connect_call(Side::A, "1001");
+    let invites = bed.sent(Side::A, "INVITE").len();
+    bed.act(Side::A, Action::ToggleHold);
+    assert!(held(&mut bed, Side::A, a));
+    assert_eq!(bed.view(Side::A).lines[0].line_state(), "held");
+    // (the bed's fake media answers sendrecv: B sees no remote hold here)
+    assert_eq!(
+        bed.sent(Side::A, "INVITE").len(),
+        invites + 1,
+        "a re-INVITE"
+    );
+    bed.act(Side::A, Action::ToggleHold);
+    assert!(!held(&mut bed, Side::A, a));
+    assert!(bed
+        .view(Side::B)
+        .line(b)
+        .is_some_and(|c| c.phase == CallPhase::Active));
+    let a_events: Vec<String> = host(&mut bed, Side::A)
+        .into_iter()
+        .filter(|e| e.starts_with("hold:"))
+        .collect();
+    assert_eq!(a_events, ["hold:true", "hold:false"]);
+}
+
+#[test]
+fn a_second_incoming_call_waits_softly_and_answering_it_holds_the_first() {
+    let mut bed = Phones::phones();
+    let (a1, _) = bed.connect_call(Side::A, "1001");
+    forget_outputs(&mut bed, Side::B);
+    // B calls back on its second line
+    let (b2, a2) = bed.dial(Side::B, "1000");
+    let a2 = a2.expect("the second call rings at A");
+    assert_eq!(bed.view(Side::A).lines.len(), 2);
+    assert_eq!(
+        bed.view(Side::A).focus,
+        Some(a1),
+        "the call in progress keeps the focus"
+    );
+    let b1 = bed.view(Side::B).lines[0].id;
+    assert!(held(&mut bed, Side::B, b1), "B's first call waits on hold");
+    assert_eq!(
+        tones(&mut bed, Side::A).last(),
+        Some(&("soft", true)),
+        "a waiting call rings softly"
+    );
+    bed.act(Side::A, Action::AnswerLine(a2));
+    assert_eq!(bed.view(Side::A).focus, Some(a2));
+    assert!(held(&mut bed, Side::A, a1), "the first call went on hold");
+    assert_eq!(phase(&mut bed, Side::A, a2), Some(CallPhase::Active));
+    assert_eq!(phase(&mut bed, Side::B, b2), Some(CallPhase::Active));
+    assert_eq!(tones(&mut bed, Side::A).last(), Some(&("soft", false)));
+}
+
+#[test]
+fn swapping_lines_holds_one_and_resumes_the_other() {
+    let mut bed = Phones::phones();
+    let (a1, _) = bed.connect_call(Side::A, "1001");
+    let (_, a2) = bed.dial(Side::B, "1000");
+    let a2 = a2.expect("rings");
+    bed.act(Side::A, Action::AnswerLine(a2));
+    assert!(held(&mut bed, Side::A, a1) && !held(&mut bed, Side::A, a2));
+    bed.act(Side::A, Action::SwapTo(a1));
+    assert_eq!(bed.view(Side::A).focus, Some(a1));
+    assert!(!held(&mut bed, Side::A, a1) && held(&mut bed, Side::A, a2));
+    // swapping to an incoming line answers it: covered by AnswerLine above
+}
+
+#[test]
+fn a_third_call_is_declined_when_both_lines_are_taken() {
+    let mut bed = Phones::phones();
+    bed.connect_call(Side::A, "1001");
+    let (_, a2) = bed.dial(Side::B, "1000");
+    assert!(a2.is_some());
+    // the UI would refuse a third call at B: the core command goes anyway
+    bed.act(
+        Side::B,
+        Action::Core(Command::Call {
+            target: "1000".into(),
+        }),
+    );
+    assert_eq!(bed.view(Side::A).lines.len(), 2, "no third line at A");
+    let ends: Vec<EndReason> = bed
+        .events_of(Side::B)
+        .into_iter()
+        .filter_map(|e| match e {
+            softphone::sip::Event::CallState {
+                state: softphone::sip::CallState::Ended(r),
+                ..
+            } => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ends, [EndReason::Declined], "the caller is turned away");
+}
+
+#[test]
+fn the_line_limit_refuses_a_third_call_of_ours() {
+    let mut bed = Phones::phones();
+    bed.connect_call(Side::A, "1001");
+    bed.dial(Side::A, "1001");
+    let sent = bed.wire.len();
+    bed.act(Side::A, Action::Call("1001".into()));
+    assert_eq!(bed.view(Side::A).error, Some(Notice::LinesFull));
+    assert_eq!(bed.wire.len(), sent, "nothing was sent");
+}
+
+#[test]
+fn calling_nothing_or_while_not_connected_says_why_and_sends_nothing() {
+    let mut bed = Phones::phones();
+    bed.act(Side::A, Action::Call("   ".into()));
+    assert_eq!(bed.view(Side::A).error, Some(Notice::NothingToCall));
+    bed.disconnect(Side::A);
+    let sent = bed.wire.len();
+    bed.act(Side::A, Action::Call("1001".into()));
+    assert_eq!(bed.view(Side::A).error, Some(Notice::NotConnectedNow));
+    assert_eq!(bed.wire.len(), sent);
+    assert!(bed.view(Side::A).lines.is_empty());
+    let errors: Vec<String> = host(&mut bed, Side::A)
+        .into_iter()
+        .filter(|e| e.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 2, "each error shown is an event: {errors:?}");
+}
+
+#[test]
+fn a_lost_connection_keeps_the_call_and_the_phone_comes_back_by_itself() {
+    let mut bed = Phones::phones();
+    let (a, b) = bed.connect_call(Side::A, "1001");
+    bed.disconnect(Side::A);
+    let v = bed.view(Side::A);
+    assert!(
+        matches!(v.reg, RegView::Reconnecting { attempt: 1, .. }),
+        "{:?}",
+        v.reg
+    );
+    assert!(matches!(v.notice, Some(Notice::Lost { .. })));
+    assert!(v
+        .line(a)
+        .is_some_and(|c| c.link_down && c.phase == CallPhase::Active));
+    let retry = bed
+        .phone(Side::A)
+        .phone
+        .poll_timeout()
+        .expect("a retry is planned");
+    assert!(retry > bed.now);
+    bed.connect(Side::A); // the server is back; the phone's own attempt opens it
+    bed.advance(Duration::from_secs(3));
+    let v = bed.view(Side::A);
+    assert!(v.is_registered(), "{:?}", v.reg);
+    assert_eq!(v.notice, None, "the lost-connection notice went");
+    assert!(v.line(a).is_some_and(|c| !c.link_down));
+    assert_eq!(phase(&mut bed, Side::B, b), Some(CallPhase::Active));
+    assert_eq!(bed.phone(Side::A).connects.len(), 2);
+    let reg = host(&mut bed, Side::A);
+    assert!(reg.contains(&"registration:reconnecting".into()), "{reg:?}");
+    assert_eq!(
+        reg.last().map(String::as_str),
+        Some("registration:registered")
+    );
+}
+
+#[test]
+fn attempts_go_on_while_the_server_is_down_and_back_off() {
+    let mut bed = Phones::phones();
+    bed.disconnect(Side::A);
+    let mut delays = Vec::new();
+    let mut last = bed.now;
+    for _ in 0..5 {
+        let at = bed
+            .phone(Side::A)
+            .phone
+            .poll_timeout()
+            .expect("next attempt");
+        delays.push(at - last);
+        bed.advance(at - bed.now);
+        last = bed.now;
+    }
+    assert_eq!(bed.phone(Side::A).connects.len(), 6, "five more attempts");
+    assert!(matches!(
+        bed.view(Side::A).reg,
+        RegView::Reconnecting { attempt: 6, .. }
+    ));
+    assert!(
+        delays[4] > delays[1],
+        "the wait grows between failed attempts: {delays:?}"
+    );
+}
+
+#[test]
+fn a_first_sign_in_that_reaches_no_server_gives_up_and_says_so() {
+    let mut bed = Phones::phones();
+    bed.disconnect(Side::A); // the servers are down
+    let mut s = settings("1000", "Alice");
+    s.ws_url = "wss://one.test wss://two.test".into();
+    bed.act(Side::A, Action::SignIn(s));
+    bed.advance(Duration::from_secs(10));
+    let v = bed.view(Side::A);
+    assert!(matches!(v.reg, RegView::Failed(_)), "{:?}", v.reg);
+    assert!(matches!(v.error, Some(Notice::Unreachable(_))));
+    assert_eq!(
+        bed.phone(Side::A).phone.poll_timeout(),
+        None,
+        "no more attempts"
+    );
+    let urls = &bed.phone(Side::A).connects;
+    assert_eq!(
+        &urls[urls.len() - 2..],
+        ["wss://one.test", "wss://two.test"]
+    );
+}
+
+#[test]
+fn offline_shows_offline_and_online_tries_again_at_once() {
+    let mut bed = Phones::phones();
+    bed.disconnect(Side::A);
+    bed.app_input(Side::A, AppInput::Network { online: false });
+    assert_eq!(bed.view(Side::A).reg, RegView::Offline);
+    bed.connect(Side::A);
+    let before = bed.phone(Side::A).connects.len();
+    bed.app_input(Side::A, AppInput::Network { online: true });
+    assert_eq!(bed.phone(Side::A).connects.len(), before + 1, "at once");
+    assert!(bed.view(Side::A).is_registered());
+}
+
+#[test]
+fn auto_answer_answers_the_only_call_by_itself() {
+    let mut bed = Phones::phones_with(|side, s| s.auto_answer = side == Side::B);
+    let (a, b) = bed.dial(Side::A, "1001");
+    assert_eq!(b, None, "nothing waits to be answered at B");
+    assert_eq!(bed.view(Side::B).lines[0].phase, CallPhase::Active);
+    assert_eq!(phase(&mut bed, Side::A, a), Some(CallPhase::Active));
+    // not while another call is up: B calls A, A does not auto-answer
+    let (_, a2) = bed.dial(Side::B, "1000");
+    assert_eq!(
+        phase(&mut bed, Side::A, a2.expect("rings")),
+        Some(CallPhase::Incoming)
+    );
+}
+
+#[test]
+fn do_not_disturb_declines_calls_and_is_stored() {
+    let mut bed = Phones::phones();
+    bed.act(Side::B, Action::SetDnd(true));
+    assert!(bed.view(Side::B).dnd);
+    assert!(bed
+        .phone(Side::B)
+        .outputs
+        .contains(&AppOutput::SaveDnd(true)));
+    bed.act(Side::A, Action::Call("1001".into()));
+    assert!(bed.view(Side::B).lines.is_empty(), "nothing rings at B");
+    assert!(bed.view(Side::A).lines.is_empty());
+    assert!(bed.view(Side::A).error.is_some(), "A is told");
+}
+
+#[test]
+fn keys_follow_the_call_on_screen() {
+    let mut bed = Phones::phones();
+    assert_eq!(bed.phone(Side::B).phone.key_action("Enter", false), None);
+    let (_, b) = bed.dial(Side::A, "1001");
+    assert!(b.is_some());
+    let p = &bed.phone(Side::B).phone;
+    assert_eq!(p.key_action("Enter", false), Some(Action::Answer));
+    assert_eq!(
+        p.key_action("Enter", true),
+        None,
+        "Enter presses the button in focus"
+    );
+    assert_eq!(p.key_action("Escape", false), Some(Action::Hangup));
+    assert_eq!(p.key_action("5", false), None, "no DTMF before the answer");
+    bed.act(Side::B, Action::Answer);
+    let p = &bed.phone(Side::B).phone;
+    assert_eq!(p.key_action("5", false), Some(Action::SendDtmf("5".into())));
+    assert_eq!(p.key_action("h", false), Some(Action::ToggleHold));
+}
+
+#[test]
+fn mute_is_asked_of_the_media_and_shown() {
+    let mut bed = Phones::phones();
+    let (a, _) = bed.connect_call(Side::A, "1001");
+    bed.act(Side::A, Action::ToggleMute);
+    assert!(bed.view(Side::A).line(a).is_some_and(|c| c.muted));
+    assert!(bed.phone(Side::A).outputs.contains(&AppOutput::SetMuted {
+        call: a,
+        muted: true
+    }));
+}
+
+#[test]
+fn a_conference_mixes_two_lines_and_ends_when_one_goes_on_hold() {
+    let mut bed = Phones::phones();
+    let (a1, _) = bed.connect_call(Side::A, "1001");
+    bed.act(Side::A, Action::Conference);
+    assert_eq!(bed.view(Side::A).error, Some(Notice::ConferenceNeedsTwo));
+    let (_, a2) = bed.dial(Side::B, "1000");
+    let a2 = a2.expect("rings");
+    bed.act(Side::A, Action::AnswerLine(a2));
+    bed.act(Side::A, Action::Conference);
+    let v = bed.view(Side::A);
+    assert_eq!(v.conference, [a2, a1]);
+    assert_eq!(v.notice, Some(Notice::Conference));
+    assert!(
+        !held(&mut bed, Side::A, a1),
+        "the held line was resumed into it"
+    );
+    assert!(bed
+        .phone(Side::A)
+        .outputs
+        .contains(&AppOutput::Mix(vec![a2, a1])));
+    // holding a line of the conference ends it
+    forget_outputs(&mut bed, Side::A);
+    bed.act(Side::A, Action::ToggleHold);
+    assert!(bed.view(Side::A).conference.is_empty());
+    assert!(bed.phone(Side::A).outputs.contains(&AppOutput::Mix(vec![])));
+}
+
+#[test]
+fn a_conference_the_browser_cannot_mix_is_undone_with_the_reason() {
+    let mut bed = Phones::phones();
+    let (a1, _) = bed.connect_call(Side::A, "1001");
+    let (_, a2) = bed.dial(Side::B, "1000");
+    bed.act(Side::A, Action::AnswerLine(a2.expect("rings")));
+    bed.act(Side::A, Action::Conference);
+    bed.app_input(Side::A, AppInput::MixFailed("no AudioContext".into()));
+    let v = bed.view(Side::A);
+    assert!(v.conference.is_empty());
+    assert_eq!(v.error, Some(Notice::MixFailed("no AudioContext".into())));
+    assert_eq!(v.notice, None);
+    assert!(v.line(a1).is_some());
+}
+
+#[test]
+fn the_page_going_away_signs_out_once() {
+    let mut bed = Phones::phones();
+    let (a, _) = bed.connect_call(Side::A, "1001");
+    bed.act(Side::A, Action::PageHide);
+    bed.act(Side::A, Action::PageHide);
+    let byes = bed.sent(Side::A, "BYE").len();
+    assert_eq!(byes, 1, "the call is hung up once");
+    let unregisters = bed
+        .sent(Side::A, "REGISTER")
+        .iter()
+        .filter(|m| {
+            m.header("Expires") == Some("0")
+                || String::from_utf8_lossy(&m.to_bytes()).contains("expires=0")
+        })
+        .count();
+    assert_eq!(unregisters, 1, "signed out once");
+    assert!(bed.view(Side::A).line(a).is_none());
+}
+
+#[test]
+fn a_link_waits_for_the_sign_in_then_calls() {
+    let mut bed = Phones::phones();
+    bed.disconnect(Side::A);
+    bed.act(Side::A, Action::CallWhenSignedIn("1001".into()));
+    assert_eq!(
+        bed.view(Side::A).notice,
+        Some(Notice::CallingOnceSignedIn("1001".into()))
+    );
+    assert!(bed.view(Side::B).lines.is_empty());
+    bed.connect(Side::A);
+    bed.advance(Duration::from_secs(3));
+    assert_eq!(bed.view(Side::A).lines.len(), 1, "called once registered");
+    assert_eq!(bed.view(Side::B).lines.len(), 1);
+    // already signed in: at once
+    bed.act(Side::B, Action::Hangup);
+    bed.act(Side::A, Action::CallWhenSignedIn("1001".into()));
+    assert_eq!(bed.view(Side::B).lines.len(), 1);
+}
+
+#[test]
+fn a_new_account_during_a_call_is_refused_but_preferences_change() {
+    let mut bed = Phones::phones();
+    bed.connect_call(Side::A, "1001");
+    let mut other = settings("1001", "Bob");
+    other.password = "secret1001".into();
+    bed.act(Side::A, Action::SignIn(other));
+    assert_eq!(bed.view(Side::A).error, Some(Notice::HangUpFirst));
+    let mut prefs = settings("1000", "Alice");
+    prefs.ring_volume = 20;
+    bed.act(Side::A, Action::SignIn(prefs));
+    assert_eq!(bed.view(Side::A).notice, Some(Notice::SettingsSaved));
+    assert_eq!(bed.view(Side::A).lines.len(), 1, "the call goes on");
+    let configured = bed
+        .phone(Side::A)
+        .outputs
+        .iter()
+        .rev()
+        .find_map(|o| match o {
+            AppOutput::ConfigureMedia(m) => Some(m.ring_volume),
+            _ => None,
+        });
+    assert_eq!(configured, Some(0.2));
+}
+
+#[test]
+fn a_blind_transfer_shows_its_progress() {
+    let mut bed = Phones::phones();
+    let (a, _) = bed.connect_call(Side::A, "1001");
+    bed.act(Side::A, Action::TransferBlind("  ".into()));
+    assert_eq!(bed.view(Side::A).error, Some(Notice::NoTransferTarget));
+    bed.act(Side::A, Action::TransferBlind("1002".into()));
+    let shown = bed.view(Side::A).line(a).and_then(|c| c.transfer.clone());
+    assert!(shown.is_some(), "the transfer shows on the line");
+    assert!(bed.sent(Side::A, "REFER").len() == 1);
+}
+
+#[test]
+fn results_for_an_older_account_and_abandoned_sockets_are_dropped() {
+    let mut bed = Phones::phones();
+    let account = bed.phone(Side::A).phone.account();
+    let before = bed.view(Side::A);
+    bed.app_input(
+        Side::A,
+        AppInput::Media {
+            account: account + 7,
+            input: softphone::sip::Input::MediaFailed {
+                call: CallId(1),
+                reason: "old".into(),
+            },
+        },
+    );
+    bed.app_input(
+        Side::A,
+        AppInput::Closed {
+            conn: 99,
+            reason: "an old socket".into(),
+        },
+    );
+    assert_eq!(bed.view(Side::A), before, "nothing changed");
+    assert!(bed.view(Side::A).is_registered());
+}
+
+#[test]
+fn one_deadline_covers_the_core_and_the_retry() {
+    let mut bed = Phones::phones();
+    let core = bed
+        .phone(Side::A)
+        .phone
+        .poll_timeout()
+        .expect("registration refresh");
+    bed.disconnect(Side::A);
+    let next = bed.phone(Side::A).phone.poll_timeout().expect("retry");
+    assert!(next < core, "the retry comes first: {next:?} {core:?}");
+}
