@@ -247,18 +247,18 @@ fn a_third_call_is_declined_when_both_lines_are_taken() {
         }),
     );
     assert_eq!(bed.view(Side::A).lines.len(), 2, "no third line at A");
-    let ends: Vec<EndReason> = bed
-        .events_of(Side::B)
-        .into_iter()
-        .filter_map(|e| match e {
-            softphone::sip::Event::CallState {
-                state: softphone::sip::CallState::Ended(r),
+    assert_eq!(bed.view(Side::B).lines.len(), 2, "B's third call is gone");
+    assert!(
+        matches!(
+            bed.view(Side::B).error,
+            Some(Notice::Ended {
+                reason: EndReason::Declined,
                 ..
-            } => Some(r),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(ends, [EndReason::Declined], "the caller is turned away");
+            })
+        ),
+        "the caller is turned away: {:?}",
+        bed.view(Side::B).error
+    );
 }
 
 #[test]
@@ -610,4 +610,191 @@ fn one_deadline_covers_the_core_and_the_retry() {
     bed.disconnect(Side::A);
     let next = bed.phone(Side::A).phone.poll_timeout().expect("retry");
     assert!(next < core, "the retry comes first: {next:?} {core:?}");
+}
+
+// ------------------------------------------------------------------ tabs
+
+use softphone::app::history::Direction;
+use softphone::app::lists::{Stored, Tab};
+use softphone::app::messaging::{MsgDirection, MsgStatus};
+use softphone::app::phone::TabAction;
+
+fn tab(bed: &mut Phones, side: Side, a: TabAction) {
+    bed.act(side, Action::Tab(a));
+}
+
+fn stored_history(bed: &mut Phones, side: Side) -> Option<usize> {
+    bed.phone(side).outputs.iter().rev().find_map(|o| match o {
+        AppOutput::Store {
+            lists: Stored::History(h),
+            ..
+        } => Some(h.len()),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_finished_call_goes_into_both_histories_and_is_stored() {
+    let mut bed = Phones::phones();
+    bed.connect_call(Side::A, "1001");
+    bed.advance(Duration::from_secs(5));
+    bed.act(Side::A, Action::Hangup);
+    let a = bed.phone(Side::A).phone.lists().history.clone();
+    let b = bed.phone(Side::B).phone.lists().history.clone();
+    assert_eq!(a.len(), 1);
+    assert_eq!(b.len(), 1);
+    assert_eq!(a[0].direction, Direction::Outgoing);
+    assert_eq!(b[0].direction, Direction::Incoming);
+    assert_eq!(a[0].duration_secs, 5, "{:?}", a[0]);
+    assert!(a[0].start_ms >= 1_780_000_000_000.0, "wall-clock times");
+    assert_eq!(stored_history(&mut bed, Side::A), Some(1));
+    // cleared: empty, and stored empty
+    tab(&mut bed, Side::A, TabAction::ClearHistory);
+    assert!(bed.phone(Side::A).phone.lists().history.is_empty());
+    assert_eq!(stored_history(&mut bed, Side::A), Some(0));
+}
+
+#[test]
+fn an_incoming_call_brings_the_phone_tab_forward() {
+    let mut bed = Phones::phones();
+    tab(&mut bed, Side::B, TabAction::Show(Tab::History));
+    assert_eq!(bed.phone(Side::B).phone.lists().tab, Tab::History);
+    bed.dial(Side::A, "1001");
+    assert_eq!(bed.phone(Side::B).phone.lists().tab, Tab::Phone);
+}
+
+#[test]
+fn messages_arrive_unread_until_the_tab_is_looked_at() {
+    let mut bed = Phones::phones();
+    tab(&mut bed, Side::A, TabAction::Converse("1001".into()));
+    tab(
+        &mut bed,
+        Side::A,
+        TabAction::SendMessage {
+            to: "sip:1001@example.test".into(),
+            text: "hello Bob".into(),
+        },
+    );
+    let la = bed.phone(Side::A).phone.lists().clone();
+    assert_eq!(la.tab, Tab::Messages);
+    assert_eq!(la.error, None);
+    assert_eq!(la.messages.len(), 1);
+    assert_eq!(la.messages[0].direction, MsgDirection::Out);
+    assert_eq!(
+        la.messages[0].status,
+        MsgStatus::Delivered,
+        "B's 200 came back"
+    );
+    let lb = bed.phone(Side::B).phone.lists().clone();
+    assert_eq!(lb.messages.len(), 1);
+    assert_eq!(lb.messages[0].text, "hello Bob");
+    assert_eq!(lb.unread, 1);
+    assert!(
+        lb.message_to.contains("1000"),
+        "the picker follows: {}",
+        lb.message_to
+    );
+    tab(&mut bed, Side::B, TabAction::Show(Tab::Messages));
+    assert_eq!(bed.phone(Side::B).phone.lists().unread, 0);
+    // on the messages tab, but the page is hidden: unread again
+    bed.app_input(Side::B, AppInput::PageHidden(true));
+    tab(
+        &mut bed,
+        Side::A,
+        TabAction::SendMessage {
+            to: "1001".into(),
+            text: "again".into(),
+        },
+    );
+    assert_eq!(bed.phone(Side::B).phone.lists().unread, 1);
+}
+
+#[test]
+fn a_message_that_cannot_be_sent_says_why_in_its_tab() {
+    let mut bed = Phones::phones();
+    tab(
+        &mut bed,
+        Side::A,
+        TabAction::SendMessage {
+            to: "1001".into(),
+            text: "   ".into(),
+        },
+    );
+    let l = bed.phone(Side::A).phone.lists().clone();
+    assert!(matches!(l.error, Some((Tab::Messages, _))), "{:?}", l.error);
+    assert!(l.messages.is_empty());
+    assert!(bed.sent(Side::A, "MESSAGE").is_empty());
+}
+
+#[test]
+fn contacts_are_watched_stored_and_forgotten() {
+    let mut bed = Phones::phones();
+    bed.presence = Some(support::presence::Server::new(&bed.proxy.passwords));
+    tab(
+        &mut bed,
+        Side::A,
+        TabAction::AddContact("sip:1001@example.test".into()),
+    );
+    let subscribes = bed.sent(Side::A, "SUBSCRIBE").len();
+    assert!(subscribes >= 1, "presence of the new contact is asked for");
+    assert_eq!(bed.phone(Side::A).phone.lists().contacts.len(), 1);
+    let lamp = bed
+        .phone(Side::A)
+        .phone
+        .lists()
+        .lamps
+        .get("sip:1001@example.test")
+        .cloned();
+    assert!(lamp.is_some(), "its lamp is lit from the NOTIFY");
+    let stored =
+        bed.phone(Side::A).outputs.iter().any(
+            |o| matches!(o, AppOutput::Store { lists: Stored::Contacts(c), .. } if c.len() == 1),
+        );
+    assert!(stored);
+    // the same address again is refused in the contacts tab
+    tab(
+        &mut bed,
+        Side::A,
+        TabAction::AddContact("sip:1001@example.test".into()),
+    );
+    assert!(matches!(
+        bed.phone(Side::A).phone.lists().error,
+        Some((Tab::Contacts, _))
+    ));
+    tab(
+        &mut bed,
+        Side::A,
+        TabAction::RemoveContact("sip:1001@example.test".into()),
+    );
+    assert!(bed.phone(Side::A).phone.lists().contacts.is_empty());
+    assert!(
+        bed.sent(Side::A, "SUBSCRIBE").len() > subscribes,
+        "and unsubscribed"
+    );
+}
+
+#[test]
+fn the_lists_of_an_account_come_back_from_storage_after_signing_in_again() {
+    let mut bed = Phones::phones();
+    tab(
+        &mut bed,
+        Side::A,
+        TabAction::AddContact("sip:1001@example.test".into()),
+    );
+    bed.connect_call(Side::A, "1001");
+    bed.act(Side::A, Action::Hangup);
+    // another account: its own (empty) lists
+    let mut other = settings("1001", "Bob");
+    other.password = "secret1001".into();
+    bed.act(Side::A, Action::SignIn(other));
+    bed.advance(Duration::from_secs(1));
+    assert!(bed.phone(Side::A).phone.lists().contacts.is_empty());
+    // back to the first: history and contacts again, contacts watched
+    let subscribes = bed.sent(Side::A, "SUBSCRIBE").len();
+    bed.act(Side::A, Action::SignIn(settings("1000", "Alice")));
+    bed.advance(Duration::from_secs(1));
+    let l = bed.phone(Side::A).phone.lists().clone();
+    assert_eq!(l.account, "sip:1000@example.test");
+    assert_eq!((l.history.len(), l.contacts.len()), (1, 1));
+    assert!(bed.sent(Side::A, "SUBSCRIBE").len() > subscribes);
 }

@@ -15,6 +15,7 @@ pub mod history;
 pub mod json;
 pub mod keys;
 pub mod lines;
+pub mod lists;
 pub mod messaging;
 pub mod phone;
 pub mod quality;

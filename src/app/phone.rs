@@ -23,9 +23,13 @@
 
 use super::alerts::{Alerts, ToneChanges};
 use super::connection::{self, AfterLoss};
+use super::contacts::{Contact, RegWatch};
 use super::embed::{self as api, ApiEvent};
+use super::history::{Entry, Tracker};
 use super::keys::{self, KeyAction};
 use super::lines::{self, HoldToggle, IncomingAction, Replaced, Swap};
+use super::lists::{Lists, Stored};
+use super::messaging::Message;
 use super::settings::{self, MediaConfig, Settings};
 use super::view::{CallPhase, CallView, Notice, PhoneView, RegView, TransferView, MAX_LINES};
 use crate::sip::reconnect::Reconnect;
@@ -67,6 +71,8 @@ pub enum Action {
     SetDnd(bool),
     /// Any command for the current account (messages, contacts).
     Core(Command),
+    /// In the tabs beside the phone (history, messages, contacts).
+    Tab(TabAction),
     /// Show an error or a notice made by the page.
     ShowError(Notice),
     ShowNotice(Notice),
@@ -110,6 +116,15 @@ pub enum AppInput {
     Network {
         online: bool,
     },
+    /// The stored lists of `account` ([`AppOutput::Load`]).
+    Loaded {
+        account: String,
+        history: Vec<Entry>,
+        messages: Vec<Message>,
+        contacts: Vec<Contact>,
+    },
+    /// The page was hidden (another tab, minimised) or shown again.
+    PageHidden(bool),
     /// Mixing a conference failed.
     MixFailed(String),
     /// The settings could not be stored.
@@ -158,11 +173,17 @@ pub enum AppOutput {
     Save(Settings),
     /// Store the do-not-disturb choice with the settings.
     SaveDnd(bool),
+    /// Load the stored lists of `account` (answer with [`AppInput::Loaded`]).
+    Load {
+        account: String,
+    },
+    /// Store one list of `account` (the other accounts' lists stay).
+    Store {
+        account: String,
+        lists: Stored,
+    },
     /// An event for the host page (`<sip-phone>`).
     Host(ApiEvent),
-    /// A core event, for the views that keep their own lists (history,
-    /// messages, contacts, voicemail).
-    Event(Event),
 }
 
 /// How a phone starts.
@@ -180,6 +201,17 @@ pub struct PhoneConfig {
     pub settings_open: bool,
     /// Seed of the phone's random numbers (Call-IDs, tags, back-off jitter).
     pub seed: u64,
+    /// Milliseconds since the epoch at the `now` the phone starts with:
+    /// the times of the history and the messages are counted from it.
+    pub wall_ms: f64,
+}
+
+/// The lists of the tabs: not asked for yet, asked for, or shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ListsState {
+    None,
+    Loading,
+    Shown,
 }
 
 /// The WebSocket of the account.
@@ -235,6 +267,20 @@ pub struct Phone {
     /// The registration as last told to the host page.
     host_reg: Option<(&'static str, Option<String>)>,
     view: PhoneView,
+    /// The tabs' lists, and a number that changes with them.
+    lists: Lists,
+    lists_version: u64,
+    lists_state: ListsState,
+    /// Follows the calls for the history.
+    tracker: Tracker,
+    /// When to subscribe to the contacts' presence again.
+    watch: RegWatch,
+    /// The highest message id used.
+    last_message_id: u32,
+    /// The page is hidden (a received message counts as unread).
+    hidden: bool,
+    /// A time and the wall clock at it (ms since the epoch).
+    wall: (Instant, f64),
     out: VecDeque<AppOutput>,
 }
 
@@ -274,9 +320,18 @@ impl Phone {
             lost_notice: None,
             call_when_registered: None,
             host_reg: None,
+            lists: Lists::default(),
+            lists_version: 0,
+            lists_state: ListsState::None,
+            tracker: Tracker::new(),
+            watch: RegWatch::default(),
+            last_message_id: 0,
+            hidden: false,
+            wall: (now, config.wall_ms),
             out: VecDeque::new(),
         };
         phone.tell_host_registration();
+        phone.switch_lists();
         if !phone.webrtc {
             phone.show_error(Notice::NoWebRtc);
         }
@@ -356,6 +411,13 @@ impl Phone {
                 self.show_error(Notice::MixFailed(e));
             }
             AppInput::SaveFailed(e) => self.show_error(Notice::Text(e)),
+            AppInput::Loaded {
+                account,
+                history,
+                messages,
+                contacts,
+            } => self.loaded(account, history, messages, contacts),
+            AppInput::PageHidden(hidden) => self.hidden = hidden,
             AppInput::Timeout => self.on_timeout(),
         }
     }
@@ -531,5 +593,8 @@ impl Phone {
 mod actions;
 mod events;
 mod link;
+mod tabs;
+
+pub use tabs::TabAction;
 #[cfg(test)]
 mod tests;

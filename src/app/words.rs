@@ -2,6 +2,7 @@
 //! [`Notice`] or a [`TransferView`], and what the host page's `error`
 //! events say. The models above hold data; only this file makes words of it.
 
+use super::lists::Tab;
 use super::view::{short_uri, Notice, TransferView};
 use crate::sip::EndReason;
 
@@ -83,6 +84,17 @@ impl Notice {
                 }
             }
             Notice::CallingOnceSignedIn(target) => format!("Calling {target} once signed in…"),
+        }
+    }
+}
+
+impl Tab {
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Phone => "Phone",
+            Tab::History => "History",
+            Tab::Contacts => "Contacts",
+            Tab::Messages => "Messages",
         }
     }
 }

@@ -4,9 +4,11 @@
 //! (the note as its title), `.contact-call`, `.contact-message`,
 //! `.contact-remove`.
 
+use super::views::{self, Views};
 use crate::app::contacts::{presence_label, presence_str, Contact, Lamp};
+use crate::app::lists::Tab;
 use crate::app::messaging::peer_key;
-use crate::web::extras::{self, Tab, Views};
+use crate::app::phone::TabAction;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -15,7 +17,7 @@ pub fn ContactsView(views: Views) -> impl IntoView {
     let new_uri = RwSignal::new(String::new());
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if extras::add_contact(&new_uri.get_untracked()) {
+        if views::add_contact(new_uri.get_untracked()) {
             new_uri.set(String::new());
         }
     };
@@ -102,7 +104,7 @@ fn ContactItem(views: Views, contact: Contact) -> impl IntoView {
                     class="contact-call icon-button"
                     aria-label=call_label.clone()
                     title=call_label
-                    on:click=move |_| extras::call(call_target.clone())
+                    on:click=move |_| views::act(TabAction::Call(call_target.clone()))
                 >
                     "✆"
                 </button>
@@ -111,7 +113,7 @@ fn ContactItem(views: Views, contact: Contact) -> impl IntoView {
                     class="contact-message icon-button"
                     aria-label=message_label.clone()
                     title=message_label
-                    on:click=move |_| extras::message(&message_target)
+                    on:click=move |_| views::act(TabAction::Converse(message_target.clone()))
                 >
                     "✉"
                 </button>
@@ -120,7 +122,7 @@ fn ContactItem(views: Views, contact: Contact) -> impl IntoView {
                     class="contact-remove icon-button ghost"
                     aria-label=remove_label.clone()
                     title=remove_label
-                    on:click=move |_| extras::remove_contact(&remove_target)
+                    on:click=move |_| views::act(TabAction::RemoveContact(remove_target.clone()))
                 >
                     "×"
                 </button>

@@ -2,8 +2,10 @@
 //! `li.history-item[data-direction]` per call with `.history-peer`,
 //! `.history-duration` (`m:ss`) and `.history-redial`.
 
+use super::views::{self, Views};
 use crate::app::history::Entry;
-use crate::web::extras::{self, Views};
+use crate::app::lists::Tab;
+use crate::app::phone::TabAction;
 use leptos::prelude::*;
 
 #[component]
@@ -17,7 +19,7 @@ pub fn HistoryView(views: Views) -> impl IntoView {
     // only while the History tab is shown: a call ending on the Phone tab
     // builds nothing here.
     let rows = move || {
-        if views.tab.get() != extras::Tab::History {
+        if views.tab.get() != Tab::History {
             return None;
         }
         Some(views.history.with(|h| {
@@ -37,7 +39,7 @@ pub fn HistoryView(views: Views) -> impl IntoView {
                     class="ghost small"
                     id="history-clear"
                     disabled=empty
-                    on:click=move |_| extras::clear_history()
+                    on:click=move |_| views::act(TabAction::ClearHistory)
                 >
                     "Clear"
                 </button>
@@ -56,7 +58,7 @@ pub fn HistoryView(views: Views) -> impl IntoView {
 fn HistoryItem(entry: Entry) -> impl IntoView {
     let target = entry.redial_target().to_string();
     let direction = entry.direction;
-    let when = extras::format_time(entry.start_ms);
+    let when = views::format_time(entry.start_ms);
     let duration = entry.duration_text();
     let outcome = entry.outcome.clone();
     let redial_label = format!("Call {} back", entry.peer_label);
@@ -84,7 +86,7 @@ fn HistoryItem(entry: Entry) -> impl IntoView {
                 class="history-redial icon-button"
                 aria-label=redial_label.clone()
                 title=redial_label
-                on:click=move |_| extras::call(target.clone())
+                on:click=move |_| views::act(TabAction::Call(target.clone()))
             >
                 "✆"
             </button>

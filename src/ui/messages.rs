@@ -3,8 +3,10 @@
 //! message of the conversation with `#message-to` (all when it is empty).
 //! Text from the network is rendered as text.
 
+use super::views::{self, Views};
+use crate::app::lists::Tab;
 use crate::app::messaging::{self, Message, MsgDirection, MsgStatus};
-use crate::web::extras::{self, Tab, Views};
+use crate::app::phone::TabAction;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -13,7 +15,7 @@ pub fn MessagesView(views: Views) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if extras::send_message(&views.message_to.get_untracked(), &text.get_untracked()) {
+        if views::send_message(views.message_to.get_untracked(), text.get_untracked()) {
             text.set(String::new());
         }
     };
@@ -45,7 +47,7 @@ pub fn MessagesView(views: Views) -> impl IntoView {
                         type="button"
                         class="peer-chip"
                         aria-pressed=move || views.message_to.with(|t| t.trim().is_empty()).to_string()
-                        on:click=move |_| views.message_to.set(String::new())
+                        on:click=move |_| views::act(TabAction::MessageTo(String::new()))
                     >
                         "All"
                     </button>
@@ -64,7 +66,7 @@ pub fn MessagesView(views: Views) -> impl IntoView {
                                     aria-pressed=move || {
                                         (messaging::peer_key(&views.message_to.get()) == key).to_string()
                                     }
-                                    on:click=move |_| views.message_to.set(pick.clone())
+                                    on:click=move |_| views::act(TabAction::MessageTo(pick.clone()))
                                 >
                                     {label}
                                 </button>
@@ -93,7 +95,7 @@ pub fn MessagesView(views: Views) -> impl IntoView {
                     spellcheck="false"
                     autocapitalize="off"
                     prop:value=move || views.message_to.get()
-                    on:input=move |ev| views.message_to.set(event_target_value(&ev))
+                    on:input=move |ev| views::act(TabAction::MessageTo(event_target_value(&ev)))
                 />
                 <label class="sr-only" for="message-text">"Message"</label>
                 <div class="compose-row">
@@ -138,7 +140,7 @@ fn MessageItem(message: Message) -> impl IntoView {
             <p class="item-meta">
                 <span class="message-peer" title=message.peer.clone()>{who}</span>
                 " · "
-                <time>{extras::format_time(message.at_ms)}</time>
+                <time>{views::format_time(message.at_ms)}</time>
                 {(!status.is_empty()).then(|| view! { <span class="message-status">" · "{status}</span> })}
             </p>
         </li>

@@ -20,14 +20,19 @@ pub mod messages;
 pub mod settings;
 pub mod state;
 pub mod status;
+pub mod views;
 
+use crate::app::lists::Lists;
+use crate::app::lists::Tab;
 use crate::app::phone::Action;
-use crate::web::extras::{self, Tab, Views};
+use crate::app::phone::TabAction;
+use crate::app::view::PhoneView;
 use crate::web::{driver, embed, logging, panic, storage};
 use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
 use state::PhoneState;
+use views::Views;
 
 /// Panic banner and logging: first thing, for the app and the embedded
 /// phone alike.
@@ -51,13 +56,22 @@ pub fn start() {
     let resume = storage::has_session_settings() && !settings.sip_uri.is_empty();
     leptos::mount::mount_to_body(move || {
         let state = PhoneState::new(!resume);
-        driver::init(None, !resume, move |v| state.apply(v));
+        let views = Views::new();
+        driver::init(None, !resume, move |v, l| show(state, views, v, l));
         if resume {
             driver::dispatch(Action::SignIn(settings.clone()));
         }
         embed::call_on_start(&query);
-        view! { <App state=state /> }
+        view! { <App state=state views=views /> }
     });
+}
+
+/// The phone's view (and the tabs' lists when they changed) to the signals.
+fn show(state: PhoneState, views: Views, v: &PhoneView, lists: Option<&Lists>) {
+    state.apply(v);
+    if let Some(l) = lists {
+        views.apply(l);
+    }
 }
 
 /// The embedded phone (README "Embed it"): the same app in `container`
@@ -71,18 +85,20 @@ pub fn mount_embedded(
     let keys: web_sys::EventTarget = container.clone().into();
     let handle = leptos::mount::mount_to(container, move || {
         let state = PhoneState::new(sign_in.is_none());
-        driver::init(Some(keys), sign_in.is_none(), move |v| state.apply(v));
+        let views = Views::new();
+        driver::init(Some(keys), sign_in.is_none(), move |v, l| {
+            show(state, views, v, l)
+        });
         if let Some(s) = sign_in {
             driver::dispatch(Action::SignIn(s));
         }
-        view! { <App state=state /> }
+        view! { <App state=state views=views /> }
     });
     Box::new(handle)
 }
 
 #[component]
-fn App(state: PhoneState) -> impl IntoView {
-    let views = extras::init();
+fn App(state: PhoneState, views: Views) -> impl IntoView {
     let in_call = move || state.call.with(|c| c.is_some());
     let shown = move |tab: Tab| move || views.tab.get() != tab;
     view! {
@@ -148,7 +164,7 @@ fn Tabs(views: Views) -> impl IntoView {
     let refs: [NodeRef<html::Button>; 4] = std::array::from_fn(|_| NodeRef::new());
     let go = move |index: usize| {
         let tab = Tab::ALL[index % Tab::ALL.len()];
-        extras::show_tab(tab);
+        views::act(TabAction::Show(tab));
         if let Some(button) = refs[index % Tab::ALL.len()].get() {
             let _ = button.focus();
         }
@@ -192,7 +208,7 @@ fn Tabs(views: Views) -> impl IntoView {
                     aria-controls=tab.panel_id()
                     aria-selected=move || selected().to_string()
                     tabindex=move || if selected() { "0" } else { "-1" }
-                    on:click=move |_| extras::show_tab(tab)
+                    on:click=move |_| views::act(TabAction::Show(tab))
                 >
                     {tab.title()}
                     {badge}

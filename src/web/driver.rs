@@ -9,10 +9,11 @@
 //! carrying out an output can never re-enter it: no `RefCell` borrow is
 //! held while outputs are carried out, nor across an `await`.
 
-use super::media;
 use super::storage::{self, Settings};
 use super::transport::{self, Connection, TransportEvent};
+use super::{lists, media};
 use crate::app::alerts::ToneChanges;
+use crate::app::lists::Lists;
 use crate::app::phone::{Action, AppInput, AppOutput, Phone, PhoneConfig};
 use crate::app::view::PhoneView;
 use crate::sip::{CallId, Command, Input, Instant};
@@ -25,8 +26,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 
-/// Where the view goes after each batch of inputs (the UI's signals).
-pub type ViewSink = Rc<dyn Fn(&PhoneView)>;
+/// Where the view goes after each batch of inputs (the UI's signals): the
+/// phone's view, and the tabs' lists when they changed.
+pub type ViewSink = Rc<dyn Fn(&PhoneView, Option<&Lists>)>;
 
 struct Driver {
     phone: Phone,
@@ -41,6 +43,8 @@ struct Driver {
     /// The desktop notification on screen, and the call it is about.
     notification: Option<(CallId, JsValue)>,
     on_view: ViewSink,
+    /// [`Phone::lists_version`] as last shown.
+    lists_shown: Option<u64>,
 }
 
 /// One event listener, kept so that it can be removed again.
@@ -76,7 +80,7 @@ fn with_driver<R>(f: impl FnOnce(&mut Driver) -> R) -> Option<R> {
 pub fn init(
     keys_on: Option<web_sys::EventTarget>,
     settings_open: bool,
-    on_view: impl Fn(&PhoneView) + 'static,
+    on_view: impl Fn(&PhoneView, Option<&Lists>) + 'static,
 ) {
     let webrtc = media::webrtc_available();
     if !webrtc {
@@ -89,10 +93,10 @@ pub fn init(
         instance_id: storage::instance_id(),
         settings_open,
         seed: random_seed(),
+        wall_ms: js_sys::Date::now(),
     };
     let phone = Phone::new(config, Instant::now());
     let on_view: ViewSink = Rc::new(on_view);
-    on_view(phone.view());
     DRIVER.with(|d| {
         *d.borrow_mut() = Some(Driver {
             phone,
@@ -102,10 +106,10 @@ pub fn init(
             saved_title: None,
             notification: None,
             on_view,
+            lists_shown: None,
         })
     });
-    // the host page's first `registration` event
-    pump();
+    input(AppInput::PageHidden(page_hidden()));
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -118,6 +122,11 @@ pub fn init(
     });
     listen(&window, "beforeunload", move |_| dispatch(Action::PageHide));
     listen(&window, "pagehide", move |_| dispatch(Action::PageHide));
+    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+        listen(&doc.into(), "visibilitychange", move |_| {
+            input(AppInput::PageHidden(page_hidden()))
+        });
+    }
     listen(&keys_on.unwrap_or(window), "keydown", on_key);
 }
 
@@ -183,6 +192,17 @@ pub fn view<R>(f: impl FnOnce(&PhoneView) -> R) -> Option<R> {
     with_driver(|d| f(d.phone.view()))
 }
 
+/// The tabs' lists now.
+pub fn lists<R>(f: impl FnOnce(&Lists) -> R) -> Option<R> {
+    with_driver(|d| f(d.phone.lists()))
+}
+
+fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
+}
+
 /// Give the phone an input (from any source: UI, transport, media, timer).
 fn input(i: AppInput) {
     QUEUE.with(|q| q.borrow_mut().push_back(i));
@@ -206,13 +226,18 @@ fn pump() {
             act(output);
         }
     }
-    let Some((view, on_view)) = with_driver(|d| {
+    let Some((view, lists, on_view)) = with_driver(|d| {
         arm_timer(d);
-        (d.phone.view().clone(), d.on_view.clone())
+        let version = d.phone.lists_version();
+        let lists = (d.lists_shown != Some(version)).then(|| {
+            d.lists_shown = Some(version);
+            d.phone.lists().clone()
+        });
+        (d.phone.view().clone(), lists, d.on_view.clone())
     }) else {
         return;
     };
-    on_view(&view);
+    on_view(&view, lists.as_ref());
 }
 
 fn log_input(i: &AppInput) {
@@ -306,8 +331,12 @@ fn act(output: AppOutput) {
                 save(&stored);
             }
         }
+        AppOutput::Load { account } => input(lists::load(account)),
+        AppOutput::Store {
+            account,
+            lists: list,
+        } => lists::store(&account, list),
         AppOutput::Host(event) => super::embed::emit(event),
-        AppOutput::Event(event) => super::extras::on_event(&event),
     }
 }
 

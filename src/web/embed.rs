@@ -177,7 +177,6 @@ pub fn unmount() {
     driver::shutdown();
     // the view and its owner (effects, intervals) go
     drop(mounted);
-    super::extras::reset();
     SINK.with(|s| *s.borrow_mut() = None);
     panic::set_banner_parent(None);
     storage::forget_memory();

@@ -5,7 +5,8 @@
 //!   its view to the UI (through a callback: `web` never imports `ui`).
 //! * [`transport`] is the SIP-over-WebSocket connection.
 //! * [`media`] is WebRTC: microphone, peer connection, remote audio.
-//! * [`storage`] keeps the account settings in session/local storage.
+//! * [`storage`] keeps the account settings in session/local storage;
+//!   [`lists`] the tabs' lists (history, messages, contacts) per account.
 //! * [`logging`] sends `tracing` to the browser console.
 //! * [`panic`] reports a panic in the console and on the page.
 //! * [`embed`] is the embedding API: the phone in a host page's element
@@ -13,7 +14,7 @@
 
 pub mod driver;
 pub mod embed;
-pub mod extras;
+pub mod lists;
 pub mod logging;
 pub mod media;
 pub mod panic;

@@ -88,7 +88,7 @@ pub fn save(settings: &Settings) -> Result<(), String> {
 
 /// `localStorage` (`local`) or `sessionStorage`; like `gloo-storage`, this
 /// throws when the browser has none (callers that must not throw check
-/// first, as `extras` does).
+/// first, as `web::lists` does).
 fn area(local: bool) -> web_sys::Storage {
     let window = web_sys::window().expect_throw("no window");
     if local {

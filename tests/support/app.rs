@@ -2,10 +2,12 @@
 //! fake media and virtual clock as the bare user agents, with the phone's
 //! own WebSocket handling in between. The bed's `Input::Connected` and
 //! `Input::Disconnected` are the server taking the WebSocket up and down;
-//! a connection the phone opens while the server is down fails.
+//! a connection the phone opens while the server is down fails. The
+//! tabs' lists are stored in the phone's own outputs and loaded from them.
 
 use super::{Bed, Endpoint, Side};
 use softphone::app::embed::ApiEvent;
+use softphone::app::lists::Stored;
 use softphone::app::phone::{Action, AppInput, AppOutput, Phone, PhoneConfig};
 use softphone::app::settings::Settings;
 use softphone::app::view::{CallPhase, PhoneView};
@@ -52,6 +54,7 @@ impl AppPhone {
             instance_id: format!("f81d4fae-7dec-11d0-a765-00a0c91e6bf{seed}"),
             settings_open: true,
             seed,
+            wall_ms: 1_780_000_000_000.0,
         };
         let mut p = AppPhone {
             phone: Phone::new(config, now),
@@ -77,7 +80,11 @@ impl AppPhone {
             match o {
                 AppOutput::Send(bytes) => self.bed_out.push_back(Output::Send(bytes)),
                 AppOutput::Media { request, .. } => self.bed_out.push_back(Output::Media(request)),
-                AppOutput::Event(e) => self.bed_out.push_back(Output::Event(e)),
+                AppOutput::Load { account } => {
+                    let input = self.stored_lists(account);
+                    let now = self.now;
+                    self.phone.handle_input(now, input);
+                }
                 AppOutput::Connect { conn, url } => {
                     self.conn = Some(conn);
                     self.connects.push(url.clone());
@@ -99,6 +106,36 @@ impl AppPhone {
                 }
                 other => self.outputs.push(other),
             }
+        }
+    }
+
+    /// The lists of `account` as last stored (like `web::lists`).
+    fn stored_lists(&self, account: String) -> AppInput {
+        let last = |pick: fn(&Stored) -> bool| {
+            self.outputs.iter().rev().find_map(|o| match o {
+                AppOutput::Store { account: a, lists } if *a == account && pick(lists) => {
+                    Some(lists.clone())
+                }
+                _ => None,
+            })
+        };
+        let history = match last(|l| matches!(l, Stored::History(_))) {
+            Some(Stored::History(h)) => h,
+            _ => Vec::new(),
+        };
+        let messages = match last(|l| matches!(l, Stored::Messages(_))) {
+            Some(Stored::Messages(m)) => m,
+            _ => Vec::new(),
+        };
+        let contacts = match last(|l| matches!(l, Stored::Contacts(_))) {
+            Some(Stored::Contacts(c)) => c,
+            _ => Vec::new(),
+        };
+        AppInput::Loaded {
+            account,
+            history,
+            messages,
+            contacts,
         }
     }
 

@@ -43,6 +43,7 @@ impl Phone {
                 self.command(Command::SetDnd { on });
             }
             Action::Core(cmd) => self.command(cmd),
+            Action::Tab(a) => self.tab_action(a),
             Action::ShowError(n) => self.show_error(n),
             Action::ShowNotice(n) => self.show_notice(n),
             Action::DismissError => self.view.error = None,

@@ -10,7 +10,7 @@ impl Phone {
         if let Some(host) = api::call_event(&event) {
             self.out.push_back(AppOutput::Host(host));
         }
-        self.out.push_back(AppOutput::Event(event.clone()));
+        self.tabs_on_event(&event);
         match event {
             Event::Registration(reg) => self.registration(reg),
             Event::IncomingCall {
@@ -93,7 +93,7 @@ impl Phone {
             | Event::Presence { .. }
             | Event::Voicemail { .. }
             | Event::SubscriptionFailed { .. } => {
-                // the views' own (AppOutput::Event)
+                // the tabs' (tabs_on_event)
             }
             Event::Warning(text) => {
                 tracing::warn!("{text}");
