@@ -2,6 +2,7 @@
 
 use super::dialpad::Dialpad;
 use super::state::{CallPhase, PhoneState};
+use crate::app::lines;
 use crate::app::phone::Action;
 use crate::app::view::MAX_LINES;
 use crate::sip::CallId;
@@ -143,13 +144,13 @@ fn InCall(state: PhoneState) -> impl IntoView {
         })
     };
     let focused_id = move || state.call.with(|c| c.as_ref().map(|c| c.id));
-    // another established line (for attended transfer and conference)
+    // another established line (for attended transfer and conference):
+    // the phone's own rule
     let other_active = move || {
         let me = focused_id();
-        state.lines.with(|l| {
-            l.iter()
-                .any(|c| Some(c.id) != me && c.phase == CallPhase::Active)
-        })
+        state
+            .lines
+            .with(|l| me.is_some_and(|me| lines::other_active(l, me).is_some()))
     };
     let line_count = move || state.lines.with(|l| l.len());
     let in_conference = move || state.conference.with(|c| !c.is_empty());

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn Lines(state: PhoneState) -> impl IntoView {
-    let shown = move || state.lines.with(|l| l.len() >= 2);
+    let shown = move || state.lines.with(|l| l.len() > 1);
     let items = move || {
         if !shown() {
             return Vec::new();

@@ -9,21 +9,21 @@
 //! carrying out an output can never re-enter it: no `RefCell` borrow is
 //! held while outputs are carried out, nor across an `await`.
 
+use super::attention::{self, Attention};
 use super::storage::{self, Settings};
 use super::transport::{self, Connection, TransportEvent};
-use super::{lists, media};
+use super::{keys, lists, media};
 use crate::app::alerts::ToneChanges;
 use crate::app::lists::Lists;
 use crate::app::phone::{Action, AppInput, AppOutput, Phone, PhoneConfig};
 use crate::app::view::PhoneView;
-use crate::sip::{CallId, Command, Input, Instant};
+use crate::sip::{Command, Input, Instant};
 use gloo_timers::callback::Timeout;
-use js_sys::Reflect;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 
 /// Where the view goes after each batch of inputs (the UI's signals): the
@@ -38,10 +38,8 @@ struct Driver {
     timer: Option<(Instant, Timeout)>,
     /// The event listeners this driver added (removed by [`shutdown`]).
     listeners: Vec<Listener>,
-    /// The page title before "Incoming call – …" replaced it.
-    saved_title: Option<String>,
-    /// The desktop notification on screen, and the call it is about.
-    notification: Option<(CallId, JsValue)>,
+    /// The tab title and notification of a ringing call.
+    attention: Attention,
     on_view: ViewSink,
     /// [`Phone::lists_version`] as last shown.
     lists_shown: Option<u64>,
@@ -103,8 +101,7 @@ pub fn init(
             connection: None,
             timer: None,
             listeners: Vec::new(),
-            saved_title: None,
-            notification: None,
+            attention: Attention::default(),
             on_view,
             lists_shown: None,
         })
@@ -160,7 +157,7 @@ fn listen(
 /// [`init`] may start it again afterwards.
 pub fn shutdown() {
     dispatch(Action::PageHide);
-    attention(None);
+    with_driver(|d| d.attention.show(None));
     // dropping the driver drops its connection (closes the WebSocket), its
     // timer (cleared) and its listeners (removed)
     let driver = DRIVER.with(|d| d.borrow_mut().take());
@@ -321,8 +318,10 @@ fn act(output: AppOutput) {
         }
         AppOutput::SetMuted { call, muted } => media::set_muted(call, muted),
         AppOutput::Tones(changes) => tones(changes),
-        AppOutput::Attention(incoming) => attention(incoming),
-        AppOutput::AskNotificationPermission => ask_notification_permission(),
+        AppOutput::Attention(incoming) => {
+            with_driver(|d| d.attention.show(incoming));
+        }
+        AppOutput::AskNotificationPermission => attention::ask_permission(),
         AppOutput::Save(settings) => save(&settings),
         AppOutput::SaveDnd(on) => {
             let mut stored = storage::load();
@@ -381,148 +380,11 @@ fn random_seed() -> u64 {
     }
 }
 
-// ---------------------------------------------------------------- attention
-
-/// "Incoming call – <name>" as the tab title while a call rings here (the
-/// old title back afterwards), and a desktop notification for it when the
-/// tab is hidden.
-fn attention(incoming: Option<(CallId, String)>) {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    match incoming {
-        Some((call, name)) => {
-            with_driver(|d| {
-                if d.saved_title.is_none() {
-                    d.saved_title = Some(doc.title());
-                }
-            });
-            doc.set_title(&format!("Incoming call – {name}"));
-            notify_incoming(call, &name);
-        }
-        None => {
-            if let Some(Some(old)) = with_driver(|d| d.saved_title.take()) {
-                doc.set_title(&old);
-            }
-            close_notification();
-        }
-    }
-}
-
-/// The browser's `Notification` constructor, if it has one.
-fn notification_api() -> Option<js_sys::Function> {
-    let window = web_sys::window()?;
-    Reflect::get(&window, &JsValue::from_str("Notification"))
-        .ok()?
-        .dyn_into::<js_sys::Function>()
-        .ok()
-}
-
-fn notification_permission() -> String {
-    notification_api()
-        .and_then(|n| Reflect::get(&n, &JsValue::from_str("permission")).ok())
-        .and_then(|p| p.as_string())
-        .unwrap_or_default()
-}
-
-/// Ask for the permission to show notifications (first use only: the
-/// browser remembers the answer). Called from a user action.
-fn ask_notification_permission() {
-    let Some(api) = notification_api() else {
-        return;
-    };
-    if notification_permission() != "default" {
-        return;
-    }
-    if let Ok(ask) = Reflect::get(&api, &JsValue::from_str("requestPermission")) {
-        if let Ok(ask) = ask.dyn_into::<js_sys::Function>() {
-            // the answer is read again when a call comes in
-            let _ = ask.call0(&api);
-        }
-    }
-}
-
-/// A desktop notification for the ringing call when the tab is hidden;
-/// clicking it brings the tab forward.
-fn notify_incoming(call: CallId, name: &str) {
-    let already =
-        with_driver(|d| d.notification.as_ref().is_some_and(|(c, _)| *c == call)).unwrap_or(true);
-    if already {
-        return;
-    }
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let hidden = window.document().is_some_and(|d| d.hidden());
-    if !hidden || notification_permission() != "granted" {
-        return;
-    }
-    let Some(api) = notification_api() else {
-        return;
-    };
-    let options = js_sys::Object::new();
-    let _ = Reflect::set(&options, &"body".into(), &JsValue::from_str(name));
-    let _ = Reflect::set(&options, &"tag".into(), &"softphone-incoming".into());
-    let _ = Reflect::set(&options, &"requireInteraction".into(), &JsValue::TRUE);
-    let args = js_sys::Array::of2(&JsValue::from_str("Incoming call"), &options);
-    let Ok(note) = Reflect::construct(&api, &args) else {
-        return;
-    };
-    let onclick = Closure::once_into_js(move || {
-        if let Some(w) = web_sys::window() {
-            let _ = w.focus();
-        }
-        close_notification();
-    });
-    let _ = Reflect::set(&note, &"onclick".into(), &onclick);
-    close_notification();
-    with_driver(|d| d.notification = Some((call, note)));
-}
-
-fn close_notification() {
-    let note = with_driver(|d| d.notification.take()).flatten();
-    if let Some((_, note)) = note {
-        if let Ok(close) = Reflect::get(&note, &"close".into()) {
-            if let Ok(close) = close.dyn_into::<js_sys::Function>() {
-                let _ = close.call0(&note);
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------- keyboard
-
-/// `h` hold/resume, `m` mute, `0-9 * #` DTMF, Enter answers, Escape hangs
-/// up (`app::keys`); never while typing in a text field (nor with
-/// Ctrl/Alt/Meta).
+/// A key press: the phone says whether it is one of its shortcuts.
 fn on_key(e: web_sys::Event) {
-    let flag = |name: &str| {
-        Reflect::get(&e, &JsValue::from_str(name))
-            .ok()
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
+    let Some((key, on_control)) = keys::phone_key(&e) else {
+        return;
     };
-    if flag("ctrlKey") || flag("altKey") || flag("metaKey") || flag("repeat") {
-        return;
-    }
-    let key = Reflect::get(&e, &JsValue::from_str("key"))
-        .ok()
-        .and_then(|k| k.as_string())
-        .unwrap_or_default();
-    let target = e
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
-    let tag = target
-        .as_ref()
-        .map(|t| t.tag_name().to_ascii_lowercase())
-        .unwrap_or_default();
-    let editing = matches!(tag.as_str(), "input" | "textarea" | "select")
-        || target.as_ref().is_some_and(|t| t.is_content_editable());
-    if editing {
-        return;
-    }
-    // Enter and space on a focused button press that button
-    let on_control = matches!(tag.as_str(), "button" | "a" | "summary");
     let action = with_driver(|d| d.phone.key_action(&key, on_control)).flatten();
     if let Some(action) = action {
         e.prevent_default();

@@ -12,8 +12,10 @@
 //! * [`embed`] is the embedding API: the phone in a host page's element
 //!   or iframe, driven from JavaScript (README "Embed it").
 
+pub mod attention;
 pub mod driver;
 pub mod embed;
+pub mod keys;
 pub mod lists;
 pub mod logging;
 pub mod media;
