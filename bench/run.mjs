@@ -2,8 +2,8 @@
 // Benchmark: the softphone (the real dist/ app) next to JsSIP (the reference
 // browser SIP library, bench/jssip/ page) in the same headless Chromium,
 // against the same local Kamailio. scripts/bench.sh builds everything, starts
-// the PBX in a network namespace and runs this inside it; see README
-// "Benchmarks" for what each figure means.
+// the PBX in a network namespace and runs this inside it; see
+// docs/benchmarks.md for what each figure means.
 //
 // Options:
 //   --dist DIR         the softphone build (default <repo>/dist)

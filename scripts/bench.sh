@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: this phone next to JsSIP, in the same headless Chromium, against
-# the same local Kamailio (README "Benchmarks"). Not part of scripts/test.sh:
+# the same local Kamailio (docs/benchmarks.md). Not part of scripts/test.sh:
 # it passes or fails on nothing, it measures.
 #
 #   scripts/bench.sh [options of bench/run.mjs, e.g. --rounds 3 --calls 20]

@@ -27,7 +27,7 @@ cat <<'TXT'
   --------------
   App:            http://127.0.0.1:8080/   (ready once trunk prints "serving")
   Embedded:       http://127.0.0.1:8080/embed/host.html   (the phone inside another
-                  web page, driven by its JavaScript API; README "Embed it")
+                  web page, driven by its JavaScript API; docs/embedding.md)
   PBX WebSocket:  ws://127.0.0.1:8088
                   wss://127.0.0.1:8443 (TLS; its certificate comes from a
                   throw-away CA made at start: trust

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Trunk post_build hook (Trunk.toml [[hooks]]): the embeddable phone
-// (README "Embed it"). In $TRUNK_STAGING_DIR, next to the app:
+// (docs/embedding.md). In $TRUNK_STAGING_DIR, next to the app:
 //   sip-phone.js      embed/sip-phone.js with the app's module and wasm file
 //                     names (content-hashed by Trunk) and the styles filled in;
 //                     a stable name, so host pages can link to it

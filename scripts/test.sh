@@ -100,7 +100,7 @@ for w in "${wasm[@]}"; do
     printf "       %-22s raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB)\n", f, r, r / 1024, g, g / 1024 }'
   echo "{\"file\":\"$w\",\"raw_bytes\":$raw,\"gzip9_bytes\":$gz}" >"$ART/wasm-size.json"
 done
-# the embeddable bundle (README "Embed it"): sip-phone.js + the app's JS + wasm
+# the embeddable bundle (docs/embedding.md): sip-phone.js + the app's JS + wasm
 if [ -f dist/sip-phone.js ] && [ "${#wasm[@]}" -eq 1 ]; then
   app_js=$(ls dist/softphone-*.js | grep -v loader | head -1)
   embed_raw=$(cat dist/sip-phone.js "$app_js" "${wasm[0]}" | wc -c)

@@ -8,7 +8,7 @@ fn main() {
     }
 }
 
-/// The embedding API (README "Embed it"), called by `sip-phone.js`; the
+/// The embedding API (docs/embedding.md), called by `sip-phone.js`; the
 /// work is in `softphone::web::embed`.
 #[cfg(target_arch = "wasm32")]
 mod embed_exports {

@@ -1,4 +1,4 @@
-//! The pure part of the embedding API (README "Embed it"): what a host
+//! The pure part of the embedding API (docs/embedding.md): what a host
 //! page may configure, the commands it may send, the events it receives,
 //! the links it may hand over, and the origin check of the iframe bridge.
 //!
@@ -364,7 +364,7 @@ pub enum Value {
 }
 
 /// One event for the host page: `name` is the `CustomEvent` type, `detail`
-/// its fields (README "Embed it" lists them).
+/// its fields (docs/embedding.md lists them).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiEvent {
     pub name: &'static str,

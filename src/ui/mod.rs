@@ -74,7 +74,7 @@ fn show(state: PhoneState, views: Views, v: &PhoneView, lists: Option<&Lists>) {
     }
 }
 
-/// The embedded phone (README "Embed it"): the same app in `container`
+/// The embedded phone (docs/embedding.md): the same app in `container`
 /// (inside the host element's shadow root), keys only inside it; signs in
 /// at once with `sign_in`, else shows the settings form. Returns Leptos'
 /// unmount handle: dropping it removes the view and its owner.

@@ -1,4 +1,4 @@
-//! The embedding API in the browser (README "Embed it"): `sip-phone.js`
+//! The embedding API in the browser (docs/embedding.md): `sip-phone.js`
 //! mounts the phone into a host page's element (in its Shadow DOM) and
 //! drives it through the exports of `main.rs`, which call [`mount`],
 //! [`command`], [`snapshot`] and [`unmount`] here. Events go back to the

@@ -19,8 +19,7 @@ use tracing::Level;
 /// message sent and received and every input and event of the core. Debug
 /// costs time per message (formatting and console output), so it is asked
 /// for: `?log=debug` in the page's address, or
-/// `localStorage.setItem("softphone.log", "debug")` (README "Debugging your
-/// PBX"). The password is never logged: `Settings` and `Prepared` print it
+/// `localStorage.setItem("softphone.log", "debug")` (docs/debugging.md). The password is never logged: `Settings` and `Prepared` print it
 /// as `***`, and SIP messages carry only the digest response.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the console part
 pub fn max_level(asked: Option<&str>) -> Level {

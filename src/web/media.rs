@@ -49,7 +49,7 @@ const ICE_QUIET_MS: f64 = 40.0;
 /// one go, right after the local description is set. (Chromium's TCP host
 /// candidates follow some 100 ms later; waiting for them, or 40 ms of quiet,
 /// cost every call that much on each side before its INVITE or 200 went out,
-/// see README "Benchmarks".)
+/// see docs/benchmarks.md.)
 const HOST_ONLY_QUIET_MS: f64 = 15.0;
 
 /// How often [`wait_for_ice`] looks at the candidates (ms).

@@ -10,7 +10,7 @@
 //! * [`logging`] sends `tracing` to the browser console.
 //! * [`panic`] reports a panic in the console and on the page.
 //! * [`embed`] is the embedding API: the phone in a host page's element
-//!   or iframe, driven from JavaScript (README "Embed it").
+//!   or iframe, driven from JavaScript (docs/embedding.md).
 
 pub mod attention;
 pub mod driver;

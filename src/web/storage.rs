@@ -27,7 +27,7 @@ const INSTANCE_KEY: &str = "softphone.instance";
 thread_local! {
     /// The instance id of this page, once known (also when storage fails).
     static INSTANCE: RefCell<Option<String>> = const { RefCell::new(None) };
-    /// The settings of an embedded phone (README "Embed it"): kept in
+    /// The settings of an embedded phone (docs/embedding.md): kept in
     /// memory only, never written to the browser's storage, so that a
     /// password or token the host page gives stays out of it.
     static MEMORY: RefCell<Option<Settings>> = const { RefCell::new(None) };
