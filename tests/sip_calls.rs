@@ -71,7 +71,7 @@ fn warnings(bed: &Bed, side: Side) -> Vec<String> {
     bed.events_of(side)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Warning(w) => Some(w),
+            Event::Warning(w) => Some(w.text()),
             _ => None,
         })
         .collect()
@@ -578,7 +578,10 @@ fn blind_transfer_that_succeeds_ends_the_old_call_on_both_sides() {
     assert_eq!(progress(&bed, ca), vec![(100, false), (200, true)]);
     assert_eq!(ended(&bed, Side::A, ca), Some(EndReason::Transferred));
     assert_eq!(ended(&bed, Side::B, cb), Some(EndReason::Transferred));
-    assert_eq!(EndReason::Transferred.message(), "Call transferred.");
+    assert_eq!(
+        softphone::app::words::ended(&EndReason::Transferred),
+        "Call transferred."
+    );
     assert!(ended(&bed, Side::A, new_a).is_none());
     assert!(ended(&bed, Side::B, new_b).is_none());
     assert!(!bed.sent(Side::A, "BYE").is_empty());

@@ -824,7 +824,7 @@ fn unavailable_480_and_cancelled_487_have_their_own_end_reasons() {
         ended(&bed.call_states(Side::A, c1)),
         Some(EndReason::Unavailable)
     );
-    assert!(EndReason::Unavailable.message().contains("not available"));
+    assert!(softphone::app::words::ended(&EndReason::Unavailable).contains("not available"));
     let c2 = call(&mut bed, "1006");
     assert_eq!(
         ended(&bed.call_states(Side::A, c2)),

@@ -387,7 +387,10 @@ fn busy_callee_answers_486() {
         ended(&bed.call_states(Side::A, second)),
         Some(EndReason::Busy)
     );
-    assert_eq!(EndReason::Busy.message(), "The person you called is busy.");
+    assert_eq!(
+        softphone::app::words::ended(&EndReason::Busy),
+        "The person you called is busy."
+    );
 }
 
 #[test]
@@ -608,7 +611,7 @@ fn a_malformed_request_with_readable_headers_is_answered_400() {
     assert!(bed
         .events_of(Side::A)
         .iter()
-        .any(|e| matches!(e, Event::Warning(w) if w.contains("malformed"))));
+        .any(|e| matches!(e, Event::Warning(w) if w.text().contains("malformed"))));
     // and the phone goes on: OPTIONS done right gets its 200
     bed.inject(
         Side::A,

@@ -170,12 +170,12 @@ pub enum Notice {
     /// A sentence made elsewhere (a settings check, the browser, the page).
     Text(String),
     /// A core warning (a re-INVITE refused, a message that failed…).
-    Warning(String),
+    Warning(crate::sip::Warning),
     /// The account cannot change during a call.
     HangUpFirst,
     SettingsSaved,
     /// The core refused the account (`UserAgent::new`).
-    BadAccount(String),
+    BadAccount(crate::sip::ConfigError),
     /// No `RTCPeerConnection`: no calls, messages and presence still work.
     NoWebRtc,
     /// "Call" with nothing typed.

@@ -10,20 +10,21 @@ use super::sdp;
 use super::timers::{T1, T2, TIMEOUT_64T1};
 use super::transaction::TxKey;
 use super::{
-    CallId, CallState, DtmfMethod, Duration, EndReason, Event, Instant, MediaRequest, Party,
+    BadTarget, CallAction, CallId, CallState, DtmfMethod, Duration, EndReason, Event, HoldFailure,
+    Instant, MediaRequest, Party, Warning,
 };
 use litemap::LiteMap;
 use std::collections::VecDeque;
 
 /// Turn what the user typed into a Request-URI: a full `sip:`/`sips:` URI, a
 /// `user@host`, or a number/user name at our own domain.
-pub fn target_uri(input: &str, domain: &str) -> Result<String, String> {
+pub fn target_uri(input: &str, domain: &str) -> Result<String, BadTarget> {
     let t = input.trim();
     if t.is_empty() {
-        return Err("Enter a number or a SIP address to call.".into());
+        return Err(BadTarget::Empty);
     }
     if t.chars().any(char::is_control) {
-        return Err("The number or address contains characters that cannot be called.".into());
+        return Err(BadTarget::ControlCharacters);
     }
     let lower = t.to_ascii_lowercase();
     let candidate = if lower.starts_with("sip:") || lower.starts_with("sips:") {
@@ -44,9 +45,7 @@ pub fn target_uri(input: &str, domain: &str) -> Result<String, String> {
     // Request-URI (RFC 3261 19.1.5), dropped
     match request_uri_of(&candidate) {
         Ok(uri) if SipUri::parse(&uri).is_ok_and(|u| !u.host.is_empty()) => Ok(uri),
-        _ => Err(format!(
-            "\"{t}\" is not a number or SIP address that can be called."
-        )),
+        _ => Err(BadTarget::NotCallable(t.to_string())),
     }
 }
 
@@ -1522,10 +1521,7 @@ impl Call {
                         ctx.media(MediaRequest::Rollback { call: self.id });
                         if matches!(r.purpose, Purpose::Hold | Purpose::Resume) {
                             self.hold_wish = None;
-                            ctx.event(Event::Warning(hold_failed(
-                                r.purpose,
-                                "the answer had no audio description",
-                            )));
+                            self.hold_failed(ctx, r.purpose, HoldFailure::NoSdpInAnswer);
                         }
                     }
                     (false, answer) => {
@@ -1654,10 +1650,7 @@ impl Call {
             }
             Purpose::Hold | Purpose::Resume if code != 481 && code != 408 => {
                 self.hold_wish = None;
-                ctx.event(Event::Warning(hold_failed(
-                    r.purpose,
-                    &format!("the other side answered {code}"),
-                )));
+                self.hold_failed(ctx, r.purpose, HoldFailure::Refused(code));
             }
             _ if code == 481 || code == 408 => self.end(
                 ctx,
@@ -1787,7 +1780,7 @@ impl Call {
                 }
                 Pending::Reoffer(p @ (Purpose::Hold | Purpose::Resume)) => {
                     self.hold_wish = None;
-                    ctx.event(Event::Warning(hold_failed(p, reason)));
+                    self.hold_failed(ctx, p, HoldFailure::Media(reason.to_string()));
                 }
                 Pending::Reoffer(p) => {
                     tracing::warn!("{}: no new offer for {p:?}: {reason}", self.id);
@@ -1847,15 +1840,6 @@ pub const MAX_TARGET_REFRESH_TRIES: u32 = 5;
 
 /// Calls not ended at once (ringing, held, active): one more gets 486.
 pub const MAX_CALLS: usize = 4;
-
-/// What the user reads when hold or resume did not happen.
-fn hold_failed(purpose: Purpose, why: &str) -> String {
-    if purpose == Purpose::Hold {
-        format!("Could not put the call on hold ({why}): it goes on as before.")
-    } else {
-        format!("Could not take the call off hold ({why}): it stays on hold.")
-    }
-}
 
 /// The call whose dialog a `Replaces` header value names (RFC 3891 3), or
 /// the answer to give the INVITE instead.
@@ -1965,9 +1949,7 @@ impl Call {
     /// the one in progress is done).
     pub fn set_hold(&mut self, ctx: &mut Ctx, now: Instant, hold: bool) {
         if !self.is_established() {
-            ctx.event(Event::Warning(
-                "Only an established call can be put on hold or resumed.".into(),
-            ));
+            self.not_established(ctx, CallAction::Hold);
             return;
         }
         if self.hold_wish.unwrap_or(self.held) == hold {
@@ -1976,6 +1958,22 @@ impl Call {
         self.hold_wish = Some(hold);
         let purpose = if hold { Purpose::Hold } else { Purpose::Resume };
         self.start_reinvite(ctx, now, purpose);
+    }
+
+    fn not_established(&self, ctx: &mut Ctx, action: CallAction) {
+        ctx.event(Event::Warning(Warning::NotEstablished {
+            call: self.id,
+            action,
+        }));
+    }
+
+    /// Hold or resume (`purpose`) did not happen.
+    fn hold_failed(&self, ctx: &mut Ctx, purpose: Purpose, cause: HoldFailure) {
+        ctx.event(Event::Warning(Warning::HoldFailed {
+            call: self.id,
+            hold: purpose == Purpose::Hold,
+            cause,
+        }));
     }
 
     /// Whether we hold the call.
@@ -1987,9 +1985,7 @@ impl Call {
     /// order. Nothing is sent if a key is not a DTMF key.
     pub fn send_dtmf(&mut self, ctx: &mut Ctx, now: Instant, digits: &str, method: DtmfMethod) {
         if !self.is_established() {
-            ctx.event(Event::Warning(
-                "Keys (DTMF) can only be sent during an established call.".into(),
-            ));
+            self.not_established(ctx, CallAction::Dtmf);
             return;
         }
         let mut keys = Vec::new();
@@ -1997,10 +1993,10 @@ impl Call {
             match refer::dtmf_digit(c) {
                 Some(d) => keys.push(d),
                 None => {
-                    let shown: String = c.escape_default().collect();
-                    ctx.event(Event::Warning(format!(
-                        "\"{shown}\" is not a phone key (0-9, *, #, A-D): nothing was sent."
-                    )));
+                    ctx.event(Event::Warning(Warning::NotADtmfKey {
+                        call: self.id,
+                        key: c,
+                    }));
                     return;
                 }
             }
@@ -2143,14 +2139,12 @@ impl Call {
             } else {
                 let dropped = self.dtmf_queue.len();
                 self.dtmf_queue.clear();
-                ctx.event(Event::Warning(format!(
-                    "The other side refused a key press ({code} {reason}){}.",
-                    if dropped > 0 {
-                        format!("; {dropped} more not sent")
-                    } else {
-                        String::new()
-                    }
-                )));
+                ctx.event(Event::Warning(Warning::DtmfRefused {
+                    call: self.id,
+                    code,
+                    reason: reason.to_string(),
+                    dropped,
+                }));
             }
             return;
         }
@@ -2179,15 +2173,13 @@ impl Call {
     /// REFER the peer to `refer_to` (a `Refer-To` value, `<…>` included).
     pub fn transfer(&mut self, ctx: &mut Ctx, now: Instant, refer_to: String) {
         if !self.is_established() {
-            ctx.event(Event::Warning(
-                "Only an established call can be transferred.".into(),
-            ));
+            self.not_established(ctx, CallAction::Transfer);
             return;
         }
         if self.refer_out.is_some() {
-            ctx.event(Event::Warning(
-                "A transfer of this call is already in progress.".into(),
-            ));
+            ctx.event(Event::Warning(Warning::TransferInProgress {
+                call: self.id,
+            }));
             return;
         }
         let Some(dialog) = self.dialog.as_mut() else {

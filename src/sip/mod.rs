@@ -11,6 +11,7 @@ pub mod agent;
 pub mod auth;
 pub mod call;
 pub mod dialog;
+mod errors;
 pub mod event_bodies;
 pub mod im;
 pub mod message;
@@ -24,6 +25,7 @@ pub mod timers;
 pub mod transaction;
 
 pub use agent::{TableSizes, UserAgent};
+pub use errors::{BadTarget, CallAction, ConfigError, HoldFailure, Warning};
 pub use web_time::{Duration, Instant};
 
 use std::fmt;
@@ -449,8 +451,8 @@ pub enum Event {
         on_hold: bool,
     },
     /// Something went wrong that the user may want to know about but that
-    /// ended nothing (a malformed message was dropped, …). Already human.
-    Warning(String),
+    /// ended nothing (a malformed message was dropped, …).
+    Warning(Warning),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -478,7 +480,7 @@ pub enum CallState {
     Answering,
     /// The call is established (2xx sent or received).
     Active { peer: Party },
-    /// The call is over; the reason is for the user.
+    /// The call is over (`app::words::ended` says why in words).
     Ended(EndReason),
 }
 
@@ -515,35 +517,6 @@ pub enum EndReason {
     /// The call was handed over: we transferred it, we were transferred
     /// and the new call is up, or a new call replaced it (RFC 3891).
     Transferred,
-}
-
-impl EndReason {
-    /// A sentence for the user.
-    pub fn message(&self) -> String {
-        match self {
-            EndReason::LocalHangup => "Call ended.".into(),
-            EndReason::RemoteHangup => "The other party hung up.".into(),
-            EndReason::CallerCancelled => "Missed call: the caller hung up.".into(),
-            EndReason::Busy => "The person you called is busy.".into(),
-            EndReason::Declined => "The call was declined.".into(),
-            EndReason::NotFound => "The number you called does not exist.".into(),
-            EndReason::Unavailable => {
-                "The person you called is not available right now (not online).".into()
-            }
-            EndReason::Cancelled => "The call was cancelled.".into(),
-            EndReason::SessionExpired => {
-                "The call was lost: the other side stopped confirming it (session timer).".into()
-            }
-            EndReason::NoAnswer => "No answer.".into(),
-            EndReason::AuthFailed => {
-                "The server refused the call: check the user name and password.".into()
-            }
-            EndReason::Failed { code, reason } => format!("The call failed: {code} {reason}."),
-            EndReason::Media(r) => format!("Audio problem: {r}"),
-            EndReason::Network(r) => format!("Connection lost: {r}"),
-            EndReason::Transferred => "Call transferred.".into(),
-        }
-    }
 }
 
 #[cfg(test)]

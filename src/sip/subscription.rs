@@ -168,11 +168,11 @@ impl Subscriptions {
         }
         let uri = match call::target_uri(target, &ctx.local.domain) {
             Ok(u) => u,
-            Err(reason) => {
+            Err(bad) => {
                 ctx.event(Event::SubscriptionFailed {
                     target: target.to_string(),
                     package,
-                    reason,
+                    reason: bad.to_string(),
                 });
                 return;
             }
