@@ -342,8 +342,12 @@ fn glare_both_get_491_then_both_reinvites_succeed_after_the_back_off() {
     let media_before = bed.media.len();
     // both phones re-INVITE at the same instant (an ICE restart each)
     let now = bed.now;
-    bed.a.handle_input(now, Input::IceFailed { call: ca });
-    bed.b.handle_input(now, Input::IceFailed { call: cb });
+    bed.a
+        .handle_input(now, Input::IceFailed { call: ca })
+        .expect("a known call");
+    bed.b
+        .handle_input(now, Input::IceFailed { call: cb })
+        .expect("a known call");
     bed.settle();
     let t0 = bed.now;
     assert_eq!(bed.sent_responses(Side::A, 491, "INVITE").len(), 1);

@@ -10,8 +10,8 @@ use super::subscription::{self, Activity, Subscriptions};
 use super::timers::Timers;
 use super::transaction::{RequestMatch, ResponseMatch, Transactions, TxKey};
 use super::{
-    AccountConfig, CallId, Command, ConfigError, Event, Input, Instant, Output, RegistrationState,
-    Transport, Warning,
+    AccountConfig, CallId, Command, ConfigError, Event, Input, InputError, Instant, Output,
+    RegistrationState, Transport, Warning,
 };
 use litemap::LiteMap;
 use std::collections::VecDeque;
@@ -443,7 +443,11 @@ impl UserAgent {
         &self.ctx.local.contact_uri
     }
 
-    pub fn handle_input(&mut self, now: Instant, input: Input) {
+    /// Handle one input. `Err`: it was refused (a call the agent does not
+    /// know, an answer to a call that is not ringing), and nothing
+    /// happened: no output, no state changed.
+    pub fn handle_input(&mut self, now: Instant, input: Input) -> Result<(), InputError> {
+        self.check(&input)?;
         match input {
             Input::Connected => self.on_connected(now),
             Input::Disconnected { reason } => self.on_disconnected(now, &reason),
@@ -469,6 +473,41 @@ impl UserAgent {
         call::link_calls(&mut self.ctx, now, &mut self.calls, &mut self.next_call);
         self.reap_ended(now);
         self.after_input(now);
+        Ok(())
+    }
+
+    /// Refuse an input naming a call we do not know, and an answer to a
+    /// call that is not ringing, before anything happens.
+    fn check(&self, input: &Input) -> Result<(), InputError> {
+        let named = match input {
+            Input::LocalSdp { call, .. }
+            | Input::MediaFailed { call, .. }
+            | Input::IceFailed { call } => [Some(*call), None],
+            Input::Command(cmd) => match cmd {
+                Command::Answer { call }
+                | Command::Hangup { call }
+                | Command::Hold { call }
+                | Command::Resume { call }
+                | Command::SendDtmf { call, .. }
+                | Command::Transfer { call, .. } => [Some(*call), None],
+                Command::AttendedTransfer { call, consult } => [Some(*call), Some(*consult)],
+                _ => [None, None],
+            },
+            _ => [None, None],
+        };
+        if let Some(unknown) = named
+            .into_iter()
+            .flatten()
+            .find(|c| !self.calls.contains_key(c))
+        {
+            return Err(InputError::UnknownCall(unknown));
+        }
+        if let Input::Command(Command::Answer { call }) = input {
+            if !self.calls.get(call).is_some_and(Call::is_ringing) {
+                return Err(InputError::NotRinging(*call));
+            }
+        }
+        Ok(())
     }
 
     /// Subscriptions and the presence publication follow the registration

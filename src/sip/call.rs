@@ -340,6 +340,11 @@ impl Call {
         matches!(self.phase, Phase::Ended | Phase::Cancelling)
     }
 
+    /// Incoming and ringing here: it can be answered.
+    pub fn is_ringing(&self) -> bool {
+        self.phase == Phase::Ringing
+    }
+
     /// Established (or answered and waiting for the ACK).
     pub fn is_established(&self) -> bool {
         matches!(self.phase, Phase::Confirmed | Phase::WaitingAck)

@@ -1,6 +1,7 @@
 //! What the core reports as data rather than sentences: the warnings of
 //! [`Event::Warning`](super::Event::Warning), the errors of
-//! [`UserAgent::new`](super::UserAgent::new). The phone's
+//! [`UserAgent::new`](super::UserAgent::new) and
+//! [`UserAgent::handle_input`](super::UserAgent::handle_input). The phone's
 //! words for them are made in `app::words`.
 
 use super::CallId;
@@ -112,3 +113,23 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+/// An input the user agent refused: nothing happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputError {
+    /// The input names a call the agent does not know (never was, or
+    /// ended and forgotten).
+    UnknownCall(CallId),
+    /// `Command::Answer` for a call that is not ringing here.
+    NotRinging(CallId),
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputError::UnknownCall(c) => write!(f, "unknown call {c}"),
+            InputError::NotRinging(c) => write!(f, "{c} is not ringing: nothing to answer"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}

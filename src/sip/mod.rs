@@ -2,7 +2,8 @@
 //!
 //! Nothing in this module touches the network, a clock, a timer or the DOM. The
 //! driver (in `web/` for the browser, the test harness natively) feeds
-//! [`Input`]s with the current time to [`UserAgent::handle_input`], drains
+//! [`Input`]s with the current time to [`UserAgent::handle_input`] (an
+//! [`InputError`] when it refuses one: nothing happened), drains
 //! [`Output`]s with [`UserAgent::poll_output`] until it returns `None`, and
 //! arms one timer for [`UserAgent::poll_timeout`], feeding [`Input::Timeout`]
 //! when it fires.
@@ -25,7 +26,7 @@ pub mod timers;
 pub mod transaction;
 
 pub use agent::{TableSizes, UserAgent};
-pub use errors::{BadTarget, CallAction, ConfigError, HoldFailure, Warning};
+pub use errors::{BadTarget, CallAction, ConfigError, HoldFailure, InputError, Warning};
 pub use web_time::{Duration, Instant};
 
 use std::fmt;
