@@ -4,10 +4,10 @@
 
 mod support;
 
-use softphone::sip::call::ICE_FAILED;
 use softphone::sip::message::{Message, Method};
 use softphone::sip::{
     CallId, CallState, Command, Duration, EndReason, Event, Input, MediaRequest, RegistrationState,
+    ICE_FAILED,
 };
 use support::{sdp, sdp_version, sdp_with, Bed, Side};
 

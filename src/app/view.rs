@@ -10,7 +10,7 @@ use crate::sip::{CallId, EndReason, Instant, Party};
 /// (`sip::call::MAX_CALLS`): a call that is ending or being replaced still
 /// counts there for a moment.
 pub const MAX_LINES: usize = 2;
-const _: () = assert!(MAX_LINES <= crate::sip::call::MAX_CALLS);
+const _: () = assert!(MAX_LINES <= crate::sip::MAX_CALLS);
 
 /// The account's state as shown in `#reg-status`.
 #[derive(Clone, Debug, PartialEq)]

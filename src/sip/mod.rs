@@ -8,25 +8,32 @@
 //! arms one timer for [`UserAgent::poll_timeout`], feeding [`Input::Timeout`]
 //! when it fires.
 
-pub mod agent;
+// The API: the user agent and its types below, and the parser (`message`:
+// sip-inspect, the fuzz targets and the tests read SIP with it). `sdp` and
+// `auth` stay public for the fuzz harness (`sdp::answer_as_dtls_server`)
+// and the test bed's registrar (`auth::verify`, `Credentials`, SDP
+// directions); the rest is the core's own.
+mod agent;
 pub mod auth;
-pub mod call;
-pub mod dialog;
+pub(crate) mod call;
+mod dialog;
 mod errors;
-pub mod event_bodies;
-pub mod im;
+mod event_bodies;
+mod im;
 pub mod message;
-pub mod reconnect;
-pub mod refer;
-pub mod registration;
-pub mod rng;
+pub(crate) mod reconnect;
+pub(crate) mod refer;
+mod registration;
+mod rng;
 pub mod sdp;
-pub mod subscription;
-pub mod timers;
-pub mod transaction;
+mod subscription;
+mod timers;
+mod transaction;
 
 pub use agent::{TableSizes, UserAgent};
+pub use call::{ICE_FAILED, MAX_CALLS};
 pub use errors::{BadTarget, CallAction, ConfigError, HoldFailure, InputError, Warning};
+pub use registration::MAX_AUTH_ATTEMPTS;
 pub use web_time::{Duration, Instant};
 
 use std::fmt;

@@ -246,10 +246,6 @@ impl Subscriptions {
         self.subs.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.subs.is_empty()
-    }
-
     /// How many subscriptions are wanted (for tests and the UI).
     pub fn count(&self) -> usize {
         self.subs.values().filter(|s| s.wanted).count()
@@ -685,11 +681,6 @@ impl Publication {
             tuple: String::new(),
             auth: Credentials::default(),
         }
-    }
-
-    /// The entity tag the server gave our document (tests, diagnostics).
-    pub fn etag(&self) -> Option<&str> {
-        self.etag.as_deref()
     }
 
     fn start(&mut self, ctx: &mut Ctx, now: Instant) {

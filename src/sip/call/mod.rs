@@ -65,6 +65,25 @@ mod target_tests {
     use super::target_uri;
 
     #[test]
+    fn call_targets_are_normalised() {
+        assert_eq!(
+            target_uri("1001", "example.test").as_deref(),
+            Ok("sip:1001@example.test")
+        );
+        assert_eq!(
+            target_uri(" +1 (555) 010-9999 ", "d").as_deref(),
+            Ok("sip:+15550109999@d")
+        );
+        assert_eq!(target_uri("bob@x.org", "d").as_deref(), Ok("sip:bob@x.org"));
+        assert_eq!(
+            target_uri("sips:bob@x.org", "d").as_deref(),
+            Ok("sips:bob@x.org")
+        );
+        assert!(target_uri("", "d").is_err());
+        assert!(target_uri("two words", "d").is_err());
+    }
+
+    #[test]
     fn control_characters_are_refused() {
         assert!(target_uri("x\u{1}y", "example.com").is_err());
         assert!(target_uri("10\t01", "example.com").is_err());

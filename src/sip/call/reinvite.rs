@@ -578,9 +578,4 @@ impl Call {
             cause,
         }));
     }
-
-    /// Whether we hold the call.
-    pub fn is_held(&self) -> bool {
-        self.held
-    }
 }
