@@ -83,11 +83,29 @@ impl Call {
         ctx.respond(now, key, &r);
     }
 
+    /// The peer's re-INVITE or UPDATE refreshes the target; when its
+    /// Contact is unusable, 400 and `false` (RFC 3261 12.2.2: the target
+    /// refresh fails, the session stays).
+    fn refresh_target_or_400(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        key: &TxKey,
+        req: &Message,
+    ) -> bool {
+        let ok = self.refresh_target(req);
+        if !ok {
+            let r = response_to(req, 400, "Bad Request (unusable Contact)", None);
+            ctx.respond(now, key, &r);
+        }
+        ok
+    }
+
     /// A session change or refresh from the peer (re-INVITE).
     pub(super) fn on_reinvite(&mut self, ctx: &mut Ctx, now: Instant, key: &TxKey, req: &Message) {
         if self.phase != Phase::Confirmed || self.pending.is_some() || self.ack_wait.is_some() {
             if matches!(self.pending, Some(Pending::Reoffer(_))) {
-                ctx.respond(now, key, &response_to(req, 491, "Request Pending", None));
+                request_pending(ctx, now, key, req);
             } else {
                 self.busy_retry(ctx, now, key, req);
             }
@@ -95,13 +113,10 @@ impl Call {
         }
         if self.reinvite.is_some() {
             // glare (RFC 3261 14.2): both sent a re-INVITE
-            ctx.respond(now, key, &response_to(req, 491, "Request Pending", None));
+            request_pending(ctx, now, key, req);
             return;
         }
-        if !self.refresh_target(req) {
-            // RFC 3261 12.2.2: the target refresh fails, the session stays
-            let r = response_to(req, 400, "Bad Request (unusable Contact)", None);
-            ctx.respond(now, key, &r);
+        if !self.refresh_target_or_400(ctx, now, key, req) {
             return;
         }
         self.take_session_request(req);
@@ -153,16 +168,14 @@ impl Call {
         if offer.is_some()
             && (self.reinvite.is_some() || matches!(self.pending, Some(Pending::Reoffer(_))))
         {
-            ctx.respond(now, key, &response_to(req, 491, "Request Pending", None));
+            request_pending(ctx, now, key, req);
             return;
         }
         if offer.is_some() && (self.pending.is_some() || self.ack_wait.is_some()) {
             self.busy_retry(ctx, now, key, req);
             return;
         }
-        if !self.refresh_target(req) {
-            let r = response_to(req, 400, "Bad Request (unusable Contact)", None);
-            ctx.respond(now, key, &r);
+        if !self.refresh_target_or_400(ctx, now, key, req) {
             return;
         }
         self.take_session_request(req);
@@ -578,4 +591,9 @@ impl Call {
             cause,
         }));
     }
+}
+
+/// 491 to the peer's offer (RFC 3261 14.2): an offer of ours is in progress.
+fn request_pending(ctx: &mut Ctx, now: Instant, key: &TxKey, req: &Message) {
+    ctx.respond(now, key, &response_to(req, 491, "Request Pending", None));
 }
