@@ -287,7 +287,14 @@ pub fn run_agent(data: &[u8]) -> AgentRun {
 
 impl AgentRun {
     fn input(&mut self, input: Input) {
-        self.ua.handle_input(self.now, input);
+        let before = (self.ua.table_sizes(), self.ua.poll_timeout());
+        if let Err(e) = self.ua.handle_input(self.now, input) {
+            // a refused input changes nothing
+            assert!(self.ua.poll_output().is_none(), "output after {e}");
+            let after = (self.ua.table_sizes(), self.ua.poll_timeout());
+            assert_eq!(before, after, "state changed after {e}");
+            return;
+        }
         self.drain();
     }
 

@@ -6,7 +6,8 @@ mod support;
 
 use softphone::sip::message::Message;
 use softphone::sip::{
-    CallId, CallState, Command, DtmfMethod, Duration, EndReason, Event, MediaRequest,
+    CallId, CallState, Command, DtmfMethod, Duration, EndReason, Event, Input, InputError,
+    MediaRequest,
 };
 use support::{Bed, Side};
 
@@ -71,7 +72,7 @@ fn warnings(bed: &Bed, side: Side) -> Vec<String> {
     bed.events_of(side)
         .into_iter()
         .filter_map(|e| match e {
-            Event::Warning(w) => Some(w),
+            Event::Warning(w) => Some(w.text()),
             _ => None,
         })
         .collect()
@@ -578,7 +579,10 @@ fn blind_transfer_that_succeeds_ends_the_old_call_on_both_sides() {
     assert_eq!(progress(&bed, ca), vec![(100, false), (200, true)]);
     assert_eq!(ended(&bed, Side::A, ca), Some(EndReason::Transferred));
     assert_eq!(ended(&bed, Side::B, cb), Some(EndReason::Transferred));
-    assert_eq!(EndReason::Transferred.message(), "Call transferred.");
+    assert_eq!(
+        softphone::app::words::ended(&EndReason::Transferred),
+        "Call transferred."
+    );
     assert!(ended(&bed, Side::A, new_a).is_none());
     assert!(ended(&bed, Side::B, new_b).is_none());
     assert!(!bed.sent(Side::A, "BYE").is_empty());
@@ -950,4 +954,106 @@ mod three {
             .collect();
         assert_eq!(progress, vec![(100, false), (200, true)]);
     }
+}
+
+// ----- refused commands -----
+
+/// Feeds `input` to A directly: it must be refused with `error`, and
+/// nothing may change (no output, the same tables and timers, nothing on
+/// the wire once the bed settles).
+fn refused(bed: &mut Bed, input: Input, error: InputError) {
+    let before = (bed.a.table_sizes(), bed.a.poll_timeout());
+    let seen = (bed.wire.len(), bed.events.len(), bed.media.len());
+    let now = bed.now;
+    assert_eq!(
+        bed.a.handle_input(now, input.clone()),
+        Err(error),
+        "{input:?}"
+    );
+    assert_eq!(bed.a.poll_output(), None, "{input:?}");
+    assert_eq!((bed.a.table_sizes(), bed.a.poll_timeout()), before);
+    bed.settle();
+    assert_eq!(
+        (bed.wire.len(), bed.events.len(), bed.media.len()),
+        seen,
+        "{input:?}"
+    );
+}
+
+#[test]
+fn commands_on_an_unknown_call_are_refused_and_change_nothing() {
+    let mut bed = Bed::new();
+    let (ca, _) = establish(&mut bed);
+    let ghost = CallId(99);
+    let commands = [
+        Command::Answer { call: ghost },
+        Command::Hangup { call: ghost },
+        Command::Hold { call: ghost },
+        Command::Resume { call: ghost },
+        Command::SendDtmf {
+            call: ghost,
+            digits: "1".into(),
+            method: DtmfMethod::Info,
+        },
+        Command::Transfer {
+            call: ghost,
+            target: "1002".into(),
+        },
+        Command::AttendedTransfer {
+            call: ghost,
+            consult: ca,
+        },
+        Command::AttendedTransfer {
+            call: ca,
+            consult: ghost,
+        },
+    ];
+    for cmd in commands {
+        refused(
+            &mut bed,
+            Input::Command(cmd),
+            InputError::UnknownCall(ghost),
+        );
+    }
+    // the browser's answers for a call the agent does not know either
+    for input in [
+        Input::LocalSdp {
+            call: ghost,
+            sdp: support::sdp("x"),
+        },
+        Input::MediaFailed {
+            call: ghost,
+            reason: "x".into(),
+        },
+        Input::IceFailed { call: ghost },
+    ] {
+        refused(&mut bed, input, InputError::UnknownCall(ghost));
+    }
+    assert!(is_active(&bed, Side::A, ca), "the real call goes on");
+}
+
+#[test]
+fn answering_a_call_that_is_not_ringing_is_refused() {
+    let mut bed = Bed::new();
+    let (ca, _) = establish(&mut bed);
+    refused(
+        &mut bed,
+        Input::Command(Command::Answer { call: ca }),
+        InputError::NotRinging(ca),
+    );
+    // an ended call lingers, known but not ringing
+    bed.command(Side::A, Command::Hangup { call: ca });
+    assert_eq!(ended(&bed, Side::A, ca), Some(EndReason::LocalHangup));
+    refused(
+        &mut bed,
+        Input::Command(Command::Answer { call: ca }),
+        InputError::NotRinging(ca),
+    );
+    // hanging up again is no error: it is over already
+    let now = bed.now;
+    assert_eq!(
+        bed.a
+            .handle_input(now, Input::Command(Command::Hangup { call: ca })),
+        Ok(())
+    );
 }

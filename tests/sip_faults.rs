@@ -4,10 +4,10 @@
 
 mod support;
 
-use softphone::sip::call::ICE_FAILED;
 use softphone::sip::message::{Message, Method};
 use softphone::sip::{
     CallId, CallState, Command, Duration, EndReason, Event, Input, MediaRequest, RegistrationState,
+    ICE_FAILED,
 };
 use support::{sdp, sdp_version, sdp_with, Bed, Side};
 
@@ -342,8 +342,12 @@ fn glare_both_get_491_then_both_reinvites_succeed_after_the_back_off() {
     let media_before = bed.media.len();
     // both phones re-INVITE at the same instant (an ICE restart each)
     let now = bed.now;
-    bed.a.handle_input(now, Input::IceFailed { call: ca });
-    bed.b.handle_input(now, Input::IceFailed { call: cb });
+    bed.a
+        .handle_input(now, Input::IceFailed { call: ca })
+        .expect("a known call");
+    bed.b
+        .handle_input(now, Input::IceFailed { call: cb })
+        .expect("a known call");
     bed.settle();
     let t0 = bed.now;
     assert_eq!(bed.sent_responses(Side::A, 491, "INVITE").len(), 1);
@@ -824,7 +828,7 @@ fn unavailable_480_and_cancelled_487_have_their_own_end_reasons() {
         ended(&bed.call_states(Side::A, c1)),
         Some(EndReason::Unavailable)
     );
-    assert!(EndReason::Unavailable.message().contains("not available"));
+    assert!(softphone::app::words::ended(&EndReason::Unavailable).contains("not available"));
     let c2 = call(&mut bed, "1006");
     assert_eq!(
         ended(&bed.call_states(Side::A, c2)),

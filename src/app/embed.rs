@@ -435,7 +435,7 @@ pub fn call_event(event: &Event) -> Option<ApiEvent> {
                 "ended",
                 vec![
                     ("reason", Value::Str(end_code(reason).into())),
-                    ("message", Value::Str(reason.message())),
+                    ("message", Value::Str(super::words::ended(reason))),
                 ],
             ),
         },

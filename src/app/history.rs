@@ -185,7 +185,7 @@ fn finish(p: Pending, now_ms: f64, reason: &EndReason) -> Entry {
         EndReason::LocalHangup if p.incoming => "Declined".into(),
         EndReason::LocalHangup => "Cancelled".into(),
         EndReason::CallerCancelled => "The caller hung up".into(),
-        other => other.message().trim_end_matches('.').to_string(),
+        other => super::words::ended(other).trim_end_matches('.').to_string(),
     };
     let mut peer_label = p.peer.label();
     if peer_label.trim().is_empty() {

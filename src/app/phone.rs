@@ -432,7 +432,10 @@ impl Phone {
         let Some(agent) = self.agent.as_mut() else {
             return;
         };
-        agent.handle_input(now, input);
+        if let Err(e) = agent.handle_input(now, input) {
+            // nothing happened; the phone goes on
+            tracing::warn!("the user agent refused an input: {e}");
+        }
         self.drain();
     }
 

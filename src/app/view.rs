@@ -10,7 +10,7 @@ use crate::sip::{CallId, EndReason, Instant, Party};
 /// (`sip::call::MAX_CALLS`): a call that is ending or being replaced still
 /// counts there for a moment.
 pub const MAX_LINES: usize = 2;
-const _: () = assert!(MAX_LINES <= crate::sip::call::MAX_CALLS);
+const _: () = assert!(MAX_LINES <= crate::sip::MAX_CALLS);
 
 /// The account's state as shown in `#reg-status`.
 #[derive(Clone, Debug, PartialEq)]
@@ -170,12 +170,12 @@ pub enum Notice {
     /// A sentence made elsewhere (a settings check, the browser, the page).
     Text(String),
     /// A core warning (a re-INVITE refused, a message that failed…).
-    Warning(String),
+    Warning(crate::sip::Warning),
     /// The account cannot change during a call.
     HangUpFirst,
     SettingsSaved,
     /// The core refused the account (`UserAgent::new`).
-    BadAccount(String),
+    BadAccount(crate::sip::ConfigError),
     /// No `RTCPeerConnection`: no calls, messages and presence still work.
     NoWebRtc,
     /// "Call" with nothing typed.

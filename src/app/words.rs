@@ -4,7 +4,7 @@
 
 use super::lists::Tab;
 use super::view::{short_uri, Notice, TransferView};
-use crate::sip::EndReason;
+use crate::sip::{CallAction, ConfigError, EndReason, HoldFailure, Warning};
 
 /// Control characters out, at most 80 characters: the text comes from the
 /// network.
@@ -37,10 +37,11 @@ impl TransferView {
 impl Notice {
     pub fn text(&self) -> String {
         match self {
-            Notice::Text(t) | Notice::Warning(t) => t.clone(),
+            Notice::Text(t) => t.clone(),
+            Notice::Warning(w) => w.text(),
             Notice::HangUpFirst => "Hang up before changing the account.".into(),
             Notice::SettingsSaved => "Settings saved.".into(),
-            Notice::BadAccount(e) => format!("These settings cannot be used: {e}"),
+            Notice::BadAccount(e) => format!("These settings cannot be used: {}", e.text()),
             Notice::NoWebRtc => "This browser cannot make or take calls: it has no WebRTC \
                  (RTCPeerConnection). You can still sign in for messages and presence; \
                  incoming calls are declined."
@@ -101,7 +102,100 @@ impl Tab {
 
 /// Why a call ended, in a sentence.
 pub fn ended(reason: &EndReason) -> String {
-    reason.message()
+    match reason {
+        EndReason::LocalHangup => "Call ended.".into(),
+        EndReason::RemoteHangup => "The other party hung up.".into(),
+        EndReason::CallerCancelled => "Missed call: the caller hung up.".into(),
+        EndReason::Busy => "The person you called is busy.".into(),
+        EndReason::Declined => "The call was declined.".into(),
+        EndReason::NotFound => "The number you called does not exist.".into(),
+        EndReason::Unavailable => {
+            "The person you called is not available right now (not online).".into()
+        }
+        EndReason::Cancelled => "The call was cancelled.".into(),
+        EndReason::SessionExpired => {
+            "The call was lost: the other side stopped confirming it (session timer).".into()
+        }
+        EndReason::NoAnswer => "No answer.".into(),
+        EndReason::AuthFailed => {
+            "The server refused the call: check the user name and password.".into()
+        }
+        EndReason::Failed { code, reason } => format!("The call failed: {code} {reason}."),
+        EndReason::Media(r) => format!("Audio problem: {r}"),
+        EndReason::Network(r) => format!("Connection lost: {r}"),
+        EndReason::Transferred => "Call transferred.".into(),
+    }
+}
+
+impl Warning {
+    /// The core's warning in a sentence.
+    pub fn text(&self) -> String {
+        match self {
+            Warning::NoMedia => {
+                "This browser cannot make calls: it has no WebRTC (RTCPeerConnection).".into()
+            }
+            Warning::BadTarget(bad) => bad.to_string(),
+            Warning::AttendedTransferNeedsTwoCalls { .. } => {
+                "Attended transfer needs two established calls.".into()
+            }
+            Warning::MalformedMessage => {
+                "Ignored a malformed message from the server (details in the browser console)."
+                    .into()
+            }
+            Warning::NotEstablished { action, .. } => match action {
+                CallAction::Hold => "Only an established call can be put on hold or resumed.",
+                CallAction::Dtmf => "Keys (DTMF) can only be sent during an established call.",
+                CallAction::Transfer => "Only an established call can be transferred.",
+            }
+            .into(),
+            Warning::HoldFailed { hold, cause, .. } => {
+                let why = match cause {
+                    HoldFailure::NoSdpInAnswer => "the answer had no audio description".into(),
+                    HoldFailure::Refused(code) => format!("the other side answered {code}"),
+                    HoldFailure::Media(reason) => reason.clone(),
+                };
+                if *hold {
+                    format!("Could not put the call on hold ({why}): it goes on as before.")
+                } else {
+                    format!("Could not take the call off hold ({why}): it stays on hold.")
+                }
+            }
+            Warning::NotADtmfKey { key, .. } => {
+                let shown: String = key.escape_default().collect();
+                format!("\"{shown}\" is not a phone key (0-9, *, #, A-D): nothing was sent.")
+            }
+            Warning::DtmfRefused {
+                code,
+                reason,
+                dropped,
+                ..
+            } => format!(
+                "The other side refused a key press ({code} {reason}){}.",
+                if *dropped > 0 {
+                    format!("; {dropped} more not sent")
+                } else {
+                    String::new()
+                }
+            ),
+            Warning::TransferInProgress { .. } => {
+                "A transfer of this call is already in progress.".into()
+            }
+        }
+    }
+}
+
+impl ConfigError {
+    /// Why the account cannot be used, in a sentence.
+    pub fn text(&self) -> String {
+        match self {
+            ConfigError::InvalidAddress { aor, reason } => format!(
+                "The SIP address \"{aor}\" is not valid ({reason}); it looks like sip:1000@example.com."
+            ),
+            ConfigError::NoUser { aor } => format!(
+                "The SIP address \"{aor}\" has no user part; it looks like sip:1000@example.com."
+            ),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -138,5 +232,117 @@ mod tests {
             label: None,
         };
         assert_eq!(n.text(), "The other party hung up.");
+    }
+
+    #[test]
+    fn the_core_warnings_in_words() {
+        use crate::sip::{BadTarget, CallId};
+        let call = CallId(1);
+        let hold = |hold, cause| Warning::HoldFailed { call, hold, cause };
+        let refused = |dropped| Warning::DtmfRefused {
+            call,
+            code: 488,
+            reason: "Nope".into(),
+            dropped,
+        };
+        let cases = [
+            (
+                Warning::NoMedia,
+                "This browser cannot make calls: it has no WebRTC (RTCPeerConnection).",
+            ),
+            (
+                Warning::BadTarget(BadTarget::Empty),
+                "Enter a number or a SIP address to call.",
+            ),
+            (
+                Warning::BadTarget(BadTarget::ControlCharacters),
+                "The number or address contains characters that cannot be called.",
+            ),
+            (
+                Warning::BadTarget(BadTarget::NotCallable("a b".into())),
+                "\"a b\" is not a number or SIP address that can be called.",
+            ),
+            (
+                Warning::AttendedTransferNeedsTwoCalls {
+                    call,
+                    consult: CallId(2),
+                },
+                "Attended transfer needs two established calls.",
+            ),
+            (
+                Warning::MalformedMessage,
+                "Ignored a malformed message from the server (details in the browser console).",
+            ),
+            (
+                Warning::NotEstablished {
+                    call,
+                    action: CallAction::Hold,
+                },
+                "Only an established call can be put on hold or resumed.",
+            ),
+            (
+                Warning::NotEstablished {
+                    call,
+                    action: CallAction::Dtmf,
+                },
+                "Keys (DTMF) can only be sent during an established call.",
+            ),
+            (
+                Warning::NotEstablished {
+                    call,
+                    action: CallAction::Transfer,
+                },
+                "Only an established call can be transferred.",
+            ),
+            (
+                hold(true, HoldFailure::NoSdpInAnswer),
+                "Could not put the call on hold (the answer had no audio description): it goes on as before.",
+            ),
+            (
+                hold(false, HoldFailure::Refused(500)),
+                "Could not take the call off hold (the other side answered 500): it stays on hold.",
+            ),
+            (
+                hold(true, HoldFailure::Media("no mic".into())),
+                "Could not put the call on hold (no mic): it goes on as before.",
+            ),
+            (
+                Warning::NotADtmfKey { call, key: '\u{7}' },
+                "\"\\u{7}\" is not a phone key (0-9, *, #, A-D): nothing was sent.",
+            ),
+            (refused(0), "The other side refused a key press (488 Nope)."),
+            (
+                refused(2),
+                "The other side refused a key press (488 Nope); 2 more not sent.",
+            ),
+            (
+                Warning::TransferInProgress { call },
+                "A transfer of this call is already in progress.",
+            ),
+        ];
+        for (warning, text) in cases {
+            assert_eq!(warning.text(), text);
+            assert_eq!(Notice::Warning(warning).text(), text);
+        }
+    }
+
+    #[test]
+    fn a_refused_account_in_words() {
+        let bad = ConfigError::NoUser {
+            aor: "sip:example.com".into(),
+        };
+        assert_eq!(
+            Notice::BadAccount(bad).text(),
+            "These settings cannot be used: The SIP address \"sip:example.com\" has no user \
+             part; it looks like sip:1000@example.com."
+        );
+        let bad = ConfigError::InvalidAddress {
+            aor: "x".into(),
+            reason: "no scheme".into(),
+        };
+        assert_eq!(
+            bad.text(),
+            "The SIP address \"x\" is not valid (no scheme); it looks like sip:1000@example.com."
+        );
     }
 }

@@ -10,7 +10,8 @@ use super::subscription::{self, Activity, Subscriptions};
 use super::timers::Timers;
 use super::transaction::{RequestMatch, ResponseMatch, Transactions, TxKey};
 use super::{
-    AccountConfig, CallId, Command, Event, Input, Instant, Output, RegistrationState, Transport,
+    AccountConfig, CallId, Command, ConfigError, Event, Input, InputError, Instant, Output,
+    RegistrationState, Transport, Warning,
 };
 use litemap::LiteMap;
 use std::collections::VecDeque;
@@ -307,18 +308,6 @@ pub fn unsupported_requirements(req: &Message, method: &Method) -> Option<String
     (!missing.is_empty()).then(|| missing.join(", "))
 }
 
-/// Why an [`AccountConfig`] cannot be used.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError(pub String);
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 pub struct UserAgent {
     ctx: Ctx,
     reg: Registration,
@@ -358,17 +347,17 @@ impl UserAgent {
     /// `seed` feeds the generator of tags, branches and Call-IDs.
     pub fn new(config: AccountConfig, seed: u64) -> Result<UserAgent, ConfigError> {
         let aor = config.aor.trim();
-        let uri = SipUri::parse(aor).map_err(|e| {
-            ConfigError(format!(
-                "The SIP address \"{aor}\" is not valid ({}); it looks like sip:1000@example.com.",
-                e.reason()
-            ))
+        let uri = SipUri::parse(aor).map_err(|e| ConfigError::InvalidAddress {
+            aor: aor.to_string(),
+            reason: e.reason().to_string(),
         })?;
-        let user = uri.user.clone().filter(|u| !u.is_empty()).ok_or_else(|| {
-            ConfigError(format!(
-                "The SIP address \"{aor}\" has no user part; it looks like sip:1000@example.com."
-            ))
-        })?;
+        let user =
+            uri.user
+                .clone()
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| ConfigError::NoUser {
+                    aor: aor.to_string(),
+                })?;
         let domain = match uri.port {
             Some(p) => format!("{}:{p}", uri.host),
             None => uri.host.clone(),
@@ -454,7 +443,11 @@ impl UserAgent {
         &self.ctx.local.contact_uri
     }
 
-    pub fn handle_input(&mut self, now: Instant, input: Input) {
+    /// Handle one input. `Err`: it was refused (a call the agent does not
+    /// know, an answer to a call that is not ringing), and nothing
+    /// happened: no output, no state changed.
+    pub fn handle_input(&mut self, now: Instant, input: Input) -> Result<(), InputError> {
+        self.check(&input)?;
         match input {
             Input::Connected => self.on_connected(now),
             Input::Disconnected { reason } => self.on_disconnected(now, &reason),
@@ -480,6 +473,41 @@ impl UserAgent {
         call::link_calls(&mut self.ctx, now, &mut self.calls, &mut self.next_call);
         self.reap_ended(now);
         self.after_input(now);
+        Ok(())
+    }
+
+    /// Refuse an input naming a call we do not know, and an answer to a
+    /// call that is not ringing, before anything happens.
+    fn check(&self, input: &Input) -> Result<(), InputError> {
+        let named = match input {
+            Input::LocalSdp { call, .. }
+            | Input::MediaFailed { call, .. }
+            | Input::IceFailed { call } => [Some(*call), None],
+            Input::Command(cmd) => match cmd {
+                Command::Answer { call }
+                | Command::Hangup { call }
+                | Command::Hold { call }
+                | Command::Resume { call }
+                | Command::SendDtmf { call, .. }
+                | Command::Transfer { call, .. } => [Some(*call), None],
+                Command::AttendedTransfer { call, consult } => [Some(*call), Some(*consult)],
+                _ => [None, None],
+            },
+            _ => [None, None],
+        };
+        if let Some(unknown) = named
+            .into_iter()
+            .flatten()
+            .find(|c| !self.calls.contains_key(c))
+        {
+            return Err(InputError::UnknownCall(unknown));
+        }
+        if let Input::Command(Command::Answer { call }) = input {
+            if !self.calls.get(call).is_some_and(Call::is_ringing) {
+                return Err(InputError::NotRinging(*call));
+            }
+        }
+        Ok(())
     }
 
     /// Subscriptions and the presence publication follow the registration
@@ -541,9 +569,9 @@ impl UserAgent {
             Command::Unsubscribe { target, package } => {
                 self.subs.unsubscribe(&mut self.ctx, now, &target, package);
             }
-            Command::Call { .. } if !self.media_available => self.ctx.event(Event::Warning(
-                "This browser cannot make calls: it has no WebRTC (RTCPeerConnection).".into(),
-            )),
+            Command::Call { .. } if !self.media_available => {
+                self.ctx.event(Event::Warning(Warning::NoMedia))
+            }
             Command::Call { target } => {
                 let id = CallId(self.next_call);
                 self.next_call += 1;
@@ -552,7 +580,7 @@ impl UserAgent {
                         let c = Call::outgoing(&mut self.ctx, id, uri);
                         self.calls.insert(id, c);
                     }
-                    Err(reason) => self.ctx.event(Event::Warning(reason)),
+                    Err(bad) => self.ctx.event(Event::Warning(Warning::BadTarget(bad))),
                 }
             }
             Command::Answer { call } => {
@@ -591,7 +619,7 @@ impl UserAgent {
                             c.transfer(&mut self.ctx, now, format!("<{uri}>"));
                         }
                     }
-                    Err(reason) => self.ctx.event(Event::Warning(reason)),
+                    Err(bad) => self.ctx.event(Event::Warning(Warning::BadTarget(bad))),
                 }
             }
             Command::AttendedTransfer { call, consult } => {
@@ -600,9 +628,12 @@ impl UserAgent {
                     (Some(refer_to), Some(c)) if call != consult => {
                         c.transfer(&mut self.ctx, now, refer_to)
                     }
-                    _ => self.ctx.event(Event::Warning(
-                        "Attended transfer needs two established calls.".into(),
-                    )),
+                    _ => self
+                        .ctx
+                        .event(Event::Warning(Warning::AttendedTransferNeedsTwoCalls {
+                            call,
+                            consult,
+                        })),
                 }
             }
             Command::SetDnd { on } => self.dnd = on,
@@ -796,11 +827,8 @@ impl UserAgent {
                     "malformed SIP message ({reason}): {}",
                     if answered { "answered 400" } else { "dropped" }
                 );
-                // a fixed sentence: the reason may quote text the sender chose
-                self.ctx.event(Event::Warning(
-                    "Ignored a malformed message from the server (details in the browser console)."
-                        .into(),
-                ));
+                // no details: the reason may quote text the sender chose
+                self.ctx.event(Event::Warning(Warning::MalformedMessage));
             }
         }
     }

@@ -48,7 +48,7 @@ impl Messages {
     pub fn send(&mut self, ctx: &mut Ctx, now: Instant, id: u32, to: &str, text: &str) {
         let uri = match call::target_uri(to, &ctx.local.domain) {
             Ok(u) => u,
-            Err(reason) => return status(ctx, id, false, reason),
+            Err(bad) => return status(ctx, id, false, bad.to_string()),
         };
         if text.len() > MAX_BODY {
             return status(

@@ -2,28 +2,38 @@
 //!
 //! Nothing in this module touches the network, a clock, a timer or the DOM. The
 //! driver (in `web/` for the browser, the test harness natively) feeds
-//! [`Input`]s with the current time to [`UserAgent::handle_input`], drains
+//! [`Input`]s with the current time to [`UserAgent::handle_input`] (an
+//! [`InputError`] when it refuses one: nothing happened), drains
 //! [`Output`]s with [`UserAgent::poll_output`] until it returns `None`, and
 //! arms one timer for [`UserAgent::poll_timeout`], feeding [`Input::Timeout`]
 //! when it fires.
 
-pub mod agent;
+// The API: the user agent and its types below, and the parser (`message`:
+// sip-inspect, the fuzz targets and the tests read SIP with it). `sdp` and
+// `auth` stay public for the fuzz harness (`sdp::answer_as_dtls_server`)
+// and the test bed's registrar (`auth::verify`, `Credentials`, SDP
+// directions); the rest is the core's own.
+mod agent;
 pub mod auth;
-pub mod call;
-pub mod dialog;
-pub mod event_bodies;
-pub mod im;
+pub(crate) mod call;
+mod dialog;
+mod errors;
+mod event_bodies;
+mod im;
 pub mod message;
-pub mod reconnect;
-pub mod refer;
-pub mod registration;
-pub mod rng;
+pub(crate) mod reconnect;
+pub(crate) mod refer;
+mod registration;
+mod rng;
 pub mod sdp;
-pub mod subscription;
-pub mod timers;
-pub mod transaction;
+mod subscription;
+mod timers;
+mod transaction;
 
 pub use agent::{TableSizes, UserAgent};
+pub use call::{ICE_FAILED, MAX_CALLS};
+pub use errors::{BadTarget, CallAction, ConfigError, HoldFailure, InputError, Warning};
+pub use registration::MAX_AUTH_ATTEMPTS;
 pub use web_time::{Duration, Instant};
 
 use std::fmt;
@@ -449,8 +459,8 @@ pub enum Event {
         on_hold: bool,
     },
     /// Something went wrong that the user may want to know about but that
-    /// ended nothing (a malformed message was dropped, …). Already human.
-    Warning(String),
+    /// ended nothing (a malformed message was dropped, …).
+    Warning(Warning),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -478,7 +488,7 @@ pub enum CallState {
     Answering,
     /// The call is established (2xx sent or received).
     Active { peer: Party },
-    /// The call is over; the reason is for the user.
+    /// The call is over (`app::words::ended` says why in words).
     Ended(EndReason),
 }
 
@@ -515,35 +525,6 @@ pub enum EndReason {
     /// The call was handed over: we transferred it, we were transferred
     /// and the new call is up, or a new call replaced it (RFC 3891).
     Transferred,
-}
-
-impl EndReason {
-    /// A sentence for the user.
-    pub fn message(&self) -> String {
-        match self {
-            EndReason::LocalHangup => "Call ended.".into(),
-            EndReason::RemoteHangup => "The other party hung up.".into(),
-            EndReason::CallerCancelled => "Missed call: the caller hung up.".into(),
-            EndReason::Busy => "The person you called is busy.".into(),
-            EndReason::Declined => "The call was declined.".into(),
-            EndReason::NotFound => "The number you called does not exist.".into(),
-            EndReason::Unavailable => {
-                "The person you called is not available right now (not online).".into()
-            }
-            EndReason::Cancelled => "The call was cancelled.".into(),
-            EndReason::SessionExpired => {
-                "The call was lost: the other side stopped confirming it (session timer).".into()
-            }
-            EndReason::NoAnswer => "No answer.".into(),
-            EndReason::AuthFailed => {
-                "The server refused the call: check the user name and password.".into()
-            }
-            EndReason::Failed { code, reason } => format!("The call failed: {code} {reason}."),
-            EndReason::Media(r) => format!("Audio problem: {r}"),
-            EndReason::Network(r) => format!("Connection lost: {r}"),
-            EndReason::Transferred => "Call transferred.".into(),
-        }
-    }
 }
 
 #[cfg(test)]

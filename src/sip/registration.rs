@@ -379,3 +379,38 @@ impl Registration {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::auth::Challenge;
+    use crate::sip::message::Message;
+
+    #[test]
+    fn the_same_nonce_rejected_again_means_a_wrong_password() {
+        let raw = "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/WS a.invalid;branch=z9hG4bK1\r\n\
+            From: <sip:a@x>;tag=1\r\nTo: <sip:a@x>;tag=2\r\nCall-ID: c\r\nCSeq: 2 REGISTER\r\n\
+            WWW-Authenticate: Digest realm=\"x\", nonce=\"N1\", qop=\"auth\"\r\n\
+            Content-Length: 0\r\n\r\n";
+        let resp = Message::parse(raw.as_bytes()).expect("parses");
+        let prev = AuthCache {
+            challenge: Challenge::parse("Digest realm=\"x\", nonce=\"N1\"").expect("challenge"),
+            proxy: false,
+            nc: 1,
+        };
+        assert!(matches!(
+            on_challenge(&resp, Some(&prev), 0),
+            ChallengeOutcome::Refused(_)
+        ));
+        assert!(matches!(
+            on_challenge(&resp, None, 0),
+            ChallengeOutcome::Retry(_)
+        ));
+        let stale = raw.replace("qop=\"auth\"", "qop=\"auth\", stale=true");
+        let resp = Message::parse(stale.as_bytes()).expect("parses");
+        assert!(matches!(
+            on_challenge(&resp, Some(&prev), 1),
+            ChallengeOutcome::Retry(_)
+        ));
+    }
+}

@@ -168,11 +168,11 @@ impl Subscriptions {
         }
         let uri = match call::target_uri(target, &ctx.local.domain) {
             Ok(u) => u,
-            Err(reason) => {
+            Err(bad) => {
                 ctx.event(Event::SubscriptionFailed {
                     target: target.to_string(),
                     package,
-                    reason,
+                    reason: bad.to_string(),
                 });
                 return;
             }
@@ -244,10 +244,6 @@ impl Subscriptions {
     /// Every subscription the table holds, wanted or ending.
     pub fn len(&self) -> usize {
         self.subs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.subs.is_empty()
     }
 
     /// How many subscriptions are wanted (for tests and the UI).
@@ -685,11 +681,6 @@ impl Publication {
             tuple: String::new(),
             auth: Credentials::default(),
         }
-    }
-
-    /// The entity tag the server gave our document (tests, diagnostics).
-    pub fn etag(&self) -> Option<&str> {
-        self.etag.as_deref()
     }
 
     fn start(&mut self, ctx: &mut Ctx, now: Instant) {

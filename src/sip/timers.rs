@@ -45,10 +45,6 @@ impl<K: Ord + Clone> Timers<K> {
         self.deadlines.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.deadlines.is_empty()
-    }
-
     pub fn is_set(&self, key: &K) -> bool {
         self.deadlines.contains_key(key)
     }

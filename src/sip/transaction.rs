@@ -77,7 +77,6 @@ enum ServerState {
 }
 
 struct ServerTx {
-    request: Message,
     state: ServerState,
     last_response: Option<Vec<u8>>,
 }
@@ -152,11 +151,6 @@ impl<O: Clone> Transactions<O> {
         bytes
     }
 
-    /// The request of a live client transaction (to build a CANCEL).
-    pub fn client_request(&self, key: &TxKey) -> Option<&Message> {
-        self.clients.get(key).map(|t| &t.request)
-    }
-
     /// Whether a provisional response has been received for it.
     pub fn client_proceeding(&self, key: &TxKey) -> bool {
         self.clients
@@ -226,18 +220,12 @@ impl<O: Clone> Transactions<O> {
             self.servers.insert(
                 key,
                 ServerTx {
-                    request: request.clone(),
                     state: ServerState::Proceeding,
                     last_response: None,
                 },
             );
         }
         RequestMatch::New
-    }
-
-    /// The request of a live server transaction.
-    pub fn server_request(&self, key: &TxKey) -> Option<&Message> {
-        self.servers.get(key).map(|t| &t.request)
     }
 
     /// Whether a server transaction still waits for its final response.

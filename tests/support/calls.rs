@@ -31,7 +31,8 @@ impl Bed {
                     let name = if ice_restart { "iceoffer" } else { "holdoffer" };
                     let sdp = sdp_with(&format!("{name}-{side:?}-{v}"), v, "sendonly");
                     self.ua(side)
-                        .handle_input(now, Input::LocalSdp { call, sdp });
+                        .handle_input(now, Input::LocalSdp { call, sdp })
+                        .expect("media for a known call");
                 }
                 other => self.answer_media(side, other),
             }
@@ -141,7 +142,8 @@ impl Trio {
 
     pub fn input(&mut self, p: usize, input: Input) {
         let now = self.now;
-        self.phones[p].handle_input(now, input);
+        // a refused input changed nothing (see `Endpoint for UserAgent`)
+        let _refused = self.phones[p].handle_input(now, input);
         self.settle();
     }
 
@@ -193,7 +195,9 @@ impl Trio {
                             self.media.push((p, m.clone()));
                             if let Some(i) = self.media_answer(p, &m) {
                                 let now = self.now;
-                                self.phones[p].handle_input(now, i);
+                                self.phones[p]
+                                    .handle_input(now, i)
+                                    .expect("media for a known call");
                             }
                         }
                         softphone::sip::Output::Reconnect { .. } => {}
@@ -214,7 +218,9 @@ impl Trio {
     fn route(&mut self, from: usize, bytes: &[u8]) {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             let now = self.now;
-            self.phones[from].handle_input(now, Input::Received(b"\r\n".to_vec()));
+            self.phones[from]
+                .handle_input(now, Input::Received(b"\r\n".to_vec()))
+                .expect("bytes are never refused");
             return;
         }
         let mut m = Message::parse(bytes).expect("phones send parseable messages");
@@ -279,7 +285,9 @@ impl Trio {
 
     fn deliver(&mut self, to: usize, m: &Message) {
         let now = self.now;
-        self.phones[to].handle_input(now, Input::Received(m.to_bytes()));
+        self.phones[to]
+            .handle_input(now, Input::Received(m.to_bytes()))
+            .expect("bytes are never refused");
     }
 
     pub fn events_of(&self, p: usize) -> Vec<softphone::sip::Event> {

@@ -25,9 +25,11 @@ pub trait Endpoint {
     fn poll_timeout(&self) -> Option<Instant>;
 }
 
+/// A refused input (`InputError`) changed nothing, and the bed goes on as a
+/// phone would; the tests of refusals call `UserAgent::handle_input` itself.
 impl Endpoint for UserAgent {
     fn handle_input(&mut self, now: Instant, input: Input) {
-        UserAgent::handle_input(self, now, input)
+        let _refused = UserAgent::handle_input(self, now, input);
     }
     fn poll_output(&mut self) -> Option<Output> {
         UserAgent::poll_output(self)

@@ -307,7 +307,10 @@ fn call_events_for_the_host_page() {
     .unwrap();
     assert_eq!(e.name, "hold");
     assert_eq!(field(&e, "by"), &Value::Str("remote".into()));
-    assert_eq!(call_event(&Event::Warning("x".into())), None);
+    assert_eq!(
+        call_event(&Event::Warning(crate::sip::Warning::NoMedia)),
+        None
+    );
     let r = registration_event("registered", Some("sip:1000@127.0.0.1"), None);
     assert_eq!(field(&r, "reason"), &Value::Null);
     assert_eq!(

@@ -95,9 +95,9 @@ impl Phone {
             | Event::SubscriptionFailed { .. } => {
                 // the tabs' (tabs_on_event)
             }
-            Event::Warning(text) => {
-                tracing::warn!("{text}");
-                self.show_notice(Notice::Warning(text));
+            Event::Warning(warning) => {
+                tracing::warn!("{}", warning.text());
+                self.show_notice(Notice::Warning(warning));
             }
         }
     }

@@ -57,7 +57,7 @@ impl Phone {
             Ok(a) => a,
             Err(e) => {
                 self.agent = None;
-                let msg = Notice::BadAccount(e.to_string());
+                let msg = Notice::BadAccount(e);
                 self.set_reg(RegView::Failed(msg.text()));
                 self.show_error(msg);
                 return;
