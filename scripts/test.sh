@@ -218,7 +218,7 @@ fi
 E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
   e2e_group security 300 csp xss password-log insecure-ws panic-banner
 # desk-phone features of issue 5 (tests/e2e/features.mjs)
-e2e_group e2e-features 400 hold-resume mute dtmf-info dtmf-rfc4733 blind-transfer \
+e2e_group e2e-features 430 hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast blind-transfer \
   attended-transfer call-waiting conference auto-answer dnd history messages presence \
   voicemail title-notification keyboard-a11y early-media audio-devices page-close \
   page-reload tab-close
@@ -245,7 +245,7 @@ e2e_group e2e-cluster 180 cluster-failover
 # the same phone in Firefox ESR (WebDriver BiDi, tests/e2e/firefox.mjs): the
 # groups where browsers differ
 E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox 600 \
-  call wrong-password server-down hold-resume mute dtmf-info dtmf-rfc4733 call-waiting \
+  call wrong-password server-down hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast call-waiting \
   blind-transfer page-close page-reload tab-close embed-mount mixed-browsers wss-untrusted \
   turn-udp turn-tcp turn-wrong-password no-webrtc baresip-calls-browser \
   browser-calls-linphone linphone-calls-browser

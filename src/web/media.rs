@@ -521,8 +521,8 @@ fn ring_volume() -> f32 {
 }
 
 /// Play DTMF digits into the call's audio (`RTCDTMFSender.insertDTMF`,
-/// 100 ms tones, 70 ms gaps). A browser or call that cannot is logged as a
-/// warning; the call goes on.
+/// 100 ms tones, 70 ms gaps), after any still waiting. A browser or call
+/// that cannot is logged as a warning; the call goes on.
 fn send_dtmf(call: CallId, digits: &str) {
     let Some(media) = get(call) else {
         tracing::warn!("{call}: DTMF not sent: the call has no audio");
@@ -544,6 +544,14 @@ fn send_dtmf(call: CallId, digits: &str) {
         );
         return;
     }
+    // insertDTMF replaces the tones still waiting: keys pressed faster
+    // than the tones play are appended to them, so that every one is sent,
+    // in order (the tone playing has already left the buffer)
+    let waiting = js_sys::Reflect::get(&dtmf, &JsValue::from_str("toneBuffer"))
+        .ok()
+        .and_then(|b| b.as_string())
+        .unwrap_or_default();
+    let tones = format!("{waiting}{digits}");
     // through Reflect: insertDTMF throws on bad input, and web-sys's
     // binding would not catch that
     let result = js_sys::Reflect::get(&dtmf, &JsValue::from_str("insertDTMF"))
@@ -551,13 +559,13 @@ fn send_dtmf(call: CallId, digits: &str) {
         .and_then(|f| {
             f.call3(
                 &dtmf,
-                &JsValue::from_str(digits),
+                &JsValue::from_str(&tones),
                 &JsValue::from_f64(100.0),
                 &JsValue::from_f64(70.0),
             )
         });
     match result {
-        Ok(_) => tracing::debug!("{call}: DTMF {digits} queued"),
+        Ok(_) => tracing::debug!("{call}: DTMF {digits} queued (tones waiting: {tones})"),
         Err(e) => tracing::warn!("{call}: DTMF not sent: {}", js_text(&e)),
     }
 }

@@ -19,6 +19,10 @@
 //   dtmf-rfc4733       the SDP offer and answer carry telephone-event; keys
 //                      go to RTCDTMFSender.insertDTMF, tonechange events fire
 //                      and the tone buffer drains; no INFO sent
+//   dtmf-fast          ten keypad clicks 30 ms apart, then ten key presses
+//                      30 ms apart: by INFO all twenty reach B in order
+//                      (#dtmf-received); by RFC 4733 all twenty leave A's
+//                      RTCDTMFSender in order (tonechange), none dropped
 //   blind-transfer     A-B, B transfers A to C (#transfer-blind): C rings
 //                      showing A, answers, audio A<->C, B idle, B's REFER got
 //                      202 and NOTIFY sipfrag 200, a status was shown
@@ -327,6 +331,77 @@ async function dtmfRfc4733(browser, base, r) {
   r.info_sent = sentAfter(A, 'INFO', k0).length;
   await hangUp(A, B);
   if (r.info_sent) throw new Error(`A sent ${r.info_sent} INFO request(s) although the method is rfc4733`);
+}
+
+/**
+ * Ten clicks on the in-call keypad 30 ms apart (in the page: a person
+ * drumming), then the same ten digits reversed on the keyboard 30 ms apart.
+ * Returns the twenty digits in the order pressed.
+ */
+async function keyFast(P) {
+  const clicks = '1234567890';
+  const keys = '0987654321';
+  if (!(await visible(P.page, '#in-call-dialpad'))) {
+    await press(P, '#dtmf-button');
+    await waitVisible(P.page, '#in-call-dialpad', T.ui, P.name);
+  }
+  await P.page.evaluate(async (digits) => {
+    for (const d of digits) {
+      document.querySelector(`#in-call-dialpad button[data-digit="${d}"]`).click();
+      await new Promise((ok) => setTimeout(ok, 30));
+    }
+  }, clicks);
+  // the keyboard: outside any text field (the focus on the page body)
+  await P.page.evaluate(() => document.activeElement && document.activeElement.blur());
+  for (const d of keys) {
+    await P.page.keyboard.press(d);
+    await sleep(30);
+  }
+  return clicks + keys;
+}
+
+async function dtmfFast(browser, base, r) {
+  const SC = 'dtmf-fast';
+  // by INFO: every digit reaches the other phone, in order
+  const [A, B] = await setup(
+    browser, base, r, SC,
+    [{ n: 1004, name: 'Erin', page: 'A' }, { n: 1005, name: 'Frank', page: 'B' }],
+    [{ dtmf: 'info' }],
+  );
+  await callAndAnswer(A, B, '1005');
+  const t0 = Date.now();
+  const want = await keyFast(A);
+  await waitText(B.page, '#dtmf-received', new RegExp(`${want}$`), 10000, 'B').catch(async () => {
+    throw new Error(`INFO: B received ${JSON.stringify(await textOf(B.page, '#dtmf-received'))}, want ${want}`);
+  });
+  r.info_received_B = await textOf(B.page, '#dtmf-received');
+  r.info_sent = sentAfter(A, 'INFO', t0).map((f) => (/Signal=(\S+)/.exec(sipBody(f.text)) || [])[1]).join('');
+  if (r.info_sent !== want) throw new Error(`INFO: A sent ${r.info_sent}, want ${want}`);
+  await hangUp(A, B);
+  await leaveAll([A, B]);
+  // by RFC 4733: every digit leaves the sender, in order
+  const [C, D] = await setup(
+    browser, base, r, SC,
+    [{ n: 1006, name: 'Gina', page: 'C' }, { n: 1007, name: 'Hugo', page: 'D' }],
+    [{ dtmf: 'rfc4733' }],
+  );
+  r.pages = [A, B, C, D];
+  await callAndAnswer(C, D, '1007');
+  const want2 = await keyFast(C);
+  const played = async () => C.page.evaluate(() => window.__probe.dtmf.tones.map((x) => x.tone).filter((t) => t).join(''));
+  await step('every tone played in order', 15000, async () => {
+    const end = Date.now() + 15000;
+    for (;;) {
+      const done = await C.page.evaluate(() => !window.__probe.dtmf.buffer());
+      r.rfc4733_played = await played();
+      if (done && r.rfc4733_played.length >= want2.length) break;
+      if (Date.now() > end) break;
+      await sleep(100);
+    }
+  });
+  r.rfc4733_inserted = await C.page.evaluate(() => window.__probe.dtmf.inserted);
+  await hangUp(C, D);
+  if (r.rfc4733_played !== want2) throw new Error(`RFC 4733: the sender played ${r.rfc4733_played}, want ${want2}`);
 }
 
 /** B's transfer status texts seen until B is idle (polled). */
@@ -1064,6 +1139,7 @@ export const FEATURES = {
   mute,
   'dtmf-info': dtmfInfo,
   'dtmf-rfc4733': dtmfRfc4733,
+  'dtmf-fast': dtmfFast,
   'blind-transfer': blindTransfer,
   'attended-transfer': attendedTransfer,
   'call-waiting': callWaiting,
