@@ -207,7 +207,7 @@ e2e_group() {
   fi
 }
 
-e2e_group e2e 400 call wrong-password server-down
+e2e_group e2e 430 call wrong-password server-down demo-serve
 e2e_group e2e-hostile 240 hostile-peer
 e2e_group e2e-load 480 load-100
 # security.mjs writes security-results.json; its panic-banner scenario needs
