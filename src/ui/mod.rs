@@ -31,7 +31,7 @@ use crate::web::{driver, embed, logging, panic, storage};
 use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
-use state::PhoneState;
+use state::{PhoneState, RegView};
 use views::Views;
 
 /// Panic banner and logging: first thing, for the app and the embedded
@@ -100,6 +100,18 @@ pub fn mount_embedded(
 #[component]
 fn App(state: PhoneState, views: Views) -> impl IntoView {
     let in_call = move || state.call.with(|c| c.is_some());
+    // the dialpad once signed in (and while the connection comes back)
+    let can_dial = move || {
+        state.reg.with(|r| {
+            matches!(
+                r,
+                RegView::Registered { .. }
+                    | RegView::Registering
+                    | RegView::Reconnecting { .. }
+                    | RegView::Offline
+            )
+        })
+    };
     let shown = move |tab: Tab| move || views.tab.get() != tab;
     view! {
         <main id="phone" class="phone" data-phone=move || state.data_phone()>
@@ -121,8 +133,13 @@ fn App(state: PhoneState, views: Views) -> impl IntoView {
                 <lines::Lines state=state />
                 <call::IncomingPanel state=state />
                 <call::InCallPanel state=state />
-                <Show when=move || !in_call()>
+                <Show when=move || !in_call() && can_dial()>
                     <dialpad::Dialpad />
+                </Show>
+                <Show when=move || !in_call() && !can_dial()>
+                    <p id="dial-hint" class="card hint">
+                        "Sign in to make calls: fill in your account and press \"Save and sign in\"."
+                    </p>
                 </Show>
             </section>
             <section

@@ -74,10 +74,23 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
     ) {
         on_cleanup(move || handle.clear());
     }
+    // the error shown next to the button takes the focus when it appears
+    let error_ref = NodeRef::<leptos::html::P>::new();
+    Effect::new(move |shown: Option<Option<String>>| {
+        let now = state.error.get().filter(|e| !e.is_empty());
+        if now.is_some() && now != shown.flatten() {
+            if let Some(p) = error_ref.get() {
+                let _ = p.focus();
+            }
+        }
+        now
+    });
     // open the advanced part when it holds something
     let advanced_open = !ice_servers.get_untracked().trim().is_empty()
         || !ice_timeout.get_untracked().is_empty()
         || relay_only.get_untracked();
+    // everything beyond the account, open when something there is set
+    let more_open = advanced_open || allow_insecure.get_untracked();
     let busy = move || {
         state
             .reg
@@ -144,125 +157,139 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                 id="ws-url"
                 label="Server (WebSocket)"
                 kind="text"
-                placeholder="wss://sip.example.org"
-                hint="Several addresses, separated by spaces or commas, are tried in order when one cannot be reached."
+                placeholder="e.g. wss://sip.example.org"
+                hint="More than one? Separate them with spaces: they are tried in order."
                 value=ws_url
             />
-            <Check id="allow-insecure" label="Allow unencrypted ws:// to a remote server" value=allow_insecure />
-            <Field id="sip-uri" label="SIP address" kind="text" placeholder="sip:1000@127.0.0.1" hint="" value=sip_uri />
+            <Field id="sip-uri" label="SIP address" kind="text" placeholder="e.g. sip:1000@pbx.example.org" hint="" value=sip_uri />
             <Field id="auth-user" label="User name" kind="text" placeholder="Optional: 1000" hint="" value=auth_user />
             <Field id="password" label="Password" kind="password" placeholder="Password" hint="" value=password />
             <Field id="display-name" label="Your name" kind="text" placeholder="Optional: shown to people you call" hint="" value=display_name />
-            <details id="advanced" class="advanced" open=advanced_open>
-                <summary>"Advanced"</summary>
-                <label class="field" for="ice-servers">
-                    <span class="label">"ICE servers (STUN / TURN), one a line"</span>
-                    <textarea
-                        id="ice-servers"
-                        name="ice-servers"
-                        rows="3"
-                        spellcheck="false"
-                        autocapitalize="off"
-                        placeholder="stun:stun.example.org:3478\nturn:turn.example.org:3478 user secret"
-                        prop:value=move || ice_servers.get()
-                        on:input=move |ev| ice_servers.set(event_target_value(&ev))
-                    ></textarea>
-                    <span class="hint small">
-                        "stun:stun.example.org:3478 · turn:turn.example.org:3478 user secret · "
-                        "lines starting with # are ignored. Without any, calls work only where "
-                        "the phones can reach each other directly."
-                    </span>
-                </label>
-                <Check
-                    id="relay-only"
-                    label="Only through a TURN relay (hides your address; needs a TURN server above)"
-                    value=relay_only
-                />
-                <label class="field" for="ice-timeout">
-                    <span class="label">"Longest wait for network candidates (ms)"</span>
-                    <input
-                        id="ice-timeout"
-                        name="ice-timeout"
-                        type="number"
-                        inputmode="numeric"
-                        min="100"
-                        max="10000"
-                        step="100"
-                        placeholder="1500"
-                        prop:value=move || ice_timeout.get()
-                        on:input=move |ev| ice_timeout.set(event_target_value(&ev))
-                    />
-                    <span class="hint small">"100 to 10000; empty means 1500."</span>
-                </label>
-                <ProtocolHandlers />
-            </details>
-            <fieldset class="prefs">
-                <legend>"Phone"</legend>
-                <label class="field" for="dtmf-method">
-                    <span class="label">"Send keypad tones (DTMF) as"</span>
-                    <select
-                        id="dtmf-method"
-                        name="dtmf-method"
-                        prop:value=move || dtmf_method.get().as_str()
-                        on:change=move |ev| dtmf_method.set(DtmfSetting::from_value(&event_target_value(&ev)))
-                    >
-                        <option value="rfc4733" selected=move || dtmf_method.get() == DtmfSetting::Rfc4733>
-                            "Audio tones (RFC 4733)"
-                        </option>
-                        <option value="info" selected=move || dtmf_method.get() == DtmfSetting::Info>
-                            "SIP INFO messages"
-                        </option>
-                    </select>
-                </label>
-                <Check
-                    id="auto-answer"
-                    label="Answer calls automatically (when no other call is up)"
-                    value=auto_answer
-                />
-                <label class="field" for="ring-volume">
-                    <span class="label">
-                        "Ring volume: " {move || ring_volume.get().to_string()} " %"
-                    </span>
-                    <input
-                        id="ring-volume"
-                        name="ring-volume"
-                        type="range"
-                        min="0"
-                        max="100"
-                        step="5"
-                        prop:value=move || ring_volume.get().to_string()
-                        on:input=move |ev| {
-                            let v = event_target_value(&ev).parse::<u8>().unwrap_or(0).min(100);
-                            ring_volume.set(v);
-                        }
-                    />
-                </label>
-            </fieldset>
-            <fieldset class="prefs">
-                <legend>"Audio"</legend>
-                <DeviceSelect id="mic-select" label="Microphone" input=true devices=devices value=mic_device />
-                <label class="field" for="mic-level">
-                    <span class="label">"Microphone level"</span>
-                    <meter
-                        id="mic-level"
-                        min="0"
-                        max="1"
-                        low="0.05"
-                        high="0.85"
-                        optimum="0.5"
-                        prop:value=move || f64::from(level.get())
-                    ></meter>
-                </label>
-                <DeviceSelect id="speaker-select" label="Speaker" input=false devices=devices value=speaker_device />
-                <Check id="echo-cancel" label="Echo cancellation" value=echo_cancel />
-                <Check id="noise-suppress" label="Noise suppression" value=noise_suppress />
-                <Check id="auto-gain" label="Automatic microphone volume" value=auto_gain />
-            </fieldset>
             <div class="actions">
                 <button id="save-register" type="submit" class="primary">
                     {move || if busy() { "Signing in…" } else { "Save and sign in" }}
                 </button>
             </div>
+            // the error of the last try, next to the button (and focused):
+            // the banner at the top is out of sight on a small screen
+            <p
+                id="settings-error"
+                class="form-error"
+                tabindex="-1"
+                node_ref=error_ref
+                hidden=move || state.error.with(|e| e.as_ref().is_none_or(|t| t.is_empty()))
+            >
+                {move || state.error.get().unwrap_or_default()}
+            </p>
+            <details id="more-settings" class="more-settings" open=more_open>
+                <summary>"More settings"</summary>
+                <Check id="allow-insecure" label="Allow unencrypted ws:// to a remote server" value=allow_insecure />
+                <details id="advanced" class="advanced" open=advanced_open>
+                    <summary>"Advanced"</summary>
+                    <label class="field" for="ice-servers">
+                        <span class="label">"ICE servers (STUN / TURN), one a line"</span>
+                        <textarea
+                            id="ice-servers"
+                            name="ice-servers"
+                            rows="3"
+                            spellcheck="false"
+                            autocapitalize="off"
+                            placeholder="stun:stun.example.org:3478\nturn:turn.example.org:3478 user secret"
+                            prop:value=move || ice_servers.get()
+                            on:input=move |ev| ice_servers.set(event_target_value(&ev))
+                        ></textarea>
+                        <span class="hint small">
+                            "stun:stun.example.org:3478 · turn:turn.example.org:3478 user secret · "
+                            "lines starting with # are ignored. Without any, calls work only where "
+                            "the phones can reach each other directly."
+                        </span>
+                    </label>
+                    <Check
+                        id="relay-only"
+                        label="Only through a TURN relay (hides your address; needs a TURN server above)"
+                        value=relay_only
+                    />
+                    <label class="field" for="ice-timeout">
+                        <span class="label">"Longest wait for network candidates (ms)"</span>
+                        <input
+                            id="ice-timeout"
+                            name="ice-timeout"
+                            type="number"
+                            inputmode="numeric"
+                            min="100"
+                            max="10000"
+                            step="100"
+                            placeholder="1500"
+                            prop:value=move || ice_timeout.get()
+                            on:input=move |ev| ice_timeout.set(event_target_value(&ev))
+                        />
+                        <span class="hint small">"100 to 10000; empty means 1500."</span>
+                    </label>
+                    <ProtocolHandlers />
+                </details>
+                <fieldset class="prefs">
+                    <legend>"Phone"</legend>
+                    <label class="field" for="dtmf-method">
+                        <span class="label">"Send keypad tones (DTMF) as"</span>
+                        <select
+                            id="dtmf-method"
+                            name="dtmf-method"
+                            prop:value=move || dtmf_method.get().as_str()
+                            on:change=move |ev| dtmf_method.set(DtmfSetting::from_value(&event_target_value(&ev)))
+                        >
+                            <option value="rfc4733" selected=move || dtmf_method.get() == DtmfSetting::Rfc4733>
+                                "Audio tones (RFC 4733)"
+                            </option>
+                            <option value="info" selected=move || dtmf_method.get() == DtmfSetting::Info>
+                                "SIP INFO messages"
+                            </option>
+                        </select>
+                    </label>
+                    <Check
+                        id="auto-answer"
+                        label="Answer calls automatically (when no other call is up)"
+                        value=auto_answer
+                    />
+                    <label class="field" for="ring-volume">
+                        <span class="label">
+                            "Ring volume: " {move || ring_volume.get().to_string()} " %"
+                        </span>
+                        <input
+                            id="ring-volume"
+                            name="ring-volume"
+                            type="range"
+                            min="0"
+                            max="100"
+                            step="5"
+                            prop:value=move || ring_volume.get().to_string()
+                            on:input=move |ev| {
+                                let v = event_target_value(&ev).parse::<u8>().unwrap_or(0).min(100);
+                                ring_volume.set(v);
+                            }
+                        />
+                    </label>
+                </fieldset>
+                <fieldset class="prefs">
+                    <legend>"Audio"</legend>
+                    <DeviceSelect id="mic-select" label="Microphone" input=true devices=devices value=mic_device />
+                    <label class="field" for="mic-level">
+                        <span class="label">"Microphone level"</span>
+                        <meter
+                            id="mic-level"
+                            min="0"
+                            max="1"
+                            low="0.05"
+                            high="0.85"
+                            optimum="0.5"
+                            prop:value=move || f64::from(level.get())
+                        ></meter>
+                    </label>
+                    <DeviceSelect id="speaker-select" label="Speaker" input=false devices=devices value=speaker_device />
+                    <Check id="echo-cancel" label="Echo cancellation" value=echo_cancel />
+                    <Check id="noise-suppress" label="Noise suppression" value=noise_suppress />
+                    <Check id="auto-gain" label="Automatic microphone volume" value=auto_gain />
+                </fieldset>
+            </details>
         </form>
     }
 }

@@ -117,9 +117,14 @@ async function shot(page, scenario, state) {
 }
 
 async function openSettings(page) {
-  if (await page.isVisible('#settings-form')) return;
-  await page.click('#open-settings');
-  await page.waitForSelector('#settings-form', { state: 'visible' });
+  if (!(await page.isVisible('#settings-form'))) {
+    await page.click('#open-settings');
+    await page.waitForSelector('#settings-form', { state: 'visible' });
+  }
+  // the preferences and the advanced part are under "More settings"
+  if (!(await page.locator('#more-settings').evaluate((el) => el.open))) {
+    await page.click('#more-settings > summary');
+  }
 }
 
 async function fillSettings(page, s) {
