@@ -177,7 +177,7 @@ export async function openPage(browser, base, scenario, name, { path: sub = '', 
   });
   page.setDefaultTimeout(T.ui);
   await step(`${name}: load app`, T.load, async () => {
-    await page.goto(base + sub, { waitUntil: 'load' });
+    await page.goto(base + sub, { waitUntil: 'load', timeout: T.load });
     // the app is up when its root element exists
     await page.waitForSelector(ready, { state: 'attached', timeout: T.load });
   });

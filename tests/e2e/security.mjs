@@ -104,7 +104,7 @@ async function openPage(browser, base, scenario, name) {
   });
   page.setDefaultTimeout(T.ui);
   await step(`${name}: load app`, T.load, async () => {
-    await page.goto(base, { waitUntil: 'load' });
+    await page.goto(base, { waitUntil: 'load', timeout: T.load });
     await page.waitForSelector('#phone', { state: 'attached', timeout: T.load });
   });
   return { context, page, name, log, sockets };
