@@ -798,3 +798,30 @@ fn the_lists_of_an_account_come_back_from_storage_after_signing_in_again() {
     assert_eq!((l.history.len(), l.contacts.len()), (1, 1));
     assert!(bed.sent(Side::A, "SUBSCRIBE").len() > subscribes);
 }
+
+#[test]
+fn a_passing_notice_goes_by_itself_or_when_dismissed_a_lasting_one_stays() {
+    let mut bed = Phones::phones();
+    bed.connect_call(Side::A, "1001");
+    bed.act(Side::B, Action::Hangup);
+    assert!(matches!(
+        bed.view(Side::A).notice,
+        Some(Notice::Ended { .. })
+    ));
+    let fade = bed.phone(Side::A).phone.poll_timeout().expect("a deadline");
+    assert!(fade <= bed.now + softphone::app::phone::NOTICE_FADE);
+    bed.advance(softphone::app::phone::NOTICE_FADE);
+    assert_eq!(bed.view(Side::A).notice, None, "gone after NOTICE_FADE");
+    // dismissed at once
+    bed.connect_call(Side::A, "1001");
+    bed.act(Side::B, Action::Hangup);
+    bed.act(Side::A, Action::DismissNotice);
+    assert_eq!(bed.view(Side::A).notice, None);
+    // the connection lost: the notice stays while it lasts
+    bed.disconnect(Side::A);
+    bed.advance(Duration::from_secs(60));
+    assert!(matches!(
+        bed.view(Side::A).notice,
+        Some(Notice::Lost { .. })
+    ));
+}

@@ -33,11 +33,15 @@ use super::messaging::Message;
 use super::settings::{self, MediaConfig, Settings};
 use super::view::{CallPhase, CallView, Notice, PhoneView, RegView, TransferView, MAX_LINES};
 use crate::sip::reconnect::Reconnect;
+use crate::sip::Duration;
 use crate::sip::{
     CallId, CallState, Command, EndReason, Event, Input, Instant, MediaRequest, Output, Party,
     RegistrationState, UserAgent,
 };
 use std::collections::VecDeque;
+
+/// How long a passing notice ("The other party hung up.") stays on screen.
+pub const NOTICE_FADE: Duration = Duration::from_secs(20);
 
 /// What the user (or the host page, or a key) asks of the phone.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,6 +81,8 @@ pub enum Action {
     ShowError(Notice),
     ShowNotice(Notice),
     DismissError,
+    /// Take the notice line down.
+    DismissNotice,
     /// Open or close the settings form.
     ShowSettings(bool),
     /// The page is going away: hang up and sign out, once per account.
@@ -259,6 +265,8 @@ pub struct Phone {
     alerts: Alerts,
     /// The account signed out because the page is going away.
     signed_out: Option<u64>,
+    /// When the notice on screen goes by itself.
+    notice_until: Option<Instant>,
     /// The notice shown when the connection was lost: taken down when the
     /// phone is registered again, unless another notice replaced it.
     lost_notice: Option<Notice>,
@@ -317,6 +325,7 @@ impl Phone {
             auto_answer: None,
             alerts: Alerts::default(),
             signed_out: None,
+            notice_until: None,
             lost_notice: None,
             call_when_registered: None,
             host_reg: None,
@@ -367,6 +376,7 @@ impl Phone {
             self.agent.as_ref().and_then(UserAgent::poll_timeout),
             self.retry_at,
             self.auto_answer.map(|(_, at)| at),
+            self.notice_until,
         ]
         .into_iter()
         .flatten()
@@ -464,6 +474,10 @@ impl Phone {
 
     fn on_timeout(&mut self) {
         let now = self.now;
+        if self.notice_until.is_some_and(|at| at <= now) {
+            self.notice_until = None;
+            self.view.notice = None;
+        }
         if self.retry_at.is_some_and(|at| at <= now) {
             self.retry_at = None;
             self.open_connection();
@@ -501,7 +515,9 @@ impl Phone {
         self.view.error = Some(n);
     }
 
+    /// Show a notice; one that [`Notice::fades`] goes after [`NOTICE_FADE`].
     fn show_notice(&mut self, n: Notice) {
+        self.notice_until = n.fades().then(|| self.now + NOTICE_FADE);
         self.view.notice = Some(n);
     }
 

@@ -215,6 +215,18 @@ pub enum Notice {
     CallingOnceSignedIn(String),
 }
 
+impl Notice {
+    /// A passing notice goes by itself after a while; one about a state
+    /// that lasts (the connection is being re-established, a link waits
+    /// for the sign-in, no WebRTC) stays until that changes.
+    pub fn fades(&self) -> bool {
+        !matches!(
+            self,
+            Notice::Lost { .. } | Notice::CallingOnceSignedIn(_) | Notice::NoWebRtc
+        )
+    }
+}
+
 /// Everything the screen shows of the phone, as plain data (`Phone::view`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PhoneView {

@@ -89,8 +89,23 @@ pub fn Messages(state: PhoneState) -> impl IntoView {
                 </button>
             </div>
         </Show>
-        <p id="notice" class="notice" aria-live="polite">
-            {move || state.notice.get().unwrap_or_default()}
-        </p>
+        <div class="notice-row">
+            <p id="notice" class="notice" aria-live="polite">
+                {move || state.notice.get().unwrap_or_default()}
+            </p>
+            // a passing notice also goes by itself (app::phone::NOTICE_FADE)
+            <Show when=move || state.notice.with(|n| n.as_ref().is_some_and(|t| !t.is_empty()))>
+                <button
+                    id="notice-dismiss"
+                    type="button"
+                    class="dismiss"
+                    aria-label="Dismiss the notice"
+                    title="Dismiss"
+                    on:click=move |_| crate::web::driver::dispatch(Action::DismissNotice)
+                >
+                    "×"
+                </button>
+            </Show>
+        </div>
     }
 }

@@ -47,6 +47,10 @@ impl Phone {
             Action::ShowError(n) => self.show_error(n),
             Action::ShowNotice(n) => self.show_notice(n),
             Action::DismissError => self.view.error = None,
+            Action::DismissNotice => {
+                self.view.notice = None;
+                self.notice_until = None;
+            }
             Action::ShowSettings(open) => self.view.settings_open = open,
             Action::PageHide => self.page_hide(),
         }
