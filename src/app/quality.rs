@@ -59,6 +59,28 @@ pub fn mos(rtt_ms: f64, jitter_ms: f64, loss_pct: f64) -> f64 {
     mos_from_r(r_factor(rtt_ms, jitter_ms, loss_pct))
 }
 
+/// The call quality in a word, from the MOS (G.107's user satisfaction
+/// bands: 4.0 and up "satisfied", 3.6 to 4.0 "some users dissatisfied",
+/// below that "many dissatisfied").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grade {
+    Good,
+    Fair,
+    Poor,
+}
+
+impl Grade {
+    pub fn of(mos: f64) -> Grade {
+        if !mos.is_finite() || mos < 3.6 {
+            Grade::Poor
+        } else if mos < 4.0 {
+            Grade::Fair
+        } else {
+            Grade::Good
+        }
+    }
+}
+
 /// Packet loss in percent between two `getStats` readings of an inbound
 /// stream (`packetsLost`, `packetsReceived`, both cumulative): over the
 /// interval when packets came in it, else over the whole call so far.
@@ -79,6 +101,14 @@ pub fn loss_pct(previous: Option<(f64, f64)>, lost: f64, received: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quality_in_a_word() {
+        assert_eq!(Grade::of(mos(20.0, 2.0, 0.0)), Grade::Good);
+        assert_eq!(Grade::of(3.8), Grade::Fair);
+        assert_eq!(Grade::of(mos(400.0, 60.0, 8.0)), Grade::Poor);
+        assert_eq!(Grade::of(f64::NAN), Grade::Poor);
+    }
 
     #[test]
     fn perfect_network_is_the_top_of_the_scale() {

@@ -100,6 +100,16 @@ impl Tab {
     }
 }
 
+impl crate::app::quality::Grade {
+    pub fn text(self) -> &'static str {
+        match self {
+            crate::app::quality::Grade::Good => "good",
+            crate::app::quality::Grade::Fair => "fair",
+            crate::app::quality::Grade::Poor => "poor",
+        }
+    }
+}
+
 /// Why a call ended, in a sentence.
 pub fn ended(reason: &EndReason) -> String {
     match reason {

@@ -4,6 +4,7 @@ use super::dialpad::Dialpad;
 use super::state::{CallPhase, PhoneState};
 use crate::app::lines;
 use crate::app::phone::Action;
+use crate::app::quality::Grade;
 use crate::app::view::MAX_LINES;
 use crate::sip::CallId;
 use crate::sip::Instant;
@@ -400,13 +401,21 @@ fn CallQuality(state: PhoneState) -> impl IntoView {
         figures.with(|q| q.as_ref().map(|q| format!("{:.*}", digits, f(q))))
     };
     let points = move || history.with(|(_, h)| mos_points(h));
+    // in a word; the figures on demand
     let text = move || {
         figures.with(|q| match q {
-            Some(q) => format!(
-                "Quality {:.1} · {:.0} ms delay · {:.0} ms jitter · {:.1} % lost",
-                q.mos, q.rtt_ms, q.jitter_ms, q.loss_pct
-            ),
-            None => "Quality: measuring…".to_string(),
+            Some(q) => format!("Call quality: {}", Grade::of(q.mos).text()),
+            None => "Call quality: measuring…".to_string(),
+        })
+    };
+    let numbers = move || {
+        figures.with(|q| {
+            q.as_ref().map(|q| {
+                format!(
+                    "MOS {:.1} (1 to 4.5) · {:.0} ms delay · {:.0} ms jitter · {:.1} % lost",
+                    q.mos, q.rtt_ms, q.jitter_ms, q.loss_pct
+                )
+            })
         })
     };
     view! {
@@ -427,7 +436,10 @@ fn CallQuality(state: PhoneState) -> impl IntoView {
             >
                 <polyline points=points fill="none" stroke="currentColor" stroke-width="2"></polyline>
             </svg>
-            <span class="quality-text">{text}</span>
+            <details class="quality-text">
+                <summary>{text}</summary>
+                {numbers}
+            </details>
         </div>
     }
 }
