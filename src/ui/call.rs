@@ -206,7 +206,15 @@ fn InCall(state: PhoneState) -> impl IntoView {
     };
     view! {
         <section id="in-call" class="card call-panel in-call" aria-label="Call">
-            <p class="call-kind" class:live=active>{status}</p>
+            // "On hold" once, in the status line: nothing below moves, so
+            // Resume stays under the pointer
+            <p class="call-kind" class:live=active>
+                <Show when=local_hold fallback=status>
+                    <span id="call-hold-status" class="hold" role="status">
+                        "On hold"
+                    </span>
+                </Show>
+            </p>
             <p id="call-peer" class="peer">
                 <span class="peer-name">{peer}</span>
                 {move || number().map(|n| view! { " " <span class="peer-number">{n}</span> })}
@@ -214,11 +222,6 @@ fn InCall(state: PhoneState) -> impl IntoView {
             <p id="call-timer" class="timer" class:running=active aria-label="Call duration">
                 {timer}
             </p>
-            <Show when=local_hold>
-                <p id="call-hold-status" class="call-flag hold" role="status">
-                    "On hold"
-                </p>
-            </Show>
             <Show when=remote_hold>
                 <p id="call-remote-hold" class="call-flag hold" role="status">
                     "On hold by the other party"
