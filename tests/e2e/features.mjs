@@ -182,6 +182,8 @@ async function holdResume(browser, base, r) {
   await step('audio both ways', T.media, () => audioBothWays([A, B]));
   r.screenshots.push(await shot(A.page, SC, 'in-call-A'));
 
+  const holdTop = () => A.page.evaluate(() => Math.round(document.getElementById('hold-button').getBoundingClientRect().top));
+  r.hold_button_top = [await holdTop()];
   const holdAt = Date.now();
   await press(A, '#hold-button');
   await step('both ends show the hold', T.answer, async () => {
@@ -190,6 +192,29 @@ async function holdResume(browser, base, r) {
     await waitVisible(B.page, '#call-remote-hold', T.answer, 'B');
   });
   r.hold_shown_ms = Date.now() - holdAt;
+  // the pressed Resume button under the pointer stays readable (issue 14:
+  // the hover colours once made it white on light grey, 1.23:1), and the
+  // hold shows once, without moving the controls
+  r.hold_button_top.push(await holdTop());
+  if (r.hold_button_top[0] !== r.hold_button_top[1]) throw new Error(`A: the hold moved the controls (${r.hold_button_top.join(' -> ')} px)`);
+  await A.page.hover('#hold-button');
+  await sleep(100);
+  r.pressed_hover_contrast = await A.page.evaluate(() => {
+    const el = document.getElementById('hold-button');
+    const cs = getComputedStyle(el);
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    // the filter (brightness) is left out: it brightens both alike
+    const [a, b] = [lum(rgb(cs.color)), lum(rgb(cs.backgroundColor))];
+    return Math.round(((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)) * 100) / 100;
+  });
+  await A.page.mouse.move(0, 0);
+  if (!(r.pressed_hover_contrast >= 4.5)) throw new Error(`A: the pressed #hold-button under the pointer has contrast ${r.pressed_hover_contrast}:1`);
+  r.on_hold_texts_A = await A.page.evaluate(() => (document.getElementById('in-call').textContent.match(/on hold/gi) || []).length);
+  if (r.on_hold_texts_A !== 1) throw new Error(`A: "On hold" shows ${r.on_hold_texts_A} times`);
   const reinvite = sentAfter(A, 'INVITE', holdAt)[0];
   r.hold_offer_direction = reinvite ? sdpDirection(sipBody(reinvite.text)) : null;
   r.line_state_A = await A.page.getAttribute('#lines li.line', 'data-state').catch(() => null);
