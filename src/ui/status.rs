@@ -78,15 +78,7 @@ pub fn Messages(state: PhoneState) -> impl IntoView {
                 <p id="error" class="banner-text" role="alert">
                     {move || state.error.get().unwrap_or_default()}
                 </p>
-                <button
-                    type="button"
-                    class="dismiss"
-                    aria-label="Dismiss"
-                    title="Dismiss"
-                    on:click=move |_| crate::web::driver::dispatch(Action::DismissError)
-                >
-                    "×"
-                </button>
+                <Dismiss id="" label="Dismiss" action=Action::DismissError />
             </div>
         </Show>
         <div class="notice-row">
@@ -95,17 +87,25 @@ pub fn Messages(state: PhoneState) -> impl IntoView {
             </p>
             // a passing notice also goes by itself (app::phone::NOTICE_FADE)
             <Show when=move || state.notice.with(|n| n.as_ref().is_some_and(|t| !t.is_empty()))>
-                <button
-                    id="notice-dismiss"
-                    type="button"
-                    class="dismiss"
-                    aria-label="Dismiss the notice"
-                    title="Dismiss"
-                    on:click=move |_| crate::web::driver::dispatch(Action::DismissNotice)
-                >
-                    "×"
-                </button>
+                <Dismiss id="notice-dismiss" label="Dismiss the notice" action=Action::DismissNotice />
             </Show>
         </div>
+    }
+}
+
+/// The "×" that takes a banner or the notice down.
+#[component]
+fn Dismiss(id: &'static str, label: &'static str, action: Action) -> impl IntoView {
+    view! {
+        <button
+            id=(!id.is_empty()).then_some(id)
+            type="button"
+            class="dismiss"
+            aria-label=label
+            title="Dismiss"
+            on:click=move |_| crate::web::driver::dispatch(action.clone())
+        >
+            "×"
+        </button>
     }
 }
