@@ -207,7 +207,7 @@ e2e_group() {
   fi
 }
 
-e2e_group e2e 460 call wrong-password server-down demo-serve first-screen
+e2e_group e2e 520 call wrong-password server-down demo-serve first-screen screens
 e2e_group e2e-hostile 240 hostile-peer
 e2e_group e2e-load 480 load-100
 # security.mjs writes security-results.json; its panic-banner scenario needs
@@ -244,8 +244,8 @@ e2e_group e2e-outside 420 mixed-browsers wss-call wss-untrusted turn-udp turn-tc
 e2e_group e2e-cluster 180 cluster-failover
 # the same phone in Firefox ESR (WebDriver BiDi, tests/e2e/firefox.mjs): the
 # groups where browsers differ
-E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox 600 \
-  call wrong-password server-down first-screen hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast call-waiting \
+E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox 660 \
+  call wrong-password server-down first-screen screens hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast call-waiting \
   blind-transfer page-close page-reload tab-close embed-mount mixed-browsers wss-untrusted \
   turn-udp turn-tcp turn-wrong-password no-webrtc baresip-calls-browser \
   browser-calls-linphone linphone-calls-browser

@@ -658,9 +658,58 @@ fn a_finished_call_goes_into_both_histories_and_is_stored() {
 fn an_incoming_call_brings_the_phone_tab_forward() {
     let mut bed = Phones::phones();
     tab(&mut bed, Side::B, TabAction::Show(Tab::History));
-    assert_eq!(bed.phone(Side::B).phone.lists().tab, Tab::History);
+    assert_eq!(bed.phone(Side::B).phone.lists().layout.tab, Tab::History);
     bed.dial(Side::A, "1001");
-    assert_eq!(bed.phone(Side::B).phone.lists().tab, Tab::Phone);
+    assert_eq!(bed.phone(Side::B).phone.lists().layout.tab, Tab::Phone);
+}
+
+#[test]
+fn the_wide_layout_keeps_a_list_beside_the_phone() {
+    let mut bed = Phones::phones();
+    let lists = |bed: &mut Phones| bed.phone(Side::B).phone.lists().clone();
+    let layout = |bed: &mut Phones| bed.phone(Side::B).phone.lists().layout;
+    // narrow: one view at a time; the contacts wait beside the phone
+    let l = layout(&mut bed);
+    assert_eq!((l.tab, l.side, l.wide), (Tab::Phone, Tab::Contacts, false));
+    assert!(l.in_view(Tab::Phone) && !l.in_view(Tab::Contacts));
+    tab(&mut bed, Side::B, TabAction::Width(1280));
+    let l = layout(&mut bed);
+    assert_eq!(l.selected(), Tab::Contacts);
+    assert!(l.in_view(Tab::Phone) && l.in_view(Tab::Contacts));
+    assert!(!l.in_view(Tab::History) && !l.in_view(Tab::Messages));
+    // a list tab is remembered; a call brings the phone forward and the
+    // list stays beside it
+    tab(&mut bed, Side::B, TabAction::Show(Tab::History));
+    bed.dial(Side::A, "1001");
+    let l = layout(&mut bed);
+    assert_eq!(
+        (l.tab, l.side, l.selected()),
+        (Tab::Phone, Tab::History, Tab::History)
+    );
+    assert!(l.in_view(Tab::Phone) && l.in_view(Tab::History));
+    bed.act(Side::B, Action::Hangup);
+    // messages beside the phone are read as they arrive; on a narrow
+    // screen the phone hides them and they count as unread
+    tab(&mut bed, Side::B, TabAction::Show(Tab::Messages));
+    tab(&mut bed, Side::B, TabAction::Show(Tab::Phone));
+    let send = |bed: &mut Phones, text: &str| {
+        tab(
+            bed,
+            Side::A,
+            TabAction::SendMessage {
+                to: "1001".into(),
+                text: text.into(),
+            },
+        )
+    };
+    send(&mut bed, "seen");
+    assert_eq!(lists(&mut bed).unread, 0);
+    tab(&mut bed, Side::B, TabAction::Width(1023));
+    send(&mut bed, "unseen");
+    assert_eq!(lists(&mut bed).unread, 1);
+    // widening the screen brings the messages into view: read
+    tab(&mut bed, Side::B, TabAction::Width(1024));
+    assert_eq!(lists(&mut bed).unread, 0);
 }
 
 #[test]
@@ -676,7 +725,7 @@ fn messages_arrive_unread_until_the_tab_is_looked_at() {
         },
     );
     let la = bed.phone(Side::A).phone.lists().clone();
-    assert_eq!(la.tab, Tab::Messages);
+    assert_eq!(la.layout.tab, Tab::Messages);
     assert_eq!(la.error, None);
     assert_eq!(la.messages.len(), 1);
     assert_eq!(la.messages[0].direction, MsgDirection::Out);

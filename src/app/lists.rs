@@ -21,6 +21,8 @@ pub enum Tab {
 
 impl Tab {
     pub const ALL: [Tab; 4] = [Tab::Phone, Tab::History, Tab::Contacts, Tab::Messages];
+    /// The tabs of the lists: those beside the phone in the wide layout.
+    pub const LISTS: [Tab; 3] = [Tab::History, Tab::Contacts, Tab::Messages];
 
     /// The tab button's id (`#tab-phone` …).
     pub fn tab_id(self) -> &'static str {
@@ -62,7 +64,8 @@ pub enum Stored {
 /// The tabs' state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lists {
-    pub tab: Tab,
+    /// Which views are shown.
+    pub layout: Layout,
     /// Address of the account the lists belong to (lower case).
     pub account: String,
     /// Finished calls, oldest first.
@@ -81,10 +84,59 @@ pub struct Lists {
     pub error: Option<(Tab, String)>,
 }
 
+/// From this width (CSS pixels of the space the phone has) the phone and
+/// a list are shown side by side.
+pub const WIDE_MIN_PX: u32 = 1024;
+
+/// Which views are shown: one tab on a narrow screen; on a wide one the
+/// phone and a list beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// The tab shown (on a narrow screen, the one view shown).
+    pub tab: Tab,
+    /// The list shown beside the phone in the wide layout (never
+    /// [`Tab::Phone`]): the last list tab shown, the contacts at first.
+    pub side: Tab,
+    /// The wide layout (the phone beside the lists) is on: the phone and
+    /// [`Layout::side`] are both in view.
+    pub wide: bool,
+}
+
+impl Layout {
+    /// Is this tab's panel in view (the selected tab, or in the wide
+    /// layout the phone and the list beside it)?
+    pub fn in_view(self, tab: Tab) -> bool {
+        if self.wide {
+            tab == Tab::Phone || tab == self.side
+        } else {
+            tab == self.tab
+        }
+    }
+
+    /// The selected tab of the tab bar (in the wide layout, the list's).
+    pub fn selected(self) -> Tab {
+        if self.wide {
+            self.side
+        } else {
+            self.tab
+        }
+    }
+}
+
+impl Default for Layout {
+    fn default() -> Layout {
+        Layout {
+            tab: Tab::Phone,
+            side: Tab::Contacts,
+            wide: false,
+        }
+    }
+}
+
 impl Default for Lists {
     fn default() -> Lists {
         Lists {
-            tab: Tab::Phone,
+            layout: Layout::default(),
             account: String::new(),
             history: Vec::new(),
             messages: Vec::new(),

@@ -39,6 +39,13 @@ pub fn IncomingPanel(state: PhoneState) -> impl IntoView {
                 .map(|c| c.peer_number.clone())
         })
     };
+    // the focus goes to Answer when the call rings (Enter or Space answers)
+    let answer = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = answer.get() {
+            let _ = button.focus();
+        }
+    });
     view! {
         <Show when=incoming>
             <section id="incoming" class="card call-panel incoming" aria-label="Incoming call">
@@ -58,6 +65,7 @@ pub fn IncomingPanel(state: PhoneState) -> impl IntoView {
                     </button>
                     <button
                         id="answer-button"
+                        node_ref=answer
                         type="button"
                         class="round answer"
                         on:click=move |_| driver::dispatch(Action::Answer)

@@ -6,6 +6,7 @@ use crate::web::driver;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+/// Each key: its digit and letters (its name is both, as shown: "2 ABC").
 const KEYS: [(&str, &str); 12] = [
     ("1", ""),
     ("2", "ABC"),
@@ -36,7 +37,6 @@ pub fn Dialpad() -> impl IntoView {
                     type="button"
                     class="key"
                     data-key=digit
-                    aria-label=digit
                     on:click=move |_| target.update(|t| t.push_str(digit))
                 >
                     <span class="digit">{digit}</span>

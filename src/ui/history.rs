@@ -19,7 +19,7 @@ pub fn HistoryView(views: Views) -> impl IntoView {
     // only while the History tab is shown: a call ending on the Phone tab
     // builds nothing here.
     let rows = move || {
-        if views.tab.get() != Tab::History {
+        if !views.layout.with(|l| l.in_view(Tab::History)) {
             return None;
         }
         Some(views.history.with(|h| {

@@ -90,7 +90,7 @@ fn line(c: &CallView, focused: bool, in_conference: bool) -> impl IntoView {
                             <button
                                 type="button"
                                 class="line-hangup small-btn stop"
-                                aria-label=label("Hang up")
+                                aria-label=label("End the call with")
                                 on:click=move |_| driver::dispatch(Action::HangupLine(id))
                             >
                                 "End"

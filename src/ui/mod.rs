@@ -2,7 +2,10 @@
 //! as signals) and send [`Action`]s through [`crate::web::driver::dispatch`];
 //! they hold no phone logic.
 //!
-//! DOM contract (used by the end-to-end tests): `#phone[data-phone]`,
+//! DOM contract (used by the end-to-end tests): `#phone[data-phone]` (a
+//! `div`, with the class `wide` in the wide layout; on the page it is in
+//! the one `<main>`, embedded it has no landmark of its own), `#announce`
+//! (the assertive live region: a call ringing),
 //! `#reg-status[data-state]`, `#error`, `#notice`, `#settings-form` and its
 //! inputs, `#open-settings`, `#dial-input`, `#call-button`, `#incoming`,
 //! `#incoming-from`, `#answer-button`, `#decline-button`, `#in-call`,
@@ -27,7 +30,7 @@ use crate::app::lists::Tab;
 use crate::app::phone::Action;
 use crate::app::phone::TabAction;
 use crate::app::view::PhoneView;
-use crate::web::{driver, embed, logging, panic, storage};
+use crate::web::{driver, embed, layout, logging, panic, storage};
 use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
@@ -62,7 +65,19 @@ pub fn start() {
             driver::dispatch(Action::SignIn(settings.clone()));
         }
         embed::call_on_start(&query);
-        view! { <App state=state views=views /> }
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            layout::watch(&body);
+        }
+        // the page's one main landmark (the embedded phone has none: it is
+        // a part of its host page)
+        view! {
+            <main>
+                <App state=state views=views />
+            </main>
+        }
     });
 }
 
@@ -83,6 +98,7 @@ pub fn mount_embedded(
     sign_in: Option<storage::Settings>,
 ) -> Box<dyn std::any::Any> {
     let keys: web_sys::EventTarget = container.clone().into();
+    layout::watch(&container);
     let handle = leptos::mount::mount_to(container, move || {
         let state = PhoneState::new(sign_in.is_none());
         let views = Views::new();
@@ -112,65 +128,73 @@ fn App(state: PhoneState, views: Views) -> impl IntoView {
             )
         })
     };
-    let shown = move |tab: Tab| move || views.tab.get() != tab;
+    let wide = move || views.layout.with(|l| l.wide);
+    let shown = move |tab: Tab| move || !views.layout.with(|l| l.in_view(tab));
+    let list_panel = move |tab: Tab, body: AnyView| {
+        view! {
+            <section
+                id=tab.panel_id()
+                class="view"
+                role="tabpanel"
+                aria-labelledby=tab.tab_id()
+                hidden=shown(tab)
+            >
+                {body}
+            </section>
+        }
+    };
     view! {
-        <main id="phone" class="phone" data-phone=move || state.data_phone()>
+        <div
+            id="phone"
+            class=move || if wide() { "phone wide" } else { "phone" }
+            data-phone=move || state.data_phone()
+        >
             <status::Header state=state />
-            <Voicemail views=views />
-            <status::Messages state=state />
-            <Show when=move || state.settings_open.get()>
-                // the settings as last saved, each time the form opens
-                <settings::SettingsForm state=state initial=storage::load() />
-            </Show>
-            <Tabs views=views />
-            <section
-                id=Tab::Phone.panel_id()
-                class="view"
-                role="tabpanel"
-                aria-labelledby=Tab::Phone.tab_id()
-                hidden=shown(Tab::Phone)
-            >
-                <lines::Lines state=state />
-                <call::IncomingPanel state=state />
-                <call::InCallPanel state=state />
-                <Show when=move || !in_call() && can_dial()>
-                    <dialpad::Dialpad />
+            // the phone's side: the alerts, the settings and the phone; on a
+            // narrow screen the tab bar too (in the wide layout it heads the
+            // lists beside the phone)
+            <div class="pane pane-phone">
+                <status::RegStatus state=state />
+                <Voicemail views=views />
+                <status::Messages state=state />
+                <Show when=move || state.settings_open.get()>
+                    // the settings as last saved, each time the form opens
+                    <settings::SettingsForm state=state initial=storage::load() />
                 </Show>
-                <Show when=move || !in_call() && !can_dial()>
-                    <p id="dial-hint" class="card hint">
-                        "Sign in to make calls: fill in your account and press \"Save and sign in\"."
-                    </p>
+                <Show when=move || !wide()>
+                    <Tabs views=views />
                 </Show>
-            </section>
-            <section
-                id=Tab::History.panel_id()
-                class="view"
-                role="tabpanel"
-                aria-labelledby=Tab::History.tab_id()
-                hidden=shown(Tab::History)
-            >
-                <history::HistoryView views=views />
-            </section>
-            <section
-                id=Tab::Contacts.panel_id()
-                class="view"
-                role="tabpanel"
-                aria-labelledby=Tab::Contacts.tab_id()
-                hidden=shown(Tab::Contacts)
-            >
-                <contacts::ContactsView views=views />
-            </section>
-            <section
-                id=Tab::Messages.panel_id()
-                class="view"
-                role="tabpanel"
-                aria-labelledby=Tab::Messages.tab_id()
-                hidden=shown(Tab::Messages)
-            >
-                <messages::MessagesView views=views />
-            </section>
+                <section
+                    id=Tab::Phone.panel_id()
+                    class="view"
+                    role=move || if wide() { "region" } else { "tabpanel" }
+                    aria-labelledby=move || (!wide()).then_some(Tab::Phone.tab_id())
+                    aria-label=move || wide().then_some(Tab::Phone.title())
+                    hidden=shown(Tab::Phone)
+                >
+                    <lines::Lines state=state />
+                    <call::IncomingPanel state=state />
+                    <call::InCallPanel state=state />
+                    <Show when=move || !in_call() && can_dial()>
+                        <dialpad::Dialpad />
+                    </Show>
+                    <Show when=move || !in_call() && !can_dial()>
+                        <p id="dial-hint" class="card hint">
+                            "Sign in to make calls: fill in your account and press \"Save and sign in\"."
+                        </p>
+                    </Show>
+                </section>
+            </div>
+            <div class="pane pane-lists">
+                <Show when=wide>
+                    <Tabs views=views />
+                </Show>
+                {list_panel(Tab::History, view! { <history::HistoryView views=views /> }.into_any())}
+                {list_panel(Tab::Contacts, view! { <contacts::ContactsView views=views /> }.into_any())}
+                {list_panel(Tab::Messages, view! { <messages::MessagesView views=views /> }.into_any())}
+            </div>
             <footer class="foot">"SIP over WebSocket · audio by WebRTC"</footer>
-        </main>
+        </div>
     }
 }
 
@@ -179,19 +203,27 @@ fn App(state: PhoneState, views: Views) -> impl IntoView {
 #[component]
 fn Tabs(views: Views) -> impl IntoView {
     let refs: [NodeRef<html::Button>; 4] = std::array::from_fn(|_| NodeRef::new());
-    let go = move |index: usize| {
-        let tab = Tab::ALL[index % Tab::ALL.len()];
+    // the tabs in the bar: in the wide layout the phone is always shown
+    let in_bar = move || -> &'static [Tab] {
+        if views.layout.with_untracked(|l| l.wide) {
+            &Tab::LISTS
+        } else {
+            &Tab::ALL
+        }
+    };
+    let go = move |tab: Tab| {
         views::act(TabAction::Show(tab));
-        if let Some(button) = refs[index % Tab::ALL.len()].get() {
-            let _ = button.focus();
+        if let Some(i) = Tab::ALL.iter().position(|t| *t == tab) {
+            if let Some(button) = refs[i].get() {
+                let _ = button.focus();
+            }
         }
     };
     let on_keydown = move |ev: KeyboardEvent| {
-        let n = Tab::ALL.len();
-        let current = Tab::ALL
-            .iter()
-            .position(|t| *t == views.tab.get_untracked())
-            .unwrap_or(0);
+        let tabs = in_bar();
+        let n = tabs.len();
+        let selected = views.layout.with_untracked(|l| l.selected());
+        let current = tabs.iter().position(|t| *t == selected).unwrap_or(0);
         let next = match ev.key().as_str() {
             "ArrowRight" => (current + 1) % n,
             "ArrowLeft" => (current + n - 1) % n,
@@ -200,13 +232,15 @@ fn Tabs(views: Views) -> impl IntoView {
             _ => return,
         };
         ev.prevent_default();
-        go(next);
+        go(tabs[next]);
     };
     let buttons = Tab::ALL
         .iter()
         .enumerate()
         .map(|(i, &tab)| {
-            let selected = move || views.tab.get() == tab;
+            let selected = move || views.layout.with(|l| l.selected()) == tab;
+            // the phone's tab is not in the bar of the wide layout
+            let off_bar = move || tab == Tab::Phone && views.layout.with(|l| l.wide);
             let badge = move || {
                 let n = views.unread.get();
                 (tab == Tab::Messages && n > 0).then(|| {
@@ -224,6 +258,7 @@ fn Tabs(views: Views) -> impl IntoView {
                     node_ref=refs[i]
                     aria-controls=tab.panel_id()
                     aria-selected=move || selected().to_string()
+                    hidden=off_bar
                     tabindex=move || if selected() { "0" } else { "-1" }
                     on:click=move |_| views::act(TabAction::Show(tab))
                 >

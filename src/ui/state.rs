@@ -116,6 +116,34 @@ impl PhoneState {
             .with(|c| c.as_ref().map(CallView::data_phone).unwrap_or("idle"))
     }
 
+    /// What a screen reader is told at once (`#announce`): a call ringing,
+    /// with who calls; a second one ringing while in a call.
+    pub fn announcement(&self) -> String {
+        let who = |c: &CallView| {
+            if c.peer_number.is_empty() || c.peer_number == c.peer_label {
+                c.peer_label.clone()
+            } else {
+                format!("{} ({})", c.peer_label, c.peer_number)
+            }
+        };
+        let focus = self.focus.get();
+        self.lines.with(|lines| {
+            let ringing = lines.iter().filter(|c| c.phase == CallPhase::Incoming);
+            let mut out = Vec::new();
+            for c in ringing {
+                if Some(c.id) == focus || lines.len() == 1 {
+                    out.push(format!("Incoming call from {}", who(c)));
+                } else {
+                    out.push(format!(
+                        "Another call from {}: Answer or Decline on its line",
+                        who(c)
+                    ));
+                }
+            }
+            out.join(". ")
+        })
+    }
+
     /// The call in focus, if it is established (not reactive).
     pub fn active_focus(&self) -> Option<CallId> {
         self.call.with_untracked(|c| {

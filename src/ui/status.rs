@@ -1,5 +1,5 @@
-//! The header (title, registration status, settings button) and the
-//! message lines (error banner, notice).
+//! The header (title, do not disturb, account button), the registration
+//! line and the message lines (error banner, notice, announcements).
 
 use super::state::{PhoneState, RegView};
 use crate::app::phone::Action;
@@ -9,7 +9,6 @@ use std::time::Duration;
 
 #[component]
 pub fn Header(state: PhoneState) -> impl IntoView {
-    let reg = state.reg;
     view! {
         <header class="top">
             <div class="brand">
@@ -38,6 +37,14 @@ pub fn Header(state: PhoneState) -> impl IntoView {
 
             </button>
         </header>
+    }
+}
+
+/// The registration line (at the top of the phone's side).
+#[component]
+pub fn RegStatus(state: PhoneState) -> impl IntoView {
+    let reg = state.reg;
+    view! {
         <div
             id="reg-status"
             class="reg"
@@ -81,6 +88,11 @@ pub fn Messages(state: PhoneState) -> impl IntoView {
                 <Dismiss id="" label="Dismiss" action=Action::DismissError />
             </div>
         </Show>
+        // a call ringing is said at once (assertive; the text changes only
+        // when a call starts or stops ringing)
+        <p id="announce" class="sr-only" aria-live="assertive" aria-atomic="true">
+            {move || state.announcement()}
+        </p>
         <div class="notice-row">
             <p id="notice" class="notice" aria-live="polite">
                 {move || state.notice.get().unwrap_or_default()}

@@ -4,7 +4,7 @@
 
 use crate::app::contacts::{Contact, Lamp};
 use crate::app::history::Entry;
-use crate::app::lists::{Lists, Tab, VoicemailView};
+use crate::app::lists::{Layout, Lists, Tab, VoicemailView};
 use crate::app::messaging::Message;
 use crate::app::phone::{Action, TabAction};
 use crate::web::driver;
@@ -14,7 +14,7 @@ use litemap::LiteMap;
 /// The tabs' state, as signals. `Copy`.
 #[derive(Clone, Copy)]
 pub struct Views {
-    pub tab: RwSignal<Tab>,
+    pub layout: RwSignal<Layout>,
     /// Finished calls, oldest first.
     pub history: RwSignal<Vec<Entry>>,
     /// Messages, oldest first.
@@ -35,7 +35,7 @@ impl Views {
     pub fn new() -> Views {
         let l = Lists::default();
         Views {
-            tab: RwSignal::new(l.tab),
+            layout: RwSignal::new(l.layout),
             history: RwSignal::new(l.history),
             messages: RwSignal::new(l.messages),
             unread: RwSignal::new(l.unread),
@@ -54,7 +54,7 @@ impl Views {
                 s.set(value.clone());
             }
         }
-        put(self.tab, &l.tab);
+        put(self.layout, &l.layout);
         put(self.history, &l.history);
         put(self.messages, &l.messages);
         put(self.unread, &l.unread);

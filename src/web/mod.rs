@@ -9,6 +9,7 @@
 //!   [`lists`] the tabs' lists (history, messages, contacts) per account.
 //! * [`logging`] sends `tracing` to the browser console.
 //! * [`panic`] reports a panic in the console and on the page.
+//! * [`layout`] tells the phone the width it has (for the wide layout).
 //! * [`embed`] is the embedding API: the phone in a host page's element
 //!   or iframe, driven from JavaScript (docs/embedding.md).
 
@@ -16,6 +17,7 @@ pub mod attention;
 pub mod driver;
 pub mod embed;
 pub mod keys;
+pub mod layout;
 pub mod lists;
 pub mod logging;
 pub mod media;

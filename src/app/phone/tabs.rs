@@ -6,7 +6,7 @@
 use super::*;
 use crate::app::contacts::{self, Contact, Lamp, MAX_CONTACTS};
 use crate::app::history::{self, Entry, MAX_ENTRIES};
-use crate::app::lists::{Lists, Stored, Tab, VoicemailView};
+use crate::app::lists::{Lists, Stored, Tab, VoicemailView, WIDE_MIN_PX};
 use crate::app::messaging::{self, Message, MAX_MESSAGES};
 use crate::sip::{EventPackage, PresenceStatus};
 
@@ -15,6 +15,9 @@ use crate::sip::{EventPackage, PresenceStatus};
 pub enum TabAction {
     /// Show a tab (the messages tab clears the unread count).
     Show(Tab),
+    /// The width of the space the phone has, in CSS pixels: from
+    /// [`WIDE_MIN_PX`] the lists are shown beside the phone.
+    Width(u32),
     /// Call back from the history or the contacts: the phone tab, then the call.
     Call(String),
     ClearHistory,
@@ -67,9 +70,9 @@ impl Phone {
         self.lists_state = ListsState::Loading;
         self.tracker.reset();
         self.watch.reset();
-        let tab = self.lists.tab;
+        let layout = self.lists.layout;
         *self.lists_mut() = Lists {
-            tab,
+            layout,
             account: account.clone(),
             ..Lists::default()
         };
@@ -135,7 +138,7 @@ impl Phone {
             } => self.show_tab(Tab::Phone),
             Event::MessageReceived { from, text } => {
                 let m = messaging::incoming(&from.uri, from.display_name.as_deref(), text, now_ms);
-                let unseen = self.lists.tab != Tab::Messages || self.hidden;
+                let unseen = !self.lists.layout.in_view(Tab::Messages) || self.hidden;
                 let l = self.lists_mut();
                 l.messages.push(m);
                 history::trim(&mut l.messages, MAX_MESSAGES);
@@ -218,19 +221,33 @@ impl Phone {
     }
 
     fn show_tab(&mut self, tab: Tab) {
-        if self.lists.tab == tab && (tab != Tab::Messages || self.lists.unread == 0) {
-            return;
+        let was = self.lists.layout;
+        let side = if tab == Tab::Phone { was.side } else { tab };
+        if was.tab != tab || was.side != side {
+            let l = self.lists_mut();
+            l.layout.tab = tab;
+            l.layout.side = side;
         }
-        let l = self.lists_mut();
-        l.tab = tab;
-        if tab == Tab::Messages {
-            l.unread = 0;
+        self.seen_messages();
+    }
+
+    /// The messages in view are read.
+    fn seen_messages(&mut self) {
+        if self.lists.unread > 0 && self.lists.layout.in_view(Tab::Messages) {
+            self.lists_mut().unread = 0;
         }
     }
 
     pub(super) fn tab_action(&mut self, action: TabAction) {
         match action {
             TabAction::Show(tab) => self.show_tab(tab),
+            TabAction::Width(px) => {
+                let wide = px >= WIDE_MIN_PX;
+                if self.lists.layout.wide != wide {
+                    self.lists_mut().layout.wide = wide;
+                    self.seen_messages();
+                }
+            }
             TabAction::Call(target) => {
                 self.show_tab(Tab::Phone);
                 self.call(target);
