@@ -297,6 +297,14 @@ async function screens(browser, base, r) {
   await A.page.fill('#contact-add-uri', '1005');
   await A.page.click('#contact-add-button');
   await step('B is a contact with a lamp', T.answer, () => waitCount(A.page, '#contacts li.contact', 1, T.answer, 'A'));
+  // and one A sends (a sent bubble has its own colours)
+  await step('B gets a message from A', T.answer, async () => {
+    await A.page.click('#tab-messages');
+    await A.page.fill('#message-to', '1005');
+    await A.page.fill('#message-text', 'Will do');
+    await A.page.click('#message-send');
+    await waitCount(A.page, '#message-list li.message[data-direction="out"]', 1, T.answer, 'A');
+  });
   for (const tab of ['history', 'contacts', 'messages']) {
     await audit(A, r, problems, `idle-${tab}`, { prepare: showTab(A, tab) });
   }
