@@ -185,8 +185,9 @@ e2e_group() {
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   if [ -f "$ART/$results" ]; then
     # one step per scenario: "name ok ms error"
-    local name ok ms err
+    local name ok ms err seen=" "
     while IFS=$'\t' read -r name ok ms err; do
+      seen+="$name "
       if [ "$ok" = true ]; then
         record "$label $name" OK "$(awk -v m="$ms" 'BEGIN { printf "%.1f", m / 1000 }')"
       else
@@ -195,8 +196,16 @@ e2e_group() {
     done < <(node -e '
       const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
       for (const s of r.scenarios)
-        console.log([s.name, s.ok, s.ms || 0, (s.error || "").replace(/\s+/g, " ")].join("\t"));
+        console.log([s.name, s.ok, s.ms || 0, String(s.error || "").replace(/\s+/g, " ")].join("\t"));
     ' "$ART/$results")
+    # a scenario of the group missing from the results (it never ran, or
+    # the results could not be read) is a failure, never silently dropped
+    for s in "${scenarios[@]}"; do
+      case "$seen" in
+        *" $s "*) ;;
+        *) record "$label $s" FAIL "$secs" "no result for it in tests/artifacts/$results" ;;
+      esac
+    done
     node tests/e2e/figures.mjs "$ART/$results" || true
     echo "       $group total ${secs}s (exit $rc); tests/artifacts/$results"
   else

@@ -63,7 +63,7 @@ async function firstScreen(browser, base, r) {
     const b = el.getBoundingClientRect();
     return { text: el.textContent.trim(), focused: document.activeElement === el, gap: Math.round(b.top - save.bottom), inView: b.bottom <= window.innerHeight };
   });
-  r.error = e;
+  r.save_error = e;
   if (!e.text) problems.push('the error next to Save is empty');
   if (!e.focused) problems.push('the focus did not move to the error');
   if (e.gap < 0 || e.gap > 80) problems.push(`the error is ${e.gap} px from Save`);
