@@ -55,8 +55,24 @@ export interface ErrorDetail {
   fatal: boolean;
 }
 
+export interface MessageDetail {
+  from: PartyInfo;
+  text: string;
+}
+
+export interface MessageStatusDetail {
+  /** The other side (or the PBX) took the message. */
+  delivered: boolean;
+  /** Why not, e.g. "404 Not Found"; null when delivered. */
+  reason: string | null;
+}
+
 export interface SipPhoneEventMap {
   registration: CustomEvent<RegistrationDetail>;
+  /** An instant message arrived. */
+  message: CustomEvent<MessageDetail>;
+  /** The outcome of message(), in the order they were sent. */
+  messagestatus: CustomEvent<MessageStatusDetail>;
   incomingcall: CustomEvent<IncomingCallDetail>;
   callstate: CustomEvent<CallStateDetail>;
   hold: CustomEvent<HoldDetail>;
@@ -146,6 +162,8 @@ export interface PhoneCommands {
   sendDtmf(digits: string): void;
   /** Blind transfer of the call on screen. */
   transfer(target: string): void;
+  /** An instant message (SIP MESSAGE); the outcome comes as `messagestatus`. */
+  message(to: string, text: string): void;
 }
 
 export interface Phone extends PhoneCommands {
@@ -177,17 +195,33 @@ export interface FramePhone {
   unmute(): Promise<void>;
   sendDtmf(digits: string): Promise<void>;
   transfer(target: string): Promise<void>;
+  message(to: string, text: string): Promise<void>;
   state(): Promise<PhoneState>;
   addEventListener<K extends keyof SipPhoneEventMap>(type: K, listener: (ev: SipPhoneEventMap[K]) => void): void;
   removeEventListener<K extends keyof SipPhoneEventMap>(type: K, listener: (ev: SipPhoneEventMap[K]) => void): void;
   close(): void;
 }
 
+/** The phone without a view (sip-agent.js, the library build): your page
+ * draws its own controls. The events are dispatched on the agent itself. */
+export interface Agent extends PhoneCommands, EventTarget {
+  readonly state: PhoneState;
+  on<K extends keyof SipPhoneEventMap>(type: K, listener: (ev: SipPhoneEventMap[K]) => void): () => void;
+  /** Hang up, sign out, close the WebSocket, stop timers and media tracks. */
+  close(): Promise<void>;
+}
+
+/** The configuration of an agent: theme, layout, open and clickToCall do not apply. */
+export type AgentConfig = Omit<SipPhoneConfig, 'theme' | 'layout' | 'open' | 'clickToCall'>;
+
 export declare function mount(element: HTMLElement, config?: SipPhoneConfig): Promise<Phone>;
+/** Start a phone without a view (one per page; it loads the library build's wasm). */
+export declare function createAgent(config?: AgentConfig): Promise<Agent>;
 export declare function connectFrame(iframe: HTMLIFrameElement, options: { origin: string }): FramePhone;
 
 export declare const SipPhone: {
   mount: typeof mount;
+  createAgent: typeof createAgent;
   connectFrame: typeof connectFrame;
   version: string;
 };

@@ -3,17 +3,19 @@
 //   <script type="module" src="https://phone.example/sip-phone.js"></script>
 //   <sip-phone ws="wss://pbx.example:8089" uri="sip:1000@example.com"></sip-phone>
 //
-// or from JavaScript: const phone = await SipPhone.mount(element, config).
-// Types: sip-phone.d.ts. This file is a template: scripts/csp-hook.mjs fills
-// in the app's module name, its wasm and the styles at build time and writes
-// dist/sip-phone.js. The wasm is loaded on the first mount, not before.
+// or from JavaScript: const phone = await SipPhone.mount(element, config);
+// without the UI (your own buttons): await SipPhone.createAgent(config),
+// from sip-agent.js. Types: sip-phone.d.ts. This file is a template:
+// scripts/embed-hook.mjs fills in the app's module name, its wasm and the
+// styles at build time and writes dist/sip-phone.js. The wasm is loaded on the first mount, not before.
+
+import {
+  NAMES, createAgent, configPairs, defineCommands, registerArgs, registerWith, runCommand, stateOf,
+} from './sip-agent.js';
 
 const APP_JS = '__SIP_PHONE_APP_JS__';
 const APP_WASM = '__SIP_PHONE_APP_WASM__';
 const CSS = __SIP_PHONE_CSS__;
-
-const NAMES = ['register', 'unregister', 'call', 'answer', 'hangup', 'hold', 'resume',
-  'mute', 'unmute', 'sendDtmf', 'transfer'];
 
 let wasmLoading = null;
 /** Load the phone's wasm once (module import + instantiate). */
@@ -49,28 +51,6 @@ function adoptStyles(root) {
 
 let mounted = null; // one phone per page
 
-/** register({ password, user, uri, ws, displayName }) or register(password) */
-function registerArgs(credentials) {
-  const c = typeof credentials === 'string' ? { password: credentials } : (credentials || {});
-  return [c.password, c.user ?? c.authUser, c.uri, c.ws, c.displayName].map((v) => (v == null ? '' : String(v)));
-}
-
-/** Turn a config object into the flat [name, value, …] list the wasm takes. */
-function configPairs(config) {
-  const out = [];
-  for (const [k, v] of Object.entries(config || {})) {
-    if (v === null || v === undefined) continue;
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
-      out.push(k, String(v));
-    } else if (k === 'iceServers' && Array.isArray(v)) {
-      // [{urls, username, credential}] -> "url [username credential]" lines
-      out.push(k, v.flatMap((s) => [].concat(s.urls).map((u) =>
-        [u, s.username, s.credential].filter(Boolean).join(' '))).join('\n'));
-    }
-  }
-  return out;
-}
-
 /** The handle of a mounted phone: commands, events, state, unmount. */
 class Phone {
   #host; #root; #wasm; #launcher; #unlink = null; #listeners = [];
@@ -82,31 +62,10 @@ class Phone {
     this.#launcher = launcher;
   }
 
-  #run(name, args = []) {
-    if (!this.#wasm) throw new Error('sip-phone: this phone was unmounted');
-    this.#wasm.embed_command(name, args.map((a) => (a === undefined || a === null ? '' : String(a))));
-  }
-
-  /** Sign in. Credentials given here (a password or a token from your own
-   * backend) replace the configured ones, in memory only. */
-  register(credentials = {}) {
-    this.#run('register', registerArgs(credentials));
-  }
-  unregister() { this.#run('unregister'); }
-  call(target) { this.#run('call', [target]); }
-  answer() { this.#run('answer'); }
-  hangup() { this.#run('hangup'); }
-  hold() { this.#run('hold'); }
-  resume() { this.#run('resume'); }
-  mute() { this.#run('mute'); }
-  unmute() { this.#run('unmute'); }
-  sendDtmf(digits) { this.#run('sendDtmf', [digits]); }
-  transfer(target) { this.#run('transfer', [target]); }
+  _run(name, args = []) { runCommand(this.#wasm, name, args, 'sip-phone: this phone was unmounted'); }
 
   /** The registration state and the calls, as plain data. */
-  get state() {
-    return this.#wasm ? this.#wasm.embed_state() : { registration: 'unmounted', calls: [] };
-  }
+  get state() { return stateOf(this.#wasm); }
 
   /** The element the events are dispatched on. */
   get element() { return this.#host; }
@@ -161,6 +120,7 @@ class Phone {
     if (mounted === this) mounted = null;
   }
 }
+defineCommands(Phone.prototype);
 
 /**
  * Mount the phone into `element` (in its Shadow DOM). `config`: ws, uri,
@@ -220,13 +180,7 @@ export async function mount(element, config = {}) {
     phone.handleLinks(document);
   }
   if (credentials && config.register !== false && config.register !== 'false') {
-    try {
-      phone.register(await credentials());
-    } catch (e) {
-      element.dispatchEvent(new CustomEvent('error', {
-        detail: { message: `credentials: ${e && e.message ? e.message : e}`, fatal: false },
-      }));
-    }
+    await registerWith(phone, credentials, element);
   }
   return phone;
 }
@@ -346,6 +300,6 @@ for (const n of [...NAMES, 'handleLinks', 'expand', 'collapse', 'on']) {
 
 if (!customElements.get('sip-phone')) customElements.define('sip-phone', SipPhoneElement);
 
-export const SipPhone = { mount, connectFrame, version: '__SIP_PHONE_VERSION__' };
+export const SipPhone = { mount, createAgent, connectFrame, version: '__SIP_PHONE_VERSION__' };
 globalThis.SipPhone = SipPhone;
 export default SipPhone;

@@ -69,7 +69,8 @@ const out = path.join(dir, 'embed');
 fs.mkdirSync(out, { recursive: true });
 let copied = 0;
 for (const f of fs.readdirSync(path.join(ROOT, 'embed'))) {
-  if (f === 'sip-phone.js' || f === 'sip-phone.d.ts') continue;
+  // the loaders are templates (filled here and by agent-hook.mjs)
+  if (/^sip-(phone|agent)\.(js|d\.ts)$/.test(f)) continue;
   fs.copyFileSync(path.join(ROOT, 'embed', f), path.join(out, f));
   copied += 1;
 }

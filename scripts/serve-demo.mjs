@@ -15,7 +15,7 @@ const opt = (name, def) => {
 };
 const dist = path.resolve(opt('--dist', 'dist'));
 const port = Number(opt('--port', '8080'));
-const wasm = fs.readdirSync(dist).find((f) => f.endsWith('.wasm'));
+const wasm = fs.readdirSync(dist).find((f) => /^softphone-.*\.wasm$/.test(f)); // the app's
 if (!wasm) {
   console.error(`no .wasm in ${dist}: run trunk build --release first`);
   process.exit(1);

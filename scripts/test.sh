@@ -5,8 +5,10 @@
 #   fmt                   cargo fmt --all -- --check
 #   clippy native         cargo clippy --all-targets -- -D warnings
 #   clippy wasm32         cargo clippy --target wasm32-unknown-unknown -- -D warnings
+#   clippy wasm32 agent   the same for the library build (--no-default-features)
 #   test native           cargo test
-#   trunk build           trunk build --release  (-> dist/; prints the .wasm size)
+#   trunk build           trunk build --release  (-> dist/, with the library
+#                         build by scripts/agent-hook.mjs; prints the sizes)
 #   pbx start             Kamailio (and the media gateway: rtpengine, echo test)
 #                         in network namespace $E2E_NETNS (only "lo")
 #   pbx register          sipp registrations (200 / 401 / 403) in that namespace
@@ -86,12 +88,15 @@ step "setup" 3600 bash scripts/setup.sh
 step "fmt" 300 cargo fmt --all -- --check
 step "clippy native" 1800 cargo clippy --all-targets -- -D warnings
 step "clippy wasm32" 1800 cargo clippy --target wasm32-unknown-unknown -- -D warnings
+# the library build (no Leptos): --no-default-features
+step "clippy wasm32 agent" 1800 cargo clippy --target wasm32-unknown-unknown --no-default-features \
+  --bin softphone-agent -- -D warnings
 step "test native" 1800 cargo test
 rm -rf dist
 step "trunk build" 1800 trunk build --release
 
 shopt -s nullglob
-wasm=(dist/*.wasm)
+wasm=(dist/softphone-*_bg.wasm)
 shopt -u nullglob
 for w in "${wasm[@]}"; do
   raw=$(stat -c %s "$w")
@@ -111,6 +116,20 @@ if [ -f dist/sip-phone.js ] && [ "${#wasm[@]}" -eq 1 ]; then
   awk -v r="$embed_raw" -v g="$embed_gz" 'BEGIN {
     printf "       %-22s raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB)\n", "embed bundle", r, r / 1024, g, g / 1024 }'
   echo "{\"files\":[\"dist/sip-phone.js\",\"$app_js\",\"${wasm[0]}\"],\"raw_bytes\":$embed_raw,\"gzip9_bytes\":$embed_gz}" >"$ART/embed-size.json"
+fi
+# the library build (issue 15, sip-agent.js): the loader + its JS + wasm
+shopt -s nullglob
+agent=(dist/sip-agent.js dist/sip-agent-core-*.js dist/sip-agent-core-*_bg.wasm)
+shopt -u nullglob
+if [ "${#agent[@]}" -eq 3 ]; then
+  agent_raw=$(cat "${agent[@]}" | wc -c)
+  agent_gz=0
+  for f in "${agent[@]}"; do
+    agent_gz=$((agent_gz + $(gzip -9 -c "$f" | wc -c)))
+  done
+  awk -v r="$agent_raw" -v g="$agent_gz" 'BEGIN {
+    printf "       %-22s raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB)\n", "library build", r, r / 1024, g, g / 1024 }'
+  echo "{\"files\":[\"${agent[0]}\",\"${agent[1]}\",\"${agent[2]}\"],\"raw_bytes\":$agent_raw,\"gzip9_bytes\":$agent_gz}" >"$ART/agent-size.json"
 fi
 # the TypeScript declarations of the embedding API, checked against a use
 step "embed types" 300 tests/e2e/node_modules/.bin/tsc -p tests/embed/tsconfig.json
@@ -233,7 +252,7 @@ e2e_group e2e-features 430 hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast bli
   page-reload tab-close
 # the embeddable phone of issue 6 (tests/e2e/embed.mjs): host pages, API,
 # events, unmount without leaks, hostile CSS, iframe bridge, links
-e2e_group e2e-embed 300 embed-element embed-mount embed-click-to-call embed-hostile-css \
+e2e_group e2e-embed 360 embed-element embed-mount embed-click-to-call embed-hostile-css agent-call \
   embed-frame protocol-handler embed-readme
 # these stop and start the PBX
 e2e_group e2e-reconnect 300 pbx-restart ws-kill
@@ -255,7 +274,7 @@ e2e_group e2e-cluster 180 cluster-failover
 # groups where browsers differ
 E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox 660 \
   call wrong-password server-down first-screen screens hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast call-waiting \
-  blind-transfer page-close page-reload tab-close embed-mount mixed-browsers wss-untrusted \
+  blind-transfer page-close page-reload tab-close embed-mount agent-call mixed-browsers wss-untrusted \
   turn-udp turn-tcp turn-wrong-password no-webrtc baresip-calls-browser \
   browser-calls-linphone linphone-calls-browser
 E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox-reconnect 300 \

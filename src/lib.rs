@@ -1,6 +1,6 @@
 //! A browser softphone: a sans-IO SIP user agent (`sip`), the phone's models
 //! above it (`app`), and, on wasm32 only, the browser edges (`web`) and the
-//! Leptos UI (`ui`).
+//! Leptos UI (`ui`, feature `ui`: the library build has none).
 
 /// Heap accounting for memory measurements (feature `alloc-stats`).
 #[cfg(any(test, feature = "alloc-stats"))]
@@ -11,7 +11,7 @@ pub mod sip;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "ui"))]
 pub mod ui;
 
 #[cfg(target_arch = "wasm32")]

@@ -26,28 +26,7 @@ mod embed_exports {
         embed::mount(container, events, config, softphone::ui::mount_embedded)
     }
 
-    /// One command: register, unregister, call, answer, hangup, hold,
-    /// resume, mute, unmute, sendDtmf, transfer.
-    #[wasm_bindgen]
-    pub fn embed_command(name: String, args: Vec<String>) -> Result<(), JsValue> {
-        embed::command(&name, args)
-    }
-
-    /// The registration and the calls, as plain data.
-    #[wasm_bindgen]
-    pub fn embed_state() -> JsValue {
-        embed::snapshot()
-    }
-
-    /// Stop and remove the phone (after the current event handlers).
-    #[wasm_bindgen]
-    pub async fn embed_unmount() {
-        // never inside the driver's own work (a host's event listener may
-        // call unmount()): after the current task
-        let _ =
-            wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL)).await;
-        embed::unmount();
-    }
+    softphone::embed_exports!();
 }
 
 /// Debug builds only (`trunk build` without `--release`): panic on purpose,

@@ -198,6 +198,11 @@ pub enum ApiCommand {
     Transfer {
         target: String,
     },
+    /// An instant message (SIP MESSAGE) to `to`.
+    Message {
+        to: String,
+        text: String,
+    },
 }
 
 impl ApiCommand {
@@ -256,6 +261,14 @@ impl ApiCommand {
                     raw.to_string()
                 };
                 ApiCommand::Transfer { target }
+            }
+            // message(to, text): the checks of the messages tab, in its words
+            "message" => {
+                let to = args.first().map(String::as_str).unwrap_or("");
+                let text = args.get(1).map(String::as_str).unwrap_or("");
+                let (to, text) =
+                    super::messaging::validate(to, text).map_err(|e| format!("message(): {e}"))?;
+                ApiCommand::Message { to, text }
             }
             other => return Err(format!("unknown command {other:?}")),
         })
@@ -409,8 +422,9 @@ pub fn end_code(reason: &EndReason) -> &'static str {
     }
 }
 
-/// The host page's event for a core event about calls (`None`: not one
-/// the API reports; registration and errors come from the phone's state).
+/// The host page's event for a core event about calls or messages
+/// (`None`: not one the API reports; registration and errors come from the
+/// phone's state).
 pub fn call_event(event: &Event) -> Option<ApiEvent> {
     let state = |call, name: &str, extra: Vec<(&'static str, Value)>| {
         let mut detail = vec![("call", call_id(call)), ("state", Value::Str(name.into()))];
@@ -454,6 +468,26 @@ pub fn call_event(event: &Event) -> Option<ApiEvent> {
                         }
                         .into(),
                     ),
+                ),
+            ],
+        },
+        Event::MessageReceived { from, text } => ApiEvent {
+            name: "message",
+            detail: vec![("from", party(from)), ("text", Value::Str(text.clone()))],
+        },
+        Event::MessageStatus {
+            delivered, reason, ..
+        } => ApiEvent {
+            name: "messagestatus",
+            detail: vec![
+                ("delivered", Value::Bool(*delivered)),
+                (
+                    "reason",
+                    if *delivered {
+                        Value::Null
+                    } else {
+                        Value::Str(reason.clone())
+                    },
                 ),
             ],
         },

@@ -30,20 +30,14 @@ use crate::app::lists::Tab;
 use crate::app::phone::Action;
 use crate::app::phone::TabAction;
 use crate::app::view::PhoneView;
-use crate::web::{driver, embed, layout, logging, panic, storage};
+use crate::web::{driver, embed, layout, storage};
 use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
 use state::{PhoneState, RegView};
 use views::Views;
 
-/// Panic banner and logging: first thing, for the app and the embedded
-/// phone alike.
-pub fn init_runtime() {
-    panic::install();
-    logging::init();
-    tracing::info!("softphone {} starting", env!("CARGO_PKG_VERSION"));
-}
+pub use crate::web::init_runtime;
 
 /// Entry point of the app (called by `main`): driver and UI on the whole
 /// page; in an iframe opened with `?embed=frame&parent=<origin>`, the
@@ -60,7 +54,9 @@ pub fn start() {
     leptos::mount::mount_to_body(move || {
         let state = PhoneState::new(!resume);
         let views = Views::new();
-        driver::init(None, !resume, move |v, l| show(state, views, v, l));
+        driver::init(driver::Keys::Page, !resume, move |v, l| {
+            show(state, views, v, l)
+        });
         if resume {
             driver::dispatch(Action::SignIn(settings.clone()));
         }
@@ -102,9 +98,11 @@ pub fn mount_embedded(
     let handle = leptos::mount::mount_to(container, move || {
         let state = PhoneState::new(sign_in.is_none());
         let views = Views::new();
-        driver::init(Some(keys), sign_in.is_none(), move |v, l| {
-            show(state, views, v, l)
-        });
+        driver::init(
+            driver::Keys::Within(keys),
+            sign_in.is_none(),
+            move |v, l| show(state, views, v, l),
+        );
         if let Some(s) = sign_in {
             driver::dispatch(Action::SignIn(s));
         }

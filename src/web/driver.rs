@@ -71,12 +71,22 @@ fn with_driver<R>(f: impl FnOnce(&mut Driver) -> R) -> Option<R> {
     DRIVER.with(|d| d.borrow_mut().as_mut().map(f))
 }
 
+/// Where the phone listens to the keyboard.
+pub enum Keys {
+    /// The whole page (the app).
+    Page,
+    /// Only inside this element (an embedded phone must not take the host
+    /// page's keys).
+    Within(web_sys::EventTarget),
+    /// Nowhere (the library build: the host page has its own controls).
+    Off,
+}
+
 /// Start the phone; its view goes to `on_view`. Listens to the browser's
 /// `online`, `offline`, `beforeunload` and `pagehide` events, and to the
-/// keyboard: on the whole page, or only inside `keys_on` (an embedded
-/// phone must not take the host page's keys).
+/// keyboard as `keys` says.
 pub fn init(
-    keys_on: Option<web_sys::EventTarget>,
+    keys: Keys,
     settings_open: bool,
     on_view: impl Fn(&PhoneView, Option<&Lists>) + 'static,
 ) {
@@ -85,7 +95,7 @@ pub fn init(
         tracing::warn!("no RTCPeerConnection in this browser: calls are off");
     }
     let config = PhoneConfig {
-        embedded: keys_on.is_some(),
+        embedded: !matches!(keys, Keys::Page),
         webrtc,
         prefs: storage::load(),
         instance_id: storage::instance_id(),
@@ -124,7 +134,11 @@ pub fn init(
             input(AppInput::PageHidden(page_hidden()))
         });
     }
-    listen(&keys_on.unwrap_or(window), "keydown", on_key);
+    match keys {
+        Keys::Page => listen(&window, "keydown", on_key),
+        Keys::Within(el) => listen(&el, "keydown", on_key),
+        Keys::Off => {}
+    }
 }
 
 /// Listen to `event` on `target` until [`shutdown`].

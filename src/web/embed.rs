@@ -11,7 +11,7 @@
 
 use super::{driver, panic, storage};
 use crate::app::embed::{self as api, ApiCommand, ApiEvent, EmbedConfig, Value};
-use crate::app::phone::Action;
+use crate::app::phone::{Action, TabAction};
 use crate::app::settings::Settings;
 use crate::app::view::CallPhase;
 use crate::sip::Command;
@@ -137,6 +137,39 @@ pub fn mount(
     pairs: Vec<String>,
     mount_ui: fn(web_sys::HtmlElement, Option<Settings>) -> Box<dyn Any>,
 ) -> Result<Vec<String>, JsValue> {
+    let (config, sign_in, warnings) = prepare(events, &pairs)?;
+    let _ = container.set_attribute("data-theme", config.theme.as_str());
+    panic::set_banner_parent(Some(container.clone().into()));
+    let handle = mount_ui(container, sign_in);
+    MOUNTED.with(|m| *m.borrow_mut() = Some(handle));
+    Ok(warnings)
+}
+
+/// Start the phone without a view (the library build,
+/// `SipPhone.createAgent`): the same phone, commands and events as
+/// [`mount`], no keys, the host page draws its own controls.
+pub fn start_agent(
+    events: web_sys::EventTarget,
+    pairs: Vec<String>,
+) -> Result<Vec<String>, JsValue> {
+    let (_, sign_in, warnings) = prepare(events, &pairs)?;
+    driver::init(driver::Keys::Off, sign_in.is_none(), |_, _| {});
+    if let Some(s) = sign_in {
+        driver::dispatch(Action::SignIn(s));
+    }
+    MOUNTED.with(|m| *m.borrow_mut() = Some(Box::new(())));
+    Ok(warnings)
+}
+
+/// What [`mount`] and [`start_agent`] share: one phone per page, the
+/// configuration read (and its warnings logged), the settings kept in
+/// memory only, the host's events target. Returns the configuration, the
+/// settings to sign in with at once (when told to and a password is
+/// given), and the warnings.
+fn prepare(
+    events: web_sys::EventTarget,
+    pairs: &[String],
+) -> Result<(EmbedConfig, Option<Settings>, Vec<String>), JsValue> {
     if MOUNTED.with(|m| m.borrow().is_some()) {
         return Err(js_error(
             "a phone is already mounted on this page: unmount it first (one phone per page)",
@@ -150,7 +183,7 @@ pub fn mount(
     for w in &warnings {
         tracing::warn!("sip-phone: {w}");
     }
-    tracing::info!("sip-phone: mounting {config:?}");
+    tracing::info!("sip-phone: starting {config:?}");
     let defaults = Settings {
         ws_url: storage::default_ws_url(),
         ..Settings::default()
@@ -158,13 +191,42 @@ pub fn mount(
     let settings = config.settings(&defaults);
     // in memory only: nothing the host gives is written to storage
     storage::keep_in_memory(settings.clone());
-    let _ = container.set_attribute("data-theme", config.theme.as_str());
     SINK.with(|s| *s.borrow_mut() = Some(Sink::Element(events)));
-    panic::set_banner_parent(Some(container.clone().into()));
     let sign_in = (config.register && !settings.password.is_empty()).then_some(settings);
-    let handle = mount_ui(container, sign_in);
-    MOUNTED.with(|m| *m.borrow_mut() = Some(handle));
-    Ok(warnings)
+    Ok((config, sign_in, warnings))
+}
+
+/// The exports both builds share (the app's `main.rs` and the library's
+/// `agent.rs` each expand it: an export must be in the binary's own crate):
+/// `embed_command`, `embed_state`, `embed_unmount`.
+#[macro_export]
+macro_rules! embed_exports {
+    () => {
+        /// One command: register, unregister, call, answer, hangup, hold,
+        /// resume, mute, unmute, sendDtmf, transfer, message.
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        pub fn embed_command(name: String, args: Vec<String>) -> Result<(), wasm_bindgen::JsValue> {
+            $crate::web::embed::command(&name, args)
+        }
+
+        /// The registration and the calls, as plain data.
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        pub fn embed_state() -> wasm_bindgen::JsValue {
+            $crate::web::embed::snapshot()
+        }
+
+        /// Stop and remove the phone (after the current event handlers).
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        pub async fn embed_unmount() {
+            // never inside the driver's own work (a host's event listener
+            // may call unmount()): after the current task
+            let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(
+                &wasm_bindgen::JsValue::NULL,
+            ))
+            .await;
+            $crate::web::embed::unmount();
+        }
+    };
 }
 
 /// Stop the phone and remove it: calls hung up, signed out, WebSocket
@@ -190,11 +252,12 @@ pub fn command(name: &str, args: Vec<String>) -> Result<(), JsValue> {
 }
 
 fn run(cmd: ApiCommand) -> Result<(), String> {
-    let Some((focused, ringing, active)) = driver::view(|v| {
+    let Some((focused, ringing, active, registered)) = driver::view(|v| {
         (
             v.focused().cloned(),
             v.ringing(),
             v.active_focus().is_some(),
+            matches!(v.reg, crate::app::view::RegView::Registered { .. }),
         )
     }) else {
         return Err("the phone is not mounted".into());
@@ -270,6 +333,12 @@ fn run(cmd: ApiCommand) -> Result<(), String> {
                 return Err("no established call".into());
             }
             driver::dispatch(Action::TransferBlind(target));
+        }
+        ApiCommand::Message { to, text } => {
+            if !registered {
+                return Err("not signed in".into());
+            }
+            driver::dispatch(Action::Tab(TabAction::SendMessage { to, text }));
         }
     }
     Ok(())

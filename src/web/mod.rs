@@ -24,3 +24,11 @@ pub mod media;
 pub mod panic;
 pub mod storage;
 pub mod transport;
+
+/// Panic banner and logging: the first thing, for the app, the embedded
+/// phone and the library build alike.
+pub fn init_runtime() {
+    panic::install();
+    logging::init();
+    tracing::info!("softphone {} starting", env!("CARGO_PKG_VERSION"));
+}

@@ -69,6 +69,7 @@ import { LINPHONE } from './linphone.mjs';
 import { DEMO } from './demo.mjs';
 import { FIRSTRUN } from './firstrun.mjs';
 import { SCREENS } from './screens.mjs';
+import { AGENT } from './agent.mjs';
 
 const DEAD_WS = 'ws://127.0.0.1:8099'; // nothing listens there
 const WATCHDOG_MS = Number(opt('watchdog', 180000));
@@ -76,7 +77,7 @@ const CHROMIUM = opt('chromium', '/usr/bin/chromium');
 const HEADED = opt('headed', false) === true;
 const ONLY = opt('only', null);
 const RESULTS = opt('results', 'e2e-results.json');
-const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), ...Object.keys(OUTSIDE), ...Object.keys(BARESIP), ...Object.keys(LINPHONE), ...Object.keys(DEMO), ...Object.keys(FIRSTRUN), ...Object.keys(SCREENS), 'pbx-restart', 'ws-kill', ...Object.keys(CLUSTER_SCENARIOS)];
+const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), ...Object.keys(OUTSIDE), ...Object.keys(BARESIP), ...Object.keys(LINPHONE), ...Object.keys(DEMO), ...Object.keys(FIRSTRUN), ...Object.keys(SCREENS), ...Object.keys(AGENT), 'pbx-restart', 'ws-kill', ...Object.keys(CLUSTER_SCENARIOS)];
 const SCENARIOS = ALL.filter((s) => !ONLY || String(ONLY).split(',').includes(s));
 
 // ---------- scenarios ----------
@@ -253,6 +254,7 @@ const RUN = {
   ...DEMO,
   ...FIRSTRUN,
   ...SCREENS,
+  ...AGENT,
   ...CLUSTER_SCENARIOS,
 };
 

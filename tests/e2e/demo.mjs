@@ -55,7 +55,7 @@ async function demoServe(browser, _base, r) {
       throw new Error(`the demo's last lines are ${JSON.stringify(r.last_lines)}`);
     }
     // the release build, byte for byte
-    const wasmName = fs.readdirSync(DIST).find((f) => f.endsWith('.wasm'));
+    const wasmName = fs.readdirSync(DIST).find((f) => /^softphone-.*\.wasm$/.test(f)); // the app's
     const onDisk = fs.readFileSync(path.join(DIST, wasmName));
     const served = Buffer.from(await (await fetch(new URL(wasmName, server.url))).arrayBuffer());
     r.wasm = { file: wasmName, bytes: served.length };

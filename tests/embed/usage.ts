@@ -3,6 +3,7 @@
 // lines prove the declarations are precise (a wrong use must not compile).
 import SipPhone, { mount, connectFrame } from '../../embed/sip-phone.js';
 import type { Phone, CallStateDetail, SipPhoneConfig } from '../../embed/sip-phone.js';
+import createAgent, { type Agent } from '../../embed/sip-agent.js';
 
 export async function host(div: HTMLElement, frame: HTMLIFrameElement): Promise<void> {
   const config: SipPhoneConfig = {
@@ -37,6 +38,20 @@ export async function host(div: HTMLElement, frame: HTMLIFrameElement): Promise<
   await remote.register({ uri: 'sip:1000@example.com', password: 'x' });
   const st = await remote.state();
   console.log(st.registration);
+
+  // the library build: the same commands and events, no view
+  const agent: Agent = await createAgent({ ws: 'wss://pbx.example:8089', uri: 'sip:1000@example.com', password: 'x' });
+  agent.on('message', (e) => console.log(e.detail.from.uri, e.detail.text));
+  agent.on('messagestatus', (e) => console.log(e.detail.delivered, e.detail.reason));
+  agent.message('1001', 'hello');
+  agent.call('1001');
+  const same: Agent = await SipPhone.createAgent();
+  await same.close();
+  await agent.close();
+  // @ts-expect-error an agent has no theme
+  await createAgent({ theme: 'dark' });
+  // @ts-expect-error message() needs a text
+  agent.message('1001');
 
   // @ts-expect-error a number is not a call target
   phone.call(1001);

@@ -140,6 +140,17 @@ fn commands_parse_and_check_their_arguments() {
             target: "sip:1002@127.0.0.1".into()
         })
     );
+    assert_eq!(
+        ApiCommand::parse("message", &s(&[" 1001 ", "hi there "])),
+        Ok(ApiCommand::Message {
+            to: "1001".into(),
+            text: "hi there".into()
+        })
+    );
+    let e = ApiCommand::parse("message", &s(&["1001"])).unwrap_err();
+    assert!(e.starts_with("message(): Type a message"), "{e}");
+    let e = ApiCommand::parse("message", &s(&["10 01", "x"])).unwrap_err();
+    assert!(e.contains("spaces"), "{e}");
     for (name, cmd) in [
         ("answer", ApiCommand::Answer),
         ("hangup", ApiCommand::Hangup),
@@ -311,6 +322,22 @@ fn call_events_for_the_host_page() {
         call_event(&Event::Warning(crate::sip::Warning::NoMedia)),
         None
     );
+    let e = call_event(&Event::MessageReceived {
+        from: peer.clone(),
+        text: "hello".into(),
+    })
+    .unwrap();
+    assert_eq!(e.name, "message");
+    assert_eq!(field(&e, "text"), &Value::Str("hello".into()));
+    let e = call_event(&Event::MessageStatus {
+        id: 3,
+        delivered: false,
+        reason: "404 Not Found".into(),
+    })
+    .unwrap();
+    assert_eq!(e.name, "messagestatus");
+    assert_eq!(field(&e, "delivered"), &Value::Bool(false));
+    assert_eq!(field(&e, "reason"), &Value::Str("404 Not Found".into()));
     let r = registration_event("registered", Some("sip:1000@127.0.0.1"), None);
     assert_eq!(field(&r, "reason"), &Value::Null);
     assert_eq!(

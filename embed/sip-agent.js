@@ -1,0 +1,148 @@
+// sip-agent.js: the phone without its UI, for pages that draw their own
+// (the library build; docs/embedding.md "Your own UI").
+//
+//   import { createAgent } from 'https://phone.example/sip-agent.js';
+//   const agent = await createAgent({ ws: 'wss://pbx.example:8089',
+//     uri: 'sip:1000@example.com', user: '1000', password: '…' });
+//   agent.on('incomingcall', (e) => …); agent.call('1001');
+//
+// The same phone, commands and events as SipPhone.mount() (sip-phone.js),
+// from a build without the Leptos UI. Types: sip-phone.d.ts. This file is a
+// template: scripts/agent-hook.mjs fills in the library's module and wasm
+// names at build time and writes dist/sip-agent.js. The wasm is loaded by
+// createAgent(), not before.
+
+const AGENT_JS = '__SIP_AGENT_JS__';
+const AGENT_WASM = '__SIP_AGENT_WASM__';
+
+/** The commands of a phone (sip-phone.js's Phone has the same). */
+export const NAMES = ['register', 'unregister', 'call', 'answer', 'hangup', 'hold', 'resume',
+  'mute', 'unmute', 'sendDtmf', 'transfer', 'message'];
+
+/** register({ password, user, uri, ws, displayName }) or register(password) */
+export function registerArgs(credentials) {
+  const c = typeof credentials === 'string' ? { password: credentials } : (credentials || {});
+  return [c.password, c.user ?? c.authUser, c.uri, c.ws, c.displayName].map((v) => (v == null ? '' : String(v)));
+}
+
+/** Turn a config object into the flat [name, value, …] list the wasm takes. */
+export function configPairs(config) {
+  const out = [];
+  for (const [k, v] of Object.entries(config || {})) {
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+      out.push(k, String(v));
+    } else if (k === 'iceServers' && Array.isArray(v)) {
+      // [{urls, username, credential}] -> "url [username credential]" lines
+      out.push(k, v.flatMap((s) => [].concat(s.urls).map((u) =>
+        [u, s.username, s.credential].filter(Boolean).join(' '))).join('\n'));
+    }
+  }
+  return out;
+}
+
+/**
+ * Give `proto` the phone's commands, each run through `this._run(name,
+ * args)`: register(credentials) (a password or token from your own
+ * backend, in memory only), unregister(), call(target), answer(), hangup(),
+ * hold(), resume(), mute(), unmute(), sendDtmf(digits), transfer(target),
+ * message(to, text).
+ */
+export function defineCommands(proto) {
+  for (const name of NAMES) {
+    proto[name] = name === 'register'
+      ? function (credentials = {}) { this._run('register', registerArgs(credentials)); }
+      : function (...args) { this._run(name, args); };
+  }
+}
+
+/** Run one command in `wasm` (null: gone, and `gone` is the error's text). */
+export function runCommand(wasm, name, args, gone) {
+  if (!wasm) throw new Error(gone);
+  wasm.embed_command(name, args.map((a) => (a === undefined || a === null ? '' : String(a))));
+}
+
+/** The registration state and the calls, as plain data (`wasm` null: gone). */
+export function stateOf(wasm) {
+  return wasm ? wasm.embed_state() : { registration: 'unmounted', calls: [] };
+}
+
+/** Ask for the credentials callback's answer and sign in with it (an error event when it fails). */
+export async function registerWith(phone, credentials, target) {
+  try {
+    phone.register(await credentials());
+  } catch (e) {
+    target.dispatchEvent(new CustomEvent('error', {
+      detail: { message: `credentials: ${e && e.message ? e.message : e}`, fatal: false },
+    }));
+  }
+}
+
+let loading = null;
+/** Load the library's wasm once. */
+function load() {
+  if (!loading) {
+    loading = import(new URL(AGENT_JS, import.meta.url).href).then(async (m) => {
+      await m.default({ module_or_path: new URL(AGENT_WASM, import.meta.url) });
+      return m;
+    });
+    loading.catch(() => { loading = null; });
+  }
+  return loading;
+}
+
+let current = null; // one phone per page
+
+/** A phone without a view: the commands, `state`, and the events (it is an EventTarget). */
+export class Agent extends EventTarget {
+  #wasm;
+
+  constructor(wasm) {
+    super();
+    this.#wasm = wasm;
+  }
+
+  _run(name, args = []) { runCommand(this.#wasm, name, args, 'sip-agent: this agent was closed'); }
+
+  /** The registration state and the calls, as plain data. */
+  get state() { return stateOf(this.#wasm); }
+
+  /** Listen to an event; returns a function that stops listening. */
+  on(type, listener) {
+    this.addEventListener(type, listener);
+    return () => this.removeEventListener(type, listener);
+  }
+
+  /** Hang up, sign out, close the WebSocket, stop every timer, track and peer connection. */
+  async close() {
+    if (!this.#wasm) return;
+    const wasm = this.#wasm;
+    this.#wasm = null;
+    await wasm.embed_unmount();
+    if (current === this) current = null;
+  }
+}
+defineCommands(Agent.prototype);
+
+/**
+ * Start a phone without a view. `config` as for SipPhone.mount() (ws, uri,
+ * user, displayName, password, credentials, register, iceServers,
+ * relayOnly, autoAnswer, dtmf); theme, layout and clickToCall do not apply.
+ */
+export async function createAgent(config = {}) {
+  if (current) throw new Error('sip-agent: a phone is already running on this page (one per page): close it first');
+  const wasm = await load();
+  if (current) throw new Error('sip-agent: a phone is already running on this page (one per page): close it first');
+  const agent = new Agent(wasm);
+  const plain = { ...config };
+  const credentials = typeof config.credentials === 'function' ? config.credentials : null;
+  if (credentials) plain.register = false; // after the credentials come
+  for (const w of wasm.agent_start(agent, configPairs(plain))) console.warn(`sip-agent: ${w}`);
+  current = agent;
+  if (credentials && config.register !== false && config.register !== 'false') {
+    await registerWith(agent, credentials, agent);
+  }
+  return agent;
+}
+
+export default createAgent;
