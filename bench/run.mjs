@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Benchmark: the softphone (the real dist/ app) next to JsSIP (the reference
-// browser SIP library, bench/jssip/ page) in the same headless Chromium,
+// Benchmark: the softphone (the real dist/ app) and its library build
+// (sip-agent.js, bench/agent/ page) next to JsSIP (the reference browser SIP
+// library, bench/jssip/ page) in the same headless Chromium,
 // against the same local Kamailio. scripts/bench.sh builds everything, starts
 // the PBX in a network namespace and runs this inside it; see
 // docs/benchmarks.md for what each figure means.
@@ -9,6 +10,9 @@
 //   --dist DIR         the softphone build (default <repo>/dist)
 //   --jssip DIR        the JsSIP page (index.html, page.js, jssip.min.js,
 //                      parser.js; default <repo>/target/bench-jssip/www)
+//   --agent DIR        the library build's page (bench/agent/ with dist's
+//                      sip-agent*.js and wasm; default
+//                      <repo>/target/bench-agent/www)
 //   --out FILE         JSON results (default <repo>/docs/bench/latest.json)
 //   --rounds N         rounds of each timing (default 5)
 //   --calls N          calls of the memory loop, per phone (default 100)
@@ -18,7 +22,8 @@
 //   --ws URL           the PBX (default ws://127.0.0.1:8088)
 //   --chromium PATH    (default /usr/bin/chromium)
 //   --only a,b         some of: load,call,ring,memory,parse,size (debugging)
-//   --phones a,b       some of: ours,jssip (default both)
+//   --phones a,b       some of: ours,jssip,lib (default all three; ours and
+//                      jssip are needed for the ratios)
 //   --sample-every N   memory reading every N calls of the memory loop
 //                      (default 25; calls 1 and the last are always read)
 //   --alloc-sizes      with a build of the cargo feature alloc-stats: also
@@ -63,6 +68,7 @@ function opt(name, def) {
 }
 const DIST = path.resolve(opt('dist', path.join(ROOT, 'dist')));
 const JSSIP_DIR = path.resolve(opt('jssip', path.join(ROOT, 'target', 'bench-jssip', 'www')));
+const AGENT_DIR = path.resolve(opt('agent', path.join(ROOT, 'target', 'bench-agent', 'www')));
 const OUT = path.resolve(opt('out', path.join(ROOT, 'docs', 'bench', 'latest.json')));
 const ROUNDS = Math.max(1, Number(opt('rounds', 5)));
 const CALLS = Math.max(1, Number(opt('calls', 100)));
@@ -74,7 +80,7 @@ const ONLY = opt('only', null);
 const WATCHDOG_MS = Number(opt('watchdog', 20 * 60 * 1000));
 const SETTLE_MS = Number(opt('settle-ms', 35000));
 const want = (k) => !ONLY || String(ONLY).split(',').includes(k);
-const PHONE_NAMES = String(opt('phones', 'ours,jssip')).split(',');
+const PHONE_NAMES = String(opt('phones', 'ours,jssip,lib')).split(',');
 const ALLOC_SIZES = Boolean(opt('alloc-sizes', false));
 const TRIM_PROBE = Boolean(opt('trim-probe', false));
 const LIVE_LIMIT = opt('check-live-growth', null) === null ? null : Number(opt('check-live-growth', 0));
@@ -134,7 +140,16 @@ const jssip = {
     return `${this.url}#user=${user}&auto=${autoAnswer ? 1 : 0}&ws=${encodeURIComponent(WS)}&domain=${DOMAIN}`;
   },
 };
-const PHONES = [ours, jssip].filter((p) => PHONE_NAMES.includes(p.name));
+// the library build: the JsSIP page's way (account in the hash, its own
+// least UI); its users are free while it runs (ours' memory users, and
+// 1008, JsSIP's first memory user: the memory runs come one at a time)
+const lib = {
+  name: 'lib',
+  url: null,
+  users: { caller: 1006, answerer: 1007, ringer: 1008, memA: 1006, memB: 1007 },
+  init: jssip.init,
+};
+const PHONES = [ours, jssip, lib].filter((p) => PHONE_NAMES.includes(p.name));
 
 let browser;
 async function openPhone(phone, user, opts = {}) {
@@ -535,11 +550,15 @@ async function main() {
   ours.url = servers[0].url;
   if (PHONES.includes(jssip)) {
     servers.push(await serveStatic(JSSIP_DIR));
-    jssip.url = servers[1].url;
+    jssip.url = servers[servers.length - 1].url;
+  }
+  if (PHONES.includes(lib)) {
+    servers.push(await serveStatic(AGENT_DIR));
+    lib.url = servers[servers.length - 1].url;
   }
   browser = await launchChromium({ executablePath: CHROMIUM, extra: ['--js-flags=--expose-gc'] });
-  const raw = { ours: {}, jssip: {} };
-  const extra = { ours: {}, jssip: {} };
+  const raw = { ours: {}, jssip: {}, lib: {} };
+  const extra = { ours: {}, jssip: {}, lib: {} };
   try {
     // ---- load to registered (+ transfer sizes of the first load) ----
     if (want('load') || want('size')) {
@@ -598,7 +617,8 @@ async function main() {
         }
       }
       if (want('parse')) {
-        for (const ph of PHONES) {
+        // (the library build parses with the same code as ours)
+        for (const ph of PHONES.filter((p) => p !== lib)) {
           const p = await parseRounds(sets[ph.name].caller, ROUNDS);
           raw[ph.name].parse = p.rates;
           if (p.inWasm.length) extra[ph.name].parse_in_wasm_loop = stats(p.inWasm);
@@ -665,7 +685,15 @@ async function main() {
   const metrics = METRICS.filter((m) => raw.ours[m.key] && raw.jssip[m.key]).map((m) => {
     const o = stats(raw.ours[m.key]);
     const j = stats(raw.jssip[m.key]);
-    return { ...m, ours: o, jssip: j, ratio: o.median !== null && j.median ? o.median / j.median : null };
+    const l = raw.lib[m.key] ? stats(raw.lib[m.key]) : null;
+    return {
+      ...m,
+      ours: o,
+      jssip: j,
+      ratio: o.median !== null && j.median ? o.median / j.median : null,
+      lib: l,
+      lib_ratio: l && l.median !== null && j.median ? l.median / j.median : null,
+    };
   });
   // median click-to-audio timeline of each phone (ms after the click)
   for (const ph of PHONES) {
@@ -754,10 +782,11 @@ export function fmt(v, unit) {
 
 /** The plain-text table: median (min–max) per phone, and ours/JsSIP. */
 export function table(r) {
-  const rows = [['metric', 'unit', 'ours median (min–max)', 'JsSIP median (min–max)', 'ours/JsSIP']];
+  const rows = [['metric', 'unit', 'ours median (min–max)', 'JsSIP median (min–max)', 'ours/JsSIP', 'library median (min–max)', 'library/JsSIP']];
   for (const m of r.metrics) {
-    const cell = (s) => (s.n > 1 ? `${fmt(s.median, m.unit)} (${fmt(s.min, m.unit)}–${fmt(s.max, m.unit)})` : fmt(s.median, m.unit));
-    rows.push([m.label, m.unit, cell(m.ours), cell(m.jssip), m.ratio === null ? '-' : `${m.ratio.toFixed(2)} (${m.better} is better)`]);
+    const cell = (s) => (!s ? '-' : s.n > 1 ? `${fmt(s.median, m.unit)} (${fmt(s.min, m.unit)}–${fmt(s.max, m.unit)})` : fmt(s.median, m.unit));
+    const ratio = (x) => (x === null || x === undefined ? '-' : `${x.toFixed(2)} (${m.better} is better)`);
+    rows.push([m.label, m.unit, cell(m.ours), cell(m.jssip), ratio(m.ratio), cell(m.lib), ratio(m.lib_ratio)]);
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));
   const line = (x) => x.map((c, i) => c.padEnd(w[i])).join(' | ');
@@ -770,8 +799,8 @@ export function table(r) {
     ['offer_set', 'offer set'], ['invite_sent', 'INVITE sent'], ['ok_received', '200 OK in'],
     ['ice_connected', 'ICE connected'], ['dtls_connected', 'DTLS connected'], ['first_audio', 'first audio'],
   ];
-  for (const [who, name] of [['ours', 'ours'], ['jssip', 'JsSIP']]) {
-    const m = r.details[who].call_timeline_median;
+  for (const [who, name] of [['ours', 'ours'], ['jssip', 'JsSIP'], ['lib', 'library']]) {
+    const m = r.details[who]?.call_timeline_median;
     if (!m) continue;
     out.push(`click-to-audio, ${name} (median ms after the click): ${steps.map(([k, l]) => `${l} ${m[k]}`).join(', ')}`);
     const c = r.details[who].callee_timeline_median || {};
@@ -780,8 +809,8 @@ export function table(r) {
   out.push(`JsSIP ${r.jssip_version}: core quoted at 55 KB gzip; its bundle measured here is in the transfer size above.`);
   out.push(e.present ? `embed bundle (sip-phone.js + softphone js + wasm): raw ${fmt(e.raw, 'bytes')}, gzip -9 ${fmt(e.gzip, 'bytes')}` : `embed bundle: ${e.note}`);
   for (const [k, t] of Object.entries(r.targets)) out.push(`target ${k}: ${t.met ? 'met' : 'MISSED'} ${JSON.stringify(t)}`);
-  for (const [who, name] of [['ours', 'ours'], ['jssip', 'JsSIP']]) {
-    const m = r.details[who].memory;
+  for (const [who, name] of [['ours', 'ours'], ['jssip', 'JsSIP'], ['lib', 'library']]) {
+    const m = r.details[who]?.memory;
     if (!m) continue;
     const mib = (x) => (x / 2 ** 20).toFixed(2);
     out.push(`memory, ${name} (MiB, JS heap + wasm): idle ${mib(m.idle.total)}, ${m.series.map((x) => `call ${x.call} ${mib(x.total)}`).join(', ')}, +${m.settle_s} s ${mib(m.settled.total)}`);

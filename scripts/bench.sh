@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: this phone next to JsSIP, in the same headless Chromium, against
+# Benchmark: this phone and its library build next to JsSIP, in the same
+# headless Chromium, against
 # the same local Kamailio (docs/benchmarks.md). Not part of scripts/test.sh:
 # it passes or fails on nothing, it measures.
 #
@@ -14,6 +15,8 @@
 #    pinned in bench/jssip/package-lock.json; never committed), bundled by
 #    esbuild: jssip.min.js (the library, as its own dist build would be) and
 #    parser.js (its message parser, for the parse benchmark)
+# 3b. the library build's page: bench/agent/ with dist/sip-agent*.js and
+#    its wasm, in target/bench-agent/www
 # 4. the chart tool bench/chart/ (cargo, CARGO_TARGET_DIR=target/bench-chart)
 # 5. Kamailio in network namespace $BENCH_NETNS (only "lo"), bench/run.mjs in
 #    it: table on stdout, docs/bench/latest.json; then docs/bench/latest.png
@@ -83,6 +86,12 @@ cp bench/jssip/index.html bench/jssip/page.js "$JS_DIR/www/"
 node -e 'const v = require(process.argv[1]).version; console.log(JSON.stringify({ version: v }))' \
   "$JS_DIR/node_modules/jssip/package.json" >"$JS_DIR/www/version.json"
 
+# ---------- 3b. the library build's page ----------
+AGENT_DIR="$ROOT/target/bench-agent/www"
+rm -rf "$AGENT_DIR"
+mkdir -p "$AGENT_DIR"
+cp bench/agent/index.html bench/agent/page.js dist/sip-agent.js dist/sip-agent-core-* "$AGENT_DIR/"
+
 # ---------- 4. the chart tool ----------
 say "cargo build bench/chart"
 quietly chart-build 1800 env CARGO_TARGET_DIR="$ROOT/target/bench-chart" \
@@ -110,7 +119,7 @@ bash pbx/pbx.sh start >&2
 say "running bench/run.mjs (several minutes; progress on stderr)"
 rc=0
 timeout --kill-after=10 "$LIMIT" "${NS_EXEC[@]}" node bench/run.mjs --dist dist \
-  --jssip "$JS_DIR/www" --out "$OUT" --watchdog $(( (LIMIT - 20) * 1000 )) "$@" \
+  --jssip "$JS_DIR/www" --agent "$AGENT_DIR" --out "$OUT" --watchdog $(( (LIMIT - 20) * 1000 )) "$@" \
   --calls 200 --trim-probe </dev/null || rc=$?
 if [ "$rc" -ne 0 ]; then
   say "the runner failed (exit $rc)"
