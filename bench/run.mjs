@@ -295,6 +295,49 @@ async function transferOf(P) {
 }
 
 /**
+ * The floor of click-to-audio (issue 15): in one page of the same browser,
+ * two RTCPeerConnections with no signalling at all, both sending the fake
+ * microphone (opened before the clock starts, as the phones' first untimed
+ * call opens it): ms from createOffer to the first inbound audio packet of
+ * the offerer, getStats polled every 5 ms as the probe does.
+ */
+async function floorRound(page) {
+  return page.evaluate(async () => {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const a = new RTCPeerConnection();
+    const b = new RTCPeerConnection();
+    a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);
+    b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate);
+    for (const t of stream.getAudioTracks()) {
+      a.addTrack(t, stream);
+      b.addTrack(t.clone(), stream);
+    }
+    const t0 = performance.now();
+    await a.setLocalDescription(await a.createOffer());
+    await b.setRemoteDescription(a.localDescription);
+    await b.setLocalDescription(await b.createAnswer());
+    await a.setRemoteDescription(b.localDescription);
+    let ms = null;
+    while (performance.now() - t0 < 5000) {
+      const stats = await a.getStats();
+      let got = false;
+      stats.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio' && s.packetsReceived > 0) got = true;
+      });
+      if (got) {
+        ms = performance.now() - t0;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    a.close();
+    b.close();
+    for (const t of stream.getTracks()) t.stop();
+    return ms;
+  });
+}
+
+/**
  * Click "call" on the caller -> first inbound audio packet at the caller;
  * the callee answers by itself (auto-answer). Returns the caller's timeline
  * and the callee's INVITE-in -> 200-out time.
@@ -565,7 +608,7 @@ async function main() {
   }
   browser = await launchChromium({ executablePath: CHROMIUM, extra: ['--js-flags=--expose-gc'] });
   const raw = { ours: {}, jssip: {}, lib: {} };
-  const extra = { ours: {}, jssip: {}, lib: {} };
+  const extra = { ours: {}, jssip: {}, lib: {}, floor: null };
   try {
     // ---- load to registered (+ transfer sizes of the first load) ----
     if (want('load') || want('size')) {
@@ -578,6 +621,23 @@ async function main() {
           log(`load ${ph.name} round ${r + 1}: ${res.ms.toFixed(1)} ms`);
         }
       }
+    }
+
+    // ---- the floor of click-to-audio: two peer connections in one page ----
+    if (want('call')) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      // any page of 127.0.0.1 (a secure context): the server's 404
+      await page.goto(`${ours.url}floor`, { timeout: 30000 });
+      await floorRound(page); // untimed: the device opens
+      const floor = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const ms = await floorRound(page);
+        if (ms !== null) floor.push(ms);
+        log(`floor round ${r + 1}: ${ms === null ? 'no audio in 5 s' : ms.toFixed(1)} ms`);
+      }
+      extra.floor = stats(floor);
+      await context.close();
     }
 
     // ---- click-to-audio and INVITE-to-ringing, three pages per phone ----
@@ -726,6 +786,17 @@ async function main() {
   }
   const targets = {};
   const get = (k) => metrics.find((m) => m.key === k);
+  if (get('call') && extra.floor && extra.floor.median) {
+    const f = extra.floor.median;
+    const c = get('call');
+    targets.click_to_audio_within_1_2x_floor = {
+      floor_ms: f,
+      ours_ratio: c.ours.median / f,
+      jssip_ratio: c.jssip.median / f,
+      lib_ratio: c.lib ? c.lib.median / f : null,
+      met: c.ours.median / f <= 1.2,
+    };
+  }
   if (get('call')) targets.click_to_audio_under_150ms = { limit_ms: 150, median_ms: get('call').ours.median, met: get('call').ours.median !== null && get('call').ours.median < 150 };
   if (get('size_gzip')) targets.app_under_250kb_gzip = { limit_bytes: 250 * 1000, gzip_bytes: get('size_gzip').ours.median, met: get('size_gzip').ours.median !== null && get('size_gzip').ours.median < 250 * 1000 };
   if (get('mem_growth_last100')) {
@@ -813,6 +884,8 @@ export function table(r) {
   const out = [line(rows[0]), w.map((n) => '-'.repeat(n)).join('-|-'), ...rows.slice(1).map(line)];
   const e = r.embed_bundle;
   out.push('');
+  const fl = r.details.floor;
+  if (fl) out.push(`click-to-audio floor (two peer connections in one page, createOffer to first packet): ${fmt(fl.median, 'ms')} ms median (${fmt(fl.min, 'ms')}–${fmt(fl.max, 'ms')})`);
   const pw = r.details.ours.parse_in_wasm_loop;
   if (pw) out.push(`parse, ours with the loop inside wasm (no JS call per message): ${fmt(pw.median, 'msg/s')} msg/s median`);
   const steps = [
