@@ -32,6 +32,8 @@ console.log(`
   App:            ${app}
   Embedded:       ${app}embed/host.html   (the phone inside another
                   web page, driven by its JavaScript API; docs/embedding.md)
+  Your own UI:    ${app}embed/agent.html  (the library build, no UI of
+                  its own: that page draws its buttons; sip-agent.js)
   PBX WebSocket:  ws://127.0.0.1:8088
                   wss://127.0.0.1:8443 (TLS; its certificate comes from a
                   throw-away CA made at start: trust

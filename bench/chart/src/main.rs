@@ -1,6 +1,7 @@
 //! Draws the benchmark results of `bench/run.mjs` (JSON) as a PNG: one panel
-//! per metric, the softphone's bar next to JsSIP's, each at its median with
-//! the min–max spread as a whisker, and the ratio ours/JsSIP in the caption.
+//! per metric, the softphone's bar next to JsSIP's (and the library build's
+//! when measured), each at its median with the min–max spread as a whisker,
+//! and the ratios to JsSIP in the caption.
 //!
 //! Usage: softphone-bench-chart <results.json> <out.png> [font.ttf]
 //! (font default: /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf, Debian
@@ -14,6 +15,7 @@ use std::error::Error;
 const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 const OURS: RGBColor = RGBColor(47, 111, 115);
 const JSSIP: RGBColor = RGBColor(214, 140, 46);
+const LIB: RGBColor = RGBColor(120, 150, 190);
 const PANEL_W: u32 = 620;
 const PANEL_H: u32 = 380;
 const COLS: usize = 3;
@@ -34,7 +36,10 @@ struct Metric {
     better: String,
     ours: Side,
     jssip: Side,
+    /// The library build (sip-agent.js), when the run measured it.
+    lib: Option<Side>,
     ratio: Option<f64>,
+    lib_ratio: Option<f64>,
     /// The issue's target for the softphone, in display units, and as the
     /// issue says it (bytes in KB of 1000).
     target: Option<(f64, String)>,
@@ -71,7 +76,7 @@ fn metrics(doc: &Value) -> Vec<Metric> {
     list.iter()
         .filter_map(|m| {
             let unit = m.get("unit")?.as_str()?;
-            let largest = ["ours", "jssip"]
+            let largest = ["ours", "jssip", "lib"]
                 .iter()
                 .filter_map(|k| m.get(*k)?.get("median")?.as_f64())
                 .fold(0.0, f64::max);
@@ -86,7 +91,9 @@ fn metrics(doc: &Value) -> Vec<Metric> {
                     .to_string(),
                 ours: side(m.get("ours")?, scale)?,
                 jssip: side(m.get("jssip")?, scale)?,
+                lib: m.get("lib").and_then(|l| side(l, scale)),
                 ratio: m.get("ratio").and_then(Value::as_f64),
+                lib_ratio: m.get("lib_ratio").and_then(Value::as_f64),
                 target: m.get("target").and_then(Value::as_f64).map(|t| {
                     let said = if unit == "bytes" {
                         format!("{} KB", number(t / 1000.0))
@@ -124,18 +131,27 @@ fn panel(
     area: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
     m: &Metric,
 ) -> Result<(), Box<dyn Error>> {
-    let top = m
-        .ours
-        .max
-        .max(m.jssip.max)
-        .max(m.ours.median)
-        .max(m.jssip.median)
-        .max(m.target.as_ref().map_or(0.0, |t| t.0));
+    let bars: Vec<(&str, Side, RGBColor)> = [
+        ("softphone", Some(m.ours), OURS),
+        ("JsSIP", Some(m.jssip), JSSIP),
+        ("library", m.lib, LIB),
+    ]
+    .into_iter()
+    .filter_map(|(name, s, c)| s.map(|s| (name, s, c)))
+    .collect();
+    let top = bars
+        .iter()
+        .map(|(_, s, _)| s.max.max(s.median))
+        .fold(m.target.as_ref().map_or(0.0, |t| t.0), f64::max);
     let y_max = if top > 0.0 { top * 1.25 } else { 1.0 };
-    let ratio = m
+    let mut ratio = m
         .ratio
         .map(|r| format!("ours/JsSIP {r:.2} ({} is better)", m.better))
         .unwrap_or_default();
+    if let Some(r) = m.lib_ratio {
+        ratio.push_str(&format!(", library/JsSIP {r:.2}"));
+    }
+    let x_end = bars.len() as f64 - 0.5;
     let (title, plot) = area.split_vertically(52);
     title.draw(&Text::new(
         m.label.as_str(),
@@ -156,17 +172,20 @@ fn panel(
         .margin(12)
         .x_label_area_size(28)
         .y_label_area_size(64)
-        .build_cartesian_2d(-0.5f64..1.5f64, 0f64..y_max)?;
+        .build_cartesian_2d(-0.5f64..x_end, 0f64..y_max)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
         .light_line_style(WHITE)
         .y_labels(6)
-        .x_labels(2)
-        .x_label_formatter(&|x| match x.round() as i64 {
-            0 => "softphone".into(),
-            1 => "JsSIP".into(),
-            _ => String::new(),
+        .x_labels(bars.len())
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() > 0.01 || i < 0.0 {
+                return String::new();
+            }
+            bars.get(i as usize)
+                .map_or(String::new(), |b| b.0.to_string())
         })
         .y_desc(m.unit.as_str())
         .y_label_formatter(&|y| axis_number(*y, y_max))
@@ -176,14 +195,17 @@ fn panel(
     if let Some((t, said)) = &m.target {
         let t = *t;
         let red = RGBColor(200, 30, 30);
-        chart.draw_series(LineSeries::new([(-0.5, t), (1.5, t)], red.stroke_width(2)))?;
+        chart.draw_series(LineSeries::new(
+            [(-0.5, t), (x_end, t)],
+            red.stroke_width(2),
+        ))?;
         chart.draw_series(std::iter::once(Text::new(
             format!("target {said}"),
             (0.35, t + y_max * 0.07),
             ("sans-serif", 14).into_font().color(&red),
         )))?;
     }
-    for (i, (s, color)) in [(m.ours, OURS), (m.jssip, JSSIP)].into_iter().enumerate() {
+    for (i, &(_, s, color)) in bars.iter().enumerate() {
         let x = i as f64;
         chart.draw_series(std::iter::once(Rectangle::new(
             [(x - 0.3, 0.0), (x + 0.3, s.median)],
@@ -245,7 +267,12 @@ fn run() -> Result<(), Box<dyn Error>> {
     };
     header.draw(&Text::new(
         format!(
-            "softphone vs JsSIP {} — median of {} rounds, whiskers min–max",
+            "softphone{} vs JsSIP {} — median of {} rounds, whiskers min–max",
+            if list.iter().any(|m| m.lib.is_some()) {
+                " and its library build"
+            } else {
+                ""
+            },
             text("jssip_version"),
             doc.get("rounds").and_then(Value::as_u64).unwrap_or(0)
         ),
@@ -266,11 +293,14 @@ fn run() -> Result<(), Box<dyn Error>> {
         (16, 50),
         ("sans-serif", 16).into_font().color(&RGBColor(80, 80, 80)),
     ))?;
-    for (i, (name, color)) in [("softphone", OURS), ("JsSIP", JSSIP)]
-        .into_iter()
-        .enumerate()
-    {
-        let x = width as i32 - 300 + i as i32 * 150;
+    let with_lib = list.iter().any(|m| m.lib.is_some());
+    let legend: &[(&str, RGBColor)] = if with_lib {
+        &[("softphone", OURS), ("JsSIP", JSSIP), ("library", LIB)]
+    } else {
+        &[("softphone", OURS), ("JsSIP", JSSIP)]
+    };
+    for (i, &(name, color)) in legend.iter().enumerate() {
+        let x = width as i32 - 150 * legend.len() as i32 + i as i32 * 150;
         header.draw(&Rectangle::new([(x, 18), (x + 20, 38)], color.filled()))?;
         header.draw(&Text::new(
             name,
@@ -312,6 +342,18 @@ mod tests {
         assert_eq!(m[0].jssip.median, 1.0);
         assert_eq!(m[0].ratio, Some(2.0));
         assert_eq!(m[0].target, None);
+        assert_eq!(m[0].lib, None);
+        let doc: Value = serde_json::from_str(
+            r#"{"metrics":[{"label":"load","unit":"ms","ours":{"median":300},
+                "jssip":{"median":200},"lib":{"median":100,"min":90,"max":120},"lib_ratio":0.5}]}"#,
+        )
+        .unwrap();
+        let m = metrics(&doc);
+        assert_eq!(
+            m[0].lib.map(|l| (l.median, l.min, l.max)),
+            Some((100.0, 90.0, 120.0))
+        );
+        assert_eq!(m[0].lib_ratio, Some(0.5));
         let doc: Value = serde_json::from_str(
             r#"{"metrics":[{"label":"gzip","unit":"bytes","target":250000,
                 "ours":{"median":400000},"jssip":{"median":56000}}]}"#,
