@@ -78,18 +78,26 @@ export async function registerWith(phone, credentials, target) {
   }
 }
 
-let loading = null;
-/** Load the library's wasm once. */
-function load() {
-  if (!loading) {
-    loading = import(new URL(AGENT_JS, import.meta.url).href).then(async (m) => {
-      await m.default({ module_or_path: new URL(AGENT_WASM, import.meta.url) });
-      return m;
-    });
-    loading.catch(() => { loading = null; });
-  }
-  return loading;
+/**
+ * A loader of a wasm-bindgen module (`js`) and its wasm (URLs): it loads
+ * them once, when first called; a failed load may be tried again.
+ */
+export function loader(js, wasm) {
+  let loading = null;
+  return () => {
+    if (!loading) {
+      loading = import(js.href).then(async (m) => {
+        await m.default({ module_or_path: wasm });
+        return m;
+      });
+      loading.catch(() => { loading = null; });
+    }
+    return loading;
+  };
 }
+
+/** Load the library's wasm once. */
+const load = loader(new URL(AGENT_JS, import.meta.url), new URL(AGENT_WASM, import.meta.url));
 
 let current = null; // one phone per page
 

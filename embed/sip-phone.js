@@ -10,26 +10,20 @@
 // styles at build time and writes dist/sip-phone.js. The wasm is loaded on the first mount, not before.
 
 import {
-  NAMES, createAgent, configPairs, defineCommands, registerArgs, registerWith, runCommand, stateOf,
+  NAMES, createAgent, configPairs, defineCommands, loader, registerArgs, registerWith, runCommand,
+  stateOf,
 } from './sip-agent.js';
 
 const APP_JS = '__SIP_PHONE_APP_JS__';
 const APP_WASM = '__SIP_PHONE_APP_WASM__';
 const CSS = __SIP_PHONE_CSS__;
 
-let wasmLoading = null;
+const loadApp = loader(new URL(APP_JS, import.meta.url), new URL(APP_WASM, import.meta.url));
 /** Load the phone's wasm once (module import + instantiate). */
 function loadWasm() {
-  if (!wasmLoading) {
-    // tells the app's main() not to take over the page
-    globalThis.__sipPhoneEmbed = true;
-    wasmLoading = import(new URL(APP_JS, import.meta.url).href).then(async (m) => {
-      await m.default({ module_or_path: new URL(APP_WASM, import.meta.url) });
-      return m;
-    });
-    wasmLoading.catch(() => { wasmLoading = null; });
-  }
-  return wasmLoading;
+  // tells the app's main() not to take over the page
+  globalThis.__sipPhoneEmbed = true;
+  return loadApp();
 }
 
 let sheet = null;

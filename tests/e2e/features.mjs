@@ -298,14 +298,20 @@ async function keyDigits(P, digits) {
   }
 }
 
-async function dtmfInfo(browser, base, r) {
-  const SC = 'dtmf-info';
+/** Erin (A, tones by SIP INFO) calls Frank (B), who answers: the start of the INFO scenarios. */
+async function infoCall(browser, base, r, SC) {
   const [A, B] = await setup(
     browser, base, r, SC,
     [{ n: 1004, name: 'Erin', page: 'A' }, { n: 1005, name: 'Frank', page: 'B' }],
     [{ dtmf: 'info' }],
   );
   await callAndAnswer(A, B, '1005');
+  return [A, B];
+}
+
+async function dtmfInfo(browser, base, r) {
+  const SC = 'dtmf-info';
+  const [A, B] = await infoCall(browser, base, r, SC);
   const t0 = Date.now();
   await keyDigits(A, '123#');
   await waitText(B.page, '#dtmf-received', /123#/, T.answer, 'B');
@@ -388,12 +394,7 @@ async function keyFast(P) {
 async function dtmfFast(browser, base, r) {
   const SC = 'dtmf-fast';
   // by INFO: every digit reaches the other phone, in order
-  const [A, B] = await setup(
-    browser, base, r, SC,
-    [{ n: 1004, name: 'Erin', page: 'A' }, { n: 1005, name: 'Frank', page: 'B' }],
-    [{ dtmf: 'info' }],
-  );
-  await callAndAnswer(A, B, '1005');
+  const [A, B] = await infoCall(browser, base, r, SC);
   const t0 = Date.now();
   const want = await keyFast(A);
   await waitText(B.page, '#dtmf-received', new RegExp(`${want}$`), 10000, 'B').catch(async () => {
