@@ -12,6 +12,8 @@
 //                           (the first line), seen by a listener added in the
 //                           WebSocket constructor, so before the page's own
 //   window.__bench.wsOut    [{t, first, cseq}] SIP frames sent
+//   window.__bench.wsCreated / wsOpened  times WebSockets were made / opened
+//   window.__bench.started  when trunk announced the app's wasm started
 //   window.__bench.calls    one entry per click on #call-button:
 //                           {clickAt, pcAt, localAt, remoteAt, iceAt,
 //                           connectedAt, audioAt, packets}: the peer
@@ -33,12 +35,13 @@
 export function benchProbe() {
   if (window.__bench) return;
   const now = () => performance.now();
-  const B = (window.__bench = { states: [], wsIn: [], wsOut: [], calls: [], answers: [] });
+  const B = (window.__bench = { states: [], wsIn: [], wsOut: [], calls: [], answers: [], wsCreated: [], wsOpened: [], started: null });
 
   // ---- wasm memory ----
   let wasmExports = null;
   window.addEventListener('TrunkApplicationStarted', (e) => {
     wasmExports = e.detail && e.detail.wasm;
+    B.started = now();
   });
   window.__wasmMemory = () => (wasmExports && wasmExports.memory ? wasmExports.memory.buffer.byteLength : null);
 
@@ -64,6 +67,8 @@ export function benchProbe() {
     class BenchWebSocket extends OrigWS {
       constructor(...args) {
         super(...args);
+        B.wsCreated.push(now());
+        this.addEventListener('open', () => B.wsOpened.push(now()));
         this.addEventListener('message', (e) => {
           B.wsIn.push({ t: now(), first: firstLine(e.data), cseq: cseqOf(e.data) });
           if (B.wsIn.length > 5000) B.wsIn.splice(0, 1000);

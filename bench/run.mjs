@@ -196,6 +196,9 @@ const bench = (P) => P.page.evaluate(() => {
     states: b.states,
     wsIn: b.wsIn,
     wsOut: b.wsOut,
+    wsCreated: b.wsCreated,
+    wsOpened: b.wsOpened,
+    started: b.started,
     calls: b.calls.map(({ pc, ...rest }) => rest),
     answers: b.answers.map(({ pc, ...rest }) => rest),
   };
@@ -264,10 +267,55 @@ async function loadToRegistered(phone) {
     const b = await bench(P);
     const reg = b.states.find((s) => s.reg === 'registered');
     const sizes = await transferOf(P);
-    return { ms: reg.t, sizes };
+    return { ms: reg.t, sizes, timeline: await loadTimeline(P, b, reg.t) };
   } finally {
     await closePhone(P);
   }
+}
+
+/**
+ * Where a page load goes (issue 15), ms since navigation start: the HTML in,
+ * the wasm fetched, its main() begun, the view mounted (performance marks
+ * of src/web/mod.rs), the wasm started (trunk's event: the app only), the
+ * WebSocket made and open, REGISTER out, its challenge in, the REGISTER
+ * with credentials out, its 200 in, and registered shown.
+ */
+async function loadTimeline(P, b, shownAt) {
+  const res = await P.page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const wasm = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.wasm'));
+    const big = wasm.sort((x, y) => y.decodedBodySize - x.decodedBodySize)[0];
+    const mark = (n) => {
+      const m = performance.getEntriesByName(n, 'mark')[0];
+      return m ? m.startTime : null;
+    };
+    return {
+      html: nav ? nav.responseEnd : null,
+      wasm_start: big ? big.startTime : null,
+      wasm_in: big ? big.responseEnd : null,
+      // src/web/mod.rs mark(): the wasm's main() began; the view is mounted
+      main: mark('softphone:start'),
+      mounted: mark('softphone:mounted'),
+    };
+  });
+  const out = b.wsOut.filter((m) => m.cseq === 'REGISTER');
+  const inn = b.wsIn.filter((m) => m.cseq === 'REGISTER');
+  const r = (x) => (x === null || x === undefined ? null : Math.round(x * 10) / 10);
+  return {
+    html: r(res.html),
+    wasm_start: r(res.wasm_start),
+    wasm_in: r(res.wasm_in),
+    main: r(res.main),
+    mounted: r(res.mounted),
+    started: r(b.started),
+    ws_made: r(b.wsCreated[0]),
+    ws_open: r(b.wsOpened[0]),
+    register_out: r(out[0] && out[0].t),
+    challenge_in: r(inn[0] && inn[0].t),
+    register2_out: r(out[1] && out[1].t),
+    ok_in: r(inn.length && inn[inn.length - 1].t),
+    shown: r(shownAt),
+  };
 }
 
 /** Sizes of every HTTP response the page loaded: raw body and gzip -9. */
@@ -618,7 +666,8 @@ async function main() {
           const res = await loadToRegistered(ph);
           raw[ph.name].load.push(res.ms);
           if (!extra[ph.name].transfer) extra[ph.name].transfer = res.sizes;
-          log(`load ${ph.name} round ${r + 1}: ${res.ms.toFixed(1)} ms`);
+          (extra[ph.name].load_timelines ||= []).push(res.timeline);
+          log(`load ${ph.name} round ${r + 1}: ${res.ms.toFixed(1)} ms ${JSON.stringify(res.timeline)}`);
         }
       }
     }
@@ -764,6 +813,19 @@ async function main() {
       lib_ratio: l && l.median !== null && j.median ? l.median / j.median : null,
     };
   });
+  // median timeline of each field in a list of timelines
+  const medianTimeline = (tl) => {
+    const med = {};
+    for (const k of Object.keys(tl[0] || {})) {
+      const st = stats(tl.map((x) => x[k]).filter((x) => x !== null));
+      med[k] = st.median === null ? null : Math.round(st.median * 10) / 10;
+    }
+    return med;
+  };
+  for (const ph of PHONES) {
+    const tl = extra[ph.name].load_timelines;
+    if (tl && tl.length) extra[ph.name].load_timeline_median = medianTimeline(tl);
+  }
   // median click-to-audio timeline of each phone (ms after the click)
   for (const ph of PHONES) {
     const tl = extra[ph.name].call_timelines;

@@ -10,7 +10,10 @@
 // from a build without the Leptos UI. Types: sip-phone.d.ts. This file is a
 // template: scripts/agent-hook.mjs fills in the library's module and wasm
 // names at build time and writes dist/sip-agent.js. The wasm is loaded by
-// createAgent(), not before.
+// createAgent(), not before; its WebSocket is opened then too, while the
+// wasm loads (early-socket.js).
+
+import { firstServer, openEarly } from './early-socket.js';
 
 const AGENT_JS = '__SIP_AGENT_JS__';
 const AGENT_WASM = '__SIP_AGENT_WASM__';
@@ -67,6 +70,17 @@ export function stateOf(wasm) {
   return wasm ? wasm.embed_state() : { registration: 'unmounted', calls: [] };
 }
 
+/**
+ * Open the WebSocket now, while the wasm loads, when the phone will sign in
+ * as soon as it starts (a password given, or a credentials callback).
+ */
+export function connectEarly(config) {
+  const c = config || {};
+  if (c.register === false || c.register === 'false') return;
+  if (!c.password && typeof c.credentials !== 'function') return;
+  openEarly(firstServer(c.ws));
+}
+
 /** Ask for the credentials callback's answer and sign in with it (an error event when it fails). */
 export async function registerWith(phone, credentials, target) {
   try {
@@ -80,14 +94,17 @@ export async function registerWith(phone, credentials, target) {
 
 /**
  * A loader of a wasm-bindgen module (`js`) and its wasm (URLs): it loads
- * them once, when first called; a failed load may be tried again.
+ * them once, when first called, both at once (the wasm is compiled while
+ * it streams in); a failed load may be tried again.
  */
 export function loader(js, wasm) {
   let loading = null;
   return () => {
     if (!loading) {
+      const response = fetch(wasm);
+      response.catch(() => {}); // reported by the init below
       loading = import(js.href).then(async (m) => {
-        await m.default({ module_or_path: wasm });
+        await m.default({ module_or_path: response });
         return m;
       });
       loading.catch(() => { loading = null; });
@@ -139,6 +156,7 @@ defineCommands(Agent.prototype);
  */
 export async function createAgent(config = {}) {
   if (current) throw new Error('sip-agent: a phone is already running on this page (one per page): close it first');
+  connectEarly(config);
   const wasm = await load();
   if (current) throw new Error('sip-agent: a phone is already running on this page (one per page): close it first');
   const agent = new Agent(wasm);

@@ -10,8 +10,8 @@
 // styles at build time and writes dist/sip-phone.js. The wasm is loaded on the first mount, not before.
 
 import {
-  NAMES, createAgent, configPairs, defineCommands, loader, registerArgs, registerWith, runCommand,
-  stateOf,
+  NAMES, connectEarly, createAgent, configPairs, defineCommands, loader, registerArgs, registerWith,
+  runCommand, stateOf,
 } from './sip-agent.js';
 
 const APP_JS = '__SIP_PHONE_APP_JS__';
@@ -124,6 +124,7 @@ defineCommands(Phone.prototype);
 export async function mount(element, config = {}) {
   if (!(element instanceof HTMLElement)) throw new TypeError('sip-phone: mount() needs an element');
   if (mounted) throw new Error('sip-phone: a phone is already mounted on this page (one per page): unmount it first');
+  connectEarly(config);
   const wasm = await loadWasm();
   if (mounted) throw new Error('sip-phone: a phone is already mounted on this page (one per page): unmount it first');
   const root = element.shadowRoot ?? element.attachShadow({ mode: 'open' });

@@ -4,6 +4,7 @@
 //   sip-agent.js                   embed/sip-agent.js with the names below
 //                                  filled in (a stable name: pages link it)
 //   sip-agent.d.ts                 its TypeScript declarations
+//   early-socket.js                opens the WebSocket while the wasm loads
 //   sip-agent-core-<hash>.js       wasm-bindgen's module of the library
 //   sip-agent-core-<hash>_bg.wasm  the library (wasm-opt'd as the app's is)
 // It builds the bin `softphone-agent` with --no-default-features (no
@@ -71,6 +72,8 @@ try {
   fill("'__SIP_AGENT_WASM__'", JSON.stringify(`./${wasmName}`));
   fs.writeFileSync(path.join(dir, 'sip-agent.js'), template);
   fs.copyFileSync(path.join(ROOT, 'embed/sip-agent.d.ts'), path.join(dir, 'sip-agent.d.ts'));
+  // sip-agent.js imports it (index.html has it copied too)
+  fs.copyFileSync(path.join(ROOT, 'embed/early-socket.js'), path.join(dir, 'early-socket.js'));
   console.log(`agent-hook: sip-agent.js, ${jsName} and ${wasmName} (${wasm.length} bytes, ${profile})`);
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });

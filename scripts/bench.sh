@@ -90,7 +90,7 @@ node -e 'const v = require(process.argv[1]).version; console.log(JSON.stringify(
 AGENT_DIR="$ROOT/target/bench-agent/www"
 rm -rf "$AGENT_DIR"
 mkdir -p "$AGENT_DIR"
-cp bench/agent/index.html bench/agent/page.js dist/sip-agent.js dist/sip-agent-core-* "$AGENT_DIR/"
+cp bench/agent/index.html bench/agent/page.js dist/sip-agent.js dist/early-socket.js dist/sip-agent-core-* "$AGENT_DIR/"
 
 # ---------- 4. the chart tool ----------
 say "cargo build bench/chart"

@@ -105,31 +105,33 @@ for w in "${wasm[@]}"; do
     printf "       %-22s raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB)\n", f, r, r / 1024, g, g / 1024 }'
   echo "{\"file\":\"$w\",\"raw_bytes\":$raw,\"gzip9_bytes\":$gz}" >"$ART/wasm-size.json"
 done
-# the embeddable bundle (docs/embedding.md): sip-phone.js + the app's JS + wasm
+# sizes of a set of files: name, json file, files; raw and gzip -9 summed
+bundle_size() {
+  local name=$1 json=$2 raw gz=0 f list=""
+  shift 2
+  raw=$(cat "$@" | wc -c)
+  for f in "$@"; do
+    gz=$((gz + $(gzip -9 -c "$f" | wc -c)))
+    list="$list${list:+,}\"$f\""
+  done
+  awk -v n="$name" -v r="$raw" -v g="$gz" 'BEGIN {
+    printf "       %-22s raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB)\n", n, r, r / 1024, g, g / 1024 }'
+  echo "{\"files\":[$list],\"raw_bytes\":$raw,\"gzip9_bytes\":$gz}" >"$ART/$json"
+}
+# the embeddable bundle (docs/embedding.md): sip-phone.js and the modules it
+# imports + the app's JS + wasm
 if [ -f dist/sip-phone.js ] && [ "${#wasm[@]}" -eq 1 ]; then
   app_js=$(ls dist/softphone-*.js | grep -v loader | head -1)
-  embed_raw=$(cat dist/sip-phone.js "$app_js" "${wasm[0]}" | wc -c)
-  embed_gz=0
-  for f in dist/sip-phone.js "$app_js" "${wasm[0]}"; do
-    embed_gz=$((embed_gz + $(gzip -9 -c "$f" | wc -c)))
-  done
-  awk -v r="$embed_raw" -v g="$embed_gz" 'BEGIN {
-    printf "       %-22s raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB)\n", "embed bundle", r, r / 1024, g, g / 1024 }'
-  echo "{\"files\":[\"dist/sip-phone.js\",\"$app_js\",\"${wasm[0]}\"],\"raw_bytes\":$embed_raw,\"gzip9_bytes\":$embed_gz}" >"$ART/embed-size.json"
+  bundle_size "embed bundle" embed-size.json dist/sip-phone.js dist/sip-agent.js dist/early-socket.js \
+    "$app_js" "${wasm[0]}"
 fi
-# the library build (issue 15, sip-agent.js): the loader + its JS + wasm
+# the library build (issue 15, sip-agent.js): the loader and early-socket.js
+# + its JS + wasm
 shopt -s nullglob
-agent=(dist/sip-agent.js dist/sip-agent-core-*.js dist/sip-agent-core-*_bg.wasm)
+agent=(dist/sip-agent.js dist/early-socket.js dist/sip-agent-core-*.js dist/sip-agent-core-*_bg.wasm)
 shopt -u nullglob
-if [ "${#agent[@]}" -eq 3 ]; then
-  agent_raw=$(cat "${agent[@]}" | wc -c)
-  agent_gz=0
-  for f in "${agent[@]}"; do
-    agent_gz=$((agent_gz + $(gzip -9 -c "$f" | wc -c)))
-  done
-  awk -v r="$agent_raw" -v g="$agent_gz" 'BEGIN {
-    printf "       %-22s raw %d bytes (%.1f KiB), gzip -9 %d bytes (%.1f KiB)\n", "library build", r, r / 1024, g, g / 1024 }'
-  echo "{\"files\":[\"${agent[0]}\",\"${agent[1]}\",\"${agent[2]}\"],\"raw_bytes\":$agent_raw,\"gzip9_bytes\":$agent_gz}" >"$ART/agent-size.json"
+if [ "${#agent[@]}" -eq 4 ] && [ -f dist/sip-agent.js ] && [ -f dist/early-socket.js ]; then
+  bundle_size "library build" agent-size.json "${agent[@]}"
 fi
 # the TypeScript declarations of the embedding API, checked against a use
 step "embed types" 300 tests/e2e/node_modules/.bin/tsc -p tests/embed/tsconfig.json

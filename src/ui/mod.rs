@@ -30,11 +30,13 @@ use crate::app::lists::Tab;
 use crate::app::phone::Action;
 use crate::app::phone::TabAction;
 use crate::app::view::PhoneView;
-use crate::web::{driver, embed, layout, storage};
+use crate::web::{driver, embed, layout, storage, transport};
+use gloo_timers::callback::Timeout;
 use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
 use state::{PhoneState, RegView};
+use std::cell::Cell;
 use views::Views;
 
 pub use crate::web::init_runtime;
@@ -42,6 +44,14 @@ pub use crate::web::init_runtime;
 /// Entry point of the app (called by `main`): driver and UI on the whole
 /// page; in an iframe opened with `?embed=frame&parent=<origin>`, the
 /// postMessage bridge too; `?call=<link>` calls once signed in.
+///
+/// A tab that had signed in signs in again before anything is drawn (issue
+/// 15): the REGISTER leaves first (on the WebSocket `early-socket.js`
+/// opened while the wasm loaded), and the view is mounted once the
+/// registration has an outcome, or after [`FIRST_VIEW_WAIT_MS`]: drawing
+/// the whole phone takes the page for tens of milliseconds, which would
+/// otherwise sit between the challenge and its answer. Until then the
+/// page shows its `#boot` line.
 pub fn start() {
     init_runtime();
     let query = web_sys::window()
@@ -51,29 +61,67 @@ pub fn start() {
     let settings = storage::load();
     // a reload of a tab that had signed in signs in again
     let resume = storage::has_session_settings() && !settings.sip_uri.is_empty();
-    leptos::mount::mount_to_body(move || {
-        let state = PhoneState::new(!resume);
-        let views = Views::new();
-        driver::init(driver::Keys::Page, !resume, move |v, l| {
-            show(state, views, v, l)
-        });
-        if resume {
-            driver::dispatch(Action::SignIn(settings.clone()));
+    let state = PhoneState::new(!resume);
+    let views = Views::new();
+    driver::init(driver::Keys::Page, !resume, move |v, l| {
+        show(state, views, v, l);
+        let signing_in = matches!(
+            v.reg,
+            RegView::Unregistered | RegView::Connecting | RegView::Registering
+        );
+        if !resume || !signing_in {
+            mount_soon(state, views);
         }
-        embed::call_on_start(&query);
-        if let Some(body) = web_sys::window()
+    });
+    if resume {
+        driver::dispatch(Action::SignIn(settings));
+    }
+    transport::release_early();
+    embed::call_on_start(&query);
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        layout::watch(&body);
+    }
+    if resume {
+        let wait = Timeout::new(FIRST_VIEW_WAIT_MS, move || mount_soon(state, views));
+        wait.forget(); // (mounting twice is prevented by MOUNTED)
+    } else {
+        mount_soon(state, views);
+    }
+}
+
+/// How long a tab signing in again waits at most before it draws the phone.
+const FIRST_VIEW_WAIT_MS: u32 = 100;
+
+thread_local! {
+    static MOUNTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Mount the page's view once, in a task of its own (not inside the
+/// driver's pump that asked for it).
+fn mount_soon(state: PhoneState, views: Views) {
+    if MOUNTED.with(|m| m.replace(true)) {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Some(boot) = web_sys::window()
             .and_then(|w| w.document())
-            .and_then(|d| d.body())
+            .and_then(|d| d.get_element_by_id("boot"))
         {
-            layout::watch(&body);
+            boot.remove();
         }
         // the page's one main landmark (the embedded phone has none: it is
         // a part of its host page)
-        view! {
-            <main>
-                <App state=state views=views />
-            </main>
-        }
+        leptos::mount::mount_to_body(move || {
+            view! {
+                <main>
+                    <App state=state views=views />
+                </main>
+            }
+        });
+        crate::web::mark("softphone:mounted");
     });
 }
 

@@ -141,6 +141,8 @@ pub fn mount(
     let _ = container.set_attribute("data-theme", config.theme.as_str());
     panic::set_banner_parent(Some(container.clone().into()));
     let handle = mount_ui(container, sign_in);
+    super::transport::release_early();
+    super::mark("softphone:mounted");
     MOUNTED.with(|m| *m.borrow_mut() = Some(handle));
     Ok(warnings)
 }
@@ -157,6 +159,7 @@ pub fn start_agent(
     if let Some(s) = sign_in {
         driver::dispatch(Action::SignIn(s));
     }
+    super::transport::release_early();
     MOUNTED.with(|m| *m.borrow_mut() = Some(Box::new(())));
     Ok(warnings)
 }

@@ -28,7 +28,16 @@ pub mod transport;
 /// Panic banner and logging: the first thing, for the app, the embedded
 /// phone and the library build alike.
 pub fn init_runtime() {
+    mark("softphone:start");
     panic::install();
     logging::init();
     tracing::info!("softphone {} starting", env!("CARGO_PKG_VERSION"));
+}
+
+/// A User Timing mark (`performance.mark`): where a page load goes shows in
+/// the browser's performance panel and in `bench/run.mjs`'s load timeline.
+pub fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
 }

@@ -1,19 +1,27 @@
 //! SIP over WebSocket (RFC 7118): sub-protocol `sip`, one SIP message per
 //! frame. Outgoing messages are sent as text frames; incoming text and
 //! binary frames are both handed on as bytes.
+//!
+//! A page may open the WebSocket before the wasm has even loaded (issue 15:
+//! the handshake then overlaps the download and compile):
+//! `embed/early-socket.js` leaves it in `globalThis.__softphoneEarly` as
+//! `{url, ws, queue, timer}`, the frames it received meanwhile in `queue`.
+//! [`connect`] takes it when the URL is the same and it is not closed;
+//! [`release_early`] closes one that no connection took.
 
-use futures::channel::oneshot;
-use futures::future::{select, Either};
-use futures::StreamExt;
-use gloo_timers::future::TimeoutFuture;
-use std::cell::RefCell;
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use wasm_bindgen_futures::spawn_local;
-use web_sys::WebSocket;
-use ws_stream_wasm::{WsErr, WsMessage, WsMeta};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 /// How long to wait for the WebSocket handshake before giving up.
 const CONNECT_TIMEOUT_MS: u32 = 10_000;
+
+/// Where `embed/early-socket.js` leaves a WebSocket it opened early.
+const EARLY: &str = "__softphoneEarly";
 
 /// What happens on a connection, in order: `Open`, any number of
 /// `Message`s, then `Closed`; or just `Failed`. Nothing after the
@@ -28,20 +36,23 @@ pub enum TransportEvent {
     Failed(String),
 }
 
+type OnEvent = Rc<dyn Fn(TransportEvent)>;
+
 /// The sending half of a connection. Sends are synchronous
 /// (`WebSocket.send`), so that what is sent while the page is being closed
 /// still leaves. Dropping it closes the WebSocket.
 pub struct Connection {
-    socket: Rc<RefCell<Option<WebSocket>>>,
-    /// Ends the reader task's wait when the connection is dropped early.
-    _stop: oneshot::Sender<()>,
+    ws: Option<WebSocket>,
+    /// The WebSocket's handlers, kept alive while it is ours.
+    _handlers: Vec<Closure<dyn FnMut(Event)>>,
+    /// Gives up on a handshake that takes too long.
+    _timeout: Rc<RefCell<Option<Timeout>>>,
 }
 
 impl Connection {
     /// Send one SIP message now. False if the connection is not open.
     pub fn send(&self, msg: Vec<u8>) -> bool {
-        let socket = self.socket.borrow();
-        let Some(ws) = socket.as_ref() else {
+        let Some(ws) = self.ws.as_ref() else {
             return false;
         };
         if ws.ready_state() != WebSocket::OPEN {
@@ -57,93 +68,203 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        if let Some(ws) = self.socket.borrow_mut().take() {
+        if let Some(ws) = self.ws.take() {
+            unhook(&ws);
             let _ = ws.close();
         }
     }
 }
 
-/// Open a WebSocket to `url`; `on_event` is called with everything that
-/// happens on it (never re-entrantly: always from a spawned task).
-pub fn connect(url: String, on_event: impl Fn(TransportEvent) + 'static) -> Connection {
-    let socket = Rc::new(RefCell::new(None));
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    spawn_local(run(url, socket.clone(), stop_rx, on_event));
-    Connection {
-        socket,
-        _stop: stop_tx,
-    }
+fn unhook(ws: &WebSocket) {
+    ws.set_onopen(None);
+    ws.set_onmessage(None);
+    ws.set_onerror(None);
+    ws.set_onclose(None);
 }
 
-async fn run(
-    url: String,
-    socket: Rc<RefCell<Option<WebSocket>>>,
-    mut stop: oneshot::Receiver<()>,
-    on_event: impl Fn(TransportEvent) + 'static,
-) {
-    tracing::info!("connecting to {url}");
-    let connect = Box::pin(WsMeta::connect(url.as_str(), Some(vec!["sip"])));
-    let timeout = TimeoutFuture::new(CONNECT_TIMEOUT_MS);
-    let (meta, stream) = match select(connect, timeout).await {
-        Either::Left((Ok(pair), _)) => pair,
-        Either::Left((Err(e), _)) => {
-            tracing::warn!("WebSocket connect to {url} failed: {e}");
-            on_event(TransportEvent::Failed(connect_error(&url, &e)));
-            return;
+/// Open a WebSocket to `url` (or take the one opened early for it);
+/// `on_event` is called with everything that happens on it. When the
+/// early socket is already open, `Open` and the frames it queued are given
+/// at once, from within this call: the caller must queue them (the driver
+/// does), not act on them re-entrantly.
+pub fn connect(url: String, on_event: impl Fn(TransportEvent) + 'static) -> Connection {
+    let on_event: OnEvent = Rc::new(on_event);
+    let (ws, queued) = match take_early(&url) {
+        Some(early) => {
+            tracing::info!("connecting to {url} (the page opened it early)");
+            early
         }
-        Either::Right(_) => {
-            tracing::warn!("WebSocket connect to {url} timed out");
-            on_event(TransportEvent::Failed(unreachable(&url)));
-            return;
+        None => {
+            tracing::info!("connecting to {url}");
+            match WebSocket::new_with_str(&url, "sip") {
+                Ok(ws) => (ws, Vec::new()),
+                Err(e) => {
+                    tracing::warn!("WebSocket to {url} refused: {e:?}");
+                    on_event(TransportEvent::Failed(invalid(&url)));
+                    return Connection {
+                        ws: None,
+                        _handlers: Vec::new(),
+                        _timeout: Rc::default(),
+                    };
+                }
+            }
         }
     };
-    if matches!(stop.try_recv(), Ok(Some(())) | Err(_)) {
-        // the Connection was dropped while connecting
-        let _ = meta.wrapped().close();
-        return;
-    }
-    if meta.protocol() != "sip" {
-        tracing::warn!(
-            "server did not accept sub-protocol sip: {:?}",
-            meta.protocol()
-        );
-    }
-    *socket.borrow_mut() = Some(meta.wrapped().clone());
-    tracing::info!("connected to {url}");
-    on_event(TransportEvent::Open);
+    ws.set_binary_type(BinaryType::Arraybuffer);
+    let opened = Rc::new(Cell::new(ws.ready_state() == WebSocket::OPEN));
+    let timeout: Rc<RefCell<Option<Timeout>>> = Rc::default();
 
-    let mut incoming = stream;
-    loop {
-        match select(incoming.next(), &mut stop).await {
-            Either::Left((Some(msg), _)) => {
-                let bytes = match msg {
-                    WsMessage::Text(t) => t.into_bytes(),
-                    WsMessage::Binary(b) => b,
-                };
+    let handler = |f: Box<dyn FnMut(Event)>| Closure::wrap(f);
+    let on_open = {
+        let (opened, timeout, on_event, ws2, url) = (
+            opened.clone(),
+            timeout.clone(),
+            on_event.clone(),
+            ws.clone(),
+            url.clone(),
+        );
+        handler(Box::new(move |_| {
+            timeout.borrow_mut().take();
+            opened.set(true);
+            if ws2.protocol() != "sip" {
+                tracing::warn!(
+                    "server did not accept sub-protocol sip: {:?}",
+                    ws2.protocol()
+                );
+            }
+            tracing::info!("connected to {url}");
+            on_event(TransportEvent::Open);
+        }))
+    };
+    let on_message = {
+        let on_event = on_event.clone();
+        handler(Box::new(move |e: Event| {
+            if let Some(bytes) = e.dyn_ref::<MessageEvent>().and_then(|m| frame(&m.data())) {
                 on_event(TransportEvent::Message(bytes));
             }
-            Either::Left((None, _)) => break,
-            Either::Right(_) => {
-                // dropped by the driver: it knows, no event
-                let _ = meta.wrapped().close();
-                return;
+        }))
+    };
+    let on_close = {
+        let (opened, timeout, on_event, ws2, url) = (
+            opened.clone(),
+            timeout.clone(),
+            on_event.clone(),
+            ws.clone(),
+            url.clone(),
+        );
+        handler(Box::new(move |e: Event| {
+            timeout.borrow_mut().take();
+            unhook(&ws2);
+            let (code, reason) = e
+                .dyn_ref::<CloseEvent>()
+                .map(|c| (c.code(), c.reason()))
+                .unwrap_or_default();
+            if opened.get() {
+                tracing::info!("WebSocket to {url} closed ({code} {reason:?})");
+                on_event(TransportEvent::Closed(format!(
+                    "the connection to {url} was closed"
+                )));
+            } else {
+                tracing::warn!("WebSocket connect to {url} failed ({code} {reason:?})");
+                on_event(TransportEvent::Failed(unreachable(&url)));
             }
+        }))
+    };
+    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    // (an error is always followed by a close: that one reports it)
+
+    if opened.get() {
+        tracing::info!("connected to {url}");
+        on_event(TransportEvent::Open);
+        for bytes in queued {
+            on_event(TransportEvent::Message(bytes));
         }
+    } else {
+        let (ws2, on_event) = (ws.clone(), on_event.clone());
+        *timeout.borrow_mut() = Some(Timeout::new(CONNECT_TIMEOUT_MS, move || {
+            tracing::warn!("WebSocket connect to {url} timed out");
+            unhook(&ws2);
+            let _ = ws2.close();
+            on_event(TransportEvent::Failed(unreachable(&url)));
+        }));
     }
-    socket.borrow_mut().take();
-    tracing::info!("WebSocket to {url} closed");
-    on_event(TransportEvent::Closed(format!(
-        "the connection to {url} was closed"
-    )));
+    Connection {
+        ws: Some(ws),
+        _handlers: vec![on_open, on_message, on_close],
+        _timeout: timeout,
+    }
 }
 
-fn connect_error(url: &str, e: &WsErr) -> String {
-    match e {
-        WsErr::InvalidUrl { .. } => {
-            format!("The server address {url} is not a valid WebSocket URL.")
-        }
-        _ => unreachable(url),
+/// A frame's bytes: text or binary (`ArrayBuffer`).
+fn frame(data: &JsValue) -> Option<Vec<u8>> {
+    if let Some(text) = data.as_string() {
+        return Some(text.into_bytes());
     }
+    data.dyn_ref::<ArrayBuffer>()
+        .map(|b| Uint8Array::new(b).to_vec())
+}
+
+/// The WebSocket the page opened early for `url`, if it is not closed,
+/// with the frames it received meanwhile. Anything else there is closed.
+fn take_early(url: &str) -> Option<(WebSocket, Vec<Vec<u8>>)> {
+    let early = take_global()?;
+    let ws: WebSocket = Reflect::get(&early, &"ws".into()).ok()?.dyn_into().ok()?;
+    let same = Reflect::get(&early, &"url".into())
+        .ok()
+        .and_then(|u| u.as_string())
+        .is_some_and(|u| u == url);
+    let state = ws.ready_state();
+    if !same || (state != WebSocket::CONNECTING && state != WebSocket::OPEN) {
+        unhook(&ws);
+        let _ = ws.close();
+        return None;
+    }
+    unhook(&ws);
+    let queued = Reflect::get(&early, &"queue".into())
+        .ok()
+        .and_then(|q| q.dyn_into::<Array>().ok())
+        .map(|q| q.iter().filter_map(|d| frame(&d)).collect())
+        .unwrap_or_default();
+    Some((ws, queued))
+}
+
+/// Remove the early socket's record (and its timer) from the page.
+fn take_global() -> Option<JsValue> {
+    let global = js_sys::global();
+    let early = Reflect::get(&global, &EARLY.into()).ok()?;
+    if !early.is_object() {
+        return None;
+    }
+    let _ = Reflect::delete_property(global.unchecked_ref::<js_sys::Object>(), &EARLY.into());
+    if let (Some(w), Some(t)) = (
+        web_sys::window(),
+        Reflect::get(&early, &"timer".into())
+            .ok()
+            .and_then(|t| t.as_f64()),
+    ) {
+        w.clear_timeout_with_handle(t as i32);
+    }
+    Some(early)
+}
+
+/// Close a WebSocket the page opened early that no connection took (the
+/// phone did not sign in with it).
+pub fn release_early() {
+    let Some(ws) = take_global()
+        .and_then(|e| Reflect::get(&e, &"ws".into()).ok())
+        .and_then(|w| w.dyn_into::<WebSocket>().ok())
+    else {
+        return;
+    };
+    tracing::info!("closing the WebSocket the page opened early: not used");
+    unhook(&ws);
+    let _ = ws.close();
+}
+
+fn invalid(url: &str) -> String {
+    format!("The server address {url} is not a valid WebSocket URL.")
 }
 
 /// What the user reads when nothing answers at `url`. A browser gives no
