@@ -94,61 +94,68 @@ export function benchProbe() {
   };
   window.__benchPcs = pcs;
   let current = null; // the call entry waiting for its peer connection
+  // the newest connection made without a click (an incoming call's, or one
+  // a phone prepared while the number was typed: issue 15); a click takes
+  // it when it has never had a remote offer
+  let loose = null;
   const OrigPC = window.RTCPeerConnection;
   if (OrigPC) {
     class BenchPeerConnection extends OrigPC {
       constructor(...args) {
         super(...args);
         refs.push(new WeakRef(this));
-        let c = current;
-        if (!c || c.pcAt !== null) {
+        // the entry this connection's events go to (a click may move it)
+        const h = { c: current };
+        if (!h.c || h.c.pcAt !== null) {
           // not after a click on "call": a connection for an incoming call
-          c = {
+          // (or prepared for the next outgoing one)
+          h.c = {
             clickAt: null, pcAt: null, localAt: null, gatheredAt: null, remoteAt: null, offerAt: null,
             iceAt: null, connectedAt: null, audioAt: null, unmuteAt: null, ssrcAt: null, statsAt: null,
             packets: 0, pc: null, firstCandidateAt: null, lastCandidateAt: null, candidates: 0,
           };
-          B.answers.push(c);
+          B.answers.push(h.c);
           if (B.answers.length > 200) B.answers.splice(0, 100);
+          loose = h;
         }
         {
-          c.pcAt = now();
-          c.pc = new WeakRef(this);
+          h.c.pcAt = now();
+          h.c.pc = new WeakRef(this);
           this.addEventListener('iceconnectionstatechange', () => {
-            if (c.iceAt === null && (this.iceConnectionState === 'connected' || this.iceConnectionState === 'completed')) c.iceAt = now();
+            if (h.c.iceAt === null && (this.iceConnectionState === 'connected' || this.iceConnectionState === 'completed')) h.c.iceAt = now();
           });
           this.addEventListener('connectionstatechange', () => {
-            if (c.connectedAt === null && this.connectionState === 'connected') c.connectedAt = now();
+            if (h.c.connectedAt === null && this.connectionState === 'connected') h.c.connectedAt = now();
           });
           this.addEventListener('icecandidate', (e) => {
             if (e.candidate && e.candidate.candidate) {
-              if (c.firstCandidateAt === null) c.firstCandidateAt = now();
-              c.lastCandidateAt = now();
-              c.candidates += 1;
+              if (h.c.firstCandidateAt === null) h.c.firstCandidateAt = now();
+              h.c.lastCandidateAt = now();
+              h.c.candidates += 1;
             }
           });
           // the remote track is muted until its first RTP packet arrives
           this.addEventListener('track', (e) => {
             if (e.track.kind !== 'audio') return;
             const mark = () => {
-              if (c.unmuteAt === null) c.unmuteAt = now();
+              if (h.c.unmuteAt === null) h.c.unmuteAt = now();
             };
             if (!e.track.muted) mark();
             else e.track.addEventListener('unmute', mark, { once: true });
           });
           this.addEventListener('icegatheringstatechange', () => {
-            if (c.gatheredAt === null && this.iceGatheringState === 'complete') c.gatheredAt = now();
+            if (h.c.gatheredAt === null && this.iceGatheringState === 'complete') h.c.gatheredAt = now();
           });
           const origLocal = this.setLocalDescription.bind(this);
           this.setLocalDescription = (...a) => {
-            if (c.localAt === null) c.localAt = now();
+            if (h.c.localAt === null) h.c.localAt = now();
             return origLocal(...a);
           };
           const origRemote = this.setRemoteDescription.bind(this);
           this.setRemoteDescription = (...a) => {
             const d = a[0];
-            if (c.remoteAt === null && d && d.type === 'answer') c.remoteAt = now();
-            if (c.offerAt === null && d && d.type === 'offer') c.offerAt = now();
+            if (h.c.remoteAt === null && d && d.type === 'answer') h.c.remoteAt = now();
+            if (h.c.offerAt === null && d && d.type === 'offer') h.c.offerAt = now();
             return origRemote(...a);
           };
         }
@@ -214,6 +221,16 @@ export function benchProbe() {
         iceAt: null, connectedAt: null, audioAt: null, unmuteAt: null, ssrcAt: null, statsAt: null,
         packets: 0, pc: null, firstCandidateAt: null, lastCandidateAt: null, candidates: 0,
       };
+      const pc = loose && loose.c.pc && loose.c.pc.deref();
+      if (pc && pc.signalingState !== 'closed' && loose.c.offerAt === null) {
+        // made before the click (the phone prepared it): its times so far
+        // are this call's (negative: before the click)
+        for (const k of ['pcAt', 'localAt', 'gatheredAt', 'firstCandidateAt', 'lastCandidateAt', 'candidates', 'pc']) c[k] = loose.c[k];
+        const i = B.answers.indexOf(loose.c);
+        if (i >= 0) B.answers.splice(i, 1);
+        loose.c = c;
+        loose = null;
+      }
       current = c;
       B.calls.push(c);
       if (B.calls.length > 200) B.calls.splice(0, 100);

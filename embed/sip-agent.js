@@ -20,7 +20,7 @@ const AGENT_WASM = '__SIP_AGENT_WASM__';
 
 /** The commands of a phone (sip-phone.js's Phone has the same). */
 export const NAMES = ['register', 'unregister', 'call', 'answer', 'hangup', 'hold', 'resume',
-  'mute', 'unmute', 'sendDtmf', 'transfer', 'message'];
+  'mute', 'unmute', 'sendDtmf', 'transfer', 'message', 'prepare'];
 
 /** register({ password, user, uri, ws, displayName }) or register(password) */
 export function registerArgs(credentials) {
@@ -49,7 +49,8 @@ export function configPairs(config) {
  * args)`: register(credentials) (a password or token from your own
  * backend, in memory only), unregister(), call(target), answer(), hangup(),
  * hold(), resume(), mute(), unmute(), sendDtmf(digits), transfer(target),
- * message(to, text).
+ * message(to, text), prepare() (the user started dialling: the next call's
+ * microphone and offer are made ready, released if no call follows).
  */
 export function defineCommands(proto) {
   for (const name of NAMES) {

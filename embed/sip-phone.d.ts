@@ -164,6 +164,10 @@ export interface PhoneCommands {
   transfer(target: string): void;
   /** An instant message (SIP MESSAGE); the outcome comes as `messagestatus`. */
   message(to: string, text: string): void;
+  /** The user has started entering a number: the microphone and the next
+   * call's offer are made ready now (released after 15 s without a call),
+   * so the call starts sooner. Nothing happens when not signed in. */
+  prepare(): void;
 }
 
 export interface Phone extends PhoneCommands {
@@ -196,6 +200,7 @@ export interface FramePhone {
   sendDtmf(digits: string): Promise<void>;
   transfer(target: string): Promise<void>;
   message(to: string, text: string): Promise<void>;
+  prepare(): Promise<void>;
   state(): Promise<PhoneState>;
   addEventListener<K extends keyof SipPhoneEventMap>(type: K, listener: (ev: SipPhoneEventMap[K]) => void): void;
   removeEventListener<K extends keyof SipPhoneEventMap>(type: K, listener: (ev: SipPhoneEventMap[K]) => void): void;

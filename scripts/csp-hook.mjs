@@ -7,7 +7,8 @@
 // dist/ (so for `trunk build` and `trunk serve` alike):
 //   1. moves every inline <script> into its own file, loader-<hash>.js
 //      (content-hashed like Trunk's own files), loaded with
-//      <script type="module" src=… integrity="sha384-…">;
+//      <script type="module" src=… integrity="sha384-…">, and gives the
+//      page's other scripts (its own files) their integrity too;
 //   2. puts <meta http-equiv="Content-Security-Policy" content="…"> first
 //      in <head>, so it covers everything after it.
 // It fails the build (exit 1, with a reason) when the page does not look
@@ -65,6 +66,16 @@ html = html.replace(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi, (whole, attrs, bo
   return `<script${type} src="${publicUrl}${file}" integrity="${sri(code)}"></script>`;
 });
 if (moved === 0) fail('no inline loader script found: has Trunk\'s output changed?');
+// 1b. the page's own external scripts (index.html's early-socket.js) get
+// integrity too, from the file Trunk copied
+html = html.replace(/<script\b([^>]*)><\/script>/gi, (whole, attrs) => {
+  if (/\bintegrity\s*=/i.test(attrs)) return whole;
+  const src = /\bsrc\s*=\s*"([^"]+)"/i.exec(attrs);
+  if (!src || !src[1].startsWith(publicUrl)) fail(`a script that is not the page's own file: ${whole}`);
+  const file = path.join(dir, src[1].slice(publicUrl.length).replace(/[#?].*$/, ''));
+  if (!fs.existsSync(file)) fail(`${src[1]}: no such file in the build (a copy-file link missing?)`);
+  return `<script${attrs} integrity="${sri(fs.readFileSync(file))}"></script>`;
+});
 if (/<script\b(?![^>]*\bsrc\s*=)[^>]*>/i.test(html)) fail('an inline script is left');
 if (/\son[a-z]+\s*=/i.test(html.replace(/<script[\s\S]*?<\/script>/gi, ''))) {
   fail('an inline event handler attribute (on…=) is in index.html');

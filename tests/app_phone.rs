@@ -8,7 +8,7 @@ mod support;
 
 use softphone::app::alerts::ToneChanges;
 use softphone::app::embed::{ApiEvent, Value};
-use softphone::app::phone::{Action, AppInput, AppOutput};
+use softphone::app::phone::{Action, AppInput, AppOutput, PREPARED_FOR};
 use softphone::app::view::{CallPhase, Notice, RegView};
 use softphone::sip::{CallId, Command, Duration, EndReason};
 use support::app::{settings, AppPhone};
@@ -873,4 +873,71 @@ fn a_passing_notice_goes_by_itself_or_when_dismissed_a_lasting_one_stays() {
         bed.view(Side::A).notice,
         Some(Notice::Lost { .. })
     ));
+}
+
+// ------------------------------------------------------------- dialling
+
+fn count(bed: &mut Phones, side: Side, o: &AppOutput) -> usize {
+    bed.phone(side).outputs.iter().filter(|x| *x == o).count()
+}
+
+#[test]
+fn dialling_prepares_the_media_once_and_the_call_takes_it() {
+    let mut bed = Phones::phones();
+    forget_outputs(&mut bed, Side::A);
+    bed.act(Side::A, Action::Dialling);
+    bed.act(Side::A, Action::Dialling);
+    assert_eq!(
+        count(&mut bed, Side::A, &AppOutput::PrepareMedia),
+        1,
+        "once per call"
+    );
+    let (mine, theirs) = bed.dial(Side::A, "1001");
+    assert!(theirs.is_some(), "the call rings at Bob");
+    // what the call's offer did not take is released after it
+    assert_eq!(count(&mut bed, Side::A, &AppOutput::ReleaseMedia), 1);
+    // no preparing while a call is on
+    bed.act(Side::A, Action::Dialling);
+    assert_eq!(count(&mut bed, Side::A, &AppOutput::PrepareMedia), 1);
+    bed.act(Side::A, Action::HangupLine(mine));
+    // and nothing more to release later
+    bed.advance(PREPARED_FOR * 2);
+    assert_eq!(count(&mut bed, Side::A, &AppOutput::ReleaseMedia), 1);
+}
+
+#[test]
+fn prepared_media_without_a_call_is_released_after_the_last_digit() {
+    let mut bed = Phones::phones();
+    forget_outputs(&mut bed, Side::A);
+    bed.act(Side::A, Action::Dialling);
+    bed.advance(PREPARED_FOR / 2);
+    bed.act(Side::A, Action::Dialling); // another digit: later
+    bed.advance(PREPARED_FOR / 2 + Duration::from_secs(1));
+    assert_eq!(
+        count(&mut bed, Side::A, &AppOutput::ReleaseMedia),
+        0,
+        "not yet"
+    );
+    bed.advance(PREPARED_FOR / 2);
+    assert_eq!(count(&mut bed, Side::A, &AppOutput::ReleaseMedia), 1);
+    assert_eq!(count(&mut bed, Side::A, &AppOutput::PrepareMedia), 1);
+    // a refused call releases at once: nothing can take it
+    bed.act(Side::A, Action::Dialling);
+    bed.act(Side::A, Action::Call("  ".into()));
+    assert_eq!(count(&mut bed, Side::A, &AppOutput::ReleaseMedia), 2);
+}
+
+#[test]
+fn nothing_is_prepared_when_no_call_could_follow() {
+    // not connected
+    let mut bed = Phones::phones();
+    bed.disconnect(Side::A);
+    forget_outputs(&mut bed, Side::A);
+    bed.act(Side::A, Action::Dialling);
+    assert_eq!(count(&mut bed, Side::A, &AppOutput::PrepareMedia), 0);
+    // the page going away releases what was prepared
+    let mut bed = Phones::phones();
+    bed.act(Side::A, Action::Dialling);
+    bed.act(Side::A, Action::PageHide);
+    assert_eq!(count(&mut bed, Side::A, &AppOutput::ReleaseMedia), 1);
 }

@@ -41,5 +41,8 @@ agent.on('incomingcall', (e) => {
   show();
 });
 agent.on('callstate', (e) => show(e.detail.state === 'ended' ? e.detail.call : null));
+// as a page drawing its own dialpad should: the next call's media gets
+// ready while the number is typed
+$('dial-input').addEventListener('input', () => agent.prepare());
 $('call-button').addEventListener('click', () => agent.call($('dial-input').value.trim()));
 $('hangup-button').addEventListener('click', () => agent.hangup());

@@ -203,6 +203,9 @@ pub enum ApiCommand {
         to: String,
         text: String,
     },
+    /// The user has started entering a number: get the next call's media
+    /// ready ([`crate::app::phone::Action::Dialling`]).
+    Prepare,
 }
 
 impl ApiCommand {
@@ -221,6 +224,7 @@ impl ApiCommand {
                 display_name: arg(4).map(str::to_string),
             },
             "unregister" => ApiCommand::Unregister,
+            "prepare" => ApiCommand::Prepare,
             "call" => {
                 let raw = arg(0).ok_or_else(|| needs("a number or a sip: address"))?;
                 let target = if looks_like_link(raw) {

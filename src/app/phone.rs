@@ -87,7 +87,14 @@ pub enum Action {
     ShowSettings(bool),
     /// The page is going away: hang up and sign out, once per account.
     PageHide,
+    /// The user is entering a number to call (a digit typed or pressed):
+    /// the media of the call is prepared meanwhile, and released if no
+    /// call follows within [`PREPARED_FOR`].
+    Dialling,
 }
+
+/// How long media prepared while dialling waits for the call.
+pub const PREPARED_FOR: Duration = Duration::from_secs(15);
 
 /// Everything that happens to the phone.
 #[derive(Clone, Debug, PartialEq)]
@@ -159,8 +166,13 @@ pub enum AppOutput {
     },
     /// How new peer connections are made.
     ConfigureMedia(MediaConfig),
-    /// Close every peer connection (a new account).
+    /// Close every peer connection (a new account), and any prepared media.
     CloseAllMedia,
+    /// Open the microphone and make an offer for the next outgoing call
+    /// now (the user is dialling); its `CreateOffer` takes it.
+    PrepareMedia,
+    /// Release the prepared media if no call took it.
+    ReleaseMedia,
     /// Mix these calls into one conference (empty: end it).
     Mix(Vec<CallId>),
     SetMuted {
@@ -272,6 +284,8 @@ pub struct Phone {
     lost_notice: Option<Notice>,
     /// A link to call once signed in.
     call_when_registered: Option<String>,
+    /// Media prepared for a call being dialled, released at this time.
+    prepared_until: Option<Instant>,
     /// The registration as last told to the host page.
     host_reg: Option<(&'static str, Option<String>)>,
     view: PhoneView,
@@ -328,6 +342,7 @@ impl Phone {
             notice_until: None,
             lost_notice: None,
             call_when_registered: None,
+            prepared_until: None,
             host_reg: None,
             lists: Lists::default(),
             lists_version: 0,
@@ -370,13 +385,15 @@ impl Phone {
 
     /// When to call [`Phone::handle_input`] with [`AppInput::Timeout`]
     /// next: the earliest of the core's timers, the next reconnection
-    /// attempt and an auto-answer countdown. Ask again after every input.
+    /// attempt, an auto-answer countdown, a passing notice and the release
+    /// of media prepared while dialling. Ask again after every input.
     pub fn poll_timeout(&self) -> Option<Instant> {
         [
             self.agent.as_ref().and_then(UserAgent::poll_timeout),
             self.retry_at,
             self.auto_answer.map(|(_, at)| at),
             self.notice_until,
+            self.prepared_until,
         ]
         .into_iter()
         .flatten()
@@ -481,6 +498,9 @@ impl Phone {
         if self.retry_at.is_some_and(|at| at <= now) {
             self.retry_at = None;
             self.open_connection();
+        }
+        if self.prepared_until.is_some_and(|at| at <= now) {
+            self.release_prepared();
         }
         if let Some((call, at)) = self.auto_answer {
             if at <= now {

@@ -1,5 +1,6 @@
 //! The dialpad: a number or `sip:` address, twelve keys, a call button.
-//! Enter in the input calls.
+//! Enter in the input calls. Typing or pressing a key tells the phone the
+//! user is dialling (it gets the call's media ready).
 
 use crate::app::phone::Action;
 use crate::web::driver;
@@ -37,7 +38,10 @@ pub fn Dialpad() -> impl IntoView {
                     type="button"
                     class="key"
                     data-key=digit
-                    on:click=move |_| target.update(|t| t.push_str(digit))
+                    on:click=move |_| {
+                        target.update(|t| t.push_str(digit));
+                        driver::dispatch(Action::Dialling);
+                    }
                 >
                     <span class="digit">{digit}</span>
                     <span class="letters">{letters}</span>
@@ -58,7 +62,10 @@ pub fn Dialpad() -> impl IntoView {
                     spellcheck="false"
                     autocapitalize="off"
                     prop:value=move || target.get()
-                    on:input=move |ev| target.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        target.set(event_target_value(&ev));
+                        driver::dispatch(Action::Dialling);
+                    }
                 />
                 <button
                     type="button"

@@ -325,6 +325,8 @@ fn act(output: AppOutput) {
         }
         AppOutput::ConfigureMedia(config) => media::configure(config),
         AppOutput::CloseAllMedia => media::close_all(),
+        AppOutput::PrepareMedia => media::prepare(),
+        AppOutput::ReleaseMedia => media::release_prepared(),
         AppOutput::Mix(calls) => {
             if let Err(e) = media::conference(&calls) {
                 input(AppInput::MixFailed(e));

@@ -343,6 +343,8 @@ fn run(cmd: ApiCommand) -> Result<(), String> {
             }
             driver::dispatch(Action::Tab(TabAction::SendMessage { to, text }));
         }
+        // (nothing to prepare when not signed in: the phone knows)
+        ApiCommand::Prepare => driver::dispatch(Action::Dialling),
     }
     Ok(())
 }

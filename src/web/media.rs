@@ -600,6 +600,9 @@ pub fn configure(c: MediaConfig) {
     }
 }
 
+mod prepare;
+pub use prepare::{prepare, release as release_prepared};
+
 /// Carry out one request from the core.
 pub fn handle(request: MediaRequest, report: Report) {
     match request {
@@ -626,6 +629,7 @@ pub fn handle(request: MediaRequest, report: Report) {
 
 /// Close every call's media (the account is being replaced).
 pub fn close_all() {
+    prepare::release();
     let _ = conference(&[]); // ending one cannot fail
     let all: Vec<Rc<CallMedia>> = CALLS.with(|c| c.borrow_mut().drain().map(|(_, m)| m).collect());
     for m in all {
@@ -688,21 +692,74 @@ struct CallMedia {
     _on_ice_state: Closure<dyn FnMut(Event)>,
 }
 
+/// A peer connection with this configuration.
+fn peer_connection(config: &MediaConfig) -> Result<RtcPeerConnection, String> {
+    RtcPeerConnection::new_with_configuration(&rtc_configuration(config)).map_err(|e| {
+        if config.ice_servers.is_empty() {
+            format!("the browser cannot make calls (WebRTC): {}", js_text(&e))
+        } else {
+            format!(
+                "the browser refused the ICE servers of the settings: {}",
+                js_text(&e)
+            )
+        }
+    })
+}
+
+/// The last STUN/TURN error of a peer connection's ICE gathering.
+type TurnError = Rc<RefCell<Option<(u16, String)>>>;
+
+/// Keep the STUN or TURN server errors of `pc`'s gathering (a TURN 401
+/// when the credentials are wrong) for the message, and log them; `what`
+/// names the connection in the log.
+fn watch_ice_errors(
+    pc: &RtcPeerConnection,
+    what: String,
+) -> (TurnError, Closure<dyn FnMut(Event)>) {
+    let turn_error: TurnError = Rc::new(RefCell::new(None));
+    let turn_store = turn_error.clone();
+    let on_ice_error = Closure::<dyn FnMut(Event)>::new(move |ev: Event| {
+        let get = |k: &str| js_sys::Reflect::get(&ev, &JsValue::from_str(k)).ok();
+        let code = get("errorCode").and_then(|v| v.as_f64()).unwrap_or(0.0) as u16;
+        let text = get("errorText")
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        let url = get("url").and_then(|v| v.as_string()).unwrap_or_default();
+        tracing::warn!("{what}: ICE server {url} error {code} {text}");
+        if code != 701 {
+            // 701: a server could not be reached on one interface
+            *turn_store.borrow_mut() = Some((code, text));
+        }
+    });
+    if pc
+        .add_event_listener_with_callback(
+            "icecandidateerror",
+            on_ice_error.as_ref().unchecked_ref(),
+        )
+        .is_err()
+    {
+        tracing::debug!("no icecandidateerror event here");
+    }
+    (turn_error, on_ice_error)
+}
+
 impl CallMedia {
     fn new(call: CallId, report: Report) -> Result<CallMedia, String> {
         let config = CONFIG.with(|c| c.borrow().clone());
-        let pc = RtcPeerConnection::new_with_configuration(&rtc_configuration(&config)).map_err(
-            |e| {
-                if config.ice_servers.is_empty() {
-                    format!("the browser cannot make calls (WebRTC): {}", js_text(&e))
-                } else {
-                    format!(
-                        "the browser refused the ICE servers of the settings: {}",
-                        js_text(&e)
-                    )
-                }
-            },
-        )?;
+        let pc = peer_connection(&config)?;
+        let ice_errors = watch_ice_errors(&pc, call.to_string());
+        CallMedia::around(call, report, pc, &config, ice_errors)
+    }
+
+    /// The media of `call` on the peer connection `pc` (made with
+    /// `config`, its ICE errors watched).
+    fn around(
+        call: CallId,
+        report: Report,
+        pc: RtcPeerConnection,
+        config: &MediaConfig,
+        (turn_error, on_ice_error): (TurnError, Closure<dyn FnMut(Event)>),
+    ) -> Result<CallMedia, String> {
         let audio = make_audio_element(call)?;
 
         if let Some(id) = &config.speaker_device {
@@ -761,33 +818,6 @@ impl CallMedia {
             }
         });
         pc.set_oniceconnectionstatechange(Some(on_ice_state.as_ref().unchecked_ref()));
-
-        // a STUN or TURN server's error while gathering (a TURN 401 when the
-        // credentials are wrong): kept for the message, logged
-        let turn_error = Rc::new(RefCell::new(None));
-        let turn_store = turn_error.clone();
-        let on_ice_error = Closure::<dyn FnMut(Event)>::new(move |ev: Event| {
-            let get = |k: &str| js_sys::Reflect::get(&ev, &JsValue::from_str(k)).ok();
-            let code = get("errorCode").and_then(|v| v.as_f64()).unwrap_or(0.0) as u16;
-            let text = get("errorText")
-                .and_then(|v| v.as_string())
-                .unwrap_or_default();
-            let url = get("url").and_then(|v| v.as_string()).unwrap_or_default();
-            tracing::warn!("{call}: ICE server {url} error {code} {text}");
-            if code != 701 {
-                // 701: a server could not be reached on one interface
-                *turn_store.borrow_mut() = Some((code, text));
-            }
-        });
-        if pc
-            .add_event_listener_with_callback(
-                "icecandidateerror",
-                on_ice_error.as_ref().unchecked_ref(),
-            )
-            .is_err()
-        {
-            tracing::debug!("no icecandidateerror event here");
-        }
 
         Ok(CallMedia {
             call,
@@ -854,6 +884,9 @@ fn make_audio_element(call: CallId) -> Result<HtmlAudioElement, String> {
 /// connection, local description, ICE; then report the SDP.
 fn start(call: CallId, remote_offer: Option<String>, report: Report) {
     close(call); // a repeated request starts over
+    if remote_offer.is_none() && prepare::take(call, &report) {
+        return;
+    }
     let media = match CallMedia::new(call, report.clone()) {
         Ok(m) => Rc::new(m),
         Err(reason) => {
@@ -881,24 +914,32 @@ fn start(call: CallId, remote_offer: Option<String>, report: Report) {
 }
 
 async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<String, String> {
-    let mic = microphone().await?;
-    if media.closed.get() {
+    let pc = &media.pc;
+    // the caller's offer is taken in while the microphone opens
+    let remote = remote_offer.as_ref().map(|offer| {
+        let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+        desc.set_sdp(offer);
+        JsFuture::from(pc.set_remote_description(&desc))
+    });
+    let mic = microphone().await;
+    let remote = match remote {
+        Some(set) => set
+            .await
+            .map(|_| ())
+            .map_err(|e| sdp_refused("the caller's audio offer", &e)),
+        None => Ok(()),
+    };
+    let mic = mic?;
+    if media.closed.get() || remote.is_err() {
         stop_tracks(&mic);
+        remote?;
         return Err("closed".into());
     }
     set_enabled(&mic, !media.muted.get());
     // `Clone::clone`, not `mic.clone()`: that is `MediaStream.clone()`, a
     // second stream with copies of the tracks (never sent, never stopped)
     *media.mic.borrow_mut() = Some(Clone::clone(&mic));
-    let pc = &media.pc;
 
-    if let Some(offer) = &remote_offer {
-        let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-        desc.set_sdp(offer);
-        JsFuture::from(pc.set_remote_description(&desc))
-            .await
-            .map_err(|e| sdp_refused("the caller's audio offer", &e))?;
-    }
     for track in mic.get_tracks().iter() {
         if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
             let sender = pc.add_track_0(&track, &mic);
@@ -922,7 +963,19 @@ async fn set_local(
     kind: RtcSdpType,
     first_offer: Option<&str>,
 ) -> Result<String, String> {
-    let pc = &media.pc;
+    describe(&media.pc, created, kind, first_offer, media.call).await?;
+    gathered_sdp(media).await
+}
+
+/// The created offer or answer as `pc`'s local description (ICE gathering
+/// starts).
+async fn describe(
+    pc: &RtcPeerConnection,
+    created: js_sys::Promise,
+    kind: RtcSdpType,
+    first_offer: Option<&str>,
+    call: CallId,
+) -> Result<(), String> {
     let local = JsFuture::from(created)
         .await
         .map_err(|e| format!("could not prepare the audio: {}", js_text(&e)))?;
@@ -932,10 +985,7 @@ async fn set_local(
         .ok_or("could not prepare the audio: the browser gave no SDP")?;
     if let Some(server) = first_offer.and_then(|o| crate::sip::sdp::answer_as_dtls_server(o, &sdp))
     {
-        tracing::debug!(
-            "{}: answering as the DTLS server (a=setup:passive)",
-            media.call
-        );
+        tracing::debug!("{call}: answering as the DTLS server (a=setup:passive)");
         sdp = server;
     }
     let desc = RtcSessionDescriptionInit::new(kind);
@@ -943,7 +993,13 @@ async fn set_local(
     JsFuture::from(pc.set_local_description(&desc))
         .await
         .map_err(|e| format!("could not prepare the audio: {}", js_text(&e)))?;
+    Ok(())
+}
 
+/// The local description once the ICE candidates are in (see
+/// [`wait_for_ice`]): the SDP to send.
+async fn gathered_sdp(media: &CallMedia) -> Result<String, String> {
+    let pc = &media.pc;
     wait_for_ice(media).await;
     let sdp = pc
         .local_description()

@@ -44,6 +44,7 @@ export async function host(div: HTMLElement, frame: HTMLIFrameElement): Promise<
   agent.on('message', (e) => console.log(e.detail.from.uri, e.detail.text));
   agent.on('messagestatus', (e) => console.log(e.detail.delivered, e.detail.reason));
   agent.message('1001', 'hello');
+  agent.prepare();
   agent.call('1001');
   const same: Agent = await SipPhone.createAgent();
   await same.close();

@@ -159,6 +159,7 @@ fn commands_parse_and_check_their_arguments() {
         ("mute", ApiCommand::Mute),
         ("unmute", ApiCommand::Unmute),
         ("unregister", ApiCommand::Unregister),
+        ("prepare", ApiCommand::Prepare),
     ] {
         assert_eq!(ApiCommand::parse(name, &[]), Ok(cmd));
     }

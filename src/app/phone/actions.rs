@@ -53,11 +53,39 @@ impl Phone {
             }
             Action::ShowSettings(open) => self.view.settings_open = open,
             Action::PageHide => self.page_hide(),
+            Action::Dialling => self.dialling(),
+        }
+    }
+
+    /// The user is dialling: when a call could follow (signed in, no call
+    /// yet), the media is prepared, once; the release moves later with
+    /// each digit.
+    fn dialling(&mut self) {
+        if !self.webrtc || !self.socket_open() || !self.view.lines.is_empty() {
+            return;
+        }
+        if self.prepared_until.is_none() {
+            self.out.push_back(AppOutput::PrepareMedia);
+        }
+        self.prepared_until = Some(self.now + PREPARED_FOR);
+    }
+
+    /// Media prepared and not taken by a call is released.
+    pub(super) fn release_prepared(&mut self) {
+        if self.prepared_until.take().is_some() {
+            self.out.push_back(AppOutput::ReleaseMedia);
         }
     }
 
     /// Call a number or a `sip:` URI; the live call waits on hold meanwhile.
+    /// The call's offer takes the media prepared while dialling; whatever
+    /// was prepared and not taken (the call was refused) is released after.
     pub(super) fn call(&mut self, target: String) {
+        self.place_call(target);
+        self.release_prepared();
+    }
+
+    fn place_call(&mut self, target: String) {
         let target = target.trim().to_string();
         if target.is_empty() {
             self.show_error(Notice::NothingToCall);

@@ -44,6 +44,7 @@ impl Phone {
             self.command(Command::Unregister);
         }
         self.out.push_back(AppOutput::CloseAllMedia);
+        self.prepared_until = None; // (closed with the rest)
         self.apply_prefs(&prepared, &settings);
 
         let aor = prepared.config.aor.clone();
@@ -226,6 +227,7 @@ impl Phone {
             return;
         }
         self.signed_out = Some(self.account);
+        self.release_prepared();
         tracing::info!("page closing: hanging up and signing out");
         self.command(Command::Shutdown);
     }
