@@ -6,6 +6,7 @@
 #[cfg(any(test, feature = "alloc-stats"))]
 pub mod alloc_stats;
 pub mod app;
+pub mod log;
 pub mod sip;
 
 #[cfg(target_arch = "wasm32")]

@@ -461,7 +461,7 @@ impl Phone {
         };
         if let Err(e) = agent.handle_input(now, input) {
             // nothing happened; the phone goes on
-            tracing::warn!("the user agent refused an input: {e}");
+            crate::log::warn!("the user agent refused an input: {e}");
         }
         self.drain();
     }

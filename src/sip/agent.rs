@@ -155,7 +155,7 @@ impl Ctx {
         if self.connected {
             self.out.push_back(Output::Send(bytes));
         } else {
-            tracing::debug!("not connected: dropping {} bytes", bytes.len());
+            crate::log::debug!("not connected: dropping {} bytes", bytes.len());
         }
     }
 
@@ -722,12 +722,12 @@ impl UserAgent {
         }
         if self.ctx.pong_seen {
             // it answered pings before: the connection is dead
-            tracing::warn!("no pong to the keep-alive ping: reconnecting");
+            crate::log::warn!("no pong to the keep-alive ping: reconnecting");
             self.ctx.out.push_back(Output::Reconnect {
                 reason: "the server stopped answering keep-alive pings".into(),
             });
         } else {
-            tracing::debug!("the server does not answer CRLF pings: not relying on them");
+            crate::log::debug!("the server does not answer CRLF pings: not relying on them");
         }
     }
 
@@ -823,7 +823,7 @@ impl UserAgent {
                     // stateless: there is no transaction for a bad request
                     self.ctx.send(r.to_bytes());
                 }
-                tracing::warn!(
+                crate::log::warn!(
                     "malformed SIP message ({reason}): {}",
                     if answered { "answered 400" } else { "dropped" }
                 );
@@ -881,7 +881,7 @@ impl UserAgent {
                         return;
                     }
                 }
-                tracing::debug!("response matches no transaction: dropped");
+                crate::log::debug!("response matches no transaction: dropped");
             }
         }
     }

@@ -335,7 +335,7 @@ impl Subscriptions {
                 if s.dialog.is_none() {
                     match Dialog::new_uac(req, resp) {
                         Ok(d) => s.dialog = Some(d),
-                        Err(e) => tracing::debug!("SUBSCRIBE 2xx without a dialog: {}", e.0),
+                        Err(e) => crate::log::debug!("SUBSCRIBE 2xx without a dialog: {}", e.0),
                     }
                 }
                 let granted = resp.expires().unwrap_or(asked).min(asked.max(1));
@@ -839,7 +839,7 @@ impl Publication {
         if !self.active {
             return;
         }
-        tracing::warn!(
+        crate::log::warn!(
             "presence publication refused ({why}): not publishing until the next registration"
         );
         self.refused = true;

@@ -47,10 +47,10 @@ pub use crate::web::init_runtime;
 ///
 /// A tab that had signed in signs in again before anything is drawn (issue
 /// 15): the REGISTER leaves first (on the WebSocket `early-socket.js`
-/// opened while the wasm loaded), and the view is mounted once the
-/// registration has an outcome, or after [`FIRST_VIEW_WAIT_MS`]: drawing
-/// the whole phone takes the page for tens of milliseconds, which would
-/// otherwise sit between the challenge and its answer. Until then the
+/// opened while the wasm loaded), and the view is mounted right after it,
+/// while the server's answer is on its way, or after
+/// [`FIRST_VIEW_WAIT_MS`] when the WebSocket takes longer: drawing the
+/// whole phone takes the page for tens of milliseconds. Until then the
 /// page shows its `#boot` line.
 pub fn start() {
     init_runtime();
@@ -65,11 +65,9 @@ pub fn start() {
     let views = Views::new();
     driver::init(driver::Keys::Page, !resume, move |v, l| {
         show(state, views, v, l);
-        let signing_in = matches!(
-            v.reg,
-            RegView::Unregistered | RegView::Connecting | RegView::Registering
-        );
-        if !resume || !signing_in {
+        // the REGISTER has left (or it came to something else)
+        let before_register = matches!(v.reg, RegView::Unregistered | RegView::Connecting);
+        if !resume || !before_register {
             mount_soon(state, views);
         }
     });

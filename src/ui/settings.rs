@@ -57,7 +57,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                 // the form closed while the microphone was opening
                 media::stop_level_preview();
             } else if let Err(e) = started {
-                tracing::info!("no microphone level preview: {e}");
+                crate::log::info!("no microphone level preview: {e}");
             }
         });
     }
@@ -128,7 +128,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
         };
         if let Err(msg) = prepare(&settings, &storage::instance_id()) {
             // the account in use (if any) stays as it is
-            tracing::info!("settings refused: {msg}");
+            crate::log::info!("settings refused: {msg}");
             driver::dispatch(Action::ShowError(Notice::Text(msg)));
             return;
         }

@@ -45,14 +45,14 @@ pub(super) fn context() -> Option<AudioContext> {
         if c.is_none() {
             match AudioContext::new() {
                 Ok(ctx) => {
-                    tracing::debug!("audio context made");
+                    crate::log::debug!("audio context made");
                     *c = Some(ctx);
                     if let Some(id) = SINK.with(|s| s.borrow().clone()) {
                         set_sink_on(c.as_ref()?.as_ref(), &id, "tones");
                     }
                 }
                 Err(e) => {
-                    tracing::warn!("no Web Audio in this browser: {}", js_text(&e));
+                    crate::log::warn!("no Web Audio in this browser: {}", js_text(&e));
                     return None;
                 }
             }
@@ -70,13 +70,13 @@ fn resume(ctx: &AudioContext) {
     match ctx.resume() {
         Ok(p) => spawn_local(async move {
             if let Err(e) = JsFuture::from(p).await {
-                tracing::info!(
+                crate::log::info!(
                     "audio waits for a click or key press (autoplay policy): {}",
                     js_text(&e)
                 );
             }
         }),
-        Err(e) => tracing::info!("audio cannot start yet: {}", js_text(&e)),
+        Err(e) => crate::log::info!("audio cannot start yet: {}", js_text(&e)),
     }
 }
 
@@ -106,7 +106,7 @@ pub(super) fn install_unlock() {
                     handler.as_ref().unchecked_ref(),
                     true,
                 )
-                .map_err(|e| tracing::debug!("no {kind} listener: {}", js_text(&e)));
+                .map_err(|e| crate::log::debug!("no {kind} listener: {}", js_text(&e)));
         }
         *u.borrow_mut() = Some(handler);
     });
@@ -134,7 +134,7 @@ pub(super) fn shutdown() {
     }
     if let Some(ctx) = CONTEXT.with(|c| c.borrow_mut().take()) {
         if let Err(e) = ctx.close() {
-            tracing::debug!("audio context not closed: {}", js_text(&e));
+            crate::log::debug!("audio context not closed: {}", js_text(&e));
         }
     }
 }
@@ -146,7 +146,7 @@ pub(super) fn set_sink_on(target: &JsValue, id: &str, what: &'static str) {
         return;
     };
     let Some(f) = f.dyn_ref::<js_sys::Function>() else {
-        tracing::debug!("{what}: this browser cannot choose the speaker");
+        crate::log::debug!("{what}: this browser cannot choose the speaker");
         return;
     };
     match f.call1(target, &JsValue::from_str(id)) {
@@ -154,12 +154,12 @@ pub(super) fn set_sink_on(target: &JsValue, id: &str, what: &'static str) {
             let p: js_sys::Promise = p.unchecked_into();
             spawn_local(async move {
                 match JsFuture::from(p).await {
-                    Ok(_) => tracing::debug!("{what}: speaker chosen"),
-                    Err(e) => tracing::warn!("{what}: the speaker was refused: {}", js_text(&e)),
+                    Ok(_) => crate::log::debug!("{what}: speaker chosen"),
+                    Err(e) => crate::log::warn!("{what}: the speaker was refused: {}", js_text(&e)),
                 }
             });
         }
-        Err(e) => tracing::warn!("{what}: the speaker was refused: {}", js_text(&e)),
+        Err(e) => crate::log::warn!("{what}: the speaker was refused: {}", js_text(&e)),
     }
 }
 
@@ -252,7 +252,7 @@ pub(super) fn tone(kind: ToneKind, on: bool, volume: f32) {
     let playing = TONES.with(|t| t.borrow()[kind.slot()].is_some());
     if !on {
         if playing {
-            tracing::debug!("{kind:?} tone off");
+            crate::log::debug!("{kind:?} tone off");
         }
         // dropped outside the borrow
         let old = TONES.with(|t| t.borrow_mut()[kind.slot()].take());
@@ -267,10 +267,10 @@ pub(super) fn tone(kind: ToneKind, on: bool, volume: f32) {
     };
     match start_tone(&ctx, kind, volume) {
         Ok(t) => {
-            tracing::debug!("{kind:?} tone on");
+            crate::log::debug!("{kind:?} tone on");
             TONES.with(|s| s.borrow_mut()[kind.slot()] = Some(t));
         }
-        Err(e) => tracing::warn!("the {kind:?} tone cannot play: {}", js_text(&e)),
+        Err(e) => crate::log::warn!("the {kind:?} tone cannot play: {}", js_text(&e)),
     }
 }
 
@@ -308,7 +308,7 @@ fn start_tone(ctx: &AudioContext, kind: ToneKind, volume: f32) -> Result<Tone, J
     let (c, g, n) = (ctx.clone(), gate.clone(), next.clone());
     let extend = Interval::new(EXTEND_EVERY_MS, move || {
         if let Err(e) = schedule(&c, &g, &kind.pattern(), &n) {
-            tracing::warn!("tone cadence: {}", js_text(&e));
+            crate::log::warn!("tone cadence: {}", js_text(&e));
         }
     });
     Ok(Tone {

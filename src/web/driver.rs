@@ -92,7 +92,7 @@ pub fn init(
 ) {
     let webrtc = media::webrtc_available();
     if !webrtc {
-        tracing::warn!("no RTCPeerConnection in this browser: calls are off");
+        crate::log::warn!("no RTCPeerConnection in this browser: calls are off");
     }
     let config = PhoneConfig {
         embedded: !matches!(keys, Keys::Page),
@@ -152,7 +152,7 @@ fn listen(
         .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
         .is_err()
     {
-        tracing::warn!("cannot listen to the {event} event");
+        crate::log::warn!("cannot listen to the {event} event");
         return;
     }
     with_driver(|d| {
@@ -178,7 +178,7 @@ pub fn shutdown() {
     QUEUE.with(|q| q.borrow_mut().clear());
     drop(driver);
     media::shutdown();
-    tracing::info!("phone stopped");
+    crate::log::info!("phone stopped");
 }
 
 // ---------------------------------------------------------------- inputs
@@ -254,15 +254,15 @@ fn pump() {
 fn log_input(i: &AppInput) {
     match i {
         AppInput::Received { bytes, .. } => {
-            tracing::debug!("SIP <<< received\n{}", String::from_utf8_lossy(bytes))
+            crate::log::debug!("SIP <<< received\n{}", String::from_utf8_lossy(bytes))
         }
         AppInput::Media {
             input: Input::LocalSdp { call, sdp },
             ..
-        } => tracing::debug!("{call}: local SDP\n{sdp}"),
-        AppInput::Timeout => tracing::trace!("timeout"),
-        AppInput::Action(Action::SignIn(_)) => tracing::debug!("input: sign in"),
-        other => tracing::debug!("input {other:?}"),
+        } => crate::log::debug!("{call}: local SDP\n{sdp}"),
+        AppInput::Timeout => crate::log::trace!("timeout"),
+        AppInput::Action(Action::SignIn(_)) => crate::log::debug!("input: sign in"),
+        other => crate::log::debug!("input {other:?}"),
     }
 }
 
@@ -310,12 +310,12 @@ fn act(output: AppOutput) {
             drop(old);
         }
         AppOutput::Send(bytes) => {
-            tracing::debug!("SIP >>> sent\n{}", String::from_utf8_lossy(&bytes));
+            crate::log::debug!("SIP >>> sent\n{}", String::from_utf8_lossy(&bytes));
             let sent = with_driver(|d| d.connection.as_ref().map(|(_, c)| c.send(bytes)))
                 .flatten()
                 .unwrap_or(false);
             if !sent {
-                tracing::warn!("not connected: a SIP message was dropped");
+                crate::log::warn!("not connected: a SIP message was dropped");
             }
         }
         AppOutput::Media { account, request } => {

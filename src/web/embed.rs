@@ -89,7 +89,7 @@ pub fn emit(event: ApiEvent) {
                     Ok(ev) => {
                         let _ = target.dispatch_event(&ev);
                     }
-                    Err(_) => tracing::warn!("cannot make the {} event", event.name),
+                    Err(_) => crate::log::warn!("cannot make the {} event", event.name),
                 }
             }
             Some(Sink::Frame { parent, origin }) => {
@@ -99,14 +99,14 @@ pub fn emit(event: ApiEvent) {
                 set(&msg, "event", event.name);
                 set(&msg, "detail", detail.clone());
                 if parent.post_message(&msg, origin).is_err() {
-                    tracing::warn!("cannot post the {} event to {origin}", event.name);
+                    crate::log::warn!("cannot post the {} event to {origin}", event.name);
                 }
             }
             None => {}
         }
     });
     if sent.is_err() {
-        tracing::debug!("event {} dropped: page closing", event.name);
+        crate::log::debug!("event {} dropped: page closing", event.name);
     }
 }
 
@@ -184,9 +184,9 @@ fn prepare(
     }))
     .map_err(js_error)?;
     for w in &warnings {
-        tracing::warn!("sip-phone: {w}");
+        crate::log::warn!("sip-phone: {w}");
     }
-    tracing::info!("sip-phone: starting {config:?}");
+    crate::log::info!("sip-phone: starting {config:?}");
     let defaults = Settings {
         ws_url: storage::default_ws_url(),
         ..Settings::default()
@@ -245,7 +245,7 @@ pub fn unmount() {
     SINK.with(|s| *s.borrow_mut() = None);
     panic::set_banner_parent(None);
     storage::forget_memory();
-    tracing::info!("sip-phone: unmounted");
+    crate::log::info!("sip-phone: unmounted");
 }
 
 /// Run one API command (from `sip-phone.js` or the iframe bridge).
@@ -400,13 +400,13 @@ pub fn start_frame_bridge(query: &str) -> bool {
         return false;
     };
     let Some(origin) = api::query_param(query, "parent").and_then(|o| api::parse_origin(&o)) else {
-        tracing::warn!("embed=frame without a valid parent=<origin>: the bridge stays off");
+        crate::log::warn!("embed=frame without a valid parent=<origin>: the bridge stays off");
         return false;
     };
     let parent = match window.parent() {
         Ok(Some(p)) if p != window => p,
         _ => {
-            tracing::warn!("embed=frame, but the page is not in a frame: the bridge stays off");
+            crate::log::warn!("embed=frame, but the page is not in a frame: the bridge stays off");
             return false;
         }
     };
@@ -416,7 +416,7 @@ pub fn start_frame_bridge(query: &str) -> bool {
         .and_then(|list| Reflect::get(&list, &JsValue::from_f64(0.0)).ok())
         .and_then(|o| o.as_string());
     if let Some(framer) = framer.filter(|f| !api::origin_allowed(&origin, f)) {
-        tracing::warn!("framed by {framer}, not by parent={origin}: the bridge stays off");
+        crate::log::warn!("framed by {framer}, not by parent={origin}: the bridge stays off");
         return false;
     }
     // what the host sends (a password, a token) stays in memory
@@ -436,11 +436,11 @@ pub fn start_frame_bridge(query: &str) -> bool {
         .add_event_listener_with_callback("message", handler.as_ref().unchecked_ref())
         .is_err()
     {
-        tracing::warn!("cannot listen to messages: the bridge stays off");
+        crate::log::warn!("cannot listen to messages: the bridge stays off");
         return false;
     }
     BRIDGE.with(|b| *b.borrow_mut() = Some(handler));
-    tracing::info!("iframe bridge on, talking to {origin}");
+    crate::log::info!("iframe bridge on, talking to {origin}");
     emit(ApiEvent {
         name: "ready",
         detail: vec![],
@@ -456,7 +456,7 @@ fn on_frame_message(ev: &web_sys::MessageEvent, origin: &str, parent: &web_sys::
         .source()
         .is_some_and(|s| JsValue::from(s) == *parent_value);
     if !api::origin_allowed(origin, &ev.origin()) || !from_parent {
-        tracing::warn!(
+        crate::log::warn!(
             "iframe bridge: ignored a message from {} (only {origin} is allowed)",
             ev.origin()
         );

@@ -37,7 +37,7 @@ pub fn watch(space: &web_sys::Element) {
         }
     });
     let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) else {
-        tracing::warn!("no ResizeObserver: the phone keeps the narrow layout");
+        crate::log::warn!("no ResizeObserver: the phone keeps the narrow layout");
         return;
     };
     observer.observe(space);

@@ -34,7 +34,7 @@ fn load_book<T: Record>(key: &str) -> Book<T> {
     match json::book_from_json(&text) {
         Ok(b) => b,
         Err(e) => {
-            tracing::warn!("{key} in localStorage is unreadable, starting afresh: {e}");
+            crate::log::warn!("{key} in localStorage is unreadable, starting afresh: {e}");
             Book::default()
         }
     }
@@ -66,6 +66,6 @@ fn save_list<T: Record + Clone>(key: &str, account: &str, items: Vec<T>, max: us
     let mut book = load_book::<T>(key);
     book.set(account, items, max);
     if let Err(e) = storage::set_item(true, key, &json::book_to_json(&book)) {
-        tracing::warn!("{key} could not be saved: {e}");
+        crate::log::warn!("{key} could not be saved: {e}");
     }
 }

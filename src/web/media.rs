@@ -19,7 +19,6 @@
 
 pub use crate::app::settings::MediaConfig;
 use crate::sip::{CallId, Input, MediaRequest};
-use gloo_timers::future::TimeoutFuture;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -52,8 +51,9 @@ const ICE_QUIET_MS: f64 = 40.0;
 /// see docs/benchmarks.md.)
 const HOST_ONLY_QUIET_MS: f64 = 15.0;
 
-/// How often [`wait_for_ice`] looks at the candidates (ms).
-const ICE_POLL_MS: u32 = 5;
+/// How long [`wait_for_ice`] waits at most for news of the gathering (a
+/// candidate, or the gathering state) before it looks again (ms).
+const ICE_POLL_MS: i32 = 5;
 
 /// Where results go (the driver feeds them to the user agent).
 pub type Report = Rc<dyn Fn(Input)>;
@@ -96,9 +96,9 @@ pub fn set_muted(call: CallId, muted: bool) {
             Some(media) => {
                 media.muted.set(muted);
                 apply_mic(&media);
-                tracing::debug!("{c}: microphone {}", if muted { "muted" } else { "on" });
+                crate::log::debug!("{c}: microphone {}", if muted { "muted" } else { "on" });
             }
-            None => tracing::debug!("{c}: mute: no media"),
+            None => crate::log::debug!("{c}: mute: no media"),
         }
     }
 }
@@ -134,7 +134,7 @@ pub async fn devices() -> Vec<Device> {
     let list = match listed {
         Ok(l) => l,
         Err(e) => {
-            tracing::warn!("cannot list the audio devices: {}", js_text(&e));
+            crate::log::warn!("cannot list the audio devices: {}", js_text(&e));
             return Vec::new();
         }
     };
@@ -199,7 +199,7 @@ pub fn mic_level() -> f32 {
         match audio::Level::new(&mic) {
             Ok(l) => *level = Some(l),
             Err(e) => {
-                tracing::debug!("{}: no level meter: {e}", media.call);
+                crate::log::debug!("{}: no level meter: {e}", media.call);
                 return 0.0;
             }
         }
@@ -213,13 +213,13 @@ pub fn mic_level() -> f32 {
 /// Errors are logged and also returned, in words.
 pub async fn start_level_preview() -> Result<(), String> {
     let stream = microphone().await.inspect_err(|e| {
-        tracing::warn!("level meter: {e}");
+        crate::log::warn!("level meter: {e}");
     })?;
     let level = match audio::Level::new(&stream) {
         Ok(l) => l,
         Err(e) => {
             stop_tracks(&stream);
-            tracing::warn!("level meter: {e}");
+            crate::log::warn!("level meter: {e}");
             return Err(e);
         }
     };
@@ -236,7 +236,7 @@ pub fn stop_level_preview() {
     if let Some((s, level)) = old {
         drop(level);
         stop_tracks(&s);
-        tracing::debug!("level meter closed");
+        crate::log::debug!("level meter closed");
     }
 }
 
@@ -250,7 +250,7 @@ pub async fn quality(call: CallId) -> Option<Quality> {
     let report = match JsFuture::from(media.pc.get_stats()).await {
         Ok(r) => r,
         Err(e) => {
-            tracing::debug!("{call}: no statistics: {}", js_text(&e));
+            crate::log::debug!("{call}: no statistics: {}", js_text(&e));
             return None;
         }
     };
@@ -332,7 +332,7 @@ pub fn conference(calls: &[CallId]) -> Result<(), String> {
         .filter_map(|&c| match get(c) {
             Some(m) if m.mic.borrow().is_some() && m.sender.borrow().is_some() => Some(m),
             _ => {
-                tracing::warn!("{c}: no audio to join the conference with");
+                crate::log::warn!("{c}: no audio to join the conference with");
                 None
             }
         })
@@ -341,17 +341,17 @@ pub fn conference(calls: &[CallId]) -> Result<(), String> {
         if calls.is_empty() {
             return Ok(());
         }
-        tracing::info!("conference: fewer than two calls with audio: nothing mixed");
+        crate::log::info!("conference: fewer than two calls with audio: nothing mixed");
         return Err("fewer than two calls have audio".into());
     }
     match Conference::new(&members) {
         Ok(conf) => {
-            tracing::info!("conference of {:?}", calls);
+            crate::log::info!("conference of {:?}", calls);
             CONFERENCE.with(|c| *c.borrow_mut() = Some(conf));
             Ok(())
         }
         Err(e) => {
-            tracing::warn!("the conference could not be set up: {e}");
+            crate::log::warn!("the conference could not be set up: {e}");
             Err(e)
         }
     }
@@ -403,7 +403,7 @@ impl Conference {
             let remote_source = match remote_audio(&m.pc) {
                 Some(r) => Some(ctx.create_media_stream_source(&r).map_err(err)?),
                 None => {
-                    tracing::warn!("{}: no remote audio yet for the others", m.call);
+                    crate::log::warn!("{}: no remote audio yet for the others", m.call);
                     None
                 }
             };
@@ -461,7 +461,7 @@ impl Drop for Conference {
                 replace_track(m.call, &m.sender, m.mic_track.as_ref());
             }
         }
-        tracing::debug!("conference ended");
+        crate::log::debug!("conference ended");
     }
 }
 
@@ -469,7 +469,7 @@ fn replace_track(call: CallId, sender: &RtcRtpSender, track: Option<&MediaStream
     let p = sender.replace_track(track);
     spawn_local(async move {
         if let Err(e) = JsFuture::from(p).await {
-            tracing::warn!(
+            crate::log::warn!(
                 "{call}: the outgoing audio could not be switched: {}",
                 js_text(&e)
             );
@@ -492,7 +492,7 @@ fn leave_conference(call: CallId) {
         })
     });
     if let Some(rest) = rest {
-        tracing::debug!("{call} leaves the conference");
+        crate::log::debug!("{call} leaves the conference");
         let _ = conference(if rest.len() >= 2 { &rest } else { &[] }); // failures are logged
     }
 }
@@ -525,12 +525,12 @@ fn ring_volume() -> f32 {
 /// that cannot is logged as a warning; the call goes on.
 fn send_dtmf(call: CallId, digits: &str) {
     let Some(media) = get(call) else {
-        tracing::warn!("{call}: DTMF not sent: the call has no audio");
+        crate::log::warn!("{call}: DTMF not sent: the call has no audio");
         return;
     };
     let sender = media.sender.borrow().clone();
     let Some(dtmf) = sender.and_then(|s| s.dtmf()) else {
-        tracing::warn!(
+        crate::log::warn!(
             "{call}: DTMF not sent: this browser has no DTMF sender for the call (choose SIP INFO for DTMF in the settings)"
         );
         return;
@@ -539,7 +539,7 @@ fn send_dtmf(call: CallId, digits: &str) {
         .ok()
         .and_then(|v| v.as_bool());
     if can == Some(false) {
-        tracing::warn!(
+        crate::log::warn!(
             "{call}: DTMF not sent: the call's audio cannot carry DTMF now (on hold, or the other phone did not offer telephone-event)"
         );
         return;
@@ -565,8 +565,8 @@ fn send_dtmf(call: CallId, digits: &str) {
             )
         });
     match result {
-        Ok(_) => tracing::debug!("{call}: DTMF {digits} queued (tones waiting: {tones})"),
-        Err(e) => tracing::warn!("{call}: DTMF not sent: {}", js_text(&e)),
+        Ok(_) => crate::log::debug!("{call}: DTMF {digits} queued (tones waiting: {tones})"),
+        Err(e) => crate::log::warn!("{call}: DTMF not sent: {}", js_text(&e)),
     }
 }
 
@@ -583,7 +583,7 @@ thread_local! {
 /// microphone); the speaker and the ring volume change at once, for the
 /// running calls and tones too.
 pub fn configure(c: MediaConfig) {
-    tracing::debug!("media configuration: {c:?}");
+    crate::log::debug!("media configuration: {c:?}");
     audio::install_unlock();
     let old = CONFIG.with(|cfg| std::mem::replace(&mut *cfg.borrow_mut(), c.clone()));
     if old.ring_volume != c.ring_volume {
@@ -649,7 +649,7 @@ fn close(call: CallId) {
     leave_conference(call);
     let media = CALLS.with(|c| c.borrow_mut().remove(&call));
     if let Some(m) = media {
-        tracing::debug!("{call}: media closed");
+        crate::log::debug!("{call}: media closed");
         m.close();
     }
 }
@@ -725,7 +725,7 @@ fn watch_ice_errors(
             .and_then(|v| v.as_string())
             .unwrap_or_default();
         let url = get("url").and_then(|v| v.as_string()).unwrap_or_default();
-        tracing::warn!("{what}: ICE server {url} error {code} {text}");
+        crate::log::warn!("{what}: ICE server {url} error {code} {text}");
         if code != 701 {
             // 701: a server could not be reached on one interface
             *turn_store.borrow_mut() = Some((code, text));
@@ -738,7 +738,7 @@ fn watch_ice_errors(
         )
         .is_err()
     {
-        tracing::debug!("no icecandidateerror event here");
+        crate::log::debug!("no icecandidateerror event here");
     }
     (turn_error, on_ice_error)
 }
@@ -779,7 +779,7 @@ impl CallMedia {
                     Err(_) => return,
                 },
             };
-            tracing::debug!("remote audio track");
+            crate::log::debug!("remote audio track");
             player.set_src_object(Some(&stream));
             // `Clone::clone`: `stream.clone()` would be `MediaStream.clone()`,
             // a new stream with copies of the tracks
@@ -787,7 +787,7 @@ impl CallMedia {
             if let Ok(p) = player.play() {
                 spawn_local(async move {
                     if let Err(e) = JsFuture::from(p).await {
-                        tracing::warn!("remote audio did not start: {}", js_text(&e));
+                        crate::log::warn!("remote audio did not start: {}", js_text(&e));
                     }
                 });
             }
@@ -802,13 +802,13 @@ impl CallMedia {
         let reported = Cell::new(false);
         let on_ice_state = Closure::<dyn FnMut(Event)>::new(move |_ev: Event| {
             let state = watched.ice_connection_state();
-            tracing::debug!("{call}: ICE connection state {state:?}");
+            crate::log::debug!("{call}: ICE connection state {state:?}");
             if gone.get() {
                 return;
             }
             match state {
                 RtcIceConnectionState::Failed if !reported.replace(true) => {
-                    tracing::warn!("{call}: the audio connection (ICE) failed");
+                    crate::log::warn!("{call}: the audio connection (ICE) failed");
                     report(Input::IceFailed { call });
                 }
                 RtcIceConnectionState::Checking
@@ -902,11 +902,11 @@ fn start(call: CallId, remote_offer: Option<String>, report: Report) {
         }
         match result {
             Ok(sdp) => {
-                tracing::debug!("{}: local SDP ready", media.call);
+                crate::log::debug!("{}: local SDP ready", media.call);
                 report(Input::LocalSdp { call, sdp });
             }
             Err(reason) => {
-                tracing::warn!("{}: media failed: {reason}", media.call);
+                crate::log::warn!("{}: media failed: {reason}", media.call);
                 report(Input::MediaFailed { call, reason });
             }
         }
@@ -985,7 +985,7 @@ async fn describe(
         .ok_or("could not prepare the audio: the browser gave no SDP")?;
     if let Some(server) = first_offer.and_then(|o| crate::sip::sdp::answer_as_dtls_server(o, &sdp))
     {
-        tracing::debug!("{call}: answering as the DTLS server (a=setup:passive)");
+        crate::log::debug!("{call}: answering as the DTLS server (a=setup:passive)");
         sdp = server;
     }
     let desc = RtcSessionDescriptionInit::new(kind);
@@ -1009,7 +1009,7 @@ async fn gathered_sdp(media: &CallMedia) -> Result<String, String> {
         // without a relay candidate the call could never carry audio:
         // say why instead of ringing a silent call
         let why = no_relay_text(media.turn_error.borrow().clone());
-        tracing::warn!("{}: no relay candidate: {why}", media.call);
+        crate::log::warn!("{}: no relay candidate: {why}", media.call);
         return Err(why);
     }
     Ok(sdp)
@@ -1042,11 +1042,11 @@ fn renegotiate(
         }
         match result {
             Ok(sdp) => {
-                tracing::debug!("{call}: new local SDP ready");
+                crate::log::debug!("{call}: new local SDP ready");
                 report(Input::LocalSdp { call, sdp });
             }
             Err(reason) => {
-                tracing::warn!("{call}: renegotiation failed: {reason}");
+                crate::log::warn!("{call}: renegotiation failed: {reason}");
                 report(Input::MediaFailed { call, reason });
             }
         }
@@ -1059,7 +1059,7 @@ async fn reoffer(media: &CallMedia, ice_restart: bool, hold: bool) -> Result<Str
     if ice_restart {
         options.set_ice_restart(true);
     }
-    tracing::debug!("{}: new offer (ICE restart: {ice_restart})", media.call);
+    crate::log::debug!("{}: new offer (ICE restart: {ice_restart})", media.call);
     let created = media.pc.create_offer_with_rtc_offer_options(&options);
     set_local(media, created, RtcSdpType::Offer, None).await
 }
@@ -1078,11 +1078,11 @@ async fn reanswer(media: &CallMedia, offer: &str) -> Result<String, String> {
 /// only logged: the call goes on with what it had.
 fn rollback(call: CallId) {
     let Some(media) = get(call) else {
-        tracing::debug!("{call}: rollback: no media");
+        crate::log::debug!("{call}: rollback: no media");
         return;
     };
     if media.pc.signaling_state() != RtcSignalingState::HaveLocalOffer {
-        tracing::debug!(
+        crate::log::debug!(
             "{call}: rollback: nothing to roll back ({:?})",
             media.pc.signaling_state()
         );
@@ -1091,8 +1091,8 @@ fn rollback(call: CallId) {
     spawn_local(async move {
         let desc = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
         match JsFuture::from(media.pc.set_local_description(&desc)).await {
-            Ok(_) => tracing::debug!("{call}: rolled back to the last agreed session"),
-            Err(e) => tracing::warn!("{call}: rollback failed: {}", js_text(&e)),
+            Ok(_) => crate::log::debug!("{call}: rolled back to the last agreed session"),
+            Err(e) => crate::log::warn!("{call}: rollback failed: {}", js_text(&e)),
         }
         // held or not as the session still in force says
         let held = media
@@ -1194,15 +1194,33 @@ async fn wait_for_ice(media: &CallMedia) {
         }
         let quiet = media.ice_quiet_ms;
         if seen > 0 && t - last_new >= quiet {
-            tracing::debug!("ICE: {seen} candidates, no new one for {quiet} ms: going on");
+            crate::log::debug!("ICE: {seen} candidates, no new one for {quiet} ms: going on");
             return;
         }
         if t - started >= max_wait {
-            tracing::debug!("ICE: gathering took more than {max_wait} ms, going on");
+            crate::log::debug!("ICE: gathering took more than {max_wait} ms, going on");
             return;
         }
-        TimeoutFuture::new(ICE_POLL_MS).await;
+        ice_news(pc, ICE_POLL_MS).await;
     }
+}
+
+/// Resolves at `pc`'s next ICE candidate or gathering state change, or
+/// after `ms`: the wait goes on the moment something happens.
+async fn ice_news(pc: &RtcPeerConnection, ms: i32) {
+    let news = js_sys::Promise::new(&mut |resolve, _| {
+        let once = web_sys::AddEventListenerOptions::new();
+        once.set_once(true);
+        for event in ["icecandidate", "icegatheringstatechange"] {
+            let _ = pc.add_event_listener_with_callback_and_add_event_listener_options(
+                event, &resolve, &once,
+            );
+        }
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(news).await;
 }
 
 /// Hold (`sendonly`, or `inactive` when the other phone holds us too: its
@@ -1237,14 +1255,14 @@ fn set_direction(media: &CallMedia, hold: bool) {
             &JsValue::from_str(direction),
         ) {
             Ok(_) => set += 1,
-            Err(e) => tracing::warn!(
+            Err(e) => crate::log::warn!(
                 "{}: audio direction {direction} refused: {}",
                 media.call,
                 js_text(&e)
             ),
         }
     }
-    tracing::debug!(
+    crate::log::debug!(
         "{}: audio {direction} for the next offer ({set} transceiver(s))",
         media.call
     );
@@ -1272,7 +1290,7 @@ fn set_remote_answer(call: CallId, sdp: String, provisional: bool, report: Repor
             RtcSignalingState::HaveLocalOffer | RtcSignalingState::HaveRemotePranswer
         )
     {
-        tracing::debug!(
+        crate::log::debug!(
             "{call}: early media ignored: signaling state {:?}",
             media.pc.signaling_state()
         );
@@ -1291,15 +1309,15 @@ fn set_remote_answer(call: CallId, sdp: String, provisional: bool, report: Repor
             return;
         }
         match result {
-            Ok(_) => tracing::debug!("{call}: remote {what} applied"),
+            Ok(_) => crate::log::debug!("{call}: remote {what} applied"),
             Err(e) if provisional => {
-                tracing::warn!("{call}: early media could not be used: {}", js_text(&e))
+                crate::log::warn!("{call}: early media could not be used: {}", js_text(&e))
             }
             Err(e)
                 if media.pc.signaling_state() == RtcSignalingState::Stable
                     && media.pc.current_remote_description().is_some() =>
             {
-                tracing::debug!(
+                crate::log::debug!(
                     "{call}: repeated answer ignored (the call has one): {}",
                     js_text(&e)
                 )
@@ -1367,7 +1385,7 @@ async fn microphone() -> Result<MediaStream, String> {
         if let Err(e) = &result {
             let name = error_name(e);
             if matches!(name.as_str(), "OverconstrainedError" | "NotFoundError") {
-                tracing::warn!(
+                crate::log::warn!(
                     "the chosen microphone is not there ({name}): using the default one"
                 );
                 result = match open(false) {
@@ -1420,7 +1438,7 @@ fn now_ms() -> f64 {
 /// fixed sentence for the user (the browser's message quotes the peer's
 /// SDP, text the peer controls), the details in the console.
 fn sdp_refused(what: &str, e: &JsValue) -> String {
-    tracing::warn!("{what} was refused by the browser: {}", js_text(e));
+    crate::log::warn!("{what} was refused by the browser: {}", js_text(e));
     format!("{what} could not be used (details in the browser console).")
 }
 

@@ -7,7 +7,7 @@
 //! * [`media`] is WebRTC: microphone, peer connection, remote audio.
 //! * [`storage`] keeps the account settings in session/local storage;
 //!   [`lists`] the tabs' lists (history, messages, contacts) per account.
-//! * [`logging`] sends `tracing` to the browser console.
+//! * [`logging`] sends the log ([`crate::log`]) to the browser console.
 //! * [`panic`] reports a panic in the console and on the page.
 //! * [`layout`] tells the phone the width it has (for the wide layout).
 //! * [`embed`] is the embedding API: the phone in a host page's element
@@ -31,7 +31,7 @@ pub fn init_runtime() {
     mark("softphone:start");
     panic::install();
     logging::init();
-    tracing::info!("softphone {} starting", env!("CARGO_PKG_VERSION"));
+    crate::log::info!("softphone {} starting", env!("CARGO_PKG_VERSION"));
 }
 
 /// A User Timing mark (`performance.mark`): where a page load goes shows in

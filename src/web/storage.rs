@@ -159,9 +159,9 @@ pub fn instance_id() -> String {
                 .as_ref()
                 .is_some_and(|l| l.set_item(INSTANCE_KEY, &id).is_ok());
             if !kept {
-                tracing::warn!("the instance id could not be kept: storage is not available");
+                crate::log::warn!("the instance id could not be kept: storage is not available");
             }
-            tracing::info!("new instance id {id}");
+            crate::log::info!("new instance id {id}");
             id
         }
     };
@@ -178,7 +178,7 @@ fn random_bytes() -> [u8; 16] {
         .and_then(|w| w.crypto().ok())
         .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
     if !from_crypto {
-        tracing::warn!("crypto.getRandomValues failed: the instance id uses Math.random");
+        crate::log::warn!("crypto.getRandomValues failed: the instance id uses Math.random");
         for b in bytes.iter_mut() {
             *b = (js_sys::Math::random() * 256.0) as u8;
         }

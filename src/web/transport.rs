@@ -91,15 +91,15 @@ pub fn connect(url: String, on_event: impl Fn(TransportEvent) + 'static) -> Conn
     let on_event: OnEvent = Rc::new(on_event);
     let (ws, queued) = match take_early(&url) {
         Some(early) => {
-            tracing::info!("connecting to {url} (the page opened it early)");
+            crate::log::info!("connecting to {url} (the page opened it early)");
             early
         }
         None => {
-            tracing::info!("connecting to {url}");
+            crate::log::info!("connecting to {url}");
             match WebSocket::new_with_str(&url, "sip") {
                 Ok(ws) => (ws, Vec::new()),
                 Err(e) => {
-                    tracing::warn!("WebSocket to {url} refused: {e:?}");
+                    crate::log::warn!("WebSocket to {url} refused: {e:?}");
                     on_event(TransportEvent::Failed(invalid(&url)));
                     return Connection {
                         ws: None,
@@ -127,12 +127,12 @@ pub fn connect(url: String, on_event: impl Fn(TransportEvent) + 'static) -> Conn
             timeout.borrow_mut().take();
             opened.set(true);
             if ws2.protocol() != "sip" {
-                tracing::warn!(
+                crate::log::warn!(
                     "server did not accept sub-protocol sip: {:?}",
                     ws2.protocol()
                 );
             }
-            tracing::info!("connected to {url}");
+            crate::log::info!("connected to {url}");
             on_event(TransportEvent::Open);
         }))
     };
@@ -160,12 +160,12 @@ pub fn connect(url: String, on_event: impl Fn(TransportEvent) + 'static) -> Conn
                 .map(|c| (c.code(), c.reason()))
                 .unwrap_or_default();
             if opened.get() {
-                tracing::info!("WebSocket to {url} closed ({code} {reason:?})");
+                crate::log::info!("WebSocket to {url} closed ({code} {reason:?})");
                 on_event(TransportEvent::Closed(format!(
                     "the connection to {url} was closed"
                 )));
             } else {
-                tracing::warn!("WebSocket connect to {url} failed ({code} {reason:?})");
+                crate::log::warn!("WebSocket connect to {url} failed ({code} {reason:?})");
                 on_event(TransportEvent::Failed(unreachable(&url)));
             }
         }))
@@ -176,7 +176,7 @@ pub fn connect(url: String, on_event: impl Fn(TransportEvent) + 'static) -> Conn
     // (an error is always followed by a close: that one reports it)
 
     if opened.get() {
-        tracing::info!("connected to {url}");
+        crate::log::info!("connected to {url}");
         on_event(TransportEvent::Open);
         for bytes in queued {
             on_event(TransportEvent::Message(bytes));
@@ -184,7 +184,7 @@ pub fn connect(url: String, on_event: impl Fn(TransportEvent) + 'static) -> Conn
     } else {
         let (ws2, on_event) = (ws.clone(), on_event.clone());
         *timeout.borrow_mut() = Some(Timeout::new(CONNECT_TIMEOUT_MS, move || {
-            tracing::warn!("WebSocket connect to {url} timed out");
+            crate::log::warn!("WebSocket connect to {url} timed out");
             unhook(&ws2);
             let _ = ws2.close();
             on_event(TransportEvent::Failed(unreachable(&url)));
@@ -258,7 +258,7 @@ pub fn release_early() {
     else {
         return;
     };
-    tracing::info!("closing the WebSocket the page opened early: not used");
+    crate::log::info!("closing the WebSocket the page opened early: not used");
     unhook(&ws);
     let _ = ws.close();
 }

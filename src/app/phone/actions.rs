@@ -9,7 +9,7 @@ impl Phone {
             Action::SignIn(settings) => self.sign_in(settings),
             Action::Call(target) => self.call(target),
             Action::CallWhenSignedIn(target) => {
-                tracing::info!("asked to call {target} (link)");
+                crate::log::info!("asked to call {target} (link)");
                 if self.view.is_registered() {
                     self.call(target);
                 } else {
@@ -109,7 +109,7 @@ impl Phone {
         }
         self.clear_messages();
         self.hold_live_calls(&[]);
-        tracing::info!("calling {target}");
+        crate::log::info!("calling {target}");
         self.command(Command::Call { target });
     }
 
@@ -121,7 +121,7 @@ impl Phone {
             self.end_conference();
         }
         for call in live {
-            tracing::info!("{call}: holding it for the other line");
+            crate::log::info!("{call}: holding it for the other line");
             self.command(Command::Hold { call });
         }
     }

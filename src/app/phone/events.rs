@@ -6,7 +6,7 @@ use super::*;
 
 impl Phone {
     pub(super) fn on_event(&mut self, event: Event) {
-        tracing::debug!("event {event:?}");
+        crate::log::debug!("event {event:?}");
         if let Some(host) = api::call_event(&event) {
             self.out.push_back(AppOutput::Host(host));
         }
@@ -21,7 +21,7 @@ impl Phone {
             } => self.on_incoming(call, from, auto_answer_after, replaces),
             Event::CallState { call, state } => self.on_call_state(call, state),
             Event::RemoteHold { call, on_hold } => {
-                tracing::info!(
+                crate::log::info!(
                     "{call}: the other party {}",
                     if on_hold {
                         "put the call on hold"
@@ -32,7 +32,7 @@ impl Phone {
                 self.update_line(call, |c| c.remote_hold = on_hold);
             }
             Event::LocalHold { call, on_hold } => {
-                tracing::info!("{call}: {}", if on_hold { "on hold" } else { "resumed" });
+                crate::log::info!("{call}: {}", if on_hold { "on hold" } else { "resumed" });
                 self.update_line(call, |c| c.local_hold = on_hold);
                 if on_hold && self.view.conference.contains(&call) {
                     self.end_conference();
@@ -84,7 +84,9 @@ impl Phone {
                 target,
                 new_call,
             } => {
-                tracing::info!("{call}: transferred by the other party to {target} ({new_call})");
+                crate::log::info!(
+                    "{call}: transferred by the other party to {target} ({new_call})"
+                );
                 // the new call shows up with its Calling state and takes the focus
                 self.show_notice(Notice::TransferredTo(target));
             }
@@ -96,7 +98,7 @@ impl Phone {
                 // the tabs' (tabs_on_event)
             }
             Event::Warning(warning) => {
-                tracing::warn!("{}", warning.text());
+                crate::log::warn!("{}", warning.text());
                 self.show_notice(Notice::Warning(warning));
             }
         }
@@ -112,7 +114,7 @@ impl Phone {
                 }
                 self.add_line(CallView::new(call, CallPhase::Calling, &to), true);
             }
-            _ if !known => tracing::debug!("{call}: not on screen: {cs:?}"),
+            _ if !known => crate::log::debug!("{call}: not on screen: {cs:?}"),
             CallState::Ringing => self.update_line(call, |c| c.phase = CallPhase::Ringing),
             CallState::Answering => self.update_line(call, |c| c.phase = CallPhase::Answering),
             CallState::Active { peer } => {
@@ -136,7 +138,7 @@ impl Phone {
     }
 
     fn on_ended(&mut self, call: CallId, reason: EndReason) {
-        tracing::info!("{call}: ended: {reason:?}");
+        crate::log::info!("{call}: ended: {reason:?}");
         let was_focused = self.view.focus == Some(call);
         let label = self
             .view
@@ -183,11 +185,11 @@ impl Phone {
         });
         let action = lines::on_incoming(lines, replaced, self.prefs.auto_answer, auto_answer_after);
         if action == IncomingAction::Decline {
-            tracing::info!("{call}: busy, rejecting the call from {}", from.uri);
+            crate::log::info!("{call}: busy, rejecting the call from {}", from.uri);
             self.command(Command::Hangup { call });
             return;
         }
-        tracing::info!("{call}: incoming call from {}", from.uri);
+        crate::log::info!("{call}: incoming call from {}", from.uri);
         let first = lines == 0;
         if first {
             self.view.notice = None;
@@ -195,17 +197,17 @@ impl Phone {
         self.add_line(CallView::new(call, CallPhase::Incoming, &from), first);
         match action {
             IncomingAction::AnswerReplacing(old) => {
-                tracing::info!("{call}: replaces {old}: answering at once");
+                crate::log::info!("{call}: replaces {old}: answering at once");
                 self.answer_replacing(call, Some(old));
                 return;
             }
             IncomingAction::AutoAnswer { after_secs: 0 } => {
-                tracing::info!("{call}: auto-answer now");
+                crate::log::info!("{call}: auto-answer now");
                 self.answer_replacing(call, None);
                 return;
             }
             IncomingAction::AutoAnswer { after_secs } => {
-                tracing::info!("{call}: auto-answer in {after_secs} s");
+                crate::log::info!("{call}: auto-answer in {after_secs} s");
                 let at = self.now + crate::sip::Duration::from_secs(u64::from(after_secs));
                 self.auto_answer = Some((call, at));
             }

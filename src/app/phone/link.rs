@@ -36,7 +36,7 @@ impl Phone {
             }
         };
         self.out.push_back(AppOutput::Save(settings.clone()));
-        tracing::info!("signing in: {prepared:?}");
+        crate::log::info!("signing in: {prepared:?}");
 
         // the previous account: sign out (best effort) on its connection
         let was_registered = self.socket_open() && self.view.is_registered();
@@ -147,7 +147,7 @@ impl Phone {
             .reconnect
             .as_mut()
             .map(|r| connection::after_loss(r, was_open, ever, online));
-        tracing::warn!("connection lost: {reason}");
+        crate::log::warn!("connection lost: {reason}");
         if was_open {
             self.feed(Input::Disconnected {
                 reason: reason.clone(),
@@ -171,7 +171,7 @@ impl Phone {
                 offline,
             }) => (attempt, notice, offline),
         };
-        tracing::info!(
+        crate::log::info!(
             "reconnecting to {} in {} ms (attempt {})",
             attempt.server,
             attempt.delay.as_millis(),
@@ -199,7 +199,7 @@ impl Phone {
 
     /// The browser's `online`/`offline` events.
     pub(super) fn on_network(&mut self, online: bool) {
-        tracing::info!("browser says {}", if online { "online" } else { "offline" });
+        crate::log::info!("browser says {}", if online { "online" } else { "offline" });
         self.online = online;
         if self.agent.is_none() || self.socket_open() {
             return; // nothing to do, or the socket is still fine
@@ -228,7 +228,7 @@ impl Phone {
         }
         self.signed_out = Some(self.account);
         self.release_prepared();
-        tracing::info!("page closing: hanging up and signing out");
+        crate::log::info!("page closing: hanging up and signing out");
         self.command(Command::Shutdown);
     }
 

@@ -177,7 +177,7 @@ impl Phone {
                     self.set_lamp(target, PresenceStatus::Unknown, Some(reason.clone()))
                 }
                 EventPackage::MessageSummary => {
-                    tracing::info!("no voicemail indication: {reason}");
+                    crate::log::info!("no voicemail indication: {reason}");
                     self.lists_mut().voicemail = None;
                 }
             },
@@ -194,7 +194,7 @@ impl Phone {
 
     fn set_lamp(&mut self, target: &str, status: PresenceStatus, note: Option<String>) {
         let Some(i) = contacts::find(&self.lists.contacts, target) else {
-            tracing::debug!("presence of {target}: not a contact");
+            crate::log::debug!("presence of {target}: not a contact");
             return;
         };
         let uri = self.lists.contacts[i].uri.clone();

@@ -243,7 +243,7 @@ impl Call {
                 let dialog = match Dialog::new_uac(request, resp) {
                     Ok(d) => d,
                     Err(e) => {
-                        tracing::warn!("{}: unusable 2xx: {}", self.id, e.0);
+                        crate::log::warn!("{}: unusable 2xx: {}", self.id, e.0);
                         self.end(
                             ctx,
                             EndReason::Failed {
@@ -303,7 +303,7 @@ impl Call {
                         self.send_invite(ctx, now, invite);
                     }
                     ChallengeOutcome::Refused(r) => {
-                        tracing::warn!("{}: {r}", self.id);
+                        crate::log::warn!("{}: {r}", self.id);
                         self.end(ctx, EndReason::AuthFailed, true);
                     }
                 }
@@ -371,7 +371,7 @@ impl Call {
                     && !self.redirects.contains(u)
             });
         let Some(uri) = next else { return false };
-        tracing::info!("{}: redirected to {uri}", self.id);
+        crate::log::info!("{}: redirected to {uri}", self.id);
         self.redirects.push(uri.clone());
         self.target = uri;
         let sdp = request.body_str().unwrap_or_default().to_string();
@@ -592,7 +592,7 @@ impl Call {
                     });
                 }
                 None => {
-                    tracing::warn!("{}: ACK without the answer to our offer", self.id);
+                    crate::log::warn!("{}: ACK without the answer to our offer", self.id);
                     ctx.media(MediaRequest::Rollback { call: self.id });
                 }
             }

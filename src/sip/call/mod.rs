@@ -441,9 +441,9 @@ impl Call {
                     ctx.respond(now, &key, &ok);
                     self.schedule_session(ctx, now);
                 }
-                None => tracing::debug!("{}: local SDP with nothing pending", self.id),
+                None => crate::log::debug!("{}: local SDP with nothing pending", self.id),
             },
-            _ => tracing::debug!("{}: local SDP ignored in {:?}", self.id, self.phase),
+            _ => crate::log::debug!("{}: local SDP ignored in {:?}", self.id, self.phase),
         }
     }
 
@@ -528,7 +528,7 @@ impl Call {
                     return;
                 }
                 self.ice_restarts += 1;
-                tracing::info!("{}: ICE failed: restarting it", self.id);
+                crate::log::info!("{}: ICE failed: restarting it", self.id);
                 self.start_reinvite(ctx, now, Purpose::IceRestart);
             }
             Phase::Ended | Phase::Cancelling { .. } => {}
@@ -575,12 +575,12 @@ impl Call {
                     self.hold_failed(ctx, p, HoldFailure::Media(reason.to_string()));
                 }
                 Pending::Reoffer(p) => {
-                    tracing::warn!("{}: no new offer for {p:?}: {reason}", self.id);
+                    crate::log::warn!("{}: no new offer for {p:?}: {reason}", self.id);
                 }
                 Pending::AnswerInvite { key, req }
                 | Pending::AnswerUpdate { key, req }
                 | Pending::OfferIn2xx { key, req } => {
-                    tracing::warn!("{}: the peer's session change failed: {reason}", self.id);
+                    crate::log::warn!("{}: the peer's session change failed: {reason}", self.id);
                     let mut r = response_to(&req, 488, "Not Acceptable Here", None);
                     r.push_header(
                         "Warning",

@@ -231,13 +231,13 @@ impl Call {
         match remote_target_of(&c.uri) {
             Ok(target) => {
                 if d.remote_target != target {
-                    tracing::debug!("{}: remote target now {target}", self.id);
+                    crate::log::debug!("{}: remote target now {target}", self.id);
                     d.remote_target = target;
                 }
                 true
             }
             Err(e) => {
-                tracing::warn!("{}: Contact not taken: {}", self.id, e.0);
+                crate::log::warn!("{}: Contact not taken: {}", self.id, e.0);
                 false
             }
         }
@@ -316,7 +316,7 @@ impl Call {
             }
             Purpose::Refresh | Purpose::SessionRefresh => match self.local_sdp.clone() {
                 Some(sdp) => self.send_reinvite(ctx, now, purpose, sdp, false),
-                None => tracing::warn!("{}: no SDP to refresh the session with", self.id),
+                None => crate::log::warn!("{}: no SDP to refresh the session with", self.id),
             },
         }
     }
@@ -367,7 +367,7 @@ impl Call {
             sdp,
             auth_retried: false,
         });
-        tracing::info!("{}: re-INVITE ({purpose:?})", self.id);
+        crate::log::info!("{}: re-INVITE ({purpose:?})", self.id);
         let bytes = ctx.txs.start_client(now, req, Owner::Invite(self.id));
         ctx.send(bytes);
     }
@@ -426,7 +426,7 @@ impl Call {
                             _ => false,
                         };
                         if changed {
-                            tracing::warn!(
+                            crate::log::warn!(
                                 "{}: the peer changed its answer to an unchanged offer: kept the old one",
                                 self.id
                             );
@@ -455,7 +455,7 @@ impl Call {
                         ctx.send(bytes);
                     }
                     Err(why) => {
-                        tracing::warn!("{}: re-INVITE refused: {why}", self.id);
+                        crate::log::warn!("{}: re-INVITE refused: {why}", self.id);
                         self.reinvite_failed(ctx, now, r, code, None);
                     }
                 }
@@ -537,7 +537,7 @@ impl Call {
                     ctx.timers
                         .set(TimerKey::Reinvite(self.id), now + Duration::from_secs(secs));
                 } else {
-                    tracing::warn!(
+                    crate::log::warn!(
                         "{}: session refresh refused with {code} {} times: giving up",
                         self.id,
                         self.refresh_failures
@@ -553,7 +553,7 @@ impl Call {
                 EndReason::Network("the other party no longer knows this call".into()),
                 true,
             ),
-            _ => tracing::info!(
+            _ => crate::log::info!(
                 "{}: re-INVITE ({:?}) refused with {code}: the call goes on unchanged",
                 self.id,
                 r.purpose

@@ -160,7 +160,7 @@ impl Call {
         self.refer_out = Some(ReferOut {
             key: TxKey::of_request(&req),
         });
-        tracing::info!("{}: REFER", self.id);
+        crate::log::info!("{}: REFER", self.id);
         let bytes = ctx.txs.start_client(now, req, Owner::InDialog(self.id));
         ctx.send(bytes);
     }
@@ -210,7 +210,7 @@ impl Call {
         let target = match target {
             Ok(t) => t,
             Err(why) => {
-                tracing::warn!("{}: REFER refused: {why}", self.id);
+                crate::log::warn!("{}: REFER refused: {why}", self.id);
                 self.respond_plain(ctx, now, key, req, 400, "Bad Request (Refer-To)");
                 return;
             }
@@ -226,7 +226,7 @@ impl Call {
             event_id: req.cseq().map(|c| c.seq).unwrap_or(0),
             done: false,
         });
-        tracing::info!("{}: transferred to {}", self.id, target.uri);
+        crate::log::info!("{}: transferred to {}", self.id, target.uri);
         self.refer_request = Some(ReferRequest {
             target,
             referred_by,

@@ -50,13 +50,13 @@ pub fn prepare() {
     let pc = match peer_connection(&config) {
         Ok(pc) => pc,
         Err(e) => {
-            tracing::debug!("no media prepared: {e}");
+            crate::log::debug!("no media prepared: {e}");
             return;
         }
     };
     let ice_errors = watch_ice_errors(&pc, "prepared call".into());
     let progress = Rc::new(RefCell::new(Progress::Working));
-    tracing::debug!("preparing the media of the next call");
+    crate::log::debug!("preparing the media of the next call");
     spawn_local(offer(pc.clone(), progress.clone()));
     PREPARED.with(|p| {
         *p.borrow_mut() = Some(Prepared {
@@ -73,7 +73,7 @@ async fn offer(pc: RtcPeerConnection, progress: Rc<RefCell<Progress>>) {
     let mic = match microphone().await {
         Ok(mic) => mic,
         Err(e) => {
-            tracing::debug!("prepared call: no microphone: {e}");
+            crate::log::debug!("prepared call: no microphone: {e}");
             if !dropped() {
                 *progress.borrow_mut() = Progress::Failed;
             }
@@ -97,7 +97,7 @@ async fn offer(pc: RtcPeerConnection, progress: Rc<RefCell<Progress>>) {
         (Ok(()), Some(sender)) => *p = Progress::Ready(mic, sender),
         (result, _) => {
             if let Err(e) = result {
-                tracing::debug!("prepared call: {e}");
+                crate::log::debug!("prepared call: {e}");
             }
             stop_tracks(&mic);
             *p = Progress::Failed;
@@ -110,7 +110,7 @@ pub fn release() {
     let Some(p) = PREPARED.with(|p| p.borrow_mut().take()) else {
         return;
     };
-    tracing::debug!("no call followed: the prepared media is released");
+    crate::log::debug!("no call followed: the prepared media is released");
     drop_media(&p.pc, &p.progress);
 }
 
@@ -129,12 +129,12 @@ pub fn take(call: CallId, report: &Report) -> bool {
     let media = match CallMedia::around(call, report.clone(), p.pc, &p.config, p.ice_errors) {
         Ok(m) => Rc::new(m),
         Err(e) => {
-            tracing::debug!("{call}: the prepared media cannot be used: {e}");
+            crate::log::debug!("{call}: the prepared media cannot be used: {e}");
             drop_media(&pc, &p.progress);
             return false;
         }
     };
-    tracing::debug!("{call}: using the prepared media");
+    crate::log::debug!("{call}: using the prepared media");
     CALLS.with(|c| c.borrow_mut().insert(call, media.clone()));
     let (progress, report) = (p.progress, report.clone());
     spawn_local(async move {
@@ -145,7 +145,9 @@ pub fn take(call: CallId, report: &Report) -> bool {
             }
             let step = match &*progress.borrow() {
                 Progress::Working => None,
-                Progress::Ready(mic, sender) => Some(Ok((mic.clone(), sender.clone()))),
+                // `Clone::clone`: `mic.clone()` would be `MediaStream.clone()`,
+                // a new stream with copies of the tracks (not the ones sent)
+                Progress::Ready(mic, sender) => Some(Ok((Clone::clone(mic), Clone::clone(sender)))),
                 Progress::Failed | Progress::Dropped => Some(Err(())),
             };
             match step {
