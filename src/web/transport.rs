@@ -45,8 +45,8 @@ pub struct Connection {
     ws: Option<WebSocket>,
     /// The WebSocket's handlers, kept alive while it is ours.
     _handlers: Vec<Closure<dyn FnMut(Event)>>,
-    /// Gives up on a handshake that takes too long.
-    _timeout: Rc<RefCell<Option<Timeout>>>,
+    /// What they share (the handshake's timeout with it).
+    _shared: Option<Rc<Shared>>,
 }
 
 impl Connection {
@@ -68,6 +68,10 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        if let Some(s) = &self._shared {
+            // the handshake timer is cleared (it holds the shared part)
+            s.timeout.borrow_mut().take();
+        }
         if let Some(ws) = self.ws.take() {
             unhook(&ws);
             let _ = ws.close();
@@ -104,97 +108,96 @@ pub fn connect(url: String, on_event: impl Fn(TransportEvent) + 'static) -> Conn
                     return Connection {
                         ws: None,
                         _handlers: Vec::new(),
-                        _timeout: Rc::default(),
+                        _shared: None,
                     };
                 }
             }
         }
     };
     ws.set_binary_type(BinaryType::Arraybuffer);
-    let opened = Rc::new(Cell::new(ws.ready_state() == WebSocket::OPEN));
-    let timeout: Rc<RefCell<Option<Timeout>>> = Rc::default();
-
-    let handler = |f: Box<dyn FnMut(Event)>| Closure::wrap(f);
-    let on_open = {
-        let (opened, timeout, on_event, ws2, url) = (
-            opened.clone(),
-            timeout.clone(),
-            on_event.clone(),
-            ws.clone(),
-            url.clone(),
-        );
-        handler(Box::new(move |_| {
-            timeout.borrow_mut().take();
-            opened.set(true);
-            if ws2.protocol() != "sip" {
-                crate::log::warn!(
-                    "server did not accept sub-protocol sip: {:?}",
-                    ws2.protocol()
-                );
-            }
-            crate::log::info!("connected to {url}");
-            on_event(TransportEvent::Open);
-        }))
+    let shared = Rc::new(Shared {
+        opened: Cell::new(ws.ready_state() == WebSocket::OPEN),
+        timeout: RefCell::new(None),
+        on_event,
+        ws,
+        url,
+    });
+    let handler = |f: fn(&Shared, Event)| {
+        let s = shared.clone();
+        Closure::<dyn FnMut(Event)>::new(move |e: Event| f(&s, e))
     };
-    let on_message = {
-        let on_event = on_event.clone();
-        handler(Box::new(move |e: Event| {
-            if let Some(bytes) = e.dyn_ref::<MessageEvent>().and_then(|m| frame(&m.data())) {
-                on_event(TransportEvent::Message(bytes));
-            }
-        }))
-    };
-    let on_close = {
-        let (opened, timeout, on_event, ws2, url) = (
-            opened.clone(),
-            timeout.clone(),
-            on_event.clone(),
-            ws.clone(),
-            url.clone(),
-        );
-        handler(Box::new(move |e: Event| {
-            timeout.borrow_mut().take();
-            unhook(&ws2);
-            let (code, reason) = e
-                .dyn_ref::<CloseEvent>()
-                .map(|c| (c.code(), c.reason()))
-                .unwrap_or_default();
-            if opened.get() {
-                crate::log::info!("WebSocket to {url} closed ({code} {reason:?})");
-                on_event(TransportEvent::Closed(format!(
-                    "the connection to {url} was closed"
-                )));
-            } else {
-                crate::log::warn!("WebSocket connect to {url} failed ({code} {reason:?})");
-                on_event(TransportEvent::Failed(unreachable(&url)));
-            }
-        }))
-    };
+    let on_open = handler(|s, _| {
+        s.timeout.borrow_mut().take();
+        s.opened.set(true);
+        if s.ws.protocol() != "sip" {
+            crate::log::warn!(
+                "server did not accept sub-protocol sip: {:?}",
+                s.ws.protocol()
+            );
+        }
+        crate::log::info!("connected to {}", s.url);
+        (s.on_event)(TransportEvent::Open);
+    });
+    let on_message = handler(|s, e| {
+        if let Some(bytes) = e.dyn_ref::<MessageEvent>().and_then(|m| frame(&m.data())) {
+            (s.on_event)(TransportEvent::Message(bytes));
+        }
+    });
+    let on_close = handler(|s, e| {
+        s.timeout.borrow_mut().take();
+        unhook(&s.ws);
+        let (code, reason) = e
+            .dyn_ref::<CloseEvent>()
+            .map(|c| (c.code(), c.reason()))
+            .unwrap_or_default();
+        let url = &s.url;
+        if s.opened.get() {
+            crate::log::info!("WebSocket to {url} closed ({code} {reason:?})");
+            (s.on_event)(TransportEvent::Closed(format!(
+                "the connection to {url} was closed"
+            )));
+        } else {
+            crate::log::warn!("WebSocket connect to {url} failed ({code} {reason:?})");
+            (s.on_event)(TransportEvent::Failed(unreachable(url)));
+        }
+    });
+    let ws = &shared.ws;
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     // (an error is always followed by a close: that one reports it)
 
-    if opened.get() {
-        crate::log::info!("connected to {url}");
-        on_event(TransportEvent::Open);
+    if shared.opened.get() {
+        crate::log::info!("connected to {}", shared.url);
+        (shared.on_event)(TransportEvent::Open);
         for bytes in queued {
-            on_event(TransportEvent::Message(bytes));
+            (shared.on_event)(TransportEvent::Message(bytes));
         }
     } else {
-        let (ws2, on_event) = (ws.clone(), on_event.clone());
-        *timeout.borrow_mut() = Some(Timeout::new(CONNECT_TIMEOUT_MS, move || {
-            crate::log::warn!("WebSocket connect to {url} timed out");
-            unhook(&ws2);
-            let _ = ws2.close();
-            on_event(TransportEvent::Failed(unreachable(&url)));
+        let s = shared.clone();
+        *shared.timeout.borrow_mut() = Some(Timeout::new(CONNECT_TIMEOUT_MS, move || {
+            crate::log::warn!("WebSocket connect to {} timed out", s.url);
+            unhook(&s.ws);
+            let _ = s.ws.close();
+            (s.on_event)(TransportEvent::Failed(unreachable(&s.url)));
         }));
     }
     Connection {
-        ws: Some(ws),
+        ws: Some(shared.ws.clone()),
         _handlers: vec![on_open, on_message, on_close],
-        _timeout: timeout,
+        _shared: Some(shared),
     }
+}
+
+/// What a connection's handlers share.
+struct Shared {
+    /// The handshake is done.
+    opened: Cell<bool>,
+    /// Gives up on a handshake that takes too long.
+    timeout: RefCell<Option<Timeout>>,
+    on_event: OnEvent,
+    ws: WebSocket,
+    url: String,
 }
 
 /// A frame's bytes: text or binary (`ArrayBuffer`).
