@@ -39,11 +39,15 @@ pub fn IncomingPanel(state: PhoneState) -> impl IntoView {
                 .map(|c| c.peer_number.clone())
         })
     };
-    // the focus goes to Answer when the call rings (Enter or Space answers)
+    // the focus goes to Answer when the call rings (Enter or Space answers),
+    // in the next frame: focusing lays the page out at once, which would
+    // hold up showing the call by milliseconds
     let answer = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
         if let Some(button) = answer.get() {
-            let _ = button.focus();
+            request_animation_frame(move || {
+                let _ = button.focus();
+            });
         }
     });
     view! {
