@@ -27,8 +27,9 @@
 //                           packetsReceived > 0), ICE candidates seen
 //   window.__bench.answers  the same for each peer connection made without a
 //                           click (incoming calls): offerAt = remote offer set
-//   window.__wasmMemory()   byte length of the softphone's wasm memory (trunk
-//                           announces the instance exports), null for JsSIP
+//   window.__wasmMemory()   byte length of the wasm memories of the page (every
+//                           instance WebAssembly.instantiate(Streaming) made:
+//                           the app's or the library build's), null for JsSIP
 //   window.__benchPcs()     open peer connections (weakly held)
 //
 // The function is serialized by Playwright: it must be self-contained.
@@ -37,13 +38,23 @@ export function benchProbe() {
   const now = () => performance.now();
   const B = (window.__bench = { states: [], wsIn: [], wsOut: [], calls: [], answers: [], wsCreated: [], wsOpened: [], started: null });
 
-  // ---- wasm memory ----
-  let wasmExports = null;
-  window.addEventListener('TrunkApplicationStarted', (e) => {
-    wasmExports = e.detail && e.detail.wasm;
+  // ---- wasm memory: of every instance the page makes (the app's, the
+  // library build's), seen where WebAssembly instantiates them ----
+  window.addEventListener('TrunkApplicationStarted', () => {
     B.started = now();
   });
-  window.__wasmMemory = () => (wasmExports && wasmExports.memory ? wasmExports.memory.buffer.byteLength : null);
+  const memories = [];
+  const grab = (r) => {
+    const inst = r && r.instance ? r.instance : r;
+    const mem = inst && inst.exports && inst.exports.memory;
+    if (mem instanceof WebAssembly.Memory && !memories.includes(mem)) memories.push(mem);
+    return r;
+  };
+  for (const k of ['instantiate', 'instantiateStreaming']) {
+    const orig = WebAssembly[k];
+    if (typeof orig === 'function') WebAssembly[k] = function (...a) { return orig.apply(this, a).then(grab); };
+  }
+  window.__wasmMemory = () => (memories.length ? memories.reduce((n, m) => n + m.buffer.byteLength, 0) : null);
 
   // ---- WebSocket: SIP frames in and out, timestamped first ----
   const firstLine = (d) => {

@@ -33,6 +33,7 @@
 //                      Audio AudioScheduledSourceNode.start: oscillator or
 //                      buffer) or "media" (HTMLMediaElement.play without a
 //                      MediaStream)
+//   window.__probe.sockets  the URL of every WebSocket the page made
 //   window.__sipFrame(ev, data)  (Firefox: a binding the test installs, as
 //                      BiDi has no WebSocket frame events) is called with
 //                      ('open', url), ('>>', text) for each frame sent,
@@ -66,9 +67,11 @@ export function pageProbe() {
       }
     };
     const text = (d) => (typeof d === 'string' ? d : d instanceof ArrayBuffer ? new TextDecoder().decode(d) : String(d));
+    probe.sockets = [];
     class RecordedWebSocket extends OrigWS {
       constructor(...args) {
         super(...args);
+        probe.sockets.push(String(args[0]));
         report('open', String(args[0]));
         this.addEventListener('message', (e) => report('<<', text(e.data)));
         this.addEventListener('close', () => report('close'));
