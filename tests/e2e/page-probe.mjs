@@ -34,6 +34,8 @@
 //                      buffer) or "media" (HTMLMediaElement.play without a
 //                      MediaStream)
 //   window.__probe.sockets  the URL of every WebSocket the page made
+//   window.__wasmStackUsed(size)  how deep the wasm's stack (its first
+//                      `size` bytes) has been used
 //   window.__sipFrame(ev, data)  (Firefox: a binding the test installs, as
 //                      BiDi has no WebSocket frame events) is called with
 //                      ('open', url), ('>>', text) for each frame sent,
@@ -55,6 +57,16 @@ export function pageProbe() {
   });
   window.__wasmMemory = () =>
     wasmExports && wasmExports.memory ? wasmExports.memory.buffer.byteLength : null;
+  // the deepest the wasm's stack has gone, in bytes: the stack is the
+  // first `size` bytes of the memory and grows down from `size`; memory
+  // starts zeroed, so the lowest non-zero byte below `size` marks it
+  window.__wasmStackUsed = (size) => {
+    if (!wasmExports || !wasmExports.memory) return null;
+    const b = new Uint8Array(wasmExports.memory.buffer, 0, size);
+    let i = 0;
+    while (i < size && b[i] === 0) i++;
+    return size - i;
+  };
 
   // ---- WebSocket frames, for the test (reported where it installed __sipFrame) ----
   const OrigWS = window.WebSocket;
