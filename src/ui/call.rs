@@ -1,6 +1,5 @@
 //! The incoming-call panel and the in-call panel.
 
-use super::dialpad::Dialpad;
 use super::state::{CallPhase, PhoneState};
 use crate::app::lines;
 use crate::app::phone::Action;
@@ -44,41 +43,49 @@ pub fn IncomingPanel(state: PhoneState) -> impl IntoView {
     // hold up showing the call by milliseconds
     let answer = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
-        if let Some(button) = answer.get() {
+        if !incoming() {
+            return;
+        }
+        if let Some(button) = answer.get_untracked() {
             request_animation_frame(move || {
                 let _ = button.focus();
             });
         }
     });
+    // always in the page, hidden while no call rings: ringing then shows
+    // it and fills in the caller, nothing is built
     view! {
-        <Show when=incoming>
-            <section id="incoming" class="card call-panel incoming" aria-label="Incoming call">
-                <p class="call-kind">"Incoming call"</p>
-                <p id="incoming-from" class="peer">
-                    <span class="peer-name">{name}</span>
-                    {move || number().map(|n| view! { " " <span class="peer-number">{n}</span> })}
-                </p>
-                <div class="call-actions">
-                    <button
-                        id="decline-button"
-                        type="button"
-                        class="round hangup"
-                        on:click=move |_| driver::dispatch(Action::Hangup)
-                    >
-                        "Decline"
-                    </button>
-                    <button
-                        id="answer-button"
-                        node_ref=answer
-                        type="button"
-                        class="round answer"
-                        on:click=move |_| driver::dispatch(Action::Answer)
-                    >
-                        "Answer"
-                    </button>
-                </div>
-            </section>
-        </Show>
+        <section
+            id="incoming"
+            class="card call-panel incoming"
+            aria-label="Incoming call"
+            hidden=move || !incoming()
+        >
+            <p class="call-kind">"Incoming call"</p>
+            <p id="incoming-from" class="peer">
+                <span class="peer-name">{name}</span>
+                {move || number().map(|n| view! { " " <span class="peer-number">{n}</span> })}
+            </p>
+            <div class="call-actions">
+                <button
+                    id="decline-button"
+                    type="button"
+                    class="round hangup"
+                    on:click=move |_| driver::dispatch(Action::Hangup)
+                >
+                    "Decline"
+                </button>
+                <button
+                    id="answer-button"
+                    node_ref=answer
+                    type="button"
+                    class="round answer"
+                    on:click=move |_| driver::dispatch(Action::Answer)
+                >
+                    "Answer"
+                </button>
+            </div>
+        </section>
     }
 }
 
@@ -170,7 +177,11 @@ fn InCall(state: PhoneState) -> impl IntoView {
 
     let keypad_open = RwSignal::new(false);
     let transfer_open = RwSignal::new(false);
-    let add_open = RwSignal::new(false);
+    let add_open = state.adding;
+    // the dialpad of "Add call" closes with this panel
+    on_cleanup(move || {
+        let _ = add_open.try_set(false);
+    });
     let sent = RwSignal::new(String::new());
     let transfer_target = RwSignal::new(String::new());
     // a new line closes the add-call dialpad
@@ -303,6 +314,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
                     type="button"
                     class="ctl"
                     aria-expanded=move || add_open.get().to_string()
+                    aria-controls="dialpad"
                     disabled=move || { !active() || line_count() >= MAX_LINES }
                     on:click=move |_| add_open.update(|o| *o = !*o)
                 >
@@ -358,11 +370,9 @@ fn InCall(state: PhoneState) -> impl IntoView {
                     </div>
                 </form>
             </Show>
+            // the phone's dialpad shows below this panel
             <Show when=move || add_open.get()>
-                <div class="add-call">
-                    <p class="hint small">"This call is put on hold while you call."</p>
-                    <Dialpad />
-                </div>
+                <p class="hint small add-call">"This call is put on hold while you call."</p>
             </Show>
             <CallQuality state=state />
             <div class="call-actions">

@@ -23,12 +23,21 @@ const KEYS: [(&str, &str); 12] = [
     ("#", ""),
 ];
 
+/// `hidden`: during a call (the dialpad stays in the page, with what was
+/// typed, and is only hidden).
 #[component]
-pub fn Dialpad() -> impl IntoView {
+pub fn Dialpad(#[prop(into)] hidden: Signal<bool>) -> impl IntoView {
     let target = RwSignal::new(String::new());
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        let lines = || driver::view(|v| v.lines.len()).unwrap_or(0);
+        let before = lines();
         driver::dispatch(Action::Call(target.get_untracked()));
+        // a call placed empties the input; a refused number stays to be
+        // corrected
+        if lines() > before {
+            target.set(String::new());
+        }
     };
     let keys = KEYS
         .iter()
@@ -50,7 +59,7 @@ pub fn Dialpad() -> impl IntoView {
         })
         .collect_view();
     view! {
-        <form id="dialpad" class="card dialpad" on:submit=on_submit>
+        <form id="dialpad" class="card dialpad" hidden=hidden on:submit=on_submit>
             <label class="sr-only" for="dial-input">"Number or SIP address to call"</label>
             <div class="dial-row">
                 <input

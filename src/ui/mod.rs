@@ -219,8 +219,12 @@ fn App(state: PhoneState, views: Views) -> impl IntoView {
                     <lines::Lines state=state />
                     <call::IncomingPanel state=state />
                     <call::InCallPanel state=state />
-                    <Show when=move || !in_call() && can_dial()>
-                        <dialpad::Dialpad />
+                    // one dialpad, kept in the page: hidden during a call
+                    // unless "Add call" opened it (ringing then only hides it)
+                    <Show when=can_dial>
+                        <dialpad::Dialpad hidden=Signal::derive(move || {
+                            in_call() && !state.adding.get()
+                        }) />
                     </Show>
                     <Show when=move || !in_call() && !can_dial()>
                         <p id="dial-hint" class="card hint">

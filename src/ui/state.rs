@@ -93,6 +93,9 @@ pub struct PhoneState {
     pub notice: RwSignal<Option<String>>,
     /// Whether the settings form is shown.
     pub settings_open: RwSignal<bool>,
+    /// Whether the dialpad is open during a call, for a second line ("Add
+    /// call"; the UI's own state).
+    pub adding: RwSignal<bool>,
 }
 
 impl PhoneState {
@@ -107,6 +110,7 @@ impl PhoneState {
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
             settings_open: RwSignal::new(settings_open),
+            adding: RwSignal::new(false),
         }
     }
 

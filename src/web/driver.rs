@@ -334,9 +334,13 @@ fn act(output: AppOutput) {
         }
         AppOutput::SetMuted { call, muted } => media::set_muted(call, muted),
         AppOutput::Tones(changes) => tones(changes),
-        AppOutput::Attention(incoming) => {
+        // the title and the notification after the screen has shown the
+        // call (a new task, as the tones): setting the title takes
+        // milliseconds
+        AppOutput::Attention(incoming) => spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(0).await;
             with_driver(|d| d.attention.show(incoming));
-        }
+        }),
         AppOutput::AskNotificationPermission => attention::ask_permission(),
         AppOutput::Save(settings) => save(&settings),
         AppOutput::SaveDnd(on) => {
