@@ -897,20 +897,28 @@ fn start(call: CallId, remote_offer: Option<String>, report: Report) {
     CALLS.with(|c| c.borrow_mut().insert(call, media.clone()));
     spawn_local(async move {
         let result = negotiate(&media, remote_offer).await;
-        if media.closed.get() {
-            return; // the call ended meanwhile: nobody waits for this
-        }
-        match result {
-            Ok(sdp) => {
-                crate::log::debug!("{}: local SDP ready", media.call);
-                report(Input::LocalSdp { call, sdp });
-            }
-            Err(reason) => {
-                crate::log::warn!("{}: media failed: {reason}", media.call);
-                report(Input::MediaFailed { call, reason });
-            }
-        }
+        report_sdp(&media, result, &report, "media");
     });
+}
+
+/// Tell the phone what a negotiation of `media` came to (`what` names it
+/// in the log): its local SDP, or why it failed; nothing when the call
+/// ended meanwhile (nobody waits for it then).
+fn report_sdp(media: &CallMedia, result: Result<String, String>, report: &Report, what: &str) {
+    if media.closed.get() {
+        return;
+    }
+    let call = media.call;
+    match result {
+        Ok(sdp) => {
+            crate::log::debug!("{call}: {what}: local SDP ready");
+            report(Input::LocalSdp { call, sdp });
+        }
+        Err(reason) => {
+            crate::log::warn!("{call}: {what} failed: {reason}");
+            report(Input::MediaFailed { call, reason });
+        }
+    }
 }
 
 async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<String, String> {
@@ -1037,19 +1045,7 @@ fn renegotiate(
             Some(offer) => reanswer(&media, offer).await,
             None => reoffer(&media, ice_restart, hold.unwrap_or(false)).await,
         };
-        if media.closed.get() {
-            return;
-        }
-        match result {
-            Ok(sdp) => {
-                crate::log::debug!("{call}: new local SDP ready");
-                report(Input::LocalSdp { call, sdp });
-            }
-            Err(reason) => {
-                crate::log::warn!("{call}: renegotiation failed: {reason}");
-                report(Input::MediaFailed { call, reason });
-            }
-        }
+        report_sdp(&media, result, &report, "renegotiation");
     });
 }
 

@@ -212,19 +212,16 @@ fn frame(data: &JsValue) -> Option<Vec<u8>> {
 /// The WebSocket the page opened early for `url`, if it is not closed,
 /// with the frames it received meanwhile. Anything else there is closed.
 fn take_early(url: &str) -> Option<(WebSocket, Vec<Vec<u8>>)> {
-    let early = take_global()?;
-    let ws: WebSocket = Reflect::get(&early, &"ws".into()).ok()?.dyn_into().ok()?;
+    let (early, ws) = take_global()?;
     let same = Reflect::get(&early, &"url".into())
         .ok()
         .and_then(|u| u.as_string())
         .is_some_and(|u| u == url);
     let state = ws.ready_state();
     if !same || (state != WebSocket::CONNECTING && state != WebSocket::OPEN) {
-        unhook(&ws);
         let _ = ws.close();
         return None;
     }
-    unhook(&ws);
     let queued = Reflect::get(&early, &"queue".into())
         .ok()
         .and_then(|q| q.dyn_into::<Array>().ok())
@@ -233,8 +230,9 @@ fn take_early(url: &str) -> Option<(WebSocket, Vec<Vec<u8>>)> {
     Some((ws, queued))
 }
 
-/// Remove the early socket's record (and its timer) from the page.
-fn take_global() -> Option<JsValue> {
+/// Remove the early socket's record (and its timer) from the page: the
+/// record, and its WebSocket, which the page's script no longer listens to.
+fn take_global() -> Option<(JsValue, WebSocket)> {
     let global = js_sys::global();
     let early = Reflect::get(&global, &EARLY.into()).ok()?;
     if !early.is_object() {
@@ -249,20 +247,18 @@ fn take_global() -> Option<JsValue> {
     ) {
         w.clear_timeout_with_handle(t as i32);
     }
-    Some(early)
+    let ws: WebSocket = Reflect::get(&early, &"ws".into()).ok()?.dyn_into().ok()?;
+    unhook(&ws);
+    Some((early, ws))
 }
 
 /// Close a WebSocket the page opened early that no connection took (the
 /// phone did not sign in with it).
 pub fn release_early() {
-    let Some(ws) = take_global()
-        .and_then(|e| Reflect::get(&e, &"ws".into()).ok())
-        .and_then(|w| w.dyn_into::<WebSocket>().ok())
-    else {
+    let Some((_, ws)) = take_global() else {
         return;
     };
     crate::log::info!("closing the WebSocket the page opened early: not used");
-    unhook(&ws);
     let _ = ws.close();
 }
 

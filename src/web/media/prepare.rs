@@ -9,18 +9,22 @@ use super::{
     describe, gathered_sdp, microphone, peer_connection, stop_tracks, watch_ice_errors, CallMedia,
     Report, TurnError, CALLS, CONFIG,
 };
-use crate::sip::{CallId, Input};
-use gloo_timers::future::TimeoutFuture;
+use crate::sip::CallId;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::spawn_local;
-use web_sys::{Event, MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpSender, RtcSdpType};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{
+    Event, MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpSender, RtcSdpType,
+    RtcSignalingState,
+};
 
 /// How far the preparation has come.
+#[derive(Default)]
 enum Progress {
     /// Opening the microphone, making the offer.
+    #[default]
     Working,
     /// The offer is the local description; ICE is gathering.
     Ready(MediaStream, RtcRtpSender),
@@ -30,11 +34,40 @@ enum Progress {
     Dropped,
 }
 
+/// The [`Progress`], and who waits for it to leave `Working`.
+#[derive(Default)]
+struct Shared {
+    progress: RefCell<Progress>,
+    /// Resolves the promise a call taking the preparation awaits.
+    waiting: RefCell<Option<js_sys::Function>>,
+}
+
+impl Shared {
+    /// The preparation came to `p`: tell the call waiting for it, if any.
+    fn set(&self, p: Progress) {
+        *self.progress.borrow_mut() = p;
+        if let Some(resolve) = self.waiting.borrow_mut().take() {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    }
+
+    /// Wait until the preparation is no longer `Working`.
+    async fn settled(&self) {
+        if !matches!(*self.progress.borrow(), Progress::Working) {
+            return;
+        }
+        let done = js_sys::Promise::new(&mut |resolve, _| {
+            *self.waiting.borrow_mut() = Some(resolve);
+        });
+        let _ = JsFuture::from(done).await;
+    }
+}
+
 struct Prepared {
     pc: RtcPeerConnection,
     config: super::MediaConfig,
     ice_errors: (TurnError, Closure<dyn FnMut(Event)>),
-    progress: Rc<RefCell<Progress>>,
+    progress: Rc<Shared>,
 }
 
 thread_local! {
@@ -55,7 +88,7 @@ pub fn prepare() {
         }
     };
     let ice_errors = watch_ice_errors(&pc, "prepared call".into());
-    let progress = Rc::new(RefCell::new(Progress::Working));
+    let progress = Rc::new(Shared::default());
     crate::log::debug!("preparing the media of the next call");
     spawn_local(offer(pc.clone(), progress.clone()));
     PREPARED.with(|p| {
@@ -68,20 +101,23 @@ pub fn prepare() {
     });
 }
 
-async fn offer(pc: RtcPeerConnection, progress: Rc<RefCell<Progress>>) {
-    let dropped = || matches!(*progress.borrow(), Progress::Dropped);
+async fn offer(pc: RtcPeerConnection, progress: Rc<Shared>) {
+    let dropped = || matches!(*progress.progress.borrow(), Progress::Dropped);
     let mic = match microphone().await {
         Ok(mic) => mic,
         Err(e) => {
             crate::log::debug!("prepared call: no microphone: {e}");
             if !dropped() {
-                *progress.borrow_mut() = Progress::Failed;
+                progress.set(Progress::Failed);
             }
             return;
         }
     };
-    if dropped() {
+    // (a call that took it and ended meanwhile closed the connection:
+    // adding a track to it would throw)
+    if dropped() || pc.signaling_state() == RtcSignalingState::Closed {
         stop_tracks(&mic);
+        progress.set(Progress::Dropped);
         return;
     }
     let mut sender = None;
@@ -91,16 +127,15 @@ async fn offer(pc: RtcPeerConnection, progress: Rc<RefCell<Progress>>) {
         }
     }
     let described = describe(&pc, pc.create_offer(), RtcSdpType::Offer, None, CallId(0)).await;
-    let mut p = progress.borrow_mut();
     match (described, sender) {
-        _ if matches!(*p, Progress::Dropped) => stop_tracks(&mic),
-        (Ok(()), Some(sender)) => *p = Progress::Ready(mic, sender),
+        _ if dropped() => stop_tracks(&mic),
+        (Ok(()), Some(sender)) => progress.set(Progress::Ready(mic, sender)),
         (result, _) => {
             if let Err(e) = result {
                 crate::log::debug!("prepared call: {e}");
             }
             stop_tracks(&mic);
-            *p = Progress::Failed;
+            progress.set(Progress::Failed);
         }
     }
 }
@@ -121,7 +156,7 @@ pub fn take(call: CallId, report: &Report) -> bool {
         return false;
     };
     let current = CONFIG.with(|c| c.borrow().clone());
-    if current != p.config || matches!(*p.progress.borrow(), Progress::Failed) {
+    if current != p.config || matches!(*p.progress.progress.borrow(), Progress::Failed) {
         drop_media(&p.pc, &p.progress);
         return false;
     }
@@ -139,48 +174,34 @@ pub fn take(call: CallId, report: &Report) -> bool {
     let (progress, report) = (p.progress, report.clone());
     spawn_local(async move {
         // the offer is usually made by now: the user dialled first
-        loop {
-            if media.closed.get() {
-                return;
-            }
-            let step = match &*progress.borrow() {
-                Progress::Working => None,
-                // `Clone::clone`: `mic.clone()` would be `MediaStream.clone()`,
-                // a new stream with copies of the tracks (not the ones sent)
-                Progress::Ready(mic, sender) => Some(Ok((Clone::clone(mic), Clone::clone(sender)))),
-                Progress::Failed | Progress::Dropped => Some(Err(())),
-            };
-            match step {
-                None => TimeoutFuture::new(2).await,
-                Some(Ok((mic, sender))) => {
-                    super::set_enabled(&mic, !media.muted.get());
-                    *media.mic.borrow_mut() = Some(mic);
-                    *media.sender.borrow_mut() = Some(sender);
-                    break;
-                }
-                Some(Err(())) => {
-                    // start again the usual way (it says what went wrong)
-                    super::close(call);
-                    super::start(call, None, report);
-                    return;
-                }
-            }
-        }
-        let result = gathered_sdp(&media).await;
+        progress.settled().await;
         if media.closed.get() {
             return;
         }
-        match result {
-            Ok(sdp) => report(Input::LocalSdp { call, sdp }),
-            Err(reason) => report(Input::MediaFailed { call, reason }),
-        }
+        let ready = match &*progress.progress.borrow() {
+            // `Clone::clone`: `mic.clone()` would be `MediaStream.clone()`,
+            // a new stream with copies of the tracks (not the ones sent)
+            Progress::Ready(mic, sender) => Some((Clone::clone(mic), Clone::clone(sender))),
+            _ => None,
+        };
+        let Some((mic, sender)) = ready else {
+            // start again the usual way (it says what went wrong)
+            super::close(call);
+            super::start(call, None, report);
+            return;
+        };
+        super::set_enabled(&mic, !media.muted.get());
+        *media.mic.borrow_mut() = Some(mic);
+        *media.sender.borrow_mut() = Some(sender);
+        let result = gathered_sdp(&media).await;
+        super::report_sdp(&media, result, &report, "prepared media");
     });
     true
 }
 
 /// Stop the microphone (once it is open) and close the peer connection.
-fn drop_media(pc: &RtcPeerConnection, progress: &RefCell<Progress>) {
-    let old = std::mem::replace(&mut *progress.borrow_mut(), Progress::Dropped);
+fn drop_media(pc: &RtcPeerConnection, progress: &Shared) {
+    let old = std::mem::replace(&mut *progress.progress.borrow_mut(), Progress::Dropped);
     if let Progress::Ready(mic, _) = old {
         stop_tracks(&mic);
     }
