@@ -47,11 +47,12 @@ pub use crate::web::init_runtime;
 ///
 /// A tab that had signed in signs in again before anything is drawn (issue
 /// 15): the REGISTER leaves first (on the WebSocket `early-socket.js`
-/// opened while the wasm loaded), and the view is mounted right after it,
-/// while the server's answer is on its way, or after
-/// [`FIRST_VIEW_WAIT_MS`] when the WebSocket takes longer: drawing the
-/// whole phone takes the page for tens of milliseconds. Until then the
-/// page shows its `#boot` line.
+/// opened while the wasm loaded), and the view is mounted once the server
+/// has answered (signed in, or refused), or after [`FIRST_VIEW_WAIT_MS`]
+/// when the answer takes longer. Drawing the whole phone (and the page's
+/// first layout) takes the page for tens of milliseconds: drawn right
+/// after the REGISTER, it held up the server's challenge when the answer
+/// comes quickly. Until then the page shows its `#boot` line.
 pub fn start() {
     init_runtime();
     let query = web_sys::window()
@@ -65,9 +66,12 @@ pub fn start() {
     let views = Views::new();
     driver::init(driver::Keys::Page, !resume, move |v, l| {
         show(state, views, v, l);
-        // the REGISTER has left (or it came to something else)
-        let before_register = matches!(v.reg, RegView::Unregistered | RegView::Connecting);
-        if !resume || !before_register {
+        // signed in (or it came to something else)
+        let signing_in = matches!(
+            v.reg,
+            RegView::Unregistered | RegView::Connecting | RegView::Registering
+        );
+        if !resume || !signing_in {
             mount_soon(state, views);
         }
     });
@@ -187,6 +191,11 @@ fn App(state: PhoneState, views: Views) -> impl IntoView {
             </section>
         }
     };
+    // the lists are drawn in the next task, after the phone: at load the
+    // user waits for the phone's state (signed in or not), and drawing the
+    // lists took as long again
+    let lists_drawn = RwSignal::new(false);
+    set_timeout(move || lists_drawn.set(true), std::time::Duration::ZERO);
     view! {
         <div
             id="phone"
@@ -234,12 +243,14 @@ fn App(state: PhoneState, views: Views) -> impl IntoView {
                 </section>
             </div>
             <div class="pane pane-lists">
-                <Show when=wide>
-                    <Tabs views=views />
+                <Show when=move || lists_drawn.get()>
+                    <Show when=wide>
+                        <Tabs views=views />
+                    </Show>
+                    {list_panel(Tab::History, view! { <history::HistoryView views=views /> }.into_any())}
+                    {list_panel(Tab::Contacts, view! { <contacts::ContactsView views=views /> }.into_any())}
+                    {list_panel(Tab::Messages, view! { <messages::MessagesView views=views /> }.into_any())}
                 </Show>
-                {list_panel(Tab::History, view! { <history::HistoryView views=views /> }.into_any())}
-                {list_panel(Tab::Contacts, view! { <contacts::ContactsView views=views /> }.into_any())}
-                {list_panel(Tab::Messages, view! { <messages::MessagesView views=views /> }.into_any())}
             </div>
             <footer class="foot">"SIP over WebSocket · audio by WebRTC"</footer>
         </div>
