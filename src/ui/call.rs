@@ -89,6 +89,10 @@ pub fn IncomingPanel(state: PhoneState) -> impl IntoView {
     }
 }
 
+/// The call in focus once it is not ringing here. Always in the page,
+/// hidden while there is none: placing or answering a call shows it and
+/// fills it in, nothing is built then (that took the page for milliseconds
+/// just when the call's media and signalling need it).
 #[component]
 pub fn InCallPanel(state: PhoneState) -> impl IntoView {
     let shown = move || {
@@ -96,18 +100,13 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
             .call
             .with(|c| c.as_ref().is_some_and(|c| c.phase != CallPhase::Incoming))
     };
-    view! {
-        <Show when=shown>
-            <InCall state=state />
-        </Show>
-    }
-}
-
-#[component]
-fn InCall(state: PhoneState) -> impl IntoView {
-    // a clock for the call timer, ticking while this panel is shown
+    // a clock for the call timer, ticking while there is a call
     let now = RwSignal::new(Instant::now());
-    every(Duration::from_millis(250), move || now.set(Instant::now()));
+    every(Duration::from_millis(250), move || {
+        if state.call.with_untracked(|c| c.is_some()) {
+            now.set(Instant::now());
+        }
+    });
     let peer = move || {
         state
             .call
@@ -178,10 +177,6 @@ fn InCall(state: PhoneState) -> impl IntoView {
     let keypad_open = RwSignal::new(false);
     let transfer_open = RwSignal::new(false);
     let add_open = state.adding;
-    // the dialpad of "Add call" closes with this panel
-    on_cleanup(move || {
-        let _ = add_open.try_set(false);
-    });
     let sent = RwSignal::new(String::new());
     let transfer_target = RwSignal::new(String::new());
     // a new line closes the add-call dialpad
@@ -198,6 +193,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
         if prev.is_some_and(|p| p != id) {
             keypad_open.set(false);
             transfer_open.set(false);
+            add_open.set(false);
             sent.set(String::new());
         }
         id
@@ -228,7 +224,7 @@ fn InCall(state: PhoneState) -> impl IntoView {
         driver::dispatch(Action::TransferBlind(transfer_target.get_untracked()));
     };
     view! {
-        <section id="in-call" class="card call-panel in-call" aria-label="Call">
+        <section id="in-call" class="card call-panel in-call" aria-label="Call" hidden=move || !shown()>
             // "On hold" once, in the status line: nothing below moves, so
             // Resume stays under the pointer
             <p class="call-kind" class:live=active>
@@ -422,6 +418,14 @@ fn CallQuality(state: PhoneState) -> impl IntoView {
         });
     };
     every(Duration::from_secs(1), poll);
+    // a new call (the panel stays in the page) starts without figures
+    Effect::new(move |prev: Option<Option<CallId>>| {
+        let id = state.call.with(|c| c.as_ref().map(|c| c.id));
+        if prev.is_some_and(|p| p != id) {
+            figures.set(None);
+        }
+        id
+    });
     let attr = move |f: fn(&media::Quality) -> f64, digits: usize| {
         figures.with(|q| q.as_ref().map(|q| format!("{:.*}", digits, f(q))))
     };
