@@ -95,11 +95,16 @@ pub fn IncomingPanel(state: PhoneState) -> impl IntoView {
 /// just when the call's media and signalling need it).
 #[component]
 pub fn InCallPanel(state: PhoneState) -> impl IntoView {
-    let shown = move || {
-        state
-            .call
-            .with(|c| c.as_ref().is_some_and(|c| c.phase != CallPhase::Incoming))
-    };
+    // the call this panel shows: none while a call only rings here, so
+    // that ringing wakes none of the readers below (the panel is hidden)
+    let call = Memo::new(move |_| {
+        state.call.with(|c| {
+            c.as_ref()
+                .filter(|c| c.phase != CallPhase::Incoming)
+                .cloned()
+        })
+    });
+    let shown = move || call.with(|c| c.is_some());
     // a clock for the call timer, ticking while there is a call
     let now = RwSignal::new(Instant::now());
     every(Duration::from_millis(250), move || {
@@ -107,62 +112,42 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
             now.set(Instant::now());
         }
     });
-    let peer = move || {
-        state
-            .call
-            .with(|c| c.as_ref().map(|c| c.peer_label.clone()).unwrap_or_default())
-    };
+    let peer = move || call.with(|c| c.as_ref().map(|c| c.peer_label.clone()).unwrap_or_default());
     let number = move || {
-        state.call.with(|c| {
+        call.with(|c| {
             c.as_ref()
                 .filter(|c| c.peer_number != c.peer_label && !c.peer_number.is_empty())
                 .map(|c| c.peer_number.clone())
         })
     };
-    let status = move || {
-        state
-            .call
-            .with(|c| c.as_ref().map(|c| c.status_text()).unwrap_or(""))
-    };
-    let active = move || {
-        state
-            .call
-            .with(|c| c.as_ref().is_some_and(|c| c.phase == CallPhase::Active))
-    };
+    let status = move || call.with(|c| c.as_ref().map(|c| c.status_text()).unwrap_or(""));
+    let active = move || call.with(|c| c.as_ref().is_some_and(|c| c.phase == CallPhase::Active));
     let timer = move || {
-        let since = state.call.with(|c| c.as_ref().and_then(|c| c.active_since));
+        let since = call.with(|c| c.as_ref().and_then(|c| c.active_since));
         let secs = since
             .map(|s| now.get().saturating_duration_since(s).as_secs())
             .unwrap_or(0);
         format!("{:02}:{:02}", secs / 60, secs % 60)
     };
     let hangup_label = move || if active() { "Hang up" } else { "Cancel" };
-    let remote_hold = move || {
-        state
-            .call
-            .with(|c| c.as_ref().is_some_and(|c| c.remote_hold))
-    };
-    let link_down = move || state.call.with(|c| c.as_ref().is_some_and(|c| c.link_down));
-    let local_hold = move || {
-        state
-            .call
-            .with(|c| c.as_ref().is_some_and(|c| c.local_hold))
-    };
-    let muted = move || state.call.with(|c| c.as_ref().is_some_and(|c| c.muted));
+    let remote_hold = move || call.with(|c| c.as_ref().is_some_and(|c| c.remote_hold));
+    let link_down = move || call.with(|c| c.as_ref().is_some_and(|c| c.link_down));
+    let local_hold = move || call.with(|c| c.as_ref().is_some_and(|c| c.local_hold));
+    let muted = move || call.with(|c| c.as_ref().is_some_and(|c| c.muted));
     let dtmf_in = move || {
-        state.call.with(|c| {
+        call.with(|c| {
             c.as_ref()
                 .map(|c| c.dtmf_received.clone())
                 .unwrap_or_default()
         })
     };
     let transfer_status = move || {
-        state.call.with(|c| {
+        call.with(|c| {
             c.as_ref()
                 .and_then(|c| c.transfer.as_ref().map(|t| t.text()))
         })
     };
-    let focused_id = move || state.call.with(|c| c.as_ref().map(|c| c.id));
+    let focused_id = move || call.with(|c| c.as_ref().map(|c| c.id));
     // another established line (for attended transfer and conference):
     // the phone's own rule
     let other_active = move || {
