@@ -12,7 +12,8 @@
 //! `#call-peer`, `#call-timer`, `#call-remote-hold`, `#call-link`,
 //! `#hangup-button`; the settings form's `#allow-insecure`, `#advanced`,
 //! `#ice-servers`, `#ice-timeout`; `#fatal` (the panic banner, outside
-//! `#phone`).
+//! `#phone`). `#dialpad`, `#incoming` and `#in-call` stay in the page and
+//! are hidden (their `hidden` attribute) when not in use.
 
 pub mod call;
 pub mod contacts;
