@@ -334,11 +334,8 @@ fn act(output: AppOutput) {
         }
         AppOutput::SetMuted { call, muted } => media::set_muted(call, muted),
         AppOutput::Tones(changes) => tones(changes),
-        // the title and the notification after the screen has shown the
-        // call (a new task, as the tones): setting the title takes
-        // milliseconds
-        AppOutput::Attention(incoming) => spawn_local(async move {
-            gloo_timers::future::TimeoutFuture::new(0).await;
+        // setting the page's title takes milliseconds
+        AppOutput::Attention(incoming) => after_view(move || {
             with_driver(|d| d.attention.show(incoming));
         }),
         AppOutput::AskNotificationPermission => attention::ask_permission(),
@@ -365,14 +362,23 @@ fn save(settings: &Settings) {
     }
 }
 
-/// Switch the tones after the screen has shown the change (a new task):
-/// starting a tone opens the audio device, which takes milliseconds.
-fn tones(changes: ToneChanges) {
+/// Run `f` in a new task, after the screen has shown the change that
+/// asked for it (the view's updates run at the end of this task), unless
+/// the phone has stopped meanwhile (unmounted). For what the user does
+/// not see, and takes milliseconds: a ringing call shows first.
+fn after_view(f: impl FnOnce() + 'static) {
     spawn_local(async move {
         gloo_timers::future::TimeoutFuture::new(0).await;
-        if with_driver(|_| ()).is_none() {
-            return; // stopped meanwhile (unmounted)
+        if with_driver(|_| ()).is_some() {
+            f();
         }
+    });
+}
+
+/// Switch the tones after the view: starting a tone opens the audio
+/// device, which takes milliseconds.
+fn tones(changes: ToneChanges) {
+    after_view(move || {
         if let Some(on) = changes.ringtone {
             media::ringtone(on);
         }
