@@ -1,6 +1,6 @@
 //! The incoming-call panel and the in-call panel.
 
-use super::state::{CallPhase, PhoneState};
+use super::state::{CallPhase, CallView, PhoneState};
 use crate::app::lines;
 use crate::app::phone::Action;
 use crate::app::quality::Grade;
@@ -105,10 +105,10 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
         })
     });
     let shown = move || call.with(|c| c.is_some());
-    // a clock for the call timer, ticking while there is a call
+    // a clock for the call timer, ticking while the panel is shown
     let now = RwSignal::new(Instant::now());
     every(Duration::from_millis(250), move || {
-        if state.call.with_untracked(|c| c.is_some()) {
+        if call.with_untracked(|c| c.is_some()) {
             now.set(Instant::now());
         }
     });
@@ -355,7 +355,7 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
             <Show when=move || add_open.get()>
                 <p class="hint small add-call">"This call is put on hold while you call."</p>
             </Show>
-            <CallQuality state=state />
+            <CallQuality state=state call=call />
             <div class="call-actions">
                 <button
                     id="hangup-button"
@@ -373,7 +373,7 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
 /// The focused call's quality, polled every second while it is up: figures
 /// as data attributes and text, and a line of the last minute's MOS.
 #[component]
-fn CallQuality(state: PhoneState) -> impl IntoView {
+fn CallQuality(state: PhoneState, call: Memo<Option<CallView>>) -> impl IntoView {
     let figures = RwSignal::new(None::<media::Quality>);
     let history = RwSignal::new((None::<CallId>, VecDeque::<f64>::new()));
     let poll = move || {
@@ -405,7 +405,7 @@ fn CallQuality(state: PhoneState) -> impl IntoView {
     every(Duration::from_secs(1), poll);
     // a new call (the panel stays in the page) starts without figures
     Effect::new(move |prev: Option<Option<CallId>>| {
-        let id = state.call.with(|c| c.as_ref().map(|c| c.id));
+        let id = call.with(|c| c.as_ref().map(|c| c.id));
         if prev.is_some_and(|p| p != id) {
             figures.set(None);
         }
