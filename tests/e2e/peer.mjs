@@ -111,6 +111,7 @@ export const pageSendsTone = (P, hz) =>
  * (the first channel), with the file's rate, channels and length.
  */
 export function wavTone(file) {
+  if (!fs.existsSync(file)) return { error: `no WAV ${file}` };
   const buf = fs.readFileSync(file);
   let off = 12;
   let fmt = null;
@@ -177,8 +178,11 @@ export async function toneBothWays(P, r, { peer, peerHz, pageHz, peerHears }) {
     await P.page.click('#hangup-button');
     await waitPhone(P.page, 'idle', T.hangup);
   });
-  await sleep(500); // the phone closes its recording on the BYE
-  const heard = (r[`${peer}_hears`] = peerHears());
+  // the phone closes its recording on the BYE, in its own time: under load
+  // the file can still lack its header; read it again for up to 5 s
+  let heard = peerHears();
+  for (let t0 = Date.now(); heard.error && Date.now() - t0 < 5000; heard = peerHears()) await sleep(250);
+  r[`${peer}_hears`] = heard;
   if (r.page_hears.error || Math.abs(r.page_hears.hz - peerHz) > FREQ_TOL_HZ) {
     throw new Error(`the page hears ${JSON.stringify(r.page_hears)}, want ${peer}'s ${peerHz} Hz`);
   }
