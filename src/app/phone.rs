@@ -96,6 +96,38 @@ pub enum Action {
 /// How long media prepared while dialling waits for the call.
 pub const PREPARED_FOR: Duration = Duration::from_secs(15);
 
+impl Action {
+    /// The action's kind, for the log (not `Debug`: see [`crate::sip::Event::name`]).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::SignIn(_) => "sign in",
+            Action::Call(_) => "call",
+            Action::CallWhenSignedIn(_) => "call when signed in",
+            Action::Answer => "answer",
+            Action::AnswerLine(_) => "answer line",
+            Action::Hangup => "hang up",
+            Action::HangupLine(_) => "hang up line",
+            Action::SwapTo(_) => "swap to",
+            Action::ToggleHold => "toggle hold",
+            Action::ToggleMute => "toggle mute",
+            Action::SendDtmf(_) => "send DTMF",
+            Action::TransferBlind(_) => "blind transfer",
+            Action::TransferAttended => "attended transfer",
+            Action::Conference => "conference",
+            Action::SetDnd(_) => "do not disturb",
+            Action::Core(_) => "core command",
+            Action::Tab(_) => "tab",
+            Action::ShowError(_) => "show error",
+            Action::ShowNotice(_) => "show notice",
+            Action::DismissError => "dismiss error",
+            Action::DismissNotice => "dismiss notice",
+            Action::ShowSettings(_) => "settings",
+            Action::PageHide => "page hide",
+            Action::Dialling => "dialling",
+        }
+    }
+}
+
 /// Everything that happens to the phone.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AppInput {

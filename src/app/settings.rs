@@ -308,6 +308,28 @@ impl fmt::Debug for Prepared {
     }
 }
 
+impl Prepared {
+    /// One line for the log: the account, its servers, the ICE set-up;
+    /// never a secret. (Not `Debug`: its formatting of every field would be
+    /// wasm that only this line uses.)
+    pub fn summary(&self) -> String {
+        let c = &self.config;
+        let turn = self.ice_servers.iter().filter(|s| s.is_turn()).count();
+        let mut line = format!(
+            "{} as {} via {}; {} ICE server(s), {turn} TURN; gathering up to {} ms",
+            c.aor,
+            c.auth_user,
+            self.servers.join(", "),
+            self.ice_servers.len(),
+            self.ice_gather_timeout_ms
+        );
+        if self.relay_only {
+            line.push_str("; relay only");
+        }
+        line
+    }
+}
+
 fn redacted(secret: &str) -> &'static str {
     if secret.is_empty() {
         ""
@@ -883,6 +905,10 @@ mod tests {
         assert!(!text.contains("hunter2-password"), "{text}");
         assert!(!text.contains("turn-secret-9"), "{text}");
         assert!(text.contains("turn:t.example.org:3478"), "{text}");
+        let line = p.summary();
+        assert!(!line.contains("hunter2-password"), "{line}");
+        assert!(!line.contains("turn-secret-9"), "{line}");
+        assert!(line.contains("1 ICE server(s), 1 TURN"), "{line}");
         let empty = format!("{:?}", Settings::default());
         assert!(empty.contains("password: \"\""), "{empty}");
     }

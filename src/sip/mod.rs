@@ -463,6 +463,30 @@ pub enum Event {
     Warning(Warning),
 }
 
+impl Event {
+    /// The event's kind, for the log (not `Debug`, which would bring the
+    /// formatting of everything an event carries into the wasm).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Registration(_) => "registration",
+            Event::IncomingCall { .. } => "incoming call",
+            Event::LocalHold { .. } => "local hold",
+            Event::DtmfReceived { .. } => "DTMF received",
+            Event::EarlyMedia { .. } => "early media",
+            Event::TransferProgress { .. } => "transfer progress",
+            Event::Transferred { .. } => "transferred",
+            Event::MessageReceived { .. } => "message received",
+            Event::MessageStatus { .. } => "message status",
+            Event::Presence { .. } => "presence",
+            Event::Voicemail { .. } => "voicemail",
+            Event::SubscriptionFailed { .. } => "subscription failed",
+            Event::CallState { .. } => "call state",
+            Event::RemoteHold { .. } => "remote hold",
+            Event::Warning(_) => "warning",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RegistrationState {
     Unregistered,

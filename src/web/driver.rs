@@ -261,8 +261,41 @@ fn log_input(i: &AppInput) {
             ..
         } => crate::log::debug!("{call}: local SDP\n{sdp}"),
         AppInput::Timeout => crate::log::trace!("timeout"),
-        AppInput::Action(Action::SignIn(_)) => crate::log::debug!("input: sign in"),
-        other => crate::log::debug!("input {other:?}"),
+        // (no `Debug` of whole inputs here: it would pull the formatting of
+        // every type they carry into the wasm, for lines that are off by
+        // default)
+        AppInput::Action(a) => crate::log::debug!("input: {}", a.name()),
+        AppInput::Media {
+            input: Input::MediaFailed { call, reason },
+            ..
+        } => crate::log::debug!("{call}: media failed: {reason}"),
+        AppInput::Media {
+            input: Input::IceFailed { call },
+            ..
+        } => crate::log::debug!("{call}: ICE failed"),
+        AppInput::Media { .. } => crate::log::debug!("input: media"),
+        AppInput::Opened { conn } => crate::log::debug!("input: WebSocket {conn} open"),
+        AppInput::Closed { conn, reason } => {
+            crate::log::debug!("input: WebSocket {conn} closed: {reason}")
+        }
+        AppInput::Failed { conn, reason } => {
+            crate::log::debug!("input: WebSocket {conn} failed: {reason}")
+        }
+        AppInput::Network { online } => crate::log::debug!("input: online {online}"),
+        AppInput::Loaded {
+            account,
+            history,
+            messages,
+            contacts,
+        } => crate::log::debug!(
+            "input: lists of {account}: {} calls, {} messages, {} contacts",
+            history.len(),
+            messages.len(),
+            contacts.len()
+        ),
+        AppInput::PageHidden(hidden) => crate::log::debug!("input: page hidden {hidden}"),
+        AppInput::MixFailed(e) => crate::log::debug!("input: mixing failed: {e}"),
+        AppInput::SaveFailed(e) => crate::log::debug!("input: saving failed: {e}"),
     }
 }
 

@@ -186,7 +186,7 @@ fn prepare(
     for w in &warnings {
         crate::log::warn!("sip-phone: {w}");
     }
-    crate::log::info!("sip-phone: starting {config:?}");
+    crate::log::info!("sip-phone: starting as {} via {}", config.uri, config.ws);
     let defaults = Settings {
         ws_url: storage::default_ws_url(),
         ..Settings::default()

@@ -583,7 +583,14 @@ thread_local! {
 /// microphone); the speaker and the ring volume change at once, for the
 /// running calls and tones too.
 pub fn configure(c: MediaConfig) {
-    crate::log::debug!("media configuration: {c:?}");
+    crate::log::debug!(
+        "media configuration: {} ICE server(s), relay only {}, gathering up to {} ms, microphone {}, speaker {}",
+        c.ice_servers.len(),
+        c.relay_only,
+        c.gather_timeout_ms,
+        c.mic_device.as_deref().unwrap_or("default"),
+        c.speaker_device.as_deref().unwrap_or("default")
+    );
     audio::install_unlock();
     let old = CONFIG.with(|cfg| std::mem::replace(&mut *cfg.borrow_mut(), c.clone()));
     if old.ring_volume != c.ring_volume {

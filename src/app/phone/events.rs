@@ -6,7 +6,7 @@ use super::*;
 
 impl Phone {
     pub(super) fn on_event(&mut self, event: Event) {
-        crate::log::debug!("event {event:?}");
+        crate::log::debug!("event {}", event.name());
         if let Some(host) = api::call_event(&event) {
             self.out.push_back(AppOutput::Host(host));
         }

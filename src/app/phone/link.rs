@@ -36,7 +36,7 @@ impl Phone {
             }
         };
         self.out.push_back(AppOutput::Save(settings.clone()));
-        crate::log::info!("signing in: {prepared:?}");
+        crate::log::info!("signing in: {}", prepared.summary());
 
         // the previous account: sign out (best effort) on its connection
         let was_registered = self.socket_open() && self.view.is_registered();
