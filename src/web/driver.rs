@@ -127,8 +127,13 @@ pub fn init(
     listen(&window, "offline", move |_| {
         input(AppInput::Network { online: false })
     });
-    listen(&window, "beforeunload", move |_| dispatch(Action::PageHide));
-    listen(&window, "pagehide", move |_| dispatch(Action::PageHide));
+    // (the log lines of signing out reach the console before the page goes)
+    let hide = |_| {
+        dispatch(Action::PageHide);
+        super::logging::flush();
+    };
+    listen(&window, "beforeunload", hide);
+    listen(&window, "pagehide", hide);
     if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
         listen(&doc.into(), "visibilitychange", move |_| {
             input(AppInput::PageHidden(page_hidden()))
@@ -179,6 +184,7 @@ pub fn shutdown() {
     drop(driver);
     media::shutdown();
     crate::log::info!("phone stopped");
+    super::logging::flush();
 }
 
 // ---------------------------------------------------------------- inputs

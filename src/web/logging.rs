@@ -68,8 +68,50 @@ mod browser {
             })
     }
 
+    thread_local! {
+        /// Info and debug lines not yet in the console (see [`to_console`]).
+        static PENDING: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// Warnings and errors go to the console at once; info and debug lines
+    /// a task later, in order: `console.log` takes a millisecond or more
+    /// per line when developer tools listen (2 ms of an INVITE's path to
+    /// ringing shown, before), and the lines that come with a ringing call
+    /// or an answer are not what the user waits for.
     fn to_console(level: Level, file: &'static str, line_no: u32, message: fmt::Arguments<'_>) {
-        console_log(&line(level, file, line_no, message));
+        let text = line(level, file, line_no, message);
+        if level <= Level::Warn {
+            flush();
+            console_log(&text);
+            return;
+        }
+        let first = PENDING.with(|p| {
+            let mut p = p.borrow_mut();
+            p.push(text);
+            p.len() == 1
+        });
+        if first {
+            wasm_bindgen_futures::spawn_local(async {
+                gloo_timers::future::TimeoutFuture::new(0).await;
+                flush();
+            });
+        }
+    }
+
+    /// Every pending line to the console now (a panic calls it before its
+    /// own report).
+    pub fn flush() {
+        // (never panics: a panic may have interrupted the push)
+        let lines = PENDING
+            .try_with(|p| {
+                p.try_borrow_mut()
+                    .map(|mut p| std::mem::take(&mut *p))
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
+        for text in lines {
+            console_log(&text);
+        }
     }
 
     /// Send the log to the console (at start-up).
@@ -79,7 +121,7 @@ mod browser {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::init;
+pub use browser::{flush, init};
 
 #[cfg(test)]
 mod tests {

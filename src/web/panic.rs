@@ -57,6 +57,7 @@ mod browser {
     pub fn install() {
         INSTALL.call_once(|| {
             std::panic::set_hook(Box::new(|info| {
+                crate::web::logging::flush();
                 console_error_panic_hook::hook(info);
                 let detail = banner_detail(&info.to_string());
                 show_banner(&detail);
