@@ -246,7 +246,7 @@ if [ -f dist/index.html ]; then
   step "trunk build debug" 1800 trunk build --dist target/dist-debug
 fi
 E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
-  e2e_group security 300 csp xss password-log insecure-ws panic-banner
+  e2e_group security 300 csp xss password-log insecure-ws panic-banner deep-storage
 # desk-phone features of issue 5 (tests/e2e/features.mjs)
 e2e_group e2e-features 430 hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast blind-transfer \
   attended-transfer call-waiting conference auto-answer dnd history messages presence \

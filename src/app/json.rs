@@ -19,8 +19,10 @@ use crate::app::messaging::{Message, MsgDirection, MsgStatus};
 use crate::app::settings::{DtmfSetting, Settings};
 use std::fmt::Write;
 
-/// Deepest nesting accepted (`serde_json` stops at 128 too).
-const MAX_DEPTH: usize = 128;
+/// Deepest nesting accepted. Settings and lists nest three deep; each level
+/// is a frame of the wasm's small stack (128 KiB, `.cargo/config.toml`):
+/// at 128 levels (`serde_json`'s limit) a debug build used 100 KiB of it.
+const MAX_DEPTH: usize = 32;
 
 /// A parsed JSON value. Numbers keep their text, so that integers are read
 /// exactly and floats only when a float is wanted.

@@ -203,9 +203,9 @@ async function scenarioCall(browser, base, r) {
   // state history "t reg/phone" (ms since page start)
   const hist = async (p) => (await probe(p)).states.map((x) => `${Math.round(x.t)} ${x.reg}/${x.phone}`);
   r.states = { A: await hist(A.page), B: await hist(B.page) };
-  // the wasm's stack (.cargo/config.toml: 256 KiB) after a whole call: a
+  // the wasm's stack (.cargo/config.toml: 128 KiB) after a whole call: a
   // quarter of it at most, so that deeper paths keep a wide margin
-  const STACK = 256 * 1024;
+  const STACK = 128 * 1024;
   r.wasm_stack_used = {
     A: await A.page.evaluate((n) => window.__wasmStackUsed(n), STACK),
     B: await B.page.evaluate((n) => window.__wasmStackUsed(n), STACK),

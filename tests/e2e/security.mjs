@@ -28,6 +28,10 @@
 //                   panics: #fatal (role=alert) shows the sentence and the
 //                   panic message as text. Without --debug-dist it is
 //                   reported as skipped (neither passed nor failed).
+//   deep-storage    stored settings nested 10,000 deep: the phone starts
+//                   as without them, no panic, and the wasm's stack stays
+//                   under a quarter of its 128 KiB (release) and half (the
+//                   debug build, when --debug-dist is given)
 //
 // Options: --dist DIR (default <repo>/dist), --debug-dist DIR, --artifacts DIR
 // (default <repo>/tests/artifacts), --ws URL (default ws://127.0.0.1:8088),
@@ -46,7 +50,7 @@ const REMOTE_WS = 'ws://example.com:8088'; // not this computer (never resolved 
 const WATCHDOG_MS = Number(opt('watchdog', 180000));
 const CHROMIUM = opt('chromium', '/usr/bin/chromium');
 const ONLY = opt('only', null);
-const SCENARIOS = ['csp', 'xss', 'password-log', 'insecure-ws', 'panic-banner'].filter(
+const SCENARIOS = ['csp', 'xss', 'password-log', 'insecure-ws', 'panic-banner', 'deep-storage'].filter(
   (s) => !ONLY || String(ONLY).split(',').includes(s),
 );
 const XSS_NAME = '<img src=x onerror="window.__xss=1">Eve';
@@ -434,12 +438,71 @@ async function scenarioPanic(browser, r) {
   }
 }
 
+/**
+ * Stored settings nested 10,000 deep (a hostile or broken storage): the
+ * phone starts as without settings, and the reader's depth limit keeps the
+ * wasm's small stack (.cargo/config.toml: 128 KiB) far from full, in the
+ * release build and in the debug build (larger frames).
+ */
+async function scenarioDeepStorage(browser, base, r) {
+  const STACK = 128 * 1024;
+  const deep = `{"ws_url":"ws://127.0.0.1:9","future":${'['.repeat(10000)}${']'.repeat(10000)}}`;
+  const builds = [['release', base, STACK / 4]];
+  let server = null;
+  if (DEBUG_DIST) {
+    server = await serveStatic(DEBUG_DIST);
+    builds.push(['debug', server.url, STACK / 2]);
+  } else {
+    r.debug_skipped = 'no --debug-dist';
+  }
+  r.pages = [];
+  r.stack_used = {};
+  try {
+    for (const [build, url, limit] of builds) {
+      const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+      await context.addInitScript(pageProbe);
+      await context.addInitScript((text) => {
+        sessionStorage.setItem('softphone.settings', text);
+        localStorage.setItem('softphone.settings', text);
+      }, deep);
+      const page = await context.newPage();
+      const log = pageLog(`security-deep-storage-${build}.log`);
+      const errors = [];
+      page.on('console', (m) => log(`console.${m.type()}: ${m.text()}`));
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('crash', () => errors.push('page crashed'));
+      r.pages.push({ context, page, name: build, log });
+      await step(`${build}: load with the deep settings`, T.load, async () => {
+        await page.goto(url, { waitUntil: 'load', timeout: T.load });
+        await page.waitForSelector('#phone', { state: 'attached', timeout: T.load });
+      });
+      await sleep(1000);
+      const seen = await page.evaluate((n) => ({
+        fatal: !!document.getElementById('fatal'),
+        stack: window.__wasmStackUsed(n),
+        ws: document.getElementById('ws-url')?.value ?? null,
+      }), STACK);
+      r.stack_used[build] = seen.stack;
+      r[build] = seen;
+      r.screenshots.push(await shot(page, 'deep-storage', build));
+      const problems = [];
+      if (seen.fatal || errors.length) problems.push(`the phone stopped: ${errors.join('; ') || '#fatal'}`);
+      if (seen.ws === 'ws://127.0.0.1:9') problems.push('the too-deep settings were taken');
+      if (seen.stack === null || seen.stack > limit) problems.push(`the wasm used ${seen.stack} bytes of its ${STACK}-byte stack (limit ${limit})`);
+      if (problems.length) throw new Error(`${build}: ${problems.join('; ')}`);
+    }
+  } finally {
+    if (server) await server.close();
+  }
+}
+
 const RUN = {
   csp: (b, base, r) => scenarioCsp(b, base, r),
   xss: (b, base, r) => scenarioXss(b, base, r),
   'password-log': (b, base, r) => scenarioPasswordLog(b, base, r),
   'insecure-ws': (b, base, r) => scenarioInsecureWs(b, base, r),
   'panic-banner': (b, _base, r) => scenarioPanic(b, r),
+  'deep-storage': (b, base, r) => scenarioDeepStorage(b, base, r),
 };
 
 // ---------- main ----------
