@@ -245,6 +245,9 @@ pub struct PhoneConfig {
     pub webrtc: bool,
     /// The settings last saved.
     pub prefs: Settings,
+    /// Saved settings were there but could not be read (why): the phone
+    /// starts without them and says so.
+    pub stored_unreadable: Option<String>,
     /// This browser's `+sip.instance` id.
     pub instance_id: String,
     /// The settings form is open at start.
@@ -390,6 +393,10 @@ impl Phone {
         phone.switch_lists();
         if !phone.webrtc {
             phone.show_error(Notice::NoWebRtc);
+        }
+        if let Some(why) = config.stored_unreadable {
+            crate::log::warn!("the saved settings cannot be read, not used: {why}");
+            phone.show_error(Notice::StoredSettingsUnreadable(why));
         }
         phone
     }

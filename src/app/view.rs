@@ -178,6 +178,9 @@ pub enum Notice {
     BadAccount(crate::sip::ConfigError),
     /// No `RTCPeerConnection`: no calls, messages and presence still work.
     NoWebRtc,
+    /// The saved settings could not be read (why); the phone started
+    /// without them.
+    StoredSettingsUnreadable(String),
     /// "Call" with nothing typed.
     NothingToCall,
     /// [`MAX_LINES`] calls are up.

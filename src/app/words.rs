@@ -46,6 +46,10 @@ impl Notice {
                  (RTCPeerConnection). You can still sign in for messages and presence; \
                  incoming calls are declined."
                 .into(),
+            Notice::StoredSettingsUnreadable(why) => format!(
+                "The saved settings could not be read ({why}), so the phone started without \
+                 them: fill in the account settings again."
+            ),
             Notice::NothingToCall => "Enter a number or a sip: address to call.".into(),
             Notice::LinesFull => "Two calls are up already: hang up one of them first.".into(),
             Notice::NotConnectedNow => {

@@ -94,10 +94,12 @@ pub fn init(
     if !webrtc {
         crate::log::warn!("no RTCPeerConnection in this browser: calls are off");
     }
+    let (prefs, stored_unreadable) = storage::load_checked();
     let config = PhoneConfig {
         embedded: !matches!(keys, Keys::Page),
         webrtc,
-        prefs: storage::load(),
+        prefs,
+        stored_unreadable,
         instance_id: storage::instance_id(),
         settings_open,
         seed: random_seed(),

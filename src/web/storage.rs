@@ -47,18 +47,28 @@ pub fn forget_memory() {
 /// The stored settings, or defaults (the WebSocket URL points at port 8088
 /// of the host that served the page).
 pub fn load() -> Settings {
+    load_checked().0
+}
+
+/// [`load`], and why stored settings were not used when some were there
+/// but none could be read (damaged, or written by something else).
+pub fn load_checked() -> (Settings, Option<String>) {
     if let Some(s) = MEMORY.with(|m| m.borrow().clone()) {
-        return s;
+        return (s, None);
     }
+    let mut unreadable = None;
     for local in [false, true] {
-        if let Some(Ok(s)) = get_item(local, KEY).map(|t| json::settings_from_json(&t)) {
-            return s;
+        match get_item(local, KEY).map(|t| json::settings_from_json(&t)) {
+            Some(Ok(s)) => return (s, None),
+            Some(Err(why)) => unreadable = unreadable.or(Some(why)),
+            None => {}
         }
     }
-    Settings {
+    let defaults = Settings {
         ws_url: default_ws_url(),
         ..Settings::default()
-    }
+    };
+    (defaults, unreadable)
 }
 
 /// Whether this tab has saved settings of its own (used to sign in again

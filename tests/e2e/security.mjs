@@ -29,7 +29,8 @@
 //                   panic message as text. Without --debug-dist it is
 //                   reported as skipped (neither passed nor failed).
 //   deep-storage    stored settings nested 10,000 deep: the phone starts
-//                   as without them, no panic, and the wasm's stack stays
+//                   as without them and says so (#error), no panic, and
+//                   the wasm's stack stays
 //                   under a quarter of its 128 KiB (release) and half (the
 //                   debug build, when --debug-dist is given)
 //
@@ -482,12 +483,14 @@ async function scenarioDeepStorage(browser, base, r) {
         stack: window.__wasmStackUsed(n),
         ws: document.getElementById('ws-url')?.value ?? null,
       }), STACK);
+      seen.error = await errorText(page);
       r.stack_used[build] = seen.stack;
       r[build] = seen;
       r.screenshots.push(await shot(page, 'deep-storage', build));
       const problems = [];
       if (seen.fatal || errors.length) problems.push(`the phone stopped: ${errors.join('; ') || '#fatal'}`);
       if (seen.ws === 'ws://127.0.0.1:9') problems.push('the too-deep settings were taken');
+      if (!/saved settings could not be read/i.test(seen.error || '')) problems.push(`no message about the unreadable settings (error: ${JSON.stringify(seen.error)})`);
       if (seen.stack === null || seen.stack > limit) problems.push(`the wasm used ${seen.stack} bytes of its ${STACK}-byte stack (limit ${limit})`);
       if (problems.length) throw new Error(`${build}: ${problems.join('; ')}`);
     }

@@ -48,6 +48,7 @@ impl AppPhone {
     /// other preferences as given).
     pub fn new(settings: Settings, seed: u64, now: Instant) -> AppPhone {
         let config = PhoneConfig {
+            stored_unreadable: None,
             embedded: false,
             webrtc: true,
             prefs: Settings::default(),

@@ -10,6 +10,7 @@ fn phone(webrtc: bool) -> (Phone, Vec<AppOutput>) {
             embedded: true,
             webrtc,
             prefs: Settings::default(),
+            stored_unreadable: None,
             instance_id: "f81d4fae-7dec-11d0-a765-00a0c91e6bf6".into(),
             settings_open: true,
             seed: 7,
@@ -23,6 +24,34 @@ fn phone(webrtc: bool) -> (Phone, Vec<AppOutput>) {
 
 fn drain(p: &mut Phone) -> Vec<AppOutput> {
     std::iter::from_fn(|| p.poll_output()).collect()
+}
+
+#[test]
+fn saved_settings_that_cannot_be_read_are_said_not_dropped_in_silence() {
+    let p = Phone::new(
+        PhoneConfig {
+            embedded: false,
+            webrtc: true,
+            prefs: Settings::default(),
+            stored_unreadable: Some("nested deeper than 32".into()),
+            instance_id: "f81d4fae-7dec-11d0-a765-00a0c91e6bf6".into(),
+            settings_open: true,
+            seed: 7,
+            wall_ms: 0.0,
+        },
+        Instant::now(),
+    );
+    let error = p.view().error.clone().expect("an error on screen");
+    assert_eq!(
+        error,
+        Notice::StoredSettingsUnreadable("nested deeper than 32".into())
+    );
+    let text = error.text();
+    assert!(text.contains("could not be read"), "{text}");
+    assert!(text.contains("nested deeper than 32"), "{text}");
+    // without it, a new phone shows no error
+    let (fresh, _) = phone(true);
+    assert_eq!(fresh.view().error, None);
 }
 
 #[test]
