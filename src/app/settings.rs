@@ -315,10 +315,15 @@ impl Prepared {
     pub fn summary(&self) -> String {
         let c = &self.config;
         let turn = self.ice_servers.iter().filter(|s| s.is_turn()).count();
+        // (an empty digest user name is the address's user part)
+        let user = if c.auth_user.is_empty() {
+            String::new()
+        } else {
+            format!(" as {}", c.auth_user)
+        };
         let mut line = format!(
-            "{} as {} via {}; {} ICE server(s), {turn} TURN; gathering up to {} ms",
+            "{}{user} via {}; {} ICE server(s), {turn} TURN; gathering up to {} ms",
             c.aor,
-            c.auth_user,
             self.servers.join(", "),
             self.ice_servers.len(),
             self.ice_gather_timeout_ms
@@ -608,6 +613,21 @@ mod tests {
         assert_eq!(p.config.aor, "sip:1000@example.org");
         assert_eq!(p.config.auth_user, "alice");
         assert_eq!(p.config.display_name, "Alice");
+        let line = p.summary();
+        assert!(
+            line.starts_with("sip:1000@example.org as alice via wss://example.org;"),
+            "{line}"
+        );
+        let plain = prepare(
+            &Settings {
+                auth_user: String::new(),
+                ..s.clone()
+            },
+            ID,
+        )
+        .unwrap();
+        let line = plain.summary();
+        assert!(line.starts_with("sip:1000@example.org via "), "{line}");
         assert_eq!(p.config.transport, Transport::Wss);
         let sips = prepare(
             &Settings {

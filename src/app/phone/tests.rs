@@ -4,20 +4,21 @@
 use super::*;
 use crate::app::lists::Tab;
 
+fn config(webrtc: bool) -> PhoneConfig {
+    PhoneConfig {
+        embedded: true,
+        webrtc,
+        prefs: Settings::default(),
+        stored_unreadable: None,
+        instance_id: "f81d4fae-7dec-11d0-a765-00a0c91e6bf6".into(),
+        settings_open: true,
+        seed: 7,
+        wall_ms: 0.0,
+    }
+}
+
 fn phone(webrtc: bool) -> (Phone, Vec<AppOutput>) {
-    let mut p = Phone::new(
-        PhoneConfig {
-            embedded: true,
-            webrtc,
-            prefs: Settings::default(),
-            stored_unreadable: None,
-            instance_id: "f81d4fae-7dec-11d0-a765-00a0c91e6bf6".into(),
-            settings_open: true,
-            seed: 7,
-            wall_ms: 0.0,
-        },
-        Instant::now(),
-    );
+    let mut p = Phone::new(config(webrtc), Instant::now());
     let out = std::iter::from_fn(|| p.poll_output()).collect();
     (p, out)
 }
@@ -30,14 +31,8 @@ fn drain(p: &mut Phone) -> Vec<AppOutput> {
 fn saved_settings_that_cannot_be_read_are_said_not_dropped_in_silence() {
     let p = Phone::new(
         PhoneConfig {
-            embedded: false,
-            webrtc: true,
-            prefs: Settings::default(),
             stored_unreadable: Some("nested deeper than 32".into()),
-            instance_id: "f81d4fae-7dec-11d0-a765-00a0c91e6bf6".into(),
-            settings_open: true,
-            seed: 7,
-            wall_ms: 0.0,
+            ..config(true)
         },
         Instant::now(),
     );
