@@ -205,8 +205,7 @@ impl PhoneState {
             return;
         }
         let this = *self;
-        wasm_bindgen_futures::spawn_local(async move {
-            gloo_timers::future::TimeoutFuture::new(0).await;
+        crate::web::next_task(move || {
             PENDING.with(|p| p.set(false));
             // (a signal disposed meanwhile, an unmounted phone, is skipped)
             forget_gone(this.call);

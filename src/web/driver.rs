@@ -408,8 +408,7 @@ fn save(settings: &Settings) {
 /// the phone has stopped meanwhile (unmounted). For what the user does
 /// not see, and takes milliseconds: a ringing call shows first.
 fn after_view(f: impl FnOnce() + 'static) {
-    spawn_local(async move {
-        gloo_timers::future::TimeoutFuture::new(0).await;
+    super::next_task(move || {
         if with_driver(|_| ()).is_some() {
             f();
         }

@@ -91,10 +91,7 @@ mod browser {
             p.len() == 1
         });
         if first {
-            wasm_bindgen_futures::spawn_local(async {
-                gloo_timers::future::TimeoutFuture::new(0).await;
-                flush();
-            });
+            crate::web::next_task(flush);
         }
     }
 

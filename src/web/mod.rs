@@ -34,6 +34,15 @@ pub fn init_runtime() {
     crate::log::info!("softphone {} starting", env!("CARGO_PKG_VERSION"));
 }
 
+/// Run `f` in a new task (a zero timeout): after the view's updates and
+/// whatever else this task set going.
+pub fn next_task(f: impl FnOnce() + 'static) {
+    wasm_bindgen_futures::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+        f();
+    });
+}
+
 /// A User Timing mark (`performance.mark`): where a page load goes shows in
 /// the browser's performance panel and in `bench/run.mjs`'s load timeline.
 pub fn mark(name: &str) {
