@@ -39,6 +39,9 @@ export function configPairs(config) {
       // [{urls, username, credential}] -> "url [username credential]" lines
       out.push(k, v.flatMap((s) => [].concat(s.urls).map((u) =>
         [u, s.username, s.credential].filter(Boolean).join(' '))).join('\n'));
+    } else if (Array.isArray(v)) {
+      // a list (audioCodecs: ['PCMU', 'PCMA']) -> "PCMU,PCMA"
+      out.push(k, v.map(String).join(','));
     }
   }
   return out;
@@ -153,7 +156,7 @@ defineCommands(Agent.prototype);
 /**
  * Start a phone without a view. `config` as for SipPhone.mount() (ws, uri,
  * user, displayName, password, credentials, register, iceServers,
- * relayOnly, autoAnswer, dtmf); theme, layout and clickToCall do not apply.
+ * relayOnly, autoAnswer, dtmf, audioCodecs); theme, layout and clickToCall do not apply.
  */
 export async function createAgent(config = {}) {
   if (current) throw new Error('sip-agent: a phone is already running on this page (one per page): close it first');

@@ -8,7 +8,7 @@ export type RegistrationState =
 export type CallStateName = 'calling' | 'ringing' | 'answering' | 'active' | 'ended';
 
 export type EndReason =
-  | 'local-hangup' | 'remote-hangup' | 'caller-cancelled' | 'busy' | 'declined'
+  | 'local-hangup' | 'remote-hangup' | 'caller-cancelled' | 'busy' | 'declined' | 'not-acceptable'
   | 'not-found' | 'unavailable' | 'cancelled' | 'session-expired' | 'no-answer'
   | 'auth-failed' | 'failed' | 'media' | 'network' | 'transferred';
 
@@ -142,6 +142,13 @@ export interface SipPhoneConfig {
   relayOnly?: boolean;
   autoAnswer?: boolean;
   dtmf?: 'rfc4733' | 'info';
+  /** The audio codecs calls may use, most wanted first: names from "opus",
+   * "G722", "PCMU", "PCMA" (also "ulaw", "alaw"), as an array or a string
+   * separated by spaces or commas. Offers and answers list only these
+   * (DTMF's telephone-event is always kept); an incoming call that offers
+   * none of them is refused with 488 without ringing. Default: the
+   * browser's own list (opus first). */
+  audioCodecs?: string[] | string;
   /** ws:// to a host that is not this computer (unencrypted). */
   allowInsecureWs?: boolean;
 }

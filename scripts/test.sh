@@ -20,7 +20,7 @@
 #                         hostile-peer | load-100 | security | the issue 5
 #                         desk-phone features (e2e-features) | the embeddable
 #                         phone (e2e-embed) | pbx-restart ws-kill | the media
-#                         gateway (e2e-gateway: echo-test sipp-caller
+#                         gateway (e2e-gateway: echo-test echo-pcmu sipp-caller
 #                         browser-direct) | issue 12 (e2e-outside: both
 #                         browsers in one call, wss://, TURN, no WebRTC,
 #                         baresip, linphone) | a two-node PBX cluster with a failover
@@ -250,7 +250,7 @@ E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
 # desk-phone features of issue 5 (tests/e2e/features.mjs)
 e2e_group e2e-features 430 hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast blind-transfer \
   attended-transfer call-waiting conference auto-answer dnd history messages presence \
-  voicemail title-notification keyboard-a11y early-media audio-devices page-close \
+  voicemail title-notification keyboard-a11y codecs early-media audio-devices page-close \
   page-reload tab-close
 # the embeddable phone of issue 6 (tests/e2e/embed.mjs): host pages, API,
 # events, unmount without leaks, hostile CSS, iframe bridge, links
@@ -260,7 +260,7 @@ e2e_group e2e-embed 360 embed-element embed-mount embed-click-to-call embed-host
 e2e_group e2e-reconnect 300 pbx-restart ws-kill
 # media gateway of issue 7 (tests/e2e/gateway.mjs): the echo test 9196 and a
 # plain-RTP sipp caller through rtpengine; browser<->browser stays direct
-E2E_SCRIPT=tests/e2e/gateway.mjs e2e_group e2e-gateway 180 echo-test sipp-caller browser-direct
+E2E_SCRIPT=tests/e2e/gateway.mjs e2e_group e2e-gateway 200 echo-test echo-pcmu sipp-caller browser-direct
 # issue 12 (tests/e2e/outside.mjs, baresip.mjs, linphone.mjs): Chromium <->
 # Firefox, wss:// with a local CA, TURN relay only (UDP, TCP, wrong
 # password), a browser without WebRTC, baresip (through the gateway) and
@@ -275,7 +275,7 @@ e2e_group e2e-cluster 180 cluster-failover
 # the same phone in Firefox ESR (WebDriver BiDi, tests/e2e/firefox.mjs): the
 # groups where browsers differ
 E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox 660 \
-  call wrong-password server-down first-screen screens hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast call-waiting \
+  call wrong-password server-down first-screen screens hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast codecs call-waiting \
   blind-transfer page-close page-reload tab-close embed-mount agent-call mixed-browsers wss-untrusted \
   turn-udp turn-tcp turn-wrong-password no-webrtc baresip-calls-browser \
   browser-calls-linphone linphone-calls-browser

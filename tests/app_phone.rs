@@ -559,6 +559,46 @@ fn a_new_account_during_a_call_is_refused_but_preferences_change() {
             _ => None,
         });
     assert_eq!(configured, Some(0.2));
+    // a preference that does not check out is said, and nothing changes
+    let mut odd = settings("1000", "Alice");
+    odd.audio_codecs = "PCMU speex".into();
+    bed.act(Side::A, Action::SignIn(odd));
+    match bed.view(Side::A).error {
+        Some(Notice::Text(t)) => assert!(t.contains("\"speex\""), "{t}"),
+        other => panic!("no error for an unknown codec: {other:?}"),
+    }
+    assert!(!bed
+        .phone(Side::A)
+        .outputs
+        .iter()
+        .any(|o| matches!(o, AppOutput::Save(s) if s.audio_codecs.contains("speex"))));
+    // a good codec list reaches the media
+    let mut pcmu = settings("1000", "Alice");
+    pcmu.audio_codecs = "ulaw".into();
+    bed.act(Side::A, Action::SignIn(pcmu));
+    let configured = bed
+        .phone(Side::A)
+        .outputs
+        .iter()
+        .rev()
+        .find_map(|o| match o {
+            AppOutput::ConfigureMedia(m) => Some(m.audio_codecs.clone()),
+            _ => None,
+        });
+    assert_eq!(configured, Some(vec!["PCMU"]));
+    assert_eq!(bed.view(Side::A).lines.len(), 1, "the call goes on");
+    // and the core knows it: B's offer (opus only here) is refused, in words
+    bed.act(Side::A, Action::Hangup);
+    bed.act(Side::B, Action::Call("1000".into()));
+    assert!(bed.view(Side::A).lines.is_empty(), "A never rang");
+    match bed.view(Side::A).notice {
+        Some(Notice::Warning(w)) => assert!(
+            w.text().contains("offers none of the audio codecs"),
+            "{}",
+            w.text()
+        ),
+        other => panic!("A was not told: {other:?}"),
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod support;
 use softphone::sip::message::Message;
 use softphone::sip::{
     CallId, CallState, Command, DtmfMethod, Duration, EndReason, Event, Input, InputError,
-    MediaRequest,
+    MediaRequest, Warning,
 };
 use support::{Bed, Side};
 
@@ -273,6 +273,54 @@ fn do_not_disturb_refuses_new_calls_until_off() {
     );
     assert!(bed.incoming_call(Side::B).is_some(), "rings again");
     assert_eq!(bed.sent_responses(Side::B, 486, "INVITE").len(), 1);
+}
+
+#[test]
+fn an_offer_without_a_wanted_codec_gets_488_without_ringing() {
+    // the test offers carry opus only
+    let mut bed = Bed::new();
+    bed.register_both();
+    bed.command(
+        Side::B,
+        Command::SetAudioCodecs {
+            codecs: vec!["PCMU".into(), "PCMA".into()],
+        },
+    );
+    bed.command(
+        Side::A,
+        Command::Call {
+            target: "1001".into(),
+        },
+    );
+    let first = bed.last_call_id(Side::A).expect("call");
+    let refused = bed.sent_responses(Side::B, 488, "INVITE");
+    assert_eq!(refused.len(), 1);
+    assert_eq!(
+        refused[0].header("Warning"),
+        Some("305 softphone \"Incompatible media format\"")
+    );
+    assert!(bed.incoming_call(Side::B).is_none(), "B never rang");
+    assert_eq!(ended(&bed, Side::A, first), Some(EndReason::NotAcceptable));
+    let warned = bed.events_of(Side::B).into_iter().find_map(|e| match e {
+        Event::Warning(Warning::IncompatibleOffer { from, offered }) => Some((from, offered)),
+        _ => None,
+    });
+    let (from, offered) = warned.expect("B was told");
+    assert!(from.uri.contains("1000"), "{from:?}");
+    assert_eq!(offered, vec!["opus".to_string()]);
+    // a list with opus in it (any case) rings; an empty list takes any
+    for codecs in [vec!["PCMU".to_string(), "OPUS".to_string()], vec![]] {
+        bed.command(Side::B, Command::SetAudioCodecs { codecs });
+        bed.command(
+            Side::A,
+            Command::Call {
+                target: "1001".into(),
+            },
+        );
+        let rang = bed.incoming_call(Side::B).expect("rings");
+        bed.command(Side::B, Command::Hangup { call: rang });
+    }
+    assert_eq!(bed.sent_responses(Side::B, 488, "INVITE").len(), 1);
 }
 
 #[test]

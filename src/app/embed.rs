@@ -49,6 +49,8 @@ pub struct EmbedConfig {
     pub allow_insecure_ws: bool,
     pub auto_answer: bool,
     pub dtmf_method: DtmfSetting,
+    /// `audio-codecs`: as the settings' field (`"PCMU PCMA"`).
+    pub audio_codecs: String,
     pub theme: Theme,
     /// Sign in as soon as mounted (when a password is known).
     pub register: bool,
@@ -128,6 +130,10 @@ impl EmbedConfig {
                         other => return Err(bad(format!("unknown DTMF method {other:?}"))),
                     }
                 }
+                "audiocodecs" | "codecs" => {
+                    crate::app::settings::parse_audio_codecs(value).map_err(bad)?;
+                    c.audio_codecs = value.trim().to_string();
+                }
                 "theme" => {
                     c.theme = match value.trim().to_ascii_lowercase().as_str() {
                         "" | "auto" => Theme::Auto,
@@ -162,6 +168,7 @@ impl EmbedConfig {
             relay_only: self.relay_only,
             auto_answer: self.auto_answer,
             dtmf_method: self.dtmf_method,
+            audio_codecs: self.audio_codecs.clone(),
             ..defaults.clone()
         }
     }
@@ -418,6 +425,7 @@ pub fn end_code(reason: &EndReason) -> &'static str {
         EndReason::Cancelled => "cancelled",
         EndReason::SessionExpired => "session-expired",
         EndReason::NoAnswer => "no-answer",
+        EndReason::NotAcceptable => "not-acceptable",
         EndReason::AuthFailed => "auth-failed",
         EndReason::Failed { .. } => "failed",
         EndReason::Media(_) => "media",

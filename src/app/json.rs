@@ -507,6 +507,7 @@ const SETTINGS_FIELDS: &[&str] = &[
     "relay_only",
     "ice_gather_timeout_ms",
     "dtmf_method",
+    "audio_codecs",
     "auto_answer",
     "dnd",
     "ring_volume",
@@ -640,6 +641,7 @@ pub fn settings_to_json(s: &Settings) -> String {
     o.bool("relay_only", s.relay_only);
     o.num("ice_gather_timeout_ms", s.ice_gather_timeout_ms);
     o.str("dtmf_method", s.dtmf_method.as_str());
+    o.str("audio_codecs", &s.audio_codecs);
     o.bool("auto_answer", s.auto_answer);
     o.bool("dnd", s.dnd);
     o.num("ring_volume", s.ring_volume);
@@ -657,7 +659,7 @@ pub fn settings_from_json(text: &str) -> Result<Settings, String> {
     let v = parse(text)?;
     let f = Fields::of(&v, "the settings", SETTINGS_FIELDS)?;
     let mut s = Settings::default();
-    let strings: [(&str, &mut String); 8] = [
+    let strings: [(&str, &mut String); 9] = [
         ("ws_url", &mut s.ws_url),
         ("sip_uri", &mut s.sip_uri),
         ("auth_user", &mut s.auth_user),
@@ -666,6 +668,7 @@ pub fn settings_from_json(text: &str) -> Result<Settings, String> {
         ("ice_servers", &mut s.ice_servers),
         ("mic_device", &mut s.mic_device),
         ("speaker_device", &mut s.speaker_device),
+        ("audio_codecs", &mut s.audio_codecs),
     ];
     for (k, field) in strings {
         if let Some(v) = f.get(k) {
@@ -718,6 +721,7 @@ mod tests {
             relay_only: true,
             ice_gather_timeout_ms: 4_000_000_000,
             dtmf_method: DtmfSetting::Info,
+            audio_codecs: "PCMU, opus".into(),
             auto_answer: true,
             dnd: true,
             ring_volume: 255,

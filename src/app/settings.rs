@@ -102,6 +102,10 @@ pub struct Settings {
     pub ice_gather_timeout_ms: u32,
     /// How DTMF digits are sent.
     pub dtmf_method: DtmfSetting,
+    /// The audio codecs calls may use, most wanted first (names separated
+    /// by spaces or commas, see [`parse_audio_codecs`]); empty: the
+    /// browser's own list and order.
+    pub audio_codecs: String,
     /// Answer incoming calls by themselves (when no other call is up), after
     /// the delay the caller asks for (`answer-after`), else at once.
     pub auto_answer: bool,
@@ -131,6 +135,7 @@ impl Default for Settings {
             relay_only: false,
             ice_gather_timeout_ms: 0,
             dtmf_method: DtmfSetting::Rfc4733,
+            audio_codecs: String::new(),
             auto_answer: false,
             dnd: false,
             ring_volume: DEFAULT_RING_VOLUME,
@@ -178,6 +183,7 @@ impl fmt::Debug for Settings {
             .field("relay_only", &self.relay_only)
             .field("ice_gather_timeout_ms", &self.ice_gather_timeout_ms)
             .field("dtmf_method", &self.dtmf_method)
+            .field("audio_codecs", &self.audio_codecs)
             .field("auto_answer", &self.auto_answer)
             .field("dnd", &self.dnd)
             .field("ring_volume", &self.ring_volume)
@@ -239,6 +245,10 @@ pub struct MediaConfig {
     pub auto_gain: bool,
     /// Ringtone and ringback volume, 0.0 to 1.0.
     pub ring_volume: f32,
+    /// The audio codecs offered and accepted, most wanted first (names as
+    /// in SDP: `opus`, `G722`, `PCMU`, `PCMA`); empty: the browser's own.
+    /// DTMF's `telephone-event` is always kept.
+    pub audio_codecs: Vec<&'static str>,
 }
 
 impl Default for MediaConfig {
@@ -253,6 +263,7 @@ impl Default for MediaConfig {
             noise_suppression: true,
             auto_gain: true,
             ring_volume: 0.6,
+            audio_codecs: Vec::new(),
         }
     }
 }
@@ -272,6 +283,7 @@ impl MediaConfig {
             noise_suppression: s.noise_suppression,
             auto_gain: s.auto_gain,
             ring_volume: s.ring_gain(),
+            audio_codecs: prepared.audio_codecs.clone(),
         }
     }
 }
@@ -287,6 +299,8 @@ pub struct Prepared {
     pub relay_only: bool,
     /// Longest wait for ICE candidates (ms), within [`ICE_GATHER_TIMEOUT_RANGE`].
     pub ice_gather_timeout_ms: u32,
+    /// See [`MediaConfig::audio_codecs`].
+    pub audio_codecs: Vec<&'static str>,
 }
 
 /// Never prints the password (`AccountConfig`'s own `Debug` would).
@@ -304,6 +318,7 @@ impl fmt::Debug for Prepared {
             .field("ice_servers", &self.ice_servers)
             .field("relay_only", &self.relay_only)
             .field("ice_gather_timeout_ms", &self.ice_gather_timeout_ms)
+            .field("audio_codecs", &self.audio_codecs)
             .finish()
     }
 }
@@ -330,6 +345,10 @@ impl Prepared {
         );
         if self.relay_only {
             line.push_str("; relay only");
+        }
+        if !self.audio_codecs.is_empty() {
+            line.push_str("; audio codecs ");
+            line.push_str(&self.audio_codecs.join(" "));
         }
         line
     }
@@ -386,6 +405,7 @@ pub fn prepare(s: &Settings, instance_id: &str) -> Result<Prepared, String> {
         );
     }
     let ice_gather_timeout_ms = gather_timeout(s.ice_gather_timeout_ms)?;
+    let audio_codecs = parse_audio_codecs(&s.audio_codecs)?;
 
     let mut config = AccountConfig::new(&aor, &s.password, transport);
     config.auth_user = s.auth_user.trim().to_string();
@@ -397,6 +417,7 @@ pub fn prepare(s: &Settings, instance_id: &str) -> Result<Prepared, String> {
         ice_servers,
         relay_only: s.relay_only,
         ice_gather_timeout_ms,
+        audio_codecs,
     })
 }
 
@@ -550,6 +571,43 @@ pub fn gather_timeout(ms: u32) -> Result<u32, String> {
             DEFAULT_ICE_GATHER_TIMEOUT_MS
         ))
     }
+}
+
+/// The audio codecs this phone lets the user choose, by their SDP names,
+/// with the other names people know them by (Asterisk's `ulaw`, G.711).
+const AUDIO_CODECS: &[(&str, &[&str])] = &[
+    ("opus", &[]),
+    ("G722", &["g.722"]),
+    ("PCMU", &["ulaw", "g711u", "g.711u", "mulaw"]),
+    ("PCMA", &["alaw", "g711a", "g.711a"]),
+];
+
+/// The audio codec setting: names separated by spaces or commas, most
+/// wanted first, in any case and by their other names (`ulaw`); repeats
+/// count once. Empty: the browser's own list. An unknown name is refused in
+/// a sentence naming the ones known.
+pub fn parse_audio_codecs(text: &str) -> Result<Vec<&'static str>, String> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for word in text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+    {
+        let known = AUDIO_CODECS.iter().find(|(name, other)| {
+            name.eq_ignore_ascii_case(word) || other.iter().any(|o| o.eq_ignore_ascii_case(word))
+        });
+        let Some((name, _)) = known else {
+            let names: Vec<&str> = AUDIO_CODECS.iter().map(|(n, _)| *n).collect();
+            return Err(format!(
+                "The audio codecs can be {} (most wanted first); \"{word}\" is not one of them. \
+                 Leave the field empty for the browser's choice.",
+                names.join(", ")
+            ));
+        };
+        if !out.contains(name) {
+            out.push(name);
+        }
+    }
+    Ok(out)
 }
 
 /// A UUID version 4 (`8-4-4-4-12` lower-case hex) from 16 random bytes: the
@@ -1006,6 +1064,7 @@ mod tests {
             echo_cancellation: false,
             noise_suppression: false,
             auto_gain: false,
+            audio_codecs: "PCMU PCMA".into(),
             ..base()
         };
         let json = serde_json::to_string(&s).unwrap();
@@ -1019,6 +1078,42 @@ mod tests {
             assert_eq!(back.dtmf_method, DtmfSetting::Rfc4733, "{odd}");
             assert_eq!(back.mic_device, "mic-1");
         }
+    }
+
+    #[test]
+    fn audio_codecs_in_order_by_any_name() {
+        assert_eq!(parse_audio_codecs(""), Ok(vec![]));
+        assert_eq!(parse_audio_codecs(" , \n"), Ok(vec![]));
+        assert_eq!(
+            parse_audio_codecs("pcmu, PCMA opus"),
+            Ok(vec!["PCMU", "PCMA", "opus"])
+        );
+        // other names, and repeats once
+        assert_eq!(
+            parse_audio_codecs("ulaw alaw G.711u g722 OPUS pcmu"),
+            Ok(vec!["PCMU", "PCMA", "G722", "opus"])
+        );
+        let e = parse_audio_codecs("PCMU gsm").unwrap_err();
+        assert!(
+            e.contains("\"gsm\"") && e.contains("opus, G722, PCMU, PCMA"),
+            "{e}"
+        );
+        // the settings are refused with it, and carry the list when good
+        let mut s = base();
+        s.audio_codecs = "speex".into();
+        assert!(err(&s).contains("\"speex\""));
+        s.audio_codecs = "alaw ulaw".into();
+        let p = prepare(&s, ID).unwrap();
+        assert_eq!(p.audio_codecs, vec!["PCMA", "PCMU"]);
+        assert!(
+            p.summary().ends_with("; audio codecs PCMA PCMU"),
+            "{}",
+            p.summary()
+        );
+        assert_eq!(MediaConfig::of(&p, &s).audio_codecs, vec!["PCMA", "PCMU"]);
+        // a phone preference: no new sign-in
+        assert!(base().same_account(&s));
+        assert!(prepare(&base(), ID).unwrap().audio_codecs.is_empty());
     }
 
     #[test]

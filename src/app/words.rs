@@ -131,6 +131,10 @@ pub fn ended(reason: &EndReason) -> String {
             "The call was lost: the other side stopped confirming it (session timer).".into()
         }
         EndReason::NoAnswer => "No answer.".into(),
+        EndReason::NotAcceptable => "The other phone cannot take this call's audio: it has none of \
+                                     the audio codecs offered, or no WebRTC. Check the audio codecs \
+                                     in the settings."
+            .into(),
         EndReason::AuthFailed => {
             "The server refused the call: check the user name and password.".into()
         }
@@ -194,6 +198,16 @@ impl Warning {
             Warning::TransferInProgress { .. } => {
                 "A transfer of this call is already in progress.".into()
             }
+            Warning::IncompatibleOffer { from, offered } => format!(
+                "A call from {} was refused: it offers none of the audio codecs of your \
+                 settings (it offers {}).",
+                from.label(),
+                if offered.is_empty() {
+                    "none".to_string()
+                } else {
+                    offered.join(", ")
+                }
+            ),
         }
     }
 }
@@ -332,6 +346,17 @@ mod tests {
             (
                 Warning::TransferInProgress { call },
                 "A transfer of this call is already in progress.",
+            ),
+            (
+                Warning::IncompatibleOffer {
+                    from: crate::sip::Party {
+                        display_name: Some("Ann".into()),
+                        uri: "sip:1000@example.com".into(),
+                    },
+                    offered: vec!["opus".into(), "G722".into()],
+                },
+                "A call from Ann was refused: it offers none of the audio codecs of your \
+                 settings (it offers opus, G722).",
             ),
         ];
         for (warning, text) in cases {

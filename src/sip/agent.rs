@@ -6,6 +6,7 @@ use super::im::{self, Messages};
 use super::message::{self, Incoming, Message, Method, NameAddr, SipUri};
 use super::registration::Registration;
 use super::rng::Rng;
+use super::sdp;
 use super::subscription::{self, Activity, Subscriptions};
 use super::timers::Timers;
 use super::transaction::{RequestMatch, ResponseMatch, Transactions, TxKey};
@@ -317,6 +318,8 @@ pub struct UserAgent {
     resume_calls: bool,
     /// Do not disturb: new calls get 486.
     dnd: bool,
+    /// See [`Command::SetAudioCodecs`].
+    audio_codecs: Vec<String>,
     /// See [`Command::SetMediaAvailable`].
     media_available: bool,
     /// Instant messages in flight.
@@ -407,6 +410,7 @@ impl UserAgent {
             next_call: 1,
             resume_calls: false,
             dnd: false,
+            audio_codecs: Vec::new(),
             media_available: true,
             im: Messages::default(),
             subs: Subscriptions::new(config.publish_presence),
@@ -637,6 +641,7 @@ impl UserAgent {
                 }
             }
             Command::SetDnd { on } => self.dnd = on,
+            Command::SetAudioCodecs { codecs } => self.audio_codecs = codecs,
             Command::SetMediaAvailable { available } => self.media_available = available,
             Command::Shutdown => {
                 for c in calls_mut(&mut self.calls) {
@@ -977,6 +982,28 @@ impl UserAgent {
         if replaces.is_none() && (self.dnd || up >= call::MAX_CALLS) {
             self.ctx.reply(now, key, req, 486, "Busy Here", None);
             return;
+        }
+        if let Some(offer) = call::sdp_body(req) {
+            if !sdp::has_codec(&offer, &self.audio_codecs) {
+                let offered: Vec<String> = sdp::voice_codecs(&offer)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
+                let from = req.from().map(|f| call::party_of(&f)).unwrap_or_default();
+                crate::log::warn!(
+                    "INVITE from {}: none of the audio codecs {} offered ({}): 488",
+                    from.uri,
+                    self.audio_codecs.join(" "),
+                    offered.join(" ")
+                );
+                let tag = self.ctx.rng.token(10);
+                let mut r = response_to(req, 488, "Not Acceptable Here", Some(&tag));
+                r.push_header("Warning", "305 softphone \"Incompatible media format\"");
+                self.ctx.respond(now, key, &r);
+                self.ctx
+                    .event(Event::Warning(Warning::IncompatibleOffer { from, offered }));
+                return;
+            }
         }
         let id = CallId(self.next_call);
         match Call::incoming(&mut self.ctx, now, id, key, req, replaces) {

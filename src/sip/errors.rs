@@ -4,7 +4,7 @@
 //! [`UserAgent::handle_input`](super::UserAgent::handle_input). The phone's
 //! words for them are made in `app::words`.
 
-use super::CallId;
+use super::{CallId, Party};
 use std::fmt;
 
 /// Something went wrong that the user may want to know about but that
@@ -41,6 +41,10 @@ pub enum Warning {
     },
     /// A transfer of `call` was asked while one is in progress.
     TransferInProgress { call: CallId },
+    /// A call from `from` was refused (488) without ringing: its offer has
+    /// none of the audio codecs of `Command::SetAudioCodecs`; it offered
+    /// these voice codecs.
+    IncompatibleOffer { from: Party, offered: Vec<String> },
 }
 
 /// What needs an established call (see [`Warning::NotEstablished`]).

@@ -239,6 +239,13 @@ pub enum Command {
     SetDnd {
         on: bool,
     },
+    /// The audio codecs this phone takes (SDP names such as `PCMU`, most
+    /// wanted first; empty, the default: any). A new incoming INVITE whose
+    /// offer has none of them is refused at once with 488 (`Warning: 305`),
+    /// without ringing, and [`Warning::IncompatibleOffer`] says so.
+    SetAudioCodecs {
+        codecs: Vec<String>,
+    },
     /// Whether this phone can carry a call's media at all (a browser
     /// without WebRTC cannot). Without media, a new incoming INVITE is
     /// refused with 488 at once, without ringing, and `Call` only gives an
@@ -346,7 +353,7 @@ pub enum MediaRequest {
 }
 
 /// The other party of a call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Party {
     pub display_name: Option<String>,
     pub uri: String,
@@ -538,6 +545,9 @@ pub enum EndReason {
     SessionExpired,
     /// No answer in time (408, timer B, no ACK).
     NoAnswer,
+    /// The callee cannot take the session offered (488, 606): none of its
+    /// codecs, or no media at all there.
+    NotAcceptable,
     /// Authentication for the call failed.
     AuthFailed,
     /// Any other final failure response.

@@ -89,6 +89,139 @@ pub fn same_version(old: &str, new: &str) -> bool {
     }
 }
 
+/// The payload types of the first `m=audio` stream, in its order, each
+/// with its codec name: its `a=rtpmap` encoding name, or for the static
+/// types 0, 8 and 9 given without one their RFC 3551 names (None for any
+/// other type without one). None when there is no audio stream or it is
+/// turned off (port 0).
+fn audio_formats(sdp: &str) -> Option<Vec<(&str, Option<&str>)>> {
+    let mut lines = sdp.lines().map(|l| l.trim_end_matches('\r'));
+    let m = lines.find_map(|l| l.strip_prefix("m=audio "))?;
+    let mut words = m.split_whitespace();
+    if words.next().is_none_or(|port| port == "0") {
+        return None;
+    }
+    let types: Vec<&str> = words.skip(1).collect();
+    let maps: Vec<(&str, &str)> = lines
+        .take_while(|l| !l.starts_with("m="))
+        .filter_map(|l| {
+            let (pt, rest) = l.strip_prefix("a=rtpmap:")?.split_once(' ')?;
+            Some((pt, rest.split('/').next()?.trim()))
+        })
+        .collect();
+    Some(
+        types
+            .into_iter()
+            .map(|pt| {
+                let named = maps.iter().find(|(p, _)| *p == pt).map(|(_, n)| *n);
+                let name = named.or(match pt {
+                    "0" => Some("PCMU"),
+                    "8" => Some("PCMA"),
+                    "9" => Some("G722"),
+                    _ => None,
+                });
+                (pt, name)
+            })
+            .collect(),
+    )
+}
+
+/// The codecs of the first `m=audio` stream, in its order (see
+/// [`audio_formats`]; types without a known name are left out). Empty when
+/// there is no audio stream or it is turned off (port 0).
+pub fn audio_codecs(sdp: &str) -> Vec<&str> {
+    audio_formats(sdp)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(_, name)| name)
+        .collect()
+}
+
+/// DTMF's "codec" (RFC 4733): a codec choice always keeps it.
+pub const DTMF_CODEC: &str = "telephone-event";
+
+/// `sdp` with the codecs of its first audio stream cut down to `wanted`
+/// (SDP names, any case), in that order, then DTMF's; the `a=rtpmap`,
+/// `a=fmtp` and `a=rtcp-fb` lines of the others are removed. For an offer
+/// about to be answered: the browser then answers, and sends, only these
+/// (Chromium's `setCodecPreferences` orders the answer but not what it
+/// sends). None when nothing would change, or when none of `wanted` is
+/// offered (such an offer is refused, not answered).
+pub fn keep_audio_codecs(sdp: &str, wanted: &[&str]) -> Option<String> {
+    let formats = audio_formats(sdp)?;
+    let mut keep: Vec<&str> = Vec::new();
+    for name in wanted.iter().copied().chain([DTMF_CODEC]) {
+        for (pt, n) in &formats {
+            if n.is_some_and(|n| n.eq_ignore_ascii_case(name)) && !keep.contains(pt) {
+                keep.push(pt);
+            }
+        }
+    }
+    let dtmf = formats
+        .iter()
+        .filter(|(_, n)| n.is_some_and(|n| n.eq_ignore_ascii_case(DTMF_CODEC)))
+        .count();
+    let all: Vec<&str> = formats.iter().map(|(pt, _)| *pt).collect();
+    if wanted.is_empty() || keep.len() == dtmf || keep == all {
+        return None;
+    }
+    let mut out = String::with_capacity(sdp.len());
+    // 0: before the audio stream, 1: in it, 2: after it
+    let mut at = 0;
+    for (text, end) in lines_with_ends(sdp) {
+        if let Some(rest) = text.strip_prefix("m=") {
+            if at == 1 {
+                at = 2;
+            }
+            if at == 0 && rest.starts_with("audio ") {
+                at = 1;
+                let head: Vec<&str> = rest.split_whitespace().take(3).collect();
+                out.push_str("m=");
+                out.push_str(&[head, keep.clone()].concat().join(" "));
+                out.push_str(end);
+                continue;
+            }
+        } else if at == 1 {
+            let pt = ["a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"]
+                .iter()
+                .find_map(|p| text.strip_prefix(p))
+                .and_then(|rest| rest.split(' ').next());
+            if pt.is_some_and(|pt| pt != "*" && !keep.contains(&pt)) {
+                continue;
+            }
+        }
+        out.push_str(text);
+        out.push_str(end);
+    }
+    Some(out)
+}
+
+/// Entries of an audio stream's codec list that carry no voice of their
+/// own: DTMF, comfort noise, redundancy, retransmission.
+const NOT_VOICE: [&str; 4] = [DTMF_CODEC, "CN", "red", "rtx"];
+
+/// The voice codecs of the first `m=audio` stream ([`audio_codecs`]
+/// without DTMF, comfort noise, redundancy and retransmission), each once.
+pub fn voice_codecs(sdp: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for c in audio_codecs(sdp) {
+        let seen = |list: &[&str]| list.iter().any(|x| x.eq_ignore_ascii_case(c));
+        if !seen(&NOT_VOICE) && !seen(&out) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether the first audio stream of `sdp` has one of the codecs `wanted`
+/// (SDP names, any case); true when `wanted` is empty (any will do).
+pub fn has_codec<S: AsRef<str>>(sdp: &str, wanted: &[S]) -> bool {
+    wanted.is_empty()
+        || audio_codecs(sdp)
+            .iter()
+            .any(|c| wanted.iter().any(|w| w.as_ref().eq_ignore_ascii_case(c)))
+}
+
 /// A first answer in which this phone is the DTLS server: when the offer
 /// leaves the role open (`a=setup:actpass`) and the browser's answer took
 /// the client role (`a=setup:active`), the same answer with
@@ -138,6 +271,91 @@ mod tests {
         format!(
             "v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 {conn}\r\nt=0 0\r\n{extra_session}m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n{extra_audio}m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=inactive\r\n"
         )
+    }
+
+    #[test]
+    fn audio_codecs_in_the_offer_order() {
+        let chrome = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+            m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n\
+            a=rtpmap:111 opus/48000/2\r\na=rtpmap:63 red/48000/2\r\na=rtpmap:9 G722/8000\r\n\
+            a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:13 CN/8000\r\n\
+            a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n";
+        assert_eq!(
+            audio_codecs(chrome),
+            [
+                "opus",
+                "red",
+                "G722",
+                "PCMU",
+                "PCMA",
+                "CN",
+                "telephone-event",
+                "telephone-event"
+            ]
+        );
+        // static types without rtpmap (an old gateway), an unknown one
+        // dropped; the video's codecs are not the audio's
+        let old = "v=0\nm=video 9 RTP/AVP 96\na=rtpmap:96 VP8/90000\nm=audio 4000 RTP/AVP 8 0 18 101\na=rtpmap:101 telephone-event/8000\n";
+        assert_eq!(audio_codecs(old), ["PCMA", "PCMU", "telephone-event"]);
+        // no audio, or audio turned off, or a broken m= line
+        assert!(audio_codecs("v=0\r\nm=video 9 RTP/AVP 96\r\n").is_empty());
+        assert!(audio_codecs("m=audio 0 RTP/AVP 0\r\n").is_empty());
+        assert!(audio_codecs("m=audio \r\n").is_empty());
+        assert!(audio_codecs("m=audio 9\r\n").is_empty());
+        assert!(audio_codecs("").is_empty());
+    }
+
+    #[test]
+    fn voice_codecs_and_the_choice() {
+        let offer = "m=audio 9 RTP/SAVPF 111 63 9 13 126 110 0\r\na=rtpmap:111 opus/48000/2\r\n\
+                     a=rtpmap:63 red/48000/2\r\na=rtpmap:9 G722/8000\r\na=rtpmap:13 CN/8000\r\n\
+                     a=rtpmap:126 telephone-event/8000\r\na=rtpmap:110 telephone-event/48000\r\n\
+                     a=rtpmap:0 PCMU/8000\r\n";
+        assert_eq!(voice_codecs(offer), ["opus", "G722", "PCMU"]);
+        assert!(has_codec::<&str>(offer, &[]));
+        assert!(has_codec(offer, &["pcmu"]));
+        assert!(has_codec(offer, &["PCMA".to_string(), "OPUS".to_string()]));
+        assert!(!has_codec(offer, &["PCMA"]));
+        assert!(!has_codec("", &["PCMA"]));
+    }
+
+    #[test]
+    fn an_offer_cut_to_the_wanted_codecs() {
+        let offer = "v=0\r\ns=-\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n\
+                     c=IN IP4 0.0.0.0\r\na=rtcp-fb:111 transport-cc\r\na=rtcp-fb:* nack\r\n\
+                     a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n\
+                     a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\na=rtpmap:9 G722/8000\r\n\
+                     a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:13 CN/8000\r\n\
+                     a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n\
+                     a=sendrecv\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 0\r\na=rtpmap:96 VP8/90000\r\n\
+                     a=rtcp-fb:96 nack\r\n";
+        let cut = keep_audio_codecs(offer, &["pcma", "PCMU"]).unwrap();
+        assert_eq!(
+            cut,
+            "v=0\r\ns=-\r\nm=audio 9 UDP/TLS/RTP/SAVPF 8 0 110 126\r\n\
+             c=IN IP4 0.0.0.0\r\na=rtcp-fb:* nack\r\n\
+             a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
+             a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n\
+             a=sendrecv\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 0\r\na=rtpmap:96 VP8/90000\r\n\
+             a=rtcp-fb:96 nack\r\n"
+        );
+        assert_eq!(audio_codecs(&cut), ["PCMA", "PCMU", DTMF_CODEC, DTMF_CODEC]);
+        // static types without rtpmap; bare \n line ends kept
+        let old = "v=0\nm=audio 4000 RTP/AVP 0 8 101\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15\n";
+        assert_eq!(
+            keep_audio_codecs(old, &["PCMA"]).as_deref(),
+            Some("v=0\nm=audio 4000 RTP/AVP 8 101\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15\n")
+        );
+        // nothing to change, nothing wanted offered, any codec, no audio
+        assert_eq!(keep_audio_codecs(old, &["PCMU", "PCMA"]), None);
+        assert_eq!(keep_audio_codecs(old, &["opus"]), None);
+        assert_eq!(keep_audio_codecs(old, &[]), None);
+        assert_eq!(
+            keep_audio_codecs("v=0\r\nm=audio 0 RTP/AVP 0\r\n", &["PCMU"]),
+            None
+        );
+        assert_eq!(keep_audio_codecs("", &["PCMU"]), None);
     }
 
     #[test]

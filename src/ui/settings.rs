@@ -38,6 +38,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
     let echo_cancel = RwSignal::new(initial.echo_cancellation);
     let noise_suppress = RwSignal::new(initial.noise_suppression);
     let auto_gain = RwSignal::new(initial.auto_gain);
+    let audio_codecs = RwSignal::new(initial.audio_codecs);
     // the audio devices (labelled once the microphone is allowed)
     let devices = RwSignal::new(Vec::<media::Device>::new());
     spawn_local(async move {
@@ -90,7 +91,9 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
         || !ice_timeout.get_untracked().is_empty()
         || relay_only.get_untracked();
     // everything beyond the account, open when something there is set
-    let more_open = advanced_open || allow_insecure.get_untracked();
+    let more_open = advanced_open
+        || allow_insecure.get_untracked()
+        || !audio_codecs.get_untracked().trim().is_empty();
     let busy = move || {
         state
             .reg
@@ -117,6 +120,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
             relay_only: relay_only.get_untracked(),
             ice_gather_timeout_ms,
             dtmf_method: dtmf_method.get_untracked(),
+            audio_codecs: audio_codecs.get_untracked(),
             auto_answer: auto_answer.get_untracked(),
             dnd: state.dnd.get_untracked(),
             ring_volume: ring_volume.get_untracked().min(100),
@@ -288,6 +292,14 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                     <Check id="echo-cancel" label="Echo cancellation" value=echo_cancel />
                     <Check id="noise-suppress" label="Noise suppression" value=noise_suppress />
                     <Check id="auto-gain" label="Automatic microphone volume" value=auto_gain />
+                    <Field
+                        id="audio-codecs"
+                        label="Audio codecs, most wanted first"
+                        kind="text"
+                        placeholder="Empty: the browser's choice (opus first)"
+                        hint="opus, G722, PCMU, PCMA: only these are used. \"PCMU PCMA\" suits old gateways."
+                        value=audio_codecs
+                    />
                 </fieldset>
             </details>
         </form>

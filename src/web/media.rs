@@ -607,6 +607,7 @@ pub fn configure(c: MediaConfig) {
     }
 }
 
+mod codecs;
 mod prepare;
 pub use prepare::{prepare, release as release_prepared};
 
@@ -691,6 +692,9 @@ struct CallMedia {
     ice_quiet_ms: f64,
     /// Only relay candidates (`iceTransportPolicy: "relay"`).
     relay_only: bool,
+    /// The audio codecs of the settings, most wanted first (empty: the
+    /// browser's).
+    audio_codecs: Vec<&'static str>,
     /// The last STUN/TURN error of ICE gathering (`icecandidateerror`):
     /// code and text.
     turn_error: Rc<RefCell<Option<(u16, String)>>>,
@@ -840,6 +844,7 @@ impl CallMedia {
             closed,
             gather_timeout_ms: config.gather_timeout_ms,
             relay_only: config.relay_only,
+            audio_codecs: config.audio_codecs.clone(),
             turn_error,
             _on_ice_error: on_ice_error,
             ice_quiet_ms: if config.ice_servers.is_empty() {
@@ -933,7 +938,11 @@ async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<St
     // the caller's offer is taken in while the microphone opens
     let remote = remote_offer.as_ref().map(|offer| {
         let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-        desc.set_sdp(offer);
+        desc.set_sdp(&codecs::offer_to_answer(
+            offer,
+            &media.audio_codecs,
+            media.call,
+        ));
         JsFuture::from(pc.set_remote_description(&desc))
     });
     let mic = microphone().await;
@@ -961,6 +970,7 @@ async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<St
             media.sender.borrow_mut().get_or_insert(sender);
         }
     }
+    codecs::prefer(pc, &media.audio_codecs, media.call);
     let (promise, kind) = if remote_offer.is_some() {
         (pc.create_answer(), RtcSdpType::Answer)
     } else {
@@ -1069,7 +1079,11 @@ async fn reoffer(media: &CallMedia, ice_restart: bool, hold: bool) -> Result<Str
 
 async fn reanswer(media: &CallMedia, offer: &str) -> Result<String, String> {
     let desc = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-    desc.set_sdp(offer);
+    desc.set_sdp(&codecs::offer_to_answer(
+        offer,
+        &media.audio_codecs,
+        media.call,
+    ));
     JsFuture::from(media.pc.set_remote_description(&desc))
         .await
         .map_err(|e| sdp_refused("the other phone's new audio offer", &e))?;

@@ -14,8 +14,9 @@
 //   embed-mount        SipPhone.mount(div, { credentials: async () => … ,
 //                      theme: "dark" }): registers with the token from the
 //                      callback, the dark theme applies, nothing of the
-//                      password in localStorage/sessionStorage, a second mount
-//                      and a bad config are refused with a clear error, bad
+//                      password in localStorage/sessionStorage (audioCodecs
+//                      ['ulaw', 'alaw'] taken), a second mount and a bad
+//                      config (a theme, a codec) are refused with a clear error, bad
 //                      command arguments throw, unmount and mount again work
 //   embed-click-to-call  a tel: link of the host page rings the other page
 //                      (the link is not followed), sip: too
@@ -349,6 +350,7 @@ async function embedMount(browser, base, r) {
       user: '1002',
       displayName: 'Carol',
       theme: 'dark',
+      audioCodecs: ['ulaw', 'alaw'],
       credentials: async () => { asked += 1; return { password: 'secret1002' }; },
     });
     return { asked, type: typeof window.phone.call };
@@ -413,6 +415,16 @@ async function embedMount(browser, base, r) {
     }
   });
   if (!/theme/.test(r.bad_config || '')) throw new Error(`a bad theme was refused with ${JSON.stringify(r.bad_config)}`);
+  // so is a codec list (an array) with a codec the phone does not know
+  r.bad_codecs = await H.page.evaluate(async () => {
+    try {
+      await SipPhone.mount(document.getElementById('mounted'), { audioCodecs: ['PCMU', 'silk'] });
+      return null;
+    } catch (e) {
+      return String(e.message || e);
+    }
+  });
+  if (!/audioCodecs.*"silk"/.test(r.bad_codecs || '')) throw new Error(`an unknown codec was refused with ${JSON.stringify(r.bad_codecs)}`);
   // and mount again, light, password in the config
   const t1 = await pageNow(H);
   await step('mount again (light)', T.register, async () => {

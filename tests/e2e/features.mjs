@@ -51,6 +51,14 @@
 //   keyboard-a11y      Tab reaches every contract control, each has an
 //                      accessible name; h m digits Enter Escape shortcuts;
 //                      360 px wide: no horizontal overflow
+//   codecs             (issue 16) A's #audio-codecs "PCMU": A's INVITE offers
+//                      PCMU (+ telephone-event) only, the call has audio both
+//                      ways and getStats shows audio/PCMU sent and received on
+//                      both pages; B calls A (B offers opus first): A's answer
+//                      has PCMU only, PCMU both ways again; B's codecs "G722":
+//                      A's call is refused at once (488, Warning 305), B never
+//                      rings and says why in #notice (caller, codecs offered),
+//                      A says the other phone cannot take the audio
 //   early-media        sipp answers 183 with SDP, then 486: the page applies
 //                      the provisional answer (remote description pranswer
 //                      or answer) and shows no error until the 486
@@ -64,6 +72,7 @@ import {
   ART, T, sleep, step, openPage, shot, fillSettings, openSettings, phoneState, textOf, errorText,
   waitReg, waitPhone, waitText, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, sipp,
   sipHeader, visible, waitVisible, waitAttr, waitCount, energyOver, clearBindings, leavePage, sipBody, pbx,
+  audioCodecs, sdpAudioCodecs,
 } from './lib.mjs';
 
 const TRACE = 'features-sipp';
@@ -105,7 +114,10 @@ async function setup(browser, base, r, SC, people, extra = []) {
   return pages;
 }
 
-/** Issue 5 settings fields: { dtmf: 'info'|'rfc4733', autoAnswer: bool }. */
+/**
+ * Issue 5 settings fields: { dtmf: 'info'|'rfc4733', autoAnswer: bool }, and
+ * issue 16's { codecs: '#audio-codecs text' }.
+ */
 async function extraSettings(P, x) {
   await openSettings(P.page);
   if (x.dtmf) {
@@ -113,6 +125,13 @@ async function extraSettings(P, x) {
       await P.page.selectOption('#dtmf-method', x.dtmf, { timeout: T.ui });
     } catch {
       throw new Error(`${P.name}: cannot choose ${x.dtmf} in #dtmf-method`);
+    }
+  }
+  if (x.codecs !== undefined) {
+    try {
+      await P.page.fill('#audio-codecs', x.codecs, { timeout: T.ui });
+    } catch {
+      throw new Error(`${P.name}: cannot fill #audio-codecs`);
     }
   }
   if (x.autoAnswer !== undefined) {
@@ -362,6 +381,76 @@ async function dtmfRfc4733(browser, base, r) {
   r.info_sent = sentAfter(A, 'INFO', k0).length;
   await hangUp(A, B);
   if (r.info_sent) throw new Error(`A sent ${r.info_sent} INFO request(s) although the method is rfc4733`);
+}
+
+/** The codec order of issue 16, honoured in offers and answers. */
+async function codecs(browser, base, r) {
+  const SC = 'codecs';
+  const [A, B] = await setup(
+    browser, base, r, SC,
+    [{ n: 1006, name: 'Gina', page: 'A' }, { n: 1007, name: 'Hugo', page: 'B' }],
+    [{ codecs: 'PCMU' }],
+  );
+  const onlyPcmu = (list) => list.includes('PCMU') && list.every((c) => c === 'PCMU' || c === 'telephone-event');
+  const pcmuBothWays = async (what) => {
+    await step(`${what}: audio both ways`, T.media, () => audioBothWays([A, B]));
+    const got = { A: await audioCodecs(A.page), B: await audioCodecs(B.page) };
+    r[`stats_${what}`] = got;
+    for (const [name, c] of Object.entries(got)) {
+      if (!/^audio\/PCMU\//i.test(c?.out || '') || !/^audio\/PCMU\//i.test(c?.in || '')) {
+        throw new Error(`${what}: ${name} sends/receives ${JSON.stringify(c)}, want audio/PCMU both ways`);
+      }
+    }
+  };
+
+  // 1. A offers
+  let t0 = Date.now();
+  await callAndAnswer(A, B, '1007');
+  const offer = sentAfter(A, 'INVITE', t0)[0];
+  r.offer_codecs_A = offer ? sdpAudioCodecs(sipBody(offer.text)) : null;
+  if (!offer || !onlyPcmu(r.offer_codecs_A)) throw new Error(`A's offer lists ${JSON.stringify(r.offer_codecs_A)}, want PCMU and telephone-event only`);
+  if (!r.offer_codecs_A.includes('telephone-event')) throw new Error('A\'s offer lost telephone-event (DTMF)');
+  await pcmuBothWays('A-offers');
+  await hangUp(A, B);
+
+  // 2. B offers (its own default list, opus first); A answers
+  t0 = Date.now();
+  await callAndAnswer(B, A, '1006');
+  const bOffer = sentAfter(B, 'INVITE', t0)[0];
+  r.offer_codecs_B = bOffer ? sdpAudioCodecs(sipBody(bOffer.text)) : null;
+  if (!r.offer_codecs_B || r.offer_codecs_B[0] !== 'opus') throw new Error(`B's offer lists ${JSON.stringify(r.offer_codecs_B)}, want the browser's (opus first)`);
+  const ok = responsesAfter(A, '>>', 'INVITE', t0).find((f) => statusOf(f) === 200);
+  r.answer_codecs_A = ok ? sdpAudioCodecs(sipBody(ok.text)) : null;
+  if (!ok || !onlyPcmu(r.answer_codecs_A)) throw new Error(`A's answer lists ${JSON.stringify(r.answer_codecs_A)}, want PCMU and telephone-event only`);
+  await pcmuBothWays('B-offers');
+  await hangUp(B, A);
+
+  // 3. nothing in common: B takes G722 only, A (PCMU) calls
+  await step('B: audio codecs G722', T.register, async () => {
+    await extraSettings(B, { codecs: 'G722' });
+    await B.page.click('#save-register');
+    await waitReg(B.page, 'registered', T.register);
+  });
+  t0 = Date.now();
+  await step('A dials 1007', T.ui, async () => {
+    await A.page.fill('#dial-input', '1007');
+    await A.page.click('#call-button');
+  });
+  await step('A: the call is refused', T.ring, () => waitPhone(A.page, 'idle', T.ring));
+  r.refused_ms = Date.now() - t0;
+  const refusal = responsesAfter(B, '>>', 'INVITE', t0).find((f) => statusOf(f) >= 300);
+  r.refusal_B = refusal ? `${statusOf(refusal)} / Warning: ${sipHeader(refusal.text, 'Warning')}` : null;
+  r.rang_B = responsesAfter(B, '>>', 'INVITE', t0).filter((f) => statusOf(f) === 180).length;
+  r.shown_A = (await errorText(A.page)) || (await textOf(A.page, '#notice'));
+  await waitText(B.page, '#notice', /refused.*none of the audio codecs/i, T.ui, 'B');
+  r.notice_B = await textOf(B.page, '#notice');
+  r.screenshots.push(await shot(B.page, SC, 'refused-B'));
+  if (!refusal || statusOf(refusal) !== 488 || !/^305 /.test(sipHeader(refusal.text, 'Warning') || '')) {
+    throw new Error(`B answered A's PCMU-only call with ${JSON.stringify(r.refusal_B)}, want 488 with Warning 305`);
+  }
+  if (r.rang_B) throw new Error('B rang for a call it cannot take');
+  if (!/audio codecs/.test(r.shown_A || '')) throw new Error(`A shows ${JSON.stringify(r.shown_A)} for the refused call, want the not-acceptable message`);
+  if (!/PCMU/.test(r.notice_B) || !/Gina/.test(r.notice_B)) throw new Error(`B's notice ${JSON.stringify(r.notice_B)} does not name the caller and the codec offered`);
 }
 
 /**
@@ -1193,6 +1282,7 @@ export const FEATURES = {
   voicemail,
   'title-notification': titleNotification,
   'keyboard-a11y': keyboardA11y,
+  codecs,
   'early-media': earlyMedia,
   'audio-devices': audioDevices,
   'page-close': leaveDuringCall('close'),

@@ -20,6 +20,10 @@
 //                   rtpengine's own counters (ng "query") must show packets
 //                   relayed both ways, and the session must be gone after
 //                   the hang-up.
+//                   The page offers the browser's codecs (opus first).
+//   echo-pcmu       the same with the settings' audio codecs "PCMU" (issue
+//                   16): the page's offer lists PCMU and telephone-event
+//                   only, and everything above still holds.
 //   sipp-caller     a sipp UAC (pbx/sipp/gateway/uac-rtp.xml, RTP/AVP PCMU,
 //                   no ICE/DTLS) calls page 1005 through the PBX; the page
 //                   rings, the test answers, the page receives audio (inbound
@@ -49,7 +53,7 @@ import path from 'node:path';
 import dgram from 'node:dgram';
 import {
   opt, DIST, ART, T, SIPP_DIR, sleep, step, openPage, shot, registerAll, phoneState, textOf,
-  errorText, waitPhone, waitAttr, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, run,
+  errorText, waitPhone, waitAttr, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, run, audioCodecs, sdpAudioCodecs,
   sippMessages, sippFlow, energyOver, clearBindings, sipBody, leavePage, runScenarios,
 } from './lib.mjs';
 
@@ -57,7 +61,7 @@ const WATCHDOG_MS = Number(opt('watchdog', 180000));
 const CHROMIUM = opt('chromium', '/usr/bin/chromium');
 const ONLY = opt('only', null);
 const RESULTS = opt('results', 'e2e-gateway-results.json');
-const ALL = ['echo-test', 'sipp-caller', 'browser-direct'];
+const ALL = ['echo-test', 'echo-pcmu', 'sipp-caller', 'browser-direct'];
 const SCENARIOS = ALL.filter((s) => !ONLY || String(ONLY).split(',').includes(s));
 
 const ECHO_NUMBER = '9196';
@@ -218,30 +222,16 @@ const SIP = (P, dir, re) => P.frames.filter((f) => f.dir === dir && re.test(f.te
 const callIdOf = (text) => /^(?:Call-ID|i):\s*(\S+)/im.exec(text)?.[1] || null;
 
 /** Open pages, clear the users' PBX bindings, register. */
-async function setup(browser, base, r, SC, people) {
+async function setup(browser, base, r, SC, people, { codecs = null } = {}) {
   await step('clear PBX bindings', 30000, () => clearBindings(people.map((p) => p.n), TRACE));
   const pages = [];
   r.pages = pages;
   for (const p of people) pages.push(await openPage(browser, base, `gw-${SC}`, p.page));
-  await registerAll(pages, people.map((p) => user(p.n, p.name)));
+  // the settings' audio codecs (issue 16), when asked for
+  const afterFill = codecs === null ? null : (P) => P.page.fill('#audio-codecs', codecs, { timeout: T.ui });
+  await registerAll(pages, people.map((p) => user(p.n, p.name)), { afterFill });
   return pages;
 }
-
-/** The negotiated audio codecs of the newest peer connection: { out, in }. */
-const codecs = (page) =>
-  page.evaluate(async () => {
-    const pc = window.__pcs().at(-1);
-    if (!pc) return null;
-    const st = await pc.getStats();
-    const out = {};
-    st.forEach((s) => {
-      if ((s.type === 'outbound-rtp' || s.type === 'inbound-rtp') && s.kind === 'audio' && s.codecId) {
-        const c = st.get(s.codecId);
-        out[s.type === 'outbound-rtp' ? 'out' : 'in'] = c ? `${c.mimeType}/${c.clockRate}` : null;
-      }
-    });
-    return out;
-  });
 
 // ---------- in the page: tone out, remote audio in, one sample clock ----------
 
@@ -520,10 +510,10 @@ const median = (xs) => {
 
 // ---------- scenarios ----------
 
-async function scenarioEcho(browser, base, r) {
-  const SC = 'echo-test';
+/** The echo test; with `codecs`, that text in the page's #audio-codecs. */
+const scenarioEcho = (SC, codecs = null) => async (browser, base, r) => {
   await requireGateway(r);
-  const [A] = await setup(browser, base, r, SC, [{ n: 1004, name: 'Echo Tester', page: 'A' }]);
+  const [A] = await setup(browser, base, r, SC, [{ n: 1004, name: 'Echo Tester', page: 'A' }], { codecs });
   const t0 = Date.now();
   await step(`A dials ${ECHO_NUMBER}`, T.ui, async () => {
     await A.page.fill('#dial-input', ECHO_NUMBER);
@@ -542,11 +532,12 @@ async function scenarioEcho(browser, base, r) {
     throw new Error(`no inbound audio from the echo: ${JSON.stringify(r.inbound)}`);
   });
   r.first_audio_ms = Date.now() - t0;
-  r.codecs = await codecs(A.page);
+  r.codecs = await audioCodecs(A.page);
   r.screenshots.push(await shot(A.page, `gw-${SC}`, 'in-call-A'));
   const invite = SIP(A, '>>', /^INVITE /).at(-1);
   const callId = invite && callIdOf(invite.text);
   r.call_id = callId;
+  r.offer_codecs = invite ? sdpAudioCodecs(sipBody(invite.text)) : null;
   // what the page got from the gateway: rtpengine's ICE and fingerprint
   const answer = SIP(A, '<<', /^SIP\/2\.0 200 /).find((f) => callIdOf(f.text) === callId && /\r\nm=audio/.test(f.text));
   r.answer_sdp_from_gateway = answer
@@ -602,6 +593,12 @@ async function scenarioEcho(browser, base, r) {
     throw new Error(`the 200 to the page has no ICE/DTLS from the gateway: ${JSON.stringify(r.answer_sdp_from_gateway)}`);
   }
   if (!/PCMU/i.test(r.codecs?.out || '')) throw new Error(`the page sends ${JSON.stringify(r.codecs)}, want PCMU (the echo answers PCMU only)`);
+  if (codecs !== null && !(r.offer_codecs || []).every((c) => c === 'PCMU' || c === 'telephone-event')) {
+    throw new Error(`with the audio codecs "${codecs}" the page offered ${JSON.stringify(r.offer_codecs)}, want PCMU and telephone-event only`);
+  }
+  if (codecs === null && (r.offer_codecs || [])[0] !== 'opus') {
+    throw new Error(`with the browser's codecs the page offered ${JSON.stringify(r.offer_codecs)}, want opus first`);
+  }
   if (an.sent_onsets_s.length !== BURSTS) throw new Error(`the page sent ${an.sent_onsets_s.length} tone bursts, want ${BURSTS} (rig: ${JSON.stringify(r.rig)})`);
   if (an.tone_before_sent) throw new Error(`a ${TONE_HZ} Hz tone was received before any was sent (${JSON.stringify(an.got_onsets_s)})`);
   const back = an.returned.filter(Boolean).length;
@@ -622,7 +619,7 @@ async function scenarioEcho(browser, base, r) {
   if (pk.error || Object.keys(pk).length < 2 || !Object.values(pk).every((n) => n > 0)) {
     throw new Error(`rtpengine did not relay packets from both sides: ${JSON.stringify(pk)}`);
   }
-}
+};
 
 /** Raw G.711 mu-law of a sine: `seconds` of `hz` at 8 kHz, amplitude amp (0..1). */
 function ulawTone(hz, seconds, amp) {
@@ -697,7 +694,7 @@ async function scenarioSippCaller(browser, base, r) {
       throw new Error(`no inbound audio at B: ${JSON.stringify(r.inbound)}`);
     });
     r.first_audio_ms = Date.now() - t0;
-    r.codecs = await codecs(B.page);
+    r.codecs = await audioCodecs(B.page);
     await step('listen', T.ui, () => B.page.evaluate(installRig, { hz: null, tapPath: TAP_PATH }));
     await B.page.evaluate(() => window.__rig.record(true));
     r.energy = await energyOver(B.page, 2000);
@@ -768,7 +765,7 @@ async function scenarioDirect(browser, base, r) {
   if (r.rtpengine_calls.includes(r.call_id)) throw new Error(`rtpengine has a session for the browser-to-browser call ${r.call_id}`);
 }
 
-const RUN = { 'echo-test': scenarioEcho, 'sipp-caller': scenarioSippCaller, 'browser-direct': scenarioDirect };
+const RUN = { 'echo-test': scenarioEcho('echo-test'), 'echo-pcmu': scenarioEcho('echo-pcmu', 'PCMU'), 'sipp-caller': scenarioSippCaller, 'browser-direct': scenarioDirect };
 
 // ---------- main ----------
 await runScenarios({

@@ -377,6 +377,36 @@ export async function audioBothWays(pages, ms = T.media, after = {}) {
   throw new Error(`audio does not flow both ways within ${ms} ms: bytes ${JSON.stringify(last)}, needed more than ${JSON.stringify(after)}`);
 }
 
+/**
+ * The negotiated audio codecs of the newest peer connection of a page, from
+ * getStats: { out, in } as "audio/PCMU/8000" (null when there is no
+ * connection yet).
+ */
+export const audioCodecs = (page) =>
+  page.evaluate(async () => {
+    const pc = window.__pcs().at(-1);
+    if (!pc) return null;
+    const st = await pc.getStats();
+    const out = {};
+    st.forEach((s) => {
+      if ((s.type === 'outbound-rtp' || s.type === 'inbound-rtp') && s.kind === 'audio' && s.codecId) {
+        const c = st.get(s.codecId);
+        out[s.type === 'outbound-rtp' ? 'out' : 'in'] = c ? `${c.mimeType}/${c.clockRate}` : null;
+      }
+    });
+    return out;
+  });
+
+/** The codec names of the first m=audio of an SDP body, in its order. */
+export function sdpAudioCodecs(sdp) {
+  const m = /^m=audio \d+ \S+ ([^\r\n]*)$/m.exec(sdp || '');
+  if (!m) return [];
+  return m[1].trim().split(/\s+/).map((pt) => {
+    const map = new RegExp(`^a=rtpmap:${pt} ([^/\\s]+)`, 'm').exec(sdp);
+    return map ? map[1] : { 0: 'PCMU', 8: 'PCMA', 9: 'G722' }[pt] || `pt${pt}`;
+  });
+}
+
 /** A hangs up; both pages back to idle. */
 export async function hangUp(A, B, ms = T.hangup) {
   await step(`${A.name} hangs up`, ms, async () => {

@@ -16,6 +16,7 @@ fn config_from_attributes_and_camel_case() {
         ("register", "false"),
         ("theme", "Dark"),
         ("dtmf", "info"),
+        ("audio-codecs", " ulaw,alaw "),
         ("layout", "floating"),
         ("colour", "red"),
     ])
@@ -27,6 +28,8 @@ fn config_from_attributes_and_camel_case() {
     assert!(!c.register);
     assert_eq!(c.theme, Theme::Dark);
     assert_eq!(c.dtmf_method, DtmfSetting::Info);
+    assert_eq!(c.audio_codecs, "ulaw,alaw");
+    assert_eq!(c.settings(&Settings::default()).audio_codecs, "ulaw,alaw");
     assert_eq!(
         warnings,
         vec!["unknown config \"colour\" ignored".to_string()]
@@ -42,6 +45,14 @@ fn config_defaults_and_bad_values() {
     assert!(e.contains("autoAnswer"), "{e}");
     assert!(EmbedConfig::from_pairs([("theme", "pink")]).is_err());
     assert!(EmbedConfig::from_pairs([("dtmf", "smoke")]).is_err());
+    // an array from JS arrives as "PCMU,PCMA"; an unknown codec is refused
+    let (c, _) = EmbedConfig::from_pairs([("audioCodecs", "PCMU,PCMA")]).unwrap();
+    assert_eq!(c.audio_codecs, "PCMU,PCMA");
+    let e = EmbedConfig::from_pairs([("audioCodecs", "PCMU,silk")]).unwrap_err();
+    assert!(
+        e.starts_with("config audioCodecs: ") && e.contains("\"silk\""),
+        "{e}"
+    );
 }
 
 #[test]
@@ -360,6 +371,7 @@ fn every_end_reason_has_a_distinct_code() {
         EndReason::Cancelled,
         EndReason::SessionExpired,
         EndReason::NoAnswer,
+        EndReason::NotAcceptable,
         EndReason::AuthFailed,
         EndReason::Failed {
             code: 500,

@@ -19,11 +19,15 @@ impl Phone {
                 self.show_error(Notice::HangUpFirst);
                 return;
             }
-            if let Ok(prepared) = settings::prepare(&settings, &self.instance_id) {
-                self.out.push_back(AppOutput::Save(settings.clone()));
-                self.apply_prefs(&prepared, &settings);
-                self.view.settings_open = false;
-                self.show_notice(Notice::SettingsSaved);
+            match settings::prepare(&settings, &self.instance_id) {
+                Ok(prepared) => {
+                    self.out.push_back(AppOutput::Save(settings.clone()));
+                    self.apply_prefs(&prepared, &settings);
+                    self.view.settings_open = false;
+                    self.show_notice(Notice::SettingsSaved);
+                }
+                // (a preference such as the codec list can be wrong too)
+                Err(msg) => self.show_error(Notice::Text(msg)),
             }
             return;
         }
@@ -46,6 +50,7 @@ impl Phone {
         self.out.push_back(AppOutput::CloseAllMedia);
         self.prepared_until = None; // (closed with the rest)
         self.apply_prefs(&prepared, &settings);
+        let codecs = codecs_of(&prepared);
 
         let aor = prepared.config.aor.clone();
         let seed = self.next_seed();
@@ -77,6 +82,9 @@ impl Phone {
         if settings.dnd {
             self.command(Command::SetDnd { on: true });
         }
+        if !codecs.is_empty() {
+            self.command(Command::SetAudioCodecs { codecs });
+        }
         if !self.webrtc {
             self.command(Command::SetMediaAvailable { available: false });
             self.show_error(Notice::NoWebRtc);
@@ -89,10 +97,16 @@ impl Phone {
         self.out
             .push_back(AppOutput::ConfigureMedia(MediaConfig::of(prepared, s)));
         let dnd_changed = self.prefs.dnd != s.dnd;
+        let codecs_changed = self.prefs.audio_codecs != s.audio_codecs;
         self.prefs = s.clone();
         self.view.dnd = s.dnd;
         if dnd_changed {
             self.command(Command::SetDnd { on: s.dnd });
+        }
+        if codecs_changed {
+            self.command(Command::SetAudioCodecs {
+                codecs: codecs_of(prepared),
+            });
         }
     }
 
@@ -277,4 +291,13 @@ impl Phone {
             }
         }
     }
+}
+
+/// The audio codecs of checked settings, for the core.
+fn codecs_of(prepared: &settings::Prepared) -> Vec<String> {
+    prepared
+        .audio_codecs
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
 }

@@ -145,6 +145,7 @@ pub fn end_reason_for(code: u16, reason: &str) -> EndReason {
         480 => EndReason::Unavailable,
         487 => EndReason::Cancelled,
         408 => EndReason::NoAnswer,
+        488 | 606 => EndReason::NotAcceptable,
         401 | 407 => EndReason::AuthFailed,
         _ => EndReason::Failed {
             code,
@@ -180,7 +181,7 @@ enum Phase {
 }
 
 /// The SDP body of a message, if it has one.
-fn sdp_body(m: &Message) -> Option<String> {
+pub(crate) fn sdp_body(m: &Message) -> Option<String> {
     let is_sdp = m
         .content_type()
         .is_some_and(|t| t.eq_ignore_ascii_case("application/sdp"));

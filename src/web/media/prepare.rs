@@ -90,7 +90,11 @@ pub fn prepare() {
     let ice_errors = watch_ice_errors(&pc, "prepared call".into());
     let progress = Rc::new(Shared::default());
     crate::log::debug!("preparing the media of the next call");
-    spawn_local(offer(pc.clone(), progress.clone()));
+    spawn_local(offer(
+        pc.clone(),
+        progress.clone(),
+        config.audio_codecs.clone(),
+    ));
     PREPARED.with(|p| {
         *p.borrow_mut() = Some(Prepared {
             pc,
@@ -101,7 +105,7 @@ pub fn prepare() {
     });
 }
 
-async fn offer(pc: RtcPeerConnection, progress: Rc<Shared>) {
+async fn offer(pc: RtcPeerConnection, progress: Rc<Shared>, codecs: Vec<&'static str>) {
     let dropped = || matches!(*progress.progress.borrow(), Progress::Dropped);
     let mic = match microphone().await {
         Ok(mic) => mic,
@@ -126,6 +130,7 @@ async fn offer(pc: RtcPeerConnection, progress: Rc<Shared>) {
             sender.get_or_insert(pc.add_track_0(&track, &mic));
         }
     }
+    super::codecs::prefer(&pc, &codecs, CallId(0));
     let described = describe(&pc, pc.create_offer(), RtcSdpType::Offer, None, CallId(0)).await;
     match (described, sender) {
         _ if dropped() => stop_tracks(&mic),
