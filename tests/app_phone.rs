@@ -10,7 +10,7 @@ use softphone::app::alerts::ToneChanges;
 use softphone::app::embed::{ApiEvent, Value};
 use softphone::app::phone::{Action, AppInput, AppOutput, PREPARED_FOR};
 use softphone::app::view::{CallPhase, Notice, RegView};
-use softphone::sip::{CallId, Command, Duration, EndReason};
+use softphone::sip::{CallId, Command, Duration, EndReason, MediaRequest};
 use support::app::{settings, AppPhone};
 use support::{Bed, Side};
 
@@ -980,4 +980,51 @@ fn nothing_is_prepared_when_no_call_could_follow() {
     bed.act(Side::A, Action::Dialling);
     bed.act(Side::A, Action::PageHide);
     assert_eq!(count(&mut bed, Side::A, &AppOutput::ReleaseMedia), 1);
+}
+
+#[test]
+fn a_video_call_and_a_video_answer_ask_for_the_camera() {
+    let mut bed = Phones::phones();
+    let camera_asked = |bed: &mut Phones, side: Side| -> Vec<(bool, bool)> {
+        bed.phone(side)
+            .media
+            .iter()
+            .filter_map(|(r, camera)| match r {
+                MediaRequest::CreateOffer { .. } => Some((true, *camera)),
+                MediaRequest::CreateAnswer { .. } => Some((false, *camera)),
+                _ => None,
+            })
+            .collect()
+    };
+    // a plain call: no camera on either side
+    let (a, b) = bed.connect_call(Side::A, "1001");
+    assert_eq!(camera_asked(&mut bed, Side::A), vec![(true, false)]);
+    assert_eq!(camera_asked(&mut bed, Side::B), vec![(false, false)]);
+    bed.act(Side::A, Action::HangupLine(a));
+    assert!(bed.view(Side::B).line(b).is_none());
+    // a video call, answered with the camera
+    bed.act(Side::A, Action::VideoCall("1001".into()));
+    assert_eq!(bed.view(Side::B).lines.len(), 1, "B rings");
+    bed.act(Side::B, Action::AnswerVideo);
+    assert_eq!(
+        camera_asked(&mut bed, Side::A),
+        vec![(true, false), (true, true)]
+    );
+    assert_eq!(
+        camera_asked(&mut bed, Side::B),
+        vec![(false, false), (false, true)]
+    );
+    // the next calls are plain again; hold's new offer asks for no camera
+    bed.act(Side::A, Action::ToggleHold);
+    bed.act(Side::A, Action::Hangup);
+    bed.connect_call(Side::A, "1001");
+    assert_eq!(camera_asked(&mut bed, Side::A).last(), Some(&(true, false)));
+    assert!(bed
+        .phone(Side::A)
+        .media
+        .iter()
+        .filter(|(r, _)| matches!(r, MediaRequest::Reoffer { .. }))
+        .all(|(_, camera)| !camera));
+    // a ringing call without video offers no video answer
+    assert!(bed.view(Side::B).lines.iter().all(|c| !c.video_offered));
 }

@@ -263,6 +263,7 @@ mod tests {
             from,
             auto_answer_after: None,
             replaces: None,
+            video: false,
         }
     }
 

@@ -51,12 +51,16 @@ pub enum Action {
     SignIn(Settings),
     /// Call a number or a `sip:` address.
     Call(String),
+    /// The same with the camera: a video call.
+    VideoCall(String),
     /// Call once signed in (a `sip:`/`tel:` link opened the phone).
     CallWhenSignedIn(String),
     /// Answer the call in focus, else the oldest ringing one.
     Answer,
     /// Answer this line (the live call goes on hold first).
     AnswerLine(CallId),
+    /// Answer the ringing call in focus (else the oldest) with the camera.
+    AnswerVideo,
     /// Hang up, cancel or decline the call in focus.
     Hangup,
     HangupLine(CallId),
@@ -102,6 +106,8 @@ impl Action {
         match self {
             Action::SignIn(_) => "sign in",
             Action::Call(_) => "call",
+            Action::VideoCall(_) => "video call",
+            Action::AnswerVideo => "answer with video",
             Action::CallWhenSignedIn(_) => "call when signed in",
             Action::Answer => "answer",
             Action::AnswerLine(_) => "answer line",
@@ -195,6 +201,8 @@ pub enum AppOutput {
     Media {
         account: u64,
         request: MediaRequest,
+        /// A new call's offer or answer: with the camera too.
+        camera: bool,
     },
     /// How new peer connections are made.
     ConfigureMedia(MediaConfig),
@@ -286,6 +294,9 @@ impl Socket {
 
 pub struct Phone {
     embedded: bool,
+    /// The offer or answer the core asks for next is a video call's (set
+    /// only around a video call's or video answer's command).
+    camera_next: bool,
     webrtc: bool,
     instance_id: String,
     rng: u64,
@@ -378,6 +389,7 @@ impl Phone {
             lost_notice: None,
             call_when_registered: None,
             prepared_until: None,
+            camera_next: false,
             host_reg: None,
             lists: Lists::default(),
             lists_version: 0,
@@ -513,10 +525,17 @@ impl Phone {
         while let Some(output) = self.agent.as_mut().and_then(UserAgent::poll_output) {
             match output {
                 Output::Send(bytes) => self.out.push_back(AppOutput::Send(bytes)),
-                Output::Media(request) => self.out.push_back(AppOutput::Media {
-                    account: self.account,
-                    request,
-                }),
+                Output::Media(request) => {
+                    let new = matches!(
+                        request,
+                        MediaRequest::CreateOffer { .. } | MediaRequest::CreateAnswer { .. }
+                    );
+                    self.out.push_back(AppOutput::Media {
+                        account: self.account,
+                        request,
+                        camera: new && self.camera_next,
+                    })
+                }
                 Output::Event(event) => self.on_event(event),
                 Output::Reconnect { reason } => {
                     // the socket looks open but is dead: drop it, start over

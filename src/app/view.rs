@@ -89,6 +89,8 @@ pub struct CallView {
     pub transfer: Option<TransferView>,
     /// The far end plays its own audio before answering: no local ringback.
     pub early_media: bool,
+    /// A ringing call that offers video: it can be answered with the camera.
+    pub video_offered: bool,
 }
 
 impl CallView {
@@ -106,6 +108,7 @@ impl CallView {
             dtmf_received: String::new(),
             transfer: None,
             early_media: false,
+            video_offered: false,
         };
         view.set_peer(peer);
         view

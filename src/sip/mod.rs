@@ -393,6 +393,8 @@ pub enum Event {
         from: Party,
         auto_answer_after: Option<u32>,
         replaces: Option<CallId>,
+        /// The offer has a video stream (a video call).
+        video: bool,
     },
     /// We put the call on hold / resumed it (the re-INVITE succeeded).
     LocalHold {

@@ -196,6 +196,17 @@ pub fn keep_audio_codecs(sdp: &str, wanted: &[&str]) -> Option<String> {
     Some(out)
 }
 
+/// Whether `sdp` has a video stream that is not turned off (port 0).
+pub fn has_video(sdp: &str) -> bool {
+    sdp.lines()
+        .filter_map(|l| l.strip_prefix("m=video "))
+        .any(|rest| {
+            rest.split_whitespace()
+                .next()
+                .is_some_and(|port| port != "0")
+        })
+}
+
 /// Entries of an audio stream's codec list that carry no voice of their
 /// own: DTMF, comfort noise, redundancy, retransmission.
 const NOT_VOICE: [&str; 4] = [DTMF_CODEC, "CN", "red", "rtx"];
@@ -304,6 +315,18 @@ mod tests {
         assert!(audio_codecs("m=audio \r\n").is_empty());
         assert!(audio_codecs("m=audio 9\r\n").is_empty());
         assert!(audio_codecs("").is_empty());
+    }
+
+    #[test]
+    fn a_video_stream_that_is_on() {
+        assert!(has_video(
+            "v=0\r\nm=audio 9 RTP/AVP 0\r\nm=video 9 RTP/AVP 96\r\n"
+        ));
+        assert!(!has_video(
+            "v=0\r\nm=audio 9 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\n"
+        ));
+        assert!(!has_video("v=0\r\nm=audio 9 RTP/AVP 0\r\n"));
+        assert!(!has_video("m=video\r\n"));
     }
 
     #[test]

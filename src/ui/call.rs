@@ -38,6 +38,11 @@ pub fn IncomingPanel(state: PhoneState) -> impl IntoView {
                 .map(|c| c.peer_number.clone())
         })
     };
+    let video_offered = move || {
+        state
+            .call
+            .with(|c| c.as_ref().is_some_and(|c| c.video_offered))
+    };
     // the focus goes to Answer when the call rings (Enter or Space answers),
     // in the next frame: focusing lays the page out at once, which would
     // hold up showing the call by milliseconds
@@ -83,6 +88,15 @@ pub fn IncomingPanel(state: PhoneState) -> impl IntoView {
                     on:click=move |_| driver::dispatch(Action::Answer)
                 >
                     "Answer"
+                </button>
+                <button
+                    id="answer-video-button"
+                    type="button"
+                    class="round answer video"
+                    hidden=move || !video_offered()
+                    on:click=move |_| driver::dispatch(Action::AnswerVideo)
+                >
+                    "Video"
                 </button>
             </div>
         </section>
@@ -183,6 +197,19 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
         }
         id
     });
+    // the call's video box (web::media): the other side's picture and our
+    // preview, empty to the eye in an audio call
+    let video_ref = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        let id = focused_id();
+        let Some(holder) = video_ref.get() else {
+            return;
+        };
+        holder.set_inner_html("");
+        if let Some(frame) = id.and_then(media::video_box) {
+            let _ = holder.append_child(&frame);
+        }
+    });
     let keys = move || {
         DTMF_KEYS
             .iter()
@@ -226,6 +253,7 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
             <p id="call-timer" class="timer" class:running=active aria-label="Call duration">
                 {timer}
             </p>
+            <div id="call-video" class="call-video" node_ref=video_ref></div>
             <Show when=remote_hold>
                 <p id="call-remote-hold" class="call-flag hold" role="status">
                     "On hold by the other party"

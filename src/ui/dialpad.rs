@@ -1,4 +1,5 @@
-//! The dialpad: a number or `sip:` address, twelve keys, a call button.
+//! The dialpad: a number or `sip:` address, twelve keys, a call button and
+//! a video call button.
 //! Enter in the input calls. Typing or pressing a key tells the phone the
 //! user is dialling (it gets the call's media ready).
 
@@ -28,16 +29,24 @@ const KEYS: [(&str, &str); 12] = [
 #[component]
 pub fn Dialpad(#[prop(into)] hidden: Signal<bool>) -> impl IntoView {
     let target = RwSignal::new(String::new());
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    let place = move |video: bool| {
         let lines = || driver::view(|v| v.lines.len()).unwrap_or(0);
         let before = lines();
-        driver::dispatch(Action::Call(target.get_untracked()));
+        let to = target.get_untracked();
+        driver::dispatch(if video {
+            Action::VideoCall(to)
+        } else {
+            Action::Call(to)
+        });
         // a call placed empties the input; a refused number stays to be
         // corrected
         if lines() > before {
             target.set(String::new());
         }
+    };
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        place(false);
     };
     let keys = KEYS
         .iter()
@@ -89,10 +98,21 @@ pub fn Dialpad(#[prop(into)] hidden: Signal<bool>) -> impl IntoView {
                 </button>
             </div>
             <div class="keys">{keys}</div>
-            <button id="call-button" type="submit" class="call">
-                <span aria-hidden="true">"✆"</span>
-                " Call"
-            </button>
+            <div class="call-buttons">
+                <button id="call-button" type="submit" class="call">
+                    <span aria-hidden="true">"✆"</span>
+                    " Call"
+                </button>
+                <button
+                    id="video-call-button"
+                    type="button"
+                    class="call video"
+                    on:click=move |_| place(true)
+                >
+                    <span aria-hidden="true">"▶"</span>
+                    " Video"
+                </button>
+            </div>
         </form>
     }
 }

@@ -253,7 +253,7 @@ fn App(state: PhoneState, views: Views) -> impl IntoView {
                     {list_panel(Tab::Messages, view! { <messages::MessagesView views=views /> }.into_any())}
                 </Show>
             </div>
-            <footer class="foot">"SIP over WebSocket · audio by WebRTC"</footer>
+            <footer class="foot">"SIP over WebSocket · audio and video by WebRTC"</footer>
         </div>
     }
 }

@@ -359,10 +359,14 @@ fn act(output: AppOutput) {
                 crate::log::warn!("not connected: a SIP message was dropped");
             }
         }
-        AppOutput::Media { account, request } => {
+        AppOutput::Media {
+            account,
+            request,
+            camera,
+        } => {
             let report: media::Report =
                 Rc::new(move |i: Input| input(AppInput::Media { account, input: i }));
-            media::handle(request, report);
+            media::handle(request, report, camera);
         }
         AppOutput::ConfigureMedia(config) => media::configure(config),
         AppOutput::CloseAllMedia => media::close_all(),

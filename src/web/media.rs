@@ -609,13 +609,17 @@ pub fn configure(c: MediaConfig) {
 
 mod codecs;
 mod prepare;
+mod video;
 pub use prepare::{prepare, release as release_prepared};
 
-/// Carry out one request from the core.
-pub fn handle(request: MediaRequest, report: Report) {
+/// Carry out one request from the core; `camera`: a new call's offer or
+/// answer sends the camera too (a video call).
+pub fn handle(request: MediaRequest, report: Report, camera: bool) {
     match request {
-        MediaRequest::CreateOffer { call } => start(call, None, report),
-        MediaRequest::CreateAnswer { call, remote_sdp } => start(call, Some(remote_sdp), report),
+        MediaRequest::CreateOffer { call } => start(call, None, report, camera),
+        MediaRequest::CreateAnswer { call, remote_sdp } => {
+            start(call, Some(remote_sdp), report, camera)
+        }
         MediaRequest::SetRemoteAnswer {
             call,
             sdp,
@@ -666,6 +670,12 @@ fn get(call: CallId) -> Option<Rc<CallMedia>> {
     CALLS.with(|c| c.borrow().get(&call).cloned())
 }
 
+/// The box with `call`'s video (the other side's picture and our camera's
+/// preview), for the call panel to show; empty to the eye without video.
+pub fn video_box(call: CallId) -> Option<web_sys::HtmlElement> {
+    get(call).map(|m| m.video.frame.clone())
+}
+
 struct CallMedia {
     call: CallId,
     pc: RtcPeerConnection,
@@ -675,6 +685,8 @@ struct CallMedia {
     sender: RefCell<Option<RtcRtpSender>>,
     /// The remote audio stream (for conference mixes).
     remote: Rc<RefCell<Option<MediaStream>>>,
+    /// The pictures, when the call has video.
+    video: Rc<video::Video>,
     /// Microphone muted ([`set_muted`]); applies to a microphone opened later.
     muted: Cell<bool>,
     /// On hold by us (the last re-offer was a hold).
@@ -779,7 +791,13 @@ impl CallMedia {
         let player = audio.clone();
         let remote = Rc::new(RefCell::new(None));
         let remote_store = remote.clone();
+        let video = Rc::new(video::Video::new(call)?);
+        let pictures = video.clone();
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
+            if ev.track().kind() == "video" {
+                pictures.show_remote(&ev.track(), call);
+                return;
+            }
             let stream = match ev.streams().get(0).dyn_into::<MediaStream>() {
                 Ok(s) => s,
                 Err(_) => match MediaStream::new() {
@@ -837,6 +855,7 @@ impl CallMedia {
             mic: RefCell::new(None),
             sender: RefCell::new(None),
             remote,
+            video,
             muted: Cell::new(false),
             held: Cell::new(false),
             level: RefCell::new(None),
@@ -871,6 +890,7 @@ impl CallMedia {
         }
         self.audio.set_src_object(None);
         self.audio.remove();
+        self.video.close();
     }
 }
 
@@ -894,10 +914,15 @@ fn make_audio_element(call: CallId) -> Result<HtmlAudioElement, String> {
 
 /// Offer (`remote_offer` None) or answer a call: microphone, peer
 /// connection, local description, ICE; then report the SDP.
-fn start(call: CallId, remote_offer: Option<String>, report: Report) {
-    close(call); // a repeated request starts over
-    if remote_offer.is_none() && prepare::take(call, &report) {
+fn start(call: CallId, remote_offer: Option<String>, report: Report, camera: bool) {
+    // a repeated request starts over
+    close(call);
+    // what was prepared has no camera: a video call starts afresh
+    if remote_offer.is_none() && !camera && prepare::take(call, &report) {
         return;
+    }
+    if camera {
+        prepare::release();
     }
     let media = match CallMedia::new(call, report.clone()) {
         Ok(m) => Rc::new(m),
@@ -908,7 +933,7 @@ fn start(call: CallId, remote_offer: Option<String>, report: Report) {
     };
     CALLS.with(|c| c.borrow_mut().insert(call, media.clone()));
     spawn_local(async move {
-        let result = negotiate(&media, remote_offer).await;
+        let result = negotiate(&media, remote_offer, camera).await;
         report_sdp(&media, result, &report, "media");
     });
 }
@@ -933,7 +958,11 @@ fn report_sdp(media: &CallMedia, result: Result<String, String>, report: &Report
     }
 }
 
-async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<String, String> {
+async fn negotiate(
+    media: &CallMedia,
+    remote_offer: Option<String>,
+    camera: bool,
+) -> Result<String, String> {
     let pc = &media.pc;
     // the caller's offer is taken in while the microphone opens
     let remote = remote_offer.as_ref().map(|offer| {
@@ -968,6 +997,21 @@ async fn negotiate(media: &CallMedia, remote_offer: Option<String>) -> Result<St
         if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
             let sender = pc.add_track_0(&track, &mic);
             media.sender.borrow_mut().get_or_insert(sender);
+        }
+    }
+    if camera {
+        // without a camera the call goes on with sound only (said in the log)
+        match video::camera().await {
+            Ok(cam) if !media.closed.get() => {
+                for track in cam.get_tracks().iter() {
+                    if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
+                        pc.add_track_0(&track, &mic);
+                    }
+                }
+                media.video.set_camera(cam, media.call);
+            }
+            Ok(cam) => stop_tracks(&cam),
+            Err(e) => crate::log::warn!("{}: no video: {e}", media.call),
         }
     }
     codecs::prefer(pc, &media.audio_codecs, media.call);
@@ -1242,7 +1286,8 @@ async fn ice_news(pc: &RtcPeerConnection, ms: i32) {
 
 /// Hold (`sendonly`, or `inactive` when the other phone holds us too: its
 /// last description does not receive) or not (`sendrecv`) for the next
-/// offer, on the call's audio transceivers.
+/// offer, on the call's transceivers (a video one that sends nothing:
+/// `inactive` or `recvonly`).
 fn set_direction(media: &CallMedia, hold: bool) {
     let direction = if !hold {
         "sendrecv"
@@ -1262,9 +1307,17 @@ fn set_direction(media: &CallMedia, hold: bool) {
         let Ok(t) = t.dyn_into::<RtcRtpTransceiver>() else {
             continue;
         };
-        if t.receiver().track().kind() != "audio" {
-            continue;
-        }
+        // video as the audio; a picture we do not send is only received
+        // (or nothing, on hold)
+        let direction = if t.receiver().track().kind() == "video" && t.sender().track().is_none() {
+            if hold {
+                "inactive"
+            } else {
+                "recvonly"
+            }
+        } else {
+            direction
+        };
         // through Reflect: the setter throws on a stopped transceiver
         match js_sys::Reflect::set(
             &t,
@@ -1280,7 +1333,7 @@ fn set_direction(media: &CallMedia, hold: bool) {
         }
     }
     crate::log::debug!(
-        "{}: audio {direction} for the next offer ({set} transceiver(s))",
+        "{}: {direction} for the next offer ({set} transceiver(s))",
         media.call
     );
 }

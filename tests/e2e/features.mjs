@@ -59,6 +59,15 @@
 //                      A's call is refused at once (488, Warning 305), B never
 //                      rings and says why in #notice (caller, codecs offered),
 //                      A says the other phone cannot take the audio
+//   video-call         (issue 16) A presses #video-call-button: its preview
+//                      shows at once; B rings with #answer-video-button and
+//                      answers with it: inbound video framesDecoded grows on
+//                      both pages, each remote picture (#call-video
+//                      video.remote-video, drawn into a canvas) is not black
+//                      and has detail, audio flows both ways; hang-up empties
+//                      #call-video and stops the cameras. Again, B answers
+//                      with #answer-button (no camera): B sees A's picture, A
+//                      gets no video frames, audio both ways
 //   early-media        sipp answers 183 with SDP, then 486: the page applies
 //                      the provisional answer (remote description pranswer
 //                      or answer) and shows no error until the 486
@@ -381,6 +390,132 @@ async function dtmfRfc4733(browser, base, r) {
   r.info_sent = sentAfter(A, 'INFO', k0).length;
   await hangUp(A, B);
   if (r.info_sent) throw new Error(`A sent ${r.info_sent} INFO request(s) although the method is rfc4733`);
+}
+
+/**
+ * The video of the newest peer connection and of the call panel: inbound
+ * video framesDecoded, and the remote picture and the preview as shown
+ * (size, mean and spread of the luminance of a canvas copy).
+ */
+const videoState = (P) =>
+  P.page.evaluate(async () => {
+    const pc = window.__pcs().at(-1);
+    let frames = 0;
+    if (pc) {
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0;
+      });
+    }
+    const picture = (sel) => {
+      const v = document.querySelector(sel);
+      if (!v || !v.hasAttribute('data-live') || !v.videoWidth) return null;
+      const c = document.createElement('canvas');
+      c.width = 64;
+      c.height = 48;
+      const g = c.getContext('2d');
+      g.drawImage(v, 0, 0, c.width, c.height);
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      let sum = 0;
+      let sq = 0;
+      const n = d.length / 4;
+      for (let i = 0; i < d.length; i += 4) {
+        const y = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+        sum += y;
+        sq += y * y;
+      }
+      const mean = sum / n;
+      const shown = v.getBoundingClientRect();
+      return { w: v.videoWidth, h: v.videoHeight, mean: Math.round(mean), spread: Math.round(Math.sqrt(Math.max(0, sq / n - mean * mean))), shown_px: Math.round(shown.width) };
+    };
+    return {
+      frames,
+      remote: picture('#call-video video.remote-video'),
+      preview: picture('#call-video video.local-video'),
+      boxes: document.querySelectorAll('#call-video .video-box').length,
+    };
+  });
+
+/** Wait until `P` has decoded more than `n` video frames; returns its videoState. */
+async function framesOver(P, n, ms) {
+  const end = Date.now() + ms;
+  let s = null;
+  while (Date.now() < end) {
+    s = await videoState(P);
+    if (s.frames > n) return s;
+    await sleep(200);
+  }
+  throw new Error(`${P.name}: ${s ? s.frames : 0} video frames decoded within ${ms} ms, want more than ${n}`);
+}
+
+const notBlack = (pic) => pic && pic.w > 0 && (pic.mean > 16 || pic.spread > 8);
+
+/** Video calls of issue 16: with the camera on both sides, then one. */
+async function videoCall(browser, base, r) {
+  const SC = 'video-call';
+  const [A, B] = await setup(
+    browser, base, r, SC,
+    [{ n: 1002, name: 'Vera', page: 'A' }, { n: 1003, name: 'Walt', page: 'B' }],
+  );
+  // 1. both cameras
+  await step('A: video call to 1003', T.ui, async () => {
+    await A.page.fill('#dial-input', '1003');
+    await press(A, '#video-call-button');
+  });
+  await step('B rings with a video answer', T.ring, async () => {
+    await waitPhone(B.page, 'incoming', T.ring);
+    await waitVisible(B.page, '#answer-video-button', T.ring, 'B');
+  });
+  r.preview_A_calling = (await videoState(A)).preview;
+  r.screenshots.push(await shot(A.page, SC, 'calling-A'));
+  await press(B, '#answer-video-button');
+  await step('both active', T.answer, () => Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]));
+  await step('audio both ways', T.media, () => audioBothWays([A, B]));
+  const a = await step('A decodes video', T.media * 2, () => framesOver(A, 30, T.media * 2));
+  const b = await step('B decodes video', T.media * 2, () => framesOver(B, 30, T.media * 2));
+  await sleep(300);
+  r.A = await videoState(A);
+  r.B = await videoState(B);
+  r.screenshots.push(await shot(A.page, SC, 'in-call-A'));
+  r.screenshots.push(await shot(B.page, SC, 'in-call-B'));
+  // the camera tracks, to see them stopped after the hang-up
+  const keepCamera = () => {
+    const v = document.querySelector('#call-video video.local-video');
+    window.__camera = v && v.srcObject ? v.srcObject.getVideoTracks() : [];
+    return window.__camera.length;
+  };
+  r.camera_tracks = await Promise.all([A, B].map((P) => P.page.evaluate(keepCamera)));
+  await hangUp(A, B);
+  await sleep(300);
+  r.after = { A: await videoState(A), B: await videoState(B) };
+  r.cameras_live_after = await Promise.all([A, B].map((P) => P.page.evaluate(() => window.__camera.filter((t) => t.readyState === 'live').length)));
+  for (const [name, s] of [['A', r.A], ['B', r.B]]) {
+    if (!notBlack(s.remote)) throw new Error(`${name}: the other side's picture is black or missing: ${JSON.stringify(s.remote)}`);
+    if (!notBlack(s.preview)) throw new Error(`${name}: no preview of its own camera: ${JSON.stringify(s.preview)}`);
+    if (!(s.remote.shown_px > s.preview.shown_px)) throw new Error(`${name}: the other side's picture (${s.remote.shown_px} px) is not larger than the preview (${s.preview.shown_px} px)`);
+  }
+  if (!notBlack(r.preview_A_calling)) throw new Error(`A: no preview while calling: ${JSON.stringify(r.preview_A_calling)}`);
+  if (r.after.A.boxes || r.after.B.boxes) throw new Error(`a video box is left after the hang-up: ${JSON.stringify(r.after)}`);
+  if (r.camera_tracks.some((n) => n !== 1) || r.cameras_live_after.some((n) => n)) {
+    throw new Error(`camera tracks in the call ${JSON.stringify(r.camera_tracks)}, still live after the hang-up ${JSON.stringify(r.cameras_live_after)}`);
+  }
+  r.frames = { A: a.frames, B: b.frames };
+
+  // 2. B answers without its camera: it sees A, A sees nothing
+  await step('A: video call again', T.ui, async () => {
+    await A.page.fill('#dial-input', '1003');
+    await press(A, '#video-call-button');
+  });
+  await step('B rings', T.ring, () => waitPhone(B.page, 'incoming', T.ring));
+  await press(B, '#answer-button');
+  await step('both active (B without camera)', T.answer, () => Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]));
+  await step('audio both ways (B without camera)', T.media, () => audioBothWays([A, B]));
+  await step('B decodes A\'s video', T.media * 2, () => framesOver(B, 30, T.media * 2));
+  await sleep(1000);
+  r.one_way = { A: await videoState(A), B: await videoState(B) };
+  await hangUp(A, B);
+  if (!notBlack(r.one_way.B.remote)) throw new Error(`B (no camera) does not see A: ${JSON.stringify(r.one_way.B.remote)}`);
+  if (r.one_way.B.preview) throw new Error(`B answered without its camera but previews one: ${JSON.stringify(r.one_way.B.preview)}`);
+  if (r.one_way.A.frames > 0 || r.one_way.A.remote) throw new Error(`A got video from B, who answered without a camera: ${JSON.stringify(r.one_way.A)}`);
 }
 
 /** The codec order of issue 16, honoured in offers and answers. */
@@ -1283,6 +1418,7 @@ export const FEATURES = {
   'title-notification': titleNotification,
   'keyboard-a11y': keyboardA11y,
   codecs,
+  'video-call': videoCall,
   'early-media': earlyMedia,
   'audio-devices': audioDevices,
   'page-close': leaveDuringCall('close'),

@@ -11,7 +11,7 @@ use softphone::app::lists::Stored;
 use softphone::app::phone::{Action, AppInput, AppOutput, Phone, PhoneConfig};
 use softphone::app::settings::Settings;
 use softphone::app::view::{CallPhase, PhoneView};
-use softphone::sip::{CallId, Input, Instant, Output};
+use softphone::sip::{CallId, Input, Instant, MediaRequest, Output};
 use std::collections::VecDeque;
 
 pub const WS_URL: &str = "wss://proxy.test";
@@ -30,6 +30,8 @@ pub struct AppPhone {
     pub outputs: Vec<AppOutput>,
     /// The URLs of the WebSockets asked for.
     pub connects: Vec<String>,
+    /// Every media request, and whether it asked for the camera too.
+    pub media: Vec<(MediaRequest, bool)>,
 }
 
 /// The settings of account `user` (1000 or 1001) with its password.
@@ -65,6 +67,7 @@ impl AppPhone {
             bed_out: VecDeque::new(),
             outputs: Vec::new(),
             connects: Vec::new(),
+            media: Vec::new(),
         };
         p.input(now, AppInput::Action(Action::SignIn(settings)));
         p
@@ -80,7 +83,12 @@ impl AppPhone {
         while let Some(o) = self.phone.poll_output() {
             match o {
                 AppOutput::Send(bytes) => self.bed_out.push_back(Output::Send(bytes)),
-                AppOutput::Media { request, .. } => self.bed_out.push_back(Output::Media(request)),
+                AppOutput::Media {
+                    request, camera, ..
+                } => {
+                    self.media.push((request.clone(), camera));
+                    self.bed_out.push_back(Output::Media(request));
+                }
                 AppOutput::Load { account } => {
                     let input = self.stored_lists(account);
                     let now = self.now;

@@ -313,6 +313,7 @@ fn call_events_for_the_host_page() {
         },
         auto_answer_after: None,
         replaces: None,
+        video: false,
     })
     .unwrap();
     assert_eq!(e.name, "incomingcall");

@@ -8,6 +8,11 @@ impl Phone {
         match action {
             Action::SignIn(settings) => self.sign_in(settings),
             Action::Call(target) => self.call(target),
+            Action::VideoCall(target) => {
+                self.camera_next = true;
+                self.call(target);
+                self.camera_next = false;
+            }
             Action::CallWhenSignedIn(target) => {
                 crate::log::info!("asked to call {target} (link)");
                 if self.view.is_registered() {
@@ -23,6 +28,13 @@ impl Phone {
                 }
             }
             Action::AnswerLine(call) => self.answer_replacing(call, None),
+            Action::AnswerVideo => {
+                if let Some(call) = lines::to_answer(&self.view.lines, self.view.focused()) {
+                    self.camera_next = true;
+                    self.answer_replacing(call, None);
+                    self.camera_next = false;
+                }
+            }
             Action::Hangup => {
                 if let Some(call) = self.view.focus {
                     self.command(Command::Hangup { call });

@@ -18,7 +18,11 @@ impl Phone {
                 from,
                 auto_answer_after,
                 replaces,
-            } => self.on_incoming(call, from, auto_answer_after, replaces),
+                video,
+            } => {
+                self.on_incoming(call, from, auto_answer_after, replaces);
+                self.update_line(call, |c| c.video_offered = video);
+            }
             Event::CallState { call, state } => self.on_call_state(call, state),
             Event::RemoteHold { call, on_hold } => {
                 crate::log::info!(

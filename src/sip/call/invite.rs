@@ -93,6 +93,7 @@ impl Call {
         call.invite_key = Some(key.clone());
         call.dialog = Some(dialog);
         call.remote_hold = sdp::is_hold(&offer);
+        let video = sdp::has_video(&offer);
         call.remote_sdp = Some(offer);
         call.replaces = replaces;
         let mut ringing = response_to(invite, 180, "Ringing", Some(&local_tag));
@@ -103,6 +104,7 @@ impl Call {
             from,
             auto_answer_after: refer::auto_answer_after(invite),
             replaces,
+            video,
         });
         Ok(call)
     }

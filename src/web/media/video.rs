@@ -1,0 +1,123 @@
+//! The video of a call (issue 16): the camera sent beside the microphone,
+//! the other side's picture and a preview of ours, in one box per call that
+//! the call panel puts on the screen ([`super::video_box`]). A box without a
+//! live picture is empty to the eye (`.video-box` CSS: a `<video>` shows
+//! only with `data-live`).
+
+use super::{js_text, media_devices, stop_tracks};
+use crate::sip::CallId;
+use std::cell::RefCell;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{
+    HtmlElement, HtmlMediaElement, MediaStream, MediaStreamConstraints, MediaStreamTrack,
+};
+
+pub(super) struct Video {
+    /// `div.video-box`: the remote picture, then the preview.
+    pub(super) frame: HtmlElement,
+    remote: HtmlMediaElement,
+    preview: HtmlMediaElement,
+    /// The camera, while it is sent.
+    camera: RefCell<Option<MediaStream>>,
+}
+
+/// A `<video>` that plays by itself, silent (the sound is the call's
+/// `<audio>`), with class `class`.
+fn video_element(class: &str) -> Result<HtmlMediaElement, String> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let v: HtmlMediaElement = document
+        .create_element("video")
+        .map_err(|e| js_text(&e))?
+        .dyn_into()
+        .map_err(|_| "not a video element".to_string())?;
+    v.set_autoplay(true);
+    v.set_muted(true);
+    let _ = v.set_attribute("playsinline", "");
+    v.set_class_name(class);
+    Ok(v)
+}
+
+impl Video {
+    pub(super) fn new(call: CallId) -> Result<Video, String> {
+        let document = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or("no document")?;
+        let frame: HtmlElement = document
+            .create_element("div")
+            .map_err(|e| js_text(&e))?
+            .dyn_into()
+            .map_err(|_| "not an element".to_string())?;
+        frame.set_class_name("video-box");
+        frame.set_id(&format!("call-video-{}", call.0));
+        let remote = video_element("remote-video")?;
+        let preview = video_element("local-video")?;
+        let _ = frame.append_child(&remote);
+        let _ = frame.append_child(&preview);
+        Ok(Video {
+            frame,
+            remote,
+            preview,
+            camera: RefCell::new(None),
+        })
+    }
+
+    /// The other side's video `track` arrived: show it.
+    pub(super) fn show_remote(&self, track: &MediaStreamTrack, call: CallId) {
+        let Ok(stream) = MediaStream::new() else {
+            return;
+        };
+        stream.add_track(track);
+        crate::log::debug!("{call}: remote video track");
+        show(&self.remote, &stream, call, "remote video");
+    }
+
+    /// The camera `stream` is sent: keep it (to stop it) and preview it.
+    pub(super) fn set_camera(&self, stream: MediaStream, call: CallId) {
+        show(&self.preview, &stream, call, "camera preview");
+        if let Some(old) = self.camera.borrow_mut().replace(stream) {
+            stop_tracks(&old);
+        }
+    }
+
+    pub(super) fn close(&self) {
+        if let Some(cam) = self.camera.borrow_mut().take() {
+            stop_tracks(&cam);
+        }
+        for v in [&self.remote, &self.preview] {
+            v.set_src_object(None);
+        }
+        self.frame.remove();
+    }
+}
+
+fn show(v: &HtmlMediaElement, stream: &MediaStream, call: CallId, what: &'static str) {
+    v.set_src_object(Some(stream));
+    let _ = v.set_attribute("data-live", "");
+    if let Ok(p) = v.play() {
+        spawn_local(async move {
+            if let Err(e) = JsFuture::from(p).await {
+                crate::log::warn!("{call}: the {what} did not start: {}", js_text(&e));
+            }
+        });
+    }
+}
+
+/// `getUserMedia` for the camera alone; reasons for failure in words.
+pub(super) async fn camera() -> Result<MediaStream, String> {
+    let devices = media_devices()?;
+    let constraints = MediaStreamConstraints::new();
+    constraints.set_audio(&JsValue::FALSE);
+    constraints.set_video(&JsValue::TRUE);
+    let p = devices
+        .get_user_media_with_constraints(&constraints)
+        .map_err(|e| js_text(&e))?;
+    let stream = JsFuture::from(p)
+        .await
+        .map_err(|e| format!("the camera could not be opened: {}", js_text(&e)))?;
+    stream
+        .dyn_into::<MediaStream>()
+        .map_err(|_| "the camera gave no video stream".to_string())
+}
