@@ -20,7 +20,7 @@
 #                         hostile-peer | load-100 | security | the issue 5
 #                         desk-phone features (e2e-features) | the embeddable
 #                         phone (e2e-embed) | pbx-restart ws-kill | the media
-#                         gateway (e2e-gateway: echo-test echo-pcmu sipp-caller
+#                         gateway (e2e-gateway: echo-test echo-pcmu echo-video sipp-caller
 #                         browser-direct) | issue 12 (e2e-outside: both
 #                         browsers in one call, wss://, TURN, no WebRTC,
 #                         baresip, linphone) | a two-node PBX cluster with a failover
@@ -260,7 +260,7 @@ e2e_group e2e-embed 360 embed-element embed-mount embed-click-to-call embed-host
 e2e_group e2e-reconnect 300 pbx-restart ws-kill
 # media gateway of issue 7 (tests/e2e/gateway.mjs): the echo test 9196 and a
 # plain-RTP sipp caller through rtpengine; browser<->browser stays direct
-E2E_SCRIPT=tests/e2e/gateway.mjs e2e_group e2e-gateway 200 echo-test echo-pcmu sipp-caller browser-direct
+E2E_SCRIPT=tests/e2e/gateway.mjs e2e_group e2e-gateway 220 echo-test echo-pcmu echo-video sipp-caller browser-direct
 # issue 12 (tests/e2e/outside.mjs, baresip.mjs, linphone.mjs): Chromium <->
 # Firefox, wss:// with a local CA, TURN relay only (UDP, TCP, wrong
 # password), a browser without WebRTC, baresip (through the gateway) and

@@ -996,8 +996,12 @@ fn a_video_call_and_a_video_answer_ask_for_the_camera() {
             })
             .collect()
     };
-    // a plain call: no camera on either side
+    // a plain call: no camera on either side, nothing said of video
     let (a, b) = bed.connect_call(Side::A, "1001");
+    assert!(!matches!(
+        bed.view(Side::A).notice,
+        Some(Notice::AnsweredWithoutVideo(_))
+    ));
     assert_eq!(camera_asked(&mut bed, Side::A), vec![(true, false)]);
     assert_eq!(camera_asked(&mut bed, Side::B), vec![(false, false)]);
     bed.act(Side::A, Action::HangupLine(a));
@@ -1014,6 +1018,14 @@ fn a_video_call_and_a_video_answer_ask_for_the_camera() {
         camera_asked(&mut bed, Side::B),
         vec![(false, false), (false, true)]
     );
+    // (the bed's answers have no video: A is told the call has sound only)
+    match &bed.view(Side::A).notice {
+        Some(n @ Notice::AnsweredWithoutVideo(_)) => assert_eq!(
+            n.text(),
+            "1001 answered without video: the call has sound only."
+        ),
+        other => panic!("A was not told: {other:?}"),
+    }
     // the next calls are plain again; hold's new offer asks for no camera
     bed.act(Side::A, Action::ToggleHold);
     bed.act(Side::A, Action::Hangup);

@@ -521,19 +521,51 @@ impl Phone {
         self.feed(Input::Command(cmd));
     }
 
+    /// Whether `request` is the offer or answer of a call placed or
+    /// answered with the camera (marked on its line); tells the user when
+    /// the answer to such a call has no video.
+    fn camera_for(&mut self, request: &MediaRequest) -> bool {
+        match request {
+            MediaRequest::CreateOffer { call } | MediaRequest::CreateAnswer { call, .. } => {
+                self.update_line(*call, |c| c.camera = true);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A final answer without video to a call we placed with the camera.
+    fn check_video_answer(&mut self, request: &MediaRequest) {
+        if let MediaRequest::SetRemoteAnswer {
+            call,
+            sdp,
+            provisional: false,
+        } = request
+        {
+            let label = self
+                .view
+                .line(*call)
+                .filter(|c| c.camera)
+                .map(|c| c.peer_label.clone());
+            if let Some(label) = label.filter(|_| !crate::sip::sdp::has_video(sdp)) {
+                crate::log::info!("{call}: answered without video");
+                self.update_line(*call, |c| c.camera = false);
+                self.show_notice(Notice::AnsweredWithoutVideo(label));
+            }
+        }
+    }
+
     fn drain(&mut self) {
         while let Some(output) = self.agent.as_mut().and_then(UserAgent::poll_output) {
             match output {
                 Output::Send(bytes) => self.out.push_back(AppOutput::Send(bytes)),
                 Output::Media(request) => {
-                    let new = matches!(
-                        request,
-                        MediaRequest::CreateOffer { .. } | MediaRequest::CreateAnswer { .. }
-                    );
+                    let camera = self.camera_next && self.camera_for(&request);
+                    self.check_video_answer(&request);
                     self.out.push_back(AppOutput::Media {
                         account: self.account,
                         request,
-                        camera: new && self.camera_next,
+                        camera,
                     })
                 }
                 Output::Event(event) => self.on_event(event),

@@ -91,6 +91,8 @@ pub struct CallView {
     pub early_media: bool,
     /// A ringing call that offers video: it can be answered with the camera.
     pub video_offered: bool,
+    /// Our camera was asked for when this call was placed or answered.
+    pub camera: bool,
 }
 
 impl CallView {
@@ -109,6 +111,7 @@ impl CallView {
             transfer: None,
             early_media: false,
             video_offered: false,
+            camera: false,
         };
         view.set_peer(peer);
         view
@@ -212,6 +215,8 @@ pub enum Notice {
     },
     /// The other party transferred us to `label`.
     TransferredTo(String),
+    /// `label` answered our video call without video: sound only.
+    AnsweredWithoutVideo(String),
     /// A call ended; `label` names it when another call stays on screen.
     Ended {
         reason: EndReason,

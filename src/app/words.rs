@@ -81,6 +81,9 @@ impl Notice {
             Notice::TransferredTo(target) => {
                 format!("The other party transferred you to {}.", short_uri(target))
             }
+            Notice::AnsweredWithoutVideo(label) => {
+                format!("{label} answered without video: the call has sound only.")
+            }
             Notice::Ended { reason, label } => {
                 let text = ended(reason);
                 match label {

@@ -207,6 +207,57 @@ pub fn has_video(sdp: &str) -> bool {
         })
 }
 
+/// An `answer` with fewer media streams than our `offer` (an old gateway
+/// that answers a video call with its audio alone), completed with the
+/// missing streams turned off (port 0, with the offer's `a=mid`), as RFC
+/// 3264 6 wants and browsers require; None when nothing is missing (or the
+/// answer has no stream at all: the browser refuses that itself).
+pub fn complete_answer(offer: &str, answer: &str) -> Option<String> {
+    let sections = |sdp: &str| sdp.lines().filter(|l| l.starts_with("m=")).count();
+    let have = sections(answer);
+    if have == 0 {
+        return None;
+    }
+    let mut missing = String::new();
+    let mut index = 0;
+    let mut current: Option<(&str, &str)> = None; // (m= line, its mid)
+    let flush = |index: usize, m: Option<(&str, &str)>, out: &mut String| {
+        let Some((m, mid)) = m else { return };
+        if index <= have {
+            return;
+        }
+        let mut words = m.trim_start_matches("m=").split_whitespace();
+        let (Some(kind), Some(_port), Some(proto), Some(fmt)) =
+            (words.next(), words.next(), words.next(), words.next())
+        else {
+            return;
+        };
+        out.push_str(&format!("m={kind} 0 {proto} {fmt}\r\n"));
+        if !mid.is_empty() {
+            out.push_str(&format!("a=mid:{mid}\r\n"));
+        }
+    };
+    for line in offer.lines().map(|l| l.trim_end_matches('\r')) {
+        if line.starts_with("m=") {
+            flush(index, current.take(), &mut missing);
+            index += 1;
+            current = Some((line, ""));
+        } else if let (Some(mid), Some(c)) = (line.strip_prefix("a=mid:"), current.as_mut()) {
+            c.1 = mid;
+        }
+    }
+    flush(index, current, &mut missing);
+    if missing.is_empty() {
+        return None;
+    }
+    let mut out = answer.to_string();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push_str("\r\n");
+    }
+    out.push_str(&missing);
+    Some(out)
+}
+
 /// Entries of an audio stream's codec list that carry no voice of their
 /// own: DTMF, comfort noise, redundancy, retransmission.
 const NOT_VOICE: [&str; 4] = [DTMF_CODEC, "CN", "red", "rtx"];
@@ -315,6 +366,41 @@ mod tests {
         assert!(audio_codecs("m=audio \r\n").is_empty());
         assert!(audio_codecs("m=audio 9\r\n").is_empty());
         assert!(audio_codecs("").is_empty());
+    }
+
+    #[test]
+    fn an_answer_short_of_streams_is_completed() {
+        let offer = "v=0\r\na=group:BUNDLE 0 1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\na=mid:0\r\n\
+                     a=rtpmap:111 opus/48000/2\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=mid:1\r\n\
+                     a=rtpmap:96 VP8/90000\r\n";
+        let answer = "v=0\r\nm=audio 30020 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=sendrecv\r\n";
+        assert_eq!(
+            complete_answer(offer, answer).as_deref(),
+            Some(
+                "v=0\r\nm=audio 30020 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=sendrecv\r\n\
+                 m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\n"
+            )
+        );
+        // without a final line end, and without mids
+        let plain_offer = "m=audio 4000 RTP/AVP 0\nm=video 4002 RTP/AVP 31\n";
+        assert_eq!(
+            complete_answer(plain_offer, "m=audio 5000 RTP/AVP 0").as_deref(),
+            Some("m=audio 5000 RTP/AVP 0\r\nm=video 0 RTP/AVP 31\r\n")
+        );
+        // nothing missing, or nothing to go by
+        assert_eq!(
+            complete_answer(
+                offer,
+                &format!("{answer}m=video 0 UDP/TLS/RTP/SAVPF 96\r\n")
+            ),
+            None
+        );
+        assert_eq!(complete_answer("m=audio 9 RTP/AVP 0\r\n", answer), None);
+        assert_eq!(
+            complete_answer(offer, "v=0\r\n"),
+            None,
+            "an answer without media"
+        );
     }
 
     #[test]

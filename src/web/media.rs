@@ -1372,6 +1372,16 @@ fn set_remote_answer(call: CallId, sdp: String, provisional: bool, report: Repor
         } else {
             RtcSdpType::Answer
         };
+        // an answer short of streams (an audio gateway answering a video
+        // call) gets them back, turned off: else the browser refuses it
+        let offer = media.pc.local_description().map(|d| d.sdp());
+        let sdp = match offer.and_then(|o| crate::sip::sdp::complete_answer(&o, &sdp)) {
+            Some(done) => {
+                crate::log::info!("{call}: the {what} lacks streams of the offer: turned off");
+                done
+            }
+            None => sdp,
+        };
         let desc = RtcSessionDescriptionInit::new(kind);
         desc.set_sdp(&sdp);
         let result = JsFuture::from(media.pc.set_remote_description(&desc)).await;

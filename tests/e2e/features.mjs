@@ -475,6 +475,7 @@ async function videoCall(browser, base, r) {
   await sleep(300);
   r.A = await videoState(A);
   r.B = await videoState(B);
+  r.notice_A = await textOf(A.page, '#notice');
   r.screenshots.push(await shot(A.page, SC, 'in-call-A'));
   r.screenshots.push(await shot(B.page, SC, 'in-call-B'));
   // the camera tracks, to see them stopped after the hang-up
@@ -493,6 +494,7 @@ async function videoCall(browser, base, r) {
     if (!notBlack(s.preview)) throw new Error(`${name}: no preview of its own camera: ${JSON.stringify(s.preview)}`);
     if (!(s.remote.shown_px > s.preview.shown_px)) throw new Error(`${name}: the other side's picture (${s.remote.shown_px} px) is not larger than the preview (${s.preview.shown_px} px)`);
   }
+  if (/without video/.test(r.notice_A || '')) throw new Error(`A says ${JSON.stringify(r.notice_A)} although B answered with video`);
   if (!notBlack(r.preview_A_calling)) throw new Error(`A: no preview while calling: ${JSON.stringify(r.preview_A_calling)}`);
   if (r.after.A.boxes || r.after.B.boxes) throw new Error(`a video box is left after the hang-up: ${JSON.stringify(r.after)}`);
   if (r.camera_tracks.some((n) => n !== 1) || r.cameras_live_after.some((n) => n)) {

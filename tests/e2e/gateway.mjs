@@ -24,6 +24,9 @@
 //   echo-pcmu       the same with the settings' audio codecs "PCMU" (issue
 //                   16): the page's offer lists PCMU and telephone-event
 //                   only, and everything above still holds.
+//   echo-video      (issue 16) the same dialled as a video call: the echo
+//                   answers with sound only, the page says "answered without
+//                   video" and everything above still holds.
 //   sipp-caller     a sipp UAC (pbx/sipp/gateway/uac-rtp.xml, RTP/AVP PCMU,
 //                   no ICE/DTLS) calls page 1005 through the PBX; the page
 //                   rings, the test answers, the page receives audio (inbound
@@ -52,7 +55,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dgram from 'node:dgram';
 import {
-  opt, DIST, ART, T, SIPP_DIR, sleep, step, openPage, shot, registerAll, phoneState, textOf,
+  opt, DIST, ART, T, SIPP_DIR, sleep, step, openPage, shot, registerAll, phoneState, textOf, waitText,
   errorText, waitPhone, waitAttr, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, run, audioCodecs, sdpAudioCodecs,
   sippMessages, sippFlow, energyOver, clearBindings, sipBody, leavePage, runScenarios,
 } from './lib.mjs';
@@ -61,7 +64,7 @@ const WATCHDOG_MS = Number(opt('watchdog', 180000));
 const CHROMIUM = opt('chromium', '/usr/bin/chromium');
 const ONLY = opt('only', null);
 const RESULTS = opt('results', 'e2e-gateway-results.json');
-const ALL = ['echo-test', 'echo-pcmu', 'sipp-caller', 'browser-direct'];
+const ALL = ['echo-test', 'echo-pcmu', 'echo-video', 'sipp-caller', 'browser-direct'];
 const SCENARIOS = ALL.filter((s) => !ONLY || String(ONLY).split(',').includes(s));
 
 const ECHO_NUMBER = '9196';
@@ -510,16 +513,24 @@ const median = (xs) => {
 
 // ---------- scenarios ----------
 
-/** The echo test; with `codecs`, that text in the page's #audio-codecs. */
-const scenarioEcho = (SC, codecs = null) => async (browser, base, r) => {
+/**
+ * The echo test; with `codecs`, that text in the page's #audio-codecs; with
+ * `video`, dialled with #video-call-button (the echo answers sound only).
+ */
+const scenarioEcho = (SC, { codecs = null, video = false } = {}) => async (browser, base, r) => {
   await requireGateway(r);
   const [A] = await setup(browser, base, r, SC, [{ n: 1004, name: 'Echo Tester', page: 'A' }], { codecs });
   const t0 = Date.now();
   await step(`A dials ${ECHO_NUMBER}`, T.ui, async () => {
     await A.page.fill('#dial-input', ECHO_NUMBER);
-    await A.page.click('#call-button');
+    await A.page.click(video ? '#video-call-button' : '#call-button');
   });
   await step('the echo test answers', T.answer, () => waitPhone(A.page, 'active', T.answer));
+  if (video) {
+    // a video call answered with sound only: said, and the call goes on
+    await step('A: answered without video', T.ui, () => waitText(A.page, '#notice', /answered without video/, T.ui, 'A'));
+    r.notice = await textOf(A.page, '#notice');
+  }
   r.answer_ms = Date.now() - t0;
   await step('echoed audio arrives', T.media, async () => {
     const end = Date.now() + T.media;
@@ -596,6 +607,9 @@ const scenarioEcho = (SC, codecs = null) => async (browser, base, r) => {
   if (codecs !== null && !(r.offer_codecs || []).every((c) => c === 'PCMU' || c === 'telephone-event')) {
     throw new Error(`with the audio codecs "${codecs}" the page offered ${JSON.stringify(r.offer_codecs)}, want PCMU and telephone-event only`);
   }
+  const invites = SIP(A, '>>', /^INVITE /);
+  r.offer_video = invites.length ? /\r\nm=video [1-9]/.test(invites[0].text) : null;
+  if (r.offer_video !== video) throw new Error(`the page's offer ${video ? 'has no' : 'has a'} video stream`);
   if (codecs === null && (r.offer_codecs || [])[0] !== 'opus') {
     throw new Error(`with the browser's codecs the page offered ${JSON.stringify(r.offer_codecs)}, want opus first`);
   }
@@ -765,7 +779,7 @@ async function scenarioDirect(browser, base, r) {
   if (r.rtpengine_calls.includes(r.call_id)) throw new Error(`rtpengine has a session for the browser-to-browser call ${r.call_id}`);
 }
 
-const RUN = { 'echo-test': scenarioEcho('echo-test'), 'echo-pcmu': scenarioEcho('echo-pcmu', 'PCMU'), 'sipp-caller': scenarioSippCaller, 'browser-direct': scenarioDirect };
+const RUN = { 'echo-test': scenarioEcho('echo-test'), 'echo-pcmu': scenarioEcho('echo-pcmu', { codecs: 'PCMU' }), 'echo-video': scenarioEcho('echo-video', { video: true }), 'sipp-caller': scenarioSippCaller, 'browser-direct': scenarioDirect };
 
 // ---------- main ----------
 await runScenarios({
