@@ -50,7 +50,8 @@ export function configPairs(config) {
 /**
  * Give `proto` the phone's commands, each run through `this._run(name,
  * args)`: register(credentials) (a password or token from your own
- * backend, in memory only), unregister(), call(target), answer(), hangup(),
+ * backend, in memory only), unregister(), call(target, { video }),
+ * answer({ video }) (video: with the camera), hangup(),
  * hold(), resume(), mute(), unmute(), sendDtmf(digits), transfer(target),
  * message(to, text), prepare() (the user started dialling: the next call's
  * microphone and offer are made ready, released if no call follows).
@@ -59,8 +60,19 @@ export function defineCommands(proto) {
   for (const name of NAMES) {
     proto[name] = name === 'register'
       ? function (credentials = {}) { this._run('register', registerArgs(credentials)); }
-      : function (...args) { this._run(name, args); };
+      : function (...args) { this._run(name, commandArgs(name, args)); };
   }
+}
+
+/**
+ * A command's arguments as the wasm takes them (strings): the options of
+ * call(target, { video }) and answer({ video }) become "video" or "".
+ */
+export function commandArgs(name, args) {
+  const video = (o) => (o && typeof o === 'object' && o.video ? 'video' : '');
+  if (name === 'call') return [args[0], video(args[1])];
+  if (name === 'answer') return [video(args[0])];
+  return args;
 }
 
 /** Run one command in `wasm` (null: gone, and `gone` is the error's text). */

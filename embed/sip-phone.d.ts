@@ -153,12 +153,21 @@ export interface SipPhoneConfig {
   allowInsecureWs?: boolean;
 }
 
+/** Options of call() and answer(). */
+export interface CallOptions {
+  /** With the camera: a video call, or a video call answered with video. */
+  video?: boolean;
+}
+
 export interface PhoneCommands {
   register(credentials?: Credentials | string): void;
   unregister(): void;
-  /** A number, a sip: URI, or a tel: link. */
-  call(target: string): void;
-  answer(): void;
+  /** A number, a sip: URI, or a tel: link; `video`: a video call (with
+   * the camera). */
+  call(target: string, options?: CallOptions): void;
+  /** Answer the ringing call; `video`: with the camera (the call panel
+   * shows the pictures; an embedded widget has the same video area). */
+  answer(options?: CallOptions): void;
   /** Hang up, cancel or decline the call on screen. */
   hangup(): void;
   hold(): void;
@@ -197,8 +206,8 @@ export interface FramePhone {
   readonly ready: Promise<void>;
   register(credentials?: Credentials | string): Promise<void>;
   unregister(): Promise<void>;
-  call(target: string): Promise<void>;
-  answer(): Promise<void>;
+  call(target: string, options?: CallOptions): Promise<void>;
+  answer(options?: CallOptions): Promise<void>;
   hangup(): Promise<void>;
   hold(): Promise<void>;
   resume(): Promise<void>;

@@ -10,7 +10,7 @@
 // styles at build time and writes dist/sip-phone.js. The wasm is loaded on the first mount, not before.
 
 import {
-  NAMES, connectEarly, createAgent, configPairs, defineCommands, loader, registerArgs, registerWith,
+  NAMES, commandArgs, connectEarly, createAgent, configPairs, defineCommands, loader, registerArgs, registerWith,
   runCommand, stateOf,
 } from './sip-agent.js';
 
@@ -236,7 +236,7 @@ export function connectFrame(iframe, { origin }) {
       pending.clear();
     },
   };
-  for (const n of NAMES) if (!(n in api)) api[n] = (...a) => send(n, a);
+  for (const n of NAMES) if (!(n in api)) api[n] = (...a) => send(n, commandArgs(n, a));
   return api;
 }
 

@@ -192,8 +192,13 @@ pub enum ApiCommand {
     Unregister,
     Call {
         target: String,
+        /// With the camera.
+        video: bool,
     },
-    Answer,
+    /// Answer the ringing call; `video`: with the camera.
+    Answer {
+        video: bool,
+    },
     Hangup,
     Hold,
     Resume,
@@ -242,9 +247,14 @@ impl ApiCommand {
                 if target.chars().any(char::is_control) {
                     return Err(format!("call(): cannot call {raw:?}"));
                 }
-                ApiCommand::Call { target }
+                ApiCommand::Call {
+                    target,
+                    video: arg(1) == Some("video"),
+                }
             }
-            "answer" => ApiCommand::Answer,
+            "answer" => ApiCommand::Answer {
+                video: arg(0) == Some("video"),
+            },
             "hangup" => ApiCommand::Hangup,
             "hold" => ApiCommand::Hold,
             "resume" | "unhold" => ApiCommand::Resume,

@@ -294,12 +294,20 @@ fn run(cmd: ApiCommand) -> Result<(), String> {
                 return Err("not signed in".into());
             }
         }
-        ApiCommand::Call { target } => driver::dispatch(Action::Call(target)),
-        ApiCommand::Answer => {
+        ApiCommand::Call { target, video } => driver::dispatch(if video {
+            Action::VideoCall(target)
+        } else {
+            Action::Call(target)
+        }),
+        ApiCommand::Answer { video } => {
             if !ringing {
                 return Err("no incoming call to answer".into());
             }
-            driver::dispatch(Action::Answer);
+            driver::dispatch(if video {
+                Action::AnswerVideo
+            } else {
+                Action::Answer
+            });
         }
         ApiCommand::Hangup => {
             if focused.is_none() {

@@ -11,6 +11,9 @@
 //                      track live, no peer connection open, no audio context
 //                      open, no timer or interval of the phone left, no new
 //                      WebSocket in the next 3 s, the PBX binding gone
+//                      Then call("1001", { video: true }): B rings with a
+//                      video answer, answers with it, the widget shows B's
+//                      picture; hangup().
 //   embed-mount        SipPhone.mount(div, { credentials: async () => … ,
 //                      theme: "dark" }): registers with the token from the
 //                      callback, the dark theme applies, nothing of the
@@ -289,6 +292,31 @@ async function embedElement(browser, base, r) {
     return [light, bg()];
   });
   if (r.theme_switch[0] === r.theme_switch[1]) throw new Error(`theme attribute: background stays ${r.theme_switch[0]}`);
+
+  // a video call through the API (issue 16): B answers with its camera and
+  // the widget shows B's picture in its call panel
+  const tVideo = await pageNow(H);
+  await step('H: call("1001", { video: true }), B rings with a video answer', T.ring, async () => {
+    await H.page.evaluate(() => document.getElementById('softphone').call('1001', { video: true }));
+    await waitPhone(B.page, 'incoming', T.ring);
+    await B.page.waitForSelector('#answer-video-button', { state: 'visible', timeout: T.ring });
+  });
+  await step('B answers with video, H active', T.answer, async () => {
+    await B.page.click('#answer-video-button');
+    await waitEvent(H, 'callstate active', isCall('active'), T.answer, tVideo);
+  });
+  r.widget_video = await step('H: the widget shows B\'s picture', T.media * 2, async () => {
+    const h = await H.page.waitForFunction(() => {
+      const v = document.getElementById('softphone').shadowRoot.querySelector('#call-video video.remote-video[data-live]');
+      return v && v.videoWidth > 0 ? { w: v.videoWidth, h: v.videoHeight, shown_px: Math.round(v.getBoundingClientRect().width) } : null;
+    }, null, { timeout: T.media * 2, polling: 100 });
+    return h.jsonValue();
+  });
+  await shot(H.page, SC, 'video-call-H');
+  await step('H: hangup() of the video call', T.hangup, async () => {
+    await H.page.evaluate(() => document.getElementById('softphone').hangup());
+    await waitPhone(B.page, 'idle', T.hangup);
+  });
 
   // unmount: the element removed from the page
   const wsBefore = H.wsCount;

@@ -91,13 +91,27 @@ fn commands_parse_and_check_their_arguments() {
     assert_eq!(
         ApiCommand::parse("call", &s(&["1001"])),
         Ok(ApiCommand::Call {
-            target: "1001".into()
+            target: "1001".into(),
+            video: false,
         })
+    );
+    // call(target, { video: true }) arrives as ["1001", "video"]
+    assert_eq!(
+        ApiCommand::parse("call", &s(&["1001", "video"])),
+        Ok(ApiCommand::Call {
+            target: "1001".into(),
+            video: true,
+        })
+    );
+    assert_eq!(
+        ApiCommand::parse("answer", &s(&["video"])),
+        Ok(ApiCommand::Answer { video: true })
     );
     assert_eq!(
         ApiCommand::parse("call", &s(&["tel:+1-555-0100"])),
         Ok(ApiCommand::Call {
-            target: "+15550100".into()
+            target: "+15550100".into(),
+            video: false,
         })
     );
     assert!(ApiCommand::parse("call", &[]).is_err());
@@ -163,7 +177,7 @@ fn commands_parse_and_check_their_arguments() {
     let e = ApiCommand::parse("message", &s(&["10 01", "x"])).unwrap_err();
     assert!(e.contains("spaces"), "{e}");
     for (name, cmd) in [
-        ("answer", ApiCommand::Answer),
+        ("answer", ApiCommand::Answer { video: false }),
         ("hangup", ApiCommand::Hangup),
         ("hold", ApiCommand::Hold),
         ("resume", ApiCommand::Resume),
