@@ -1040,3 +1040,37 @@ fn a_video_call_and_a_video_answer_ask_for_the_camera() {
     // a ringing call without video offers no video answer
     assert!(bed.view(Side::B).lines.iter().all(|c| !c.video_offered));
 }
+
+#[test]
+fn the_camera_turns_on_and_off_in_an_established_call_only() {
+    let mut bed = Phones::phones();
+    let cameras = |bed: &mut Phones| -> Vec<(CallId, bool)> {
+        bed.phone(Side::A)
+            .outputs
+            .iter()
+            .filter_map(|o| match o {
+                AppOutput::Camera { call, on, .. } => Some((*call, *on)),
+                _ => None,
+            })
+            .collect()
+    };
+    // calling: not yet
+    let (a, _) = bed.dial(Side::A, "1001");
+    bed.act(Side::A, Action::ToggleCamera);
+    assert!(cameras(&mut bed).is_empty());
+    match &bed.view(Side::A).notice {
+        Some(n @ Notice::Warning(_)) => assert_eq!(
+            n.text(),
+            "The camera can only be turned on or off in an established call."
+        ),
+        other => panic!("A was not told: {other:?}"),
+    }
+    // answered (an audio call): on, then off
+    let b = bed.view(Side::B).lines[0].id;
+    bed.act(Side::B, Action::AnswerLine(b));
+    bed.act(Side::A, Action::ToggleCamera);
+    assert_eq!(bed.view(Side::A).line(a).map(|c| c.camera), Some(true));
+    bed.act(Side::A, Action::ToggleCamera);
+    assert_eq!(cameras(&mut bed), vec![(a, true), (a, false)]);
+    assert_eq!(bed.view(Side::A).line(a).map(|c| c.camera), Some(false));
+}

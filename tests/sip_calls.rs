@@ -122,6 +122,43 @@ fn hold_and_resume_renegotiate_and_both_sides_know() {
 }
 
 #[test]
+fn a_media_change_renegotiates_keeping_the_hold_state() {
+    let mut bed = Bed::new();
+    let (ca, cb) = establish(&mut bed);
+    // the camera turned on: the browser's new offer goes out as is
+    bed.command(Side::A, Command::Renegotiate { call: ca });
+    assert!(bed.media.iter().any(|(s, m)| *s == Side::A
+        && matches!(m, MediaRequest::Reoffer { call, hold: false, ice_restart: false } if *call == ca)));
+    assert_eq!(reinvites(&bed, Side::A).len(), 1);
+    assert!(body(&reinvites(&bed, Side::A)[0]).contains("reoffer"));
+    // its answer is applied, nobody is on hold
+    assert!(bed.media.iter().any(|(s, m)| *s == Side::A
+        && matches!(m, MediaRequest::SetRemoteAnswer { call, provisional: false, .. } if *call == ca)));
+    assert!(!bed
+        .events_of(Side::B)
+        .iter()
+        .any(|e| matches!(e, Event::RemoteHold { on_hold: true, .. })));
+    // on hold, the new offer is a held one
+    bed.hold(Side::A, ca, true);
+    bed.command(Side::A, Command::Renegotiate { call: ca });
+    assert!(bed.media.iter().any(|(s, m)| *s == Side::A
+        && matches!(m, MediaRequest::Reoffer { call, hold: true, ice_restart: false } if *call == ca)));
+    assert_eq!(reinvites(&bed, Side::A).len(), 3);
+    assert!(is_active(&bed, Side::B, cb));
+    // a call not established cannot renegotiate: a warning, nothing sent
+    bed.command(Side::A, Command::Hangup { call: ca });
+    bed.command(
+        Side::A,
+        Command::Call {
+            target: "1001".into(),
+        },
+    );
+    let ringing = bed.last_call_id(Side::A).expect("call");
+    bed.command(Side::A, Command::Renegotiate { call: ringing });
+    assert_eq!(reinvites(&bed, Side::A).len(), 3);
+}
+
+#[test]
 fn resume_asked_while_the_hold_is_under_way_follows_it() {
     let mut bed = Bed::new();
     let (ca, cb) = establish(&mut bed);

@@ -53,6 +53,8 @@ pub enum Action {
     Call(String),
     /// The same with the camera: a video call.
     VideoCall(String),
+    /// Turn the camera of the call in focus on or off (a new offer).
+    ToggleCamera,
     /// Call once signed in (a `sip:`/`tel:` link opened the phone).
     CallWhenSignedIn(String),
     /// Answer the call in focus, else the oldest ringing one.
@@ -107,6 +109,7 @@ impl Action {
             Action::SignIn(_) => "sign in",
             Action::Call(_) => "call",
             Action::VideoCall(_) => "video call",
+            Action::ToggleCamera => "toggle camera",
             Action::AnswerVideo => "answer with video",
             Action::CallWhenSignedIn(_) => "call when signed in",
             Action::Answer => "answer",
@@ -218,6 +221,14 @@ pub enum AppOutput {
     SetMuted {
         call: CallId,
         muted: bool,
+    },
+    /// Turn the camera of `call` (of account `account`) on or off; the
+    /// browser then asks the core for a new offer (`Command::Renegotiate`,
+    /// as [`AppInput::Media`] of that account).
+    Camera {
+        account: u64,
+        call: CallId,
+        on: bool,
     },
     /// Tones to switch on or off.
     Tones(ToneChanges),

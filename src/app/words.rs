@@ -167,6 +167,9 @@ impl Warning {
                 CallAction::Hold => "Only an established call can be put on hold or resumed.",
                 CallAction::Dtmf => "Keys (DTMF) can only be sent during an established call.",
                 CallAction::Transfer => "Only an established call can be transferred.",
+                CallAction::Camera => {
+                    "The camera can only be turned on or off in an established call."
+                }
             }
             .into(),
             Warning::HoldFailed { hold, cause, .. } => {

@@ -491,6 +491,7 @@ impl UserAgent {
                 Command::Answer { call }
                 | Command::Hangup { call }
                 | Command::Hold { call }
+                | Command::Renegotiate { call }
                 | Command::Resume { call }
                 | Command::SendDtmf { call, .. }
                 | Command::Transfer { call, .. } => [Some(*call), None],
@@ -605,6 +606,11 @@ impl UserAgent {
             Command::Resume { call } => {
                 if let Some(c) = self.calls.get_mut(&call) {
                     c.set_hold(&mut self.ctx, now, false);
+                }
+            }
+            Command::Renegotiate { call } => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.renegotiate(&mut self.ctx, now);
                 }
             }
             Command::SendDtmf {

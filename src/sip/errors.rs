@@ -54,6 +54,8 @@ pub enum CallAction {
     Hold,
     Dtmf,
     Transfer,
+    /// The camera on or off (a new offer).
+    Camera,
 }
 
 /// Why hold or resume did not happen (see [`Warning::HoldFailed`]).

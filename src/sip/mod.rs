@@ -198,6 +198,12 @@ pub enum Command {
     Resume {
         call: CallId,
     },
+    /// The browser's media of an established call changed (the camera
+    /// turned on or off): a re-INVITE with its new offer, now or after the
+    /// exchange in progress (whose own new offer may already carry it).
+    Renegotiate {
+        call: CallId,
+    },
     /// Send DTMF digits (`0-9 * # A-D`) in an established call: RFC 4733
     /// through the browser ([`MediaRequest::SendDtmf`]) or SIP INFO
     /// (`application/dtmf-relay`, one INFO per digit, in order).

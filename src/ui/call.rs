@@ -148,6 +148,7 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
     let link_down = move || call.with(|c| c.as_ref().is_some_and(|c| c.link_down));
     let local_hold = move || call.with(|c| c.as_ref().is_some_and(|c| c.local_hold));
     let muted = move || call.with(|c| c.as_ref().is_some_and(|c| c.muted));
+    let camera = move || call.with(|c| c.as_ref().is_some_and(|c| c.camera));
     let dtmf_in = move || {
         call.with(|c| {
             c.as_ref()
@@ -295,6 +296,17 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
                     on:click=move |_| driver::dispatch(Action::ToggleMute)
                 >
                     {move || if muted() { "Unmute" } else { "Mute" }}
+                </button>
+                <button
+                    id="camera-button"
+                    type="button"
+                    class="ctl"
+                    aria-pressed=move || camera().to_string()
+                    title="Turn the camera on or off"
+                    disabled=move || !active()
+                    on:click=move |_| driver::dispatch(Action::ToggleCamera)
+                >
+                    {move || if camera() { "Camera off" } else { "Camera" }}
                 </button>
                 <button
                     id="dtmf-button"

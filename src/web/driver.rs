@@ -378,6 +378,11 @@ fn act(output: AppOutput) {
             }
         }
         AppOutput::SetMuted { call, muted } => media::set_muted(call, muted),
+        AppOutput::Camera { account, call, on } => {
+            let report: media::Report =
+                Rc::new(move |i: Input| input(AppInput::Media { account, input: i }));
+            media::set_camera(call, on, report);
+        }
         AppOutput::Tones(changes) => tones(changes),
         // setting the page's title takes milliseconds
         AppOutput::Attention(incoming) => after_view(move || {

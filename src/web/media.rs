@@ -670,6 +670,92 @@ fn get(call: CallId) -> Option<Rc<CallMedia>> {
     CALLS.with(|c| c.borrow().get(&call).cloned())
 }
 
+/// Turn the camera of `call` on or off, then ask the core for a new offer
+/// through `report` (`Command::Renegotiate`): the other side's picture
+/// follows. Without a camera nothing changes (said in the log).
+pub fn set_camera(call: CallId, on: bool, report: Report) {
+    let Some(media) = get(call) else {
+        return;
+    };
+    spawn_local(async move {
+        let changed = if on {
+            camera_on(&media).await
+        } else {
+            camera_off(&media).await;
+            Ok(())
+        };
+        match changed {
+            Ok(()) if !media.closed.get() => {
+                crate::log::info!("{call}: camera {}", if on { "on" } else { "off" });
+                report(Input::Command(crate::sip::Command::Renegotiate { call }));
+            }
+            Ok(()) => {}
+            Err(e) => crate::log::warn!("{call}: the camera stays off: {e}"),
+        }
+    });
+}
+
+/// The call's video transceivers (sending or not).
+fn video_transceivers(media: &CallMedia) -> Vec<RtcRtpTransceiver> {
+    media
+        .pc
+        .get_transceivers()
+        .iter()
+        .filter_map(|t| t.dyn_into::<RtcRtpTransceiver>().ok())
+        .filter(|t| t.receiver().track().kind() == "video")
+        .collect()
+}
+
+/// The camera on: on a video transceiver that sends nothing, else a new one.
+async fn camera_on(media: &CallMedia) -> Result<(), String> {
+    let cam = video::camera().await?;
+    if media.closed.get() {
+        stop_tracks(&cam);
+        return Err("the call ended".into());
+    }
+    let Some(track) = cam
+        .get_video_tracks()
+        .iter()
+        .find_map(|t| t.dyn_into::<MediaStreamTrack>().ok())
+    else {
+        stop_tracks(&cam);
+        return Err("the camera gave no video track".into());
+    };
+    let idle = video_transceivers(media)
+        .into_iter()
+        .find(|t| t.sender().track().is_none() && !t.stopped());
+    match idle {
+        Some(t) => {
+            JsFuture::from(t.sender().replace_track(Some(&track)))
+                .await
+                .map_err(|e| js_text(&e))?;
+        }
+        None => {
+            media.pc.add_track_0(&track, &cam);
+        }
+    }
+    media.video.set_camera(cam, media.call);
+    Ok(())
+}
+
+/// The camera off: nothing sent on the video transceivers (once this
+/// returns, their senders have no track: the new offer sees that), the
+/// camera stopped.
+async fn camera_off(media: &CallMedia) {
+    for t in video_transceivers(media) {
+        if t.sender().track().is_some() {
+            if let Err(e) = JsFuture::from(t.sender().replace_track(None)).await {
+                crate::log::warn!(
+                    "{}: the camera could not be taken off: {}",
+                    media.call,
+                    js_text(&e)
+                );
+            }
+        }
+    }
+    media.video.stop_camera();
+}
+
 /// The box with `call`'s video (the other side's picture and our camera's
 /// preview), for the call panel to show; empty to the eye without video.
 pub fn video_box(call: CallId) -> Option<web_sys::HtmlElement> {

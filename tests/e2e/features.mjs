@@ -67,7 +67,10 @@
 //                      and has detail, audio flows both ways; hang-up empties
 //                      #call-video and stops the cameras. Again, B answers
 //                      with #answer-button (no camera): B sees A's picture, A
-//                      gets no video frames, audio both ways
+//                      gets no video frames, audio both ways. In the first
+//                      call A's #camera-button turns the camera off (B's
+//                      picture goes, no frames) and on (it comes back); in an
+//                      audio call it turns the camera on: B sees A
 //   early-media        sipp answers 183 with SDP, then 486: the page applies
 //                      the provisional answer (remote description pranswer
 //                      or answer) and shows no error until the 486
@@ -477,6 +480,26 @@ async function videoCall(browser, base, r) {
   r.B = await videoState(B);
   r.notice_A = await textOf(A.page, '#notice');
   r.screenshots.push(await shot(A.page, SC, 'in-call-A'));
+  // A's camera off: B's picture goes (a re-INVITE); on again: it comes back
+  const liveOnB = () => B.page.evaluate(() => !!document.querySelector('#call-video video.remote-video[data-live]'));
+  await press(A, '#camera-button');
+  await step('A: camera off, B\'s picture of A goes', T.answer, async () => {
+    await waitAttr(A.page, '#camera-button', 'aria-pressed', 'false', T.answer, 'A');
+    await B.page.waitForFunction(() => !document.querySelector('#call-video video.remote-video[data-live]'), null, { timeout: T.answer, polling: 50 });
+  });
+  const off0 = (await videoState(B)).frames;
+  await sleep(1000);
+  r.camera_off = { B_frames_in_1s: (await videoState(B)).frames - off0, A_preview: (await videoState(A)).preview };
+  await press(A, '#camera-button');
+  await step('A: camera on, B sees A again', T.media * 2, async () => {
+    await waitAttr(A.page, '#camera-button', 'aria-pressed', 'true', T.answer, 'A');
+    await B.page.waitForFunction(() => !!document.querySelector('#call-video video.remote-video[data-live]'), null, { timeout: T.media * 2, polling: 50 });
+    await framesOver(B, (await videoState(B)).frames + 10, T.media * 2);
+  });
+  r.camera_on_again = { B: (await videoState(B)).remote, live: await liveOnB() };
+  if (r.camera_off.B_frames_in_1s > 2) throw new Error(`B still decodes A's video with A's camera off: ${r.camera_off.B_frames_in_1s} frames in 1 s`);
+  if (r.camera_off.A_preview) throw new Error(`A's preview stays with its camera off: ${JSON.stringify(r.camera_off.A_preview)}`);
+  if (!notBlack(r.camera_on_again.B)) throw new Error(`B's picture of A after the camera came back: ${JSON.stringify(r.camera_on_again.B)}`);
   r.screenshots.push(await shot(B.page, SC, 'in-call-B'));
   // the camera tracks, to see them stopped after the hang-up
   const keepCamera = () => {
@@ -518,6 +541,19 @@ async function videoCall(browser, base, r) {
   if (!notBlack(r.one_way.B.remote)) throw new Error(`B (no camera) does not see A: ${JSON.stringify(r.one_way.B.remote)}`);
   if (r.one_way.B.preview) throw new Error(`B answered without its camera but previews one: ${JSON.stringify(r.one_way.B.preview)}`);
   if (r.one_way.A.frames > 0 || r.one_way.A.remote) throw new Error(`A got video from B, who answered without a camera: ${JSON.stringify(r.one_way.A)}`);
+
+  // 3. an audio call: A turns its camera on (a re-INVITE adds video), B sees A
+  await callAndAnswer(A, B, '1003');
+  await step('audio both ways (audio call)', T.media, () => audioBothWays([A, B]));
+  if ((await videoState(B)).remote) throw new Error('B shows a picture in an audio call');
+  await press(A, '#camera-button');
+  await step('A: camera on in an audio call, B sees A', T.media * 2, () => framesOver(B, 20, T.media * 2));
+  await sleep(300);
+  r.added = { B: (await videoState(B)).remote, A_preview: (await videoState(A)).preview };
+  await step('audio both ways still', T.media, () => audioBothWays([A, B]));
+  await hangUp(A, B);
+  if (!notBlack(r.added.B)) throw new Error(`B's picture of A after A turned its camera on: ${JSON.stringify(r.added.B)}`);
+  if (!notBlack(r.added.A_preview)) throw new Error(`A has no preview after turning its camera on: ${JSON.stringify(r.added.A_preview)}`);
 }
 
 /** The codec order of issue 16, honoured in offers and answers. */

@@ -2,6 +2,7 @@
 //! outside a conference, at most [`MAX_LINES`] lines.
 
 use super::*;
+use crate::sip::{CallAction, Warning};
 
 impl Phone {
     pub(super) fn act(&mut self, action: Action) {
@@ -44,6 +45,7 @@ impl Phone {
             Action::SwapTo(call) => self.swap_to(call),
             Action::ToggleHold => self.toggle_hold(),
             Action::ToggleMute => self.toggle_mute(),
+            Action::ToggleCamera => self.toggle_camera(),
             Action::SendDtmf(digits) => self.send_dtmf(&digits),
             Action::TransferBlind(target) => self.transfer_blind(target),
             Action::TransferAttended => self.transfer_attended(),
@@ -205,6 +207,25 @@ impl Phone {
                 self.command(Command::Hold { call: id });
             }
         }
+    }
+
+    /// The camera of the call in focus on or off (only in an established
+    /// call: its new offer goes in a re-INVITE).
+    fn toggle_camera(&mut self) {
+        let Some(c) = self.view.focused() else {
+            return;
+        };
+        let (call, on) = (c.id, !c.camera);
+        if c.phase != CallPhase::Active {
+            self.show_notice(Notice::Warning(Warning::NotEstablished {
+                call,
+                action: CallAction::Camera,
+            }));
+            return;
+        }
+        self.update_line(call, |l| l.camera = on);
+        let account = self.account;
+        self.out.push_back(AppOutput::Camera { account, call, on });
     }
 
     fn toggle_mute(&mut self) {

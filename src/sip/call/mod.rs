@@ -514,7 +514,9 @@ impl Call {
         }
         self.link_lost = false;
         let purpose = match self.deferred.take() {
-            Some(p @ (Purpose::IceRestart | Purpose::Hold | Purpose::Resume)) => p,
+            Some(
+                p @ (Purpose::IceRestart | Purpose::Hold | Purpose::Resume | Purpose::MediaChange),
+            ) => p,
             _ => Purpose::Refresh,
         };
         self.start_reinvite(ctx, now, purpose);

@@ -27,6 +27,9 @@ pub(super) enum Purpose {
     Hold,
     /// The user takes the call off hold: a `sendrecv` offer.
     Resume,
+    /// The browser's media changed (the camera): its new offer, held or
+    /// not as the call is.
+    MediaChange,
 }
 
 /// Our re-INVITE in flight.
@@ -285,9 +288,11 @@ impl Call {
             match (self.deferred, purpose) {
                 (Some(Purpose::IceRestart), _) => {}
                 (
-                    Some(Purpose::Hold | Purpose::Resume),
+                    Some(Purpose::Hold | Purpose::Resume | Purpose::MediaChange),
                     Purpose::Refresh | Purpose::SessionRefresh,
                 ) => {}
+                // a hold or resume makes a new offer too
+                (Some(Purpose::Hold | Purpose::Resume), Purpose::MediaChange) => {}
                 _ => self.deferred = Some(purpose),
             }
             return;
@@ -312,6 +317,14 @@ impl Call {
                     call: self.id,
                     ice_restart: false,
                     hold: purpose == Purpose::Hold,
+                });
+            }
+            Purpose::MediaChange => {
+                self.pending = Some(Pending::Reoffer(purpose));
+                ctx.media(MediaRequest::Reoffer {
+                    call: self.id,
+                    ice_restart: false,
+                    hold: self.held,
                 });
             }
             Purpose::Refresh | Purpose::SessionRefresh => match self.local_sdp.clone() {
@@ -581,6 +594,15 @@ impl Call {
         self.hold_wish = Some(hold);
         let purpose = if hold { Purpose::Hold } else { Purpose::Resume };
         self.start_reinvite(ctx, now, purpose);
+    }
+
+    /// The browser's media changed: a new offer ([`Purpose::MediaChange`]).
+    pub fn renegotiate(&mut self, ctx: &mut Ctx, now: Instant) {
+        if !self.is_established() {
+            self.not_established(ctx, CallAction::Camera);
+            return;
+        }
+        self.start_reinvite(ctx, now, Purpose::MediaChange);
     }
 
     /// Hold or resume (`purpose`) did not happen.

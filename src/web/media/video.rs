@@ -7,10 +7,11 @@
 use super::{js_text, media_devices, stop_tracks};
 use crate::sip::CallId;
 use std::cell::RefCell;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    HtmlElement, HtmlMediaElement, MediaStream, MediaStreamConstraints, MediaStreamTrack,
+    Event, HtmlElement, HtmlMediaElement, MediaStream, MediaStreamConstraints, MediaStreamTrack,
 };
 
 pub(super) struct Video {
@@ -20,7 +21,13 @@ pub(super) struct Video {
     preview: HtmlMediaElement,
     /// The camera, while it is sent.
     camera: RefCell<Option<MediaStream>>,
+    /// The remote track's `mute`/`unmute` handlers: the picture hides while
+    /// the other side sends none (its camera off, or on hold).
+    on_mute: RefCell<Vec<Handler>>,
 }
+
+/// An event handler kept as long as its target.
+type Handler = Closure<dyn FnMut(Event)>;
 
 /// A `<video>` that plays by itself, silent (the sound is the call's
 /// `<audio>`), with class `class`.
@@ -61,6 +68,7 @@ impl Video {
             remote,
             preview,
             camera: RefCell::new(None),
+            on_mute: RefCell::new(Vec::new()),
         })
     }
 
@@ -72,6 +80,26 @@ impl Video {
         stream.add_track(track);
         crate::log::debug!("{call}: remote video track");
         show(&self.remote, &stream, call, "remote video");
+        // the picture goes while the other side sends none, and comes back
+        let mut handlers = self.on_mute.borrow_mut();
+        handlers.clear();
+        for live in [false, true] {
+            let remote = self.remote.clone();
+            let f = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+                crate::log::debug!(
+                    "{call}: remote video {}",
+                    if live { "back" } else { "gone" }
+                );
+                let _ = if live {
+                    remote.set_attribute("data-live", "")
+                } else {
+                    remote.remove_attribute("data-live")
+                };
+            });
+            let ev = if live { "unmute" } else { "mute" };
+            let _ = track.add_event_listener_with_callback(ev, f.as_ref().unchecked_ref());
+            handlers.push(f);
+        }
     }
 
     /// The camera `stream` is sent: keep it (to stop it) and preview it.
@@ -82,10 +110,20 @@ impl Video {
         }
     }
 
+    /// The camera is no longer sent: stop it, no preview.
+    pub(super) fn stop_camera(&self) {
+        if let Some(cam) = self.camera.borrow_mut().take() {
+            stop_tracks(&cam);
+        }
+        self.preview.set_src_object(None);
+        let _ = self.preview.remove_attribute("data-live");
+    }
+
     pub(super) fn close(&self) {
         if let Some(cam) = self.camera.borrow_mut().take() {
             stop_tracks(&cam);
         }
+        self.on_mute.borrow_mut().clear();
         for v in [&self.remote, &self.preview] {
             v.set_src_object(None);
         }
