@@ -1372,8 +1372,8 @@ async fn ice_news(pc: &RtcPeerConnection, ms: i32) {
 
 /// Hold (`sendonly`, or `inactive` when the other phone holds us too: its
 /// last description does not receive) or not (`sendrecv`) for the next
-/// offer, on the call's transceivers (a video one that sends nothing:
-/// `inactive` or `recvonly`).
+/// offer, on the call's transceivers (video: `inactive` on hold, else
+/// `sendrecv` with the camera on, `recvonly` without).
 fn set_direction(media: &CallMedia, hold: bool) {
     let direction = if !hold {
         "sendrecv"
@@ -1393,16 +1393,16 @@ fn set_direction(media: &CallMedia, hold: bool) {
         let Ok(t) = t.dyn_into::<RtcRtpTransceiver>() else {
             continue;
         };
-        // video as the audio; a picture we do not send is only received
-        // (or nothing, on hold)
-        let direction = if t.receiver().track().kind() == "video" && t.sender().track().is_none() {
-            if hold {
-                "inactive"
-            } else {
-                "recvonly"
-            }
-        } else {
+        // video: nothing either way on hold (no picture of a held call);
+        // else sent while the camera is on, received in any case
+        let direction = if t.receiver().track().kind() != "video" {
             direction
+        } else if hold {
+            "inactive"
+        } else if t.sender().track().is_some() {
+            "sendrecv"
+        } else {
+            "recvonly"
         };
         // through Reflect: the setter throws on a stopped transceiver
         match js_sys::Reflect::set(

@@ -69,7 +69,8 @@
 //                      with #answer-button (no camera): B sees A's picture, A
 //                      gets no video frames, audio both ways. In the first
 //                      call A's #camera-button turns the camera off (B's
-//                      picture goes, no frames) and on (it comes back); in an
+//                      picture goes, no frames) and on (it comes back); hold
+//                      takes both pictures away, resume brings them back; in an
 //                      audio call it turns the camera on: B sees A
 //   early-media        sipp answers 183 with SDP, then 486: the page applies
 //                      the provisional answer (remote description pranswer
@@ -497,6 +498,21 @@ async function videoCall(browser, base, r) {
     await framesOver(B, (await videoState(B)).frames + 10, T.media * 2);
   });
   r.camera_on_again = { B: (await videoState(B)).remote, live: await liveOnB() };
+  // hold: both pictures go (nothing is sent either way); resume: they come back
+  await press(A, '#hold-button');
+  await step('A holds: the pictures go', T.answer, async () => {
+    await waitAttr(A.page, '#hold-button', 'aria-pressed', 'true', T.answer, 'A');
+    await B.page.waitForFunction(() => !document.querySelector('#call-video video.remote-video[data-live]'), null, { timeout: T.answer, polling: 50 });
+    await A.page.waitForFunction(() => !document.querySelector('#call-video video.remote-video[data-live]'), null, { timeout: T.answer, polling: 50 });
+  });
+  await press(A, '#hold-button');
+  await step('A resumes: both pictures come back', T.media * 2, async () => {
+    await waitAttr(A.page, '#hold-button', 'aria-pressed', 'false', T.answer, 'A');
+    await framesOver(A, (await videoState(A)).frames + 10, T.media * 2);
+    await framesOver(B, (await videoState(B)).frames + 10, T.media * 2);
+  });
+  r.resumed = { A: (await videoState(A)).remote, B: (await videoState(B)).remote };
+  if (!notBlack(r.resumed.A) || !notBlack(r.resumed.B)) throw new Error(`the pictures after the resume: ${JSON.stringify(r.resumed)}`);
   if (r.camera_off.B_frames_in_1s > 2) throw new Error(`B still decodes A's video with A's camera off: ${r.camera_off.B_frames_in_1s} frames in 1 s`);
   if (r.camera_off.A_preview) throw new Error(`A's preview stays with its camera off: ${JSON.stringify(r.camera_off.A_preview)}`);
   if (!notBlack(r.camera_on_again.B)) throw new Error(`B's picture of A after the camera came back: ${JSON.stringify(r.camera_on_again.B)}`);
