@@ -1073,4 +1073,38 @@ fn the_camera_turns_on_and_off_in_an_established_call_only() {
     bed.act(Side::A, Action::ToggleCamera);
     assert_eq!(cameras(&mut bed), vec![(a, true), (a, false)]);
     assert_eq!(bed.view(Side::A).line(a).map(|c| c.camera), Some(false));
+    // on again, but the browser cannot open it: said, and the button is off
+    bed.act(Side::A, Action::ToggleCamera);
+    let account = bed
+        .phone(Side::A)
+        .outputs
+        .iter()
+        .find_map(|o| match o {
+            AppOutput::Camera { account, .. } => Some(*account),
+            _ => None,
+        })
+        .expect("a camera output");
+    let failed = |account| AppInput::CameraFailed {
+        account,
+        call: a,
+        reason: "access to it was denied".into(),
+    };
+    bed.app_input(Side::A, failed(account + 1));
+    assert_eq!(
+        bed.view(Side::A).line(a).map(|c| c.camera),
+        Some(true),
+        "another account's"
+    );
+    bed.app_input(Side::A, failed(account));
+    assert_eq!(bed.view(Side::A).line(a).map(|c| c.camera), Some(false));
+    assert_eq!(
+        bed.view(Side::A)
+            .notice
+            .as_ref()
+            .map(|n| n.text())
+            .as_deref(),
+        Some(
+            "The camera could not be used (access to it was denied): the call goes on without it."
+        )
+    );
 }

@@ -181,6 +181,13 @@ pub enum AppInput {
     PageHidden(bool),
     /// Mixing a conference failed.
     MixFailed(String),
+    /// The camera of `call` (of account `account`) could not be opened
+    /// (why, in words): the call goes on without it.
+    CameraFailed {
+        account: u64,
+        call: CallId,
+        reason: String,
+    },
     /// The settings could not be stored.
     SaveFailed(String),
     /// [`Phone::poll_timeout`] has passed.
@@ -492,6 +499,16 @@ impl Phone {
                 }
             }
             AppInput::Network { online } => self.on_network(online),
+            AppInput::CameraFailed {
+                account,
+                call,
+                reason,
+            } => {
+                if account == self.account && self.view.line(call).is_some() {
+                    self.update_line(call, |c| c.camera = false);
+                    self.show_notice(Notice::NoCamera(reason));
+                }
+            }
             AppInput::MixFailed(e) => {
                 self.view.conference.clear();
                 if self.view.notice == Some(Notice::Conference) {

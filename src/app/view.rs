@@ -217,6 +217,8 @@ pub enum Notice {
     TransferredTo(String),
     /// `label` answered our video call without video: sound only.
     AnsweredWithoutVideo(String),
+    /// The camera could not be opened (why): the call goes on without it.
+    NoCamera(String),
     /// A call ended; `label` names it when another call stays on screen.
     Ended {
         reason: EndReason,

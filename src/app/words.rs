@@ -81,6 +81,9 @@ impl Notice {
             Notice::TransferredTo(target) => {
                 format!("The other party transferred you to {}.", short_uri(target))
             }
+            Notice::NoCamera(why) => {
+                format!("The camera could not be used ({why}): the call goes on without it.")
+            }
             Notice::AnsweredWithoutVideo(label) => {
                 format!("{label} answered without video: the call has sound only.")
             }

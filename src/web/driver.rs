@@ -303,6 +303,9 @@ fn log_input(i: &AppInput) {
         ),
         AppInput::PageHidden(hidden) => crate::log::debug!("input: page hidden {hidden}"),
         AppInput::MixFailed(e) => crate::log::debug!("input: mixing failed: {e}"),
+        AppInput::CameraFailed { call, reason, .. } => {
+            crate::log::debug!("input: {call}: no camera: {reason}")
+        }
         AppInput::SaveFailed(e) => crate::log::debug!("input: saving failed: {e}"),
     }
 }
@@ -366,7 +369,7 @@ fn act(output: AppOutput) {
         } => {
             let report: media::Report =
                 Rc::new(move |i: Input| input(AppInput::Media { account, input: i }));
-            media::handle(request, report, camera);
+            media::handle(request, report, camera.then(|| camera_failed(account)));
         }
         AppOutput::ConfigureMedia(config) => media::configure(config),
         AppOutput::CloseAllMedia => media::close_all(),
@@ -381,7 +384,7 @@ fn act(output: AppOutput) {
         AppOutput::Camera { account, call, on } => {
             let report: media::Report =
                 Rc::new(move |i: Input| input(AppInput::Media { account, input: i }));
-            media::set_camera(call, on, report);
+            media::set_camera(call, on, report, camera_failed(account));
         }
         AppOutput::Tones(changes) => tones(changes),
         // setting the page's title takes milliseconds
@@ -465,4 +468,15 @@ fn on_key(e: web_sys::Event) {
         e.prevent_default();
         dispatch(action);
     }
+}
+
+/// Where the media says that a call's camera could not be opened.
+fn camera_failed(account: u64) -> media::CameraFailed {
+    Rc::new(move |call, reason| {
+        input(AppInput::CameraFailed {
+            account,
+            call,
+            reason,
+        })
+    })
 }

@@ -58,6 +58,9 @@ const ICE_POLL_MS: i32 = 5;
 /// Where results go (the driver feeds them to the user agent).
 pub type Report = Rc<dyn Fn(Input)>;
 
+/// Where a call's camera that could not be opened is told (why, in words).
+pub type CameraFailed = Rc<dyn Fn(CallId, String)>;
+
 /// An audio device (`enumerateDevices`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Device {
@@ -613,8 +616,9 @@ mod video;
 pub use prepare::{prepare, release as release_prepared};
 
 /// Carry out one request from the core; `camera`: a new call's offer or
-/// answer sends the camera too (a video call).
-pub fn handle(request: MediaRequest, report: Report, camera: bool) {
+/// answer sends the camera too (a video call), and when it cannot be
+/// opened that is told there (the call goes on without it).
+pub fn handle(request: MediaRequest, report: Report, camera: Option<CameraFailed>) {
     match request {
         MediaRequest::CreateOffer { call } => start(call, None, report, camera),
         MediaRequest::CreateAnswer { call, remote_sdp } => {
@@ -673,7 +677,7 @@ fn get(call: CallId) -> Option<Rc<CallMedia>> {
 /// Turn the camera of `call` on or off, then ask the core for a new offer
 /// through `report` (`Command::Renegotiate`): the other side's picture
 /// follows. Without a camera nothing changes (said in the log).
-pub fn set_camera(call: CallId, on: bool, report: Report) {
+pub fn set_camera(call: CallId, on: bool, report: Report, failed: CameraFailed) {
     let Some(media) = get(call) else {
         return;
     };
@@ -690,7 +694,10 @@ pub fn set_camera(call: CallId, on: bool, report: Report) {
                 report(Input::Command(crate::sip::Command::Renegotiate { call }));
             }
             Ok(()) => {}
-            Err(e) => crate::log::warn!("{call}: the camera stays off: {e}"),
+            Err(e) => {
+                crate::log::warn!("{call}: the camera stays off: {e}");
+                failed(call, e);
+            }
         }
     });
 }
@@ -1000,14 +1007,14 @@ fn make_audio_element(call: CallId) -> Result<HtmlAudioElement, String> {
 
 /// Offer (`remote_offer` None) or answer a call: microphone, peer
 /// connection, local description, ICE; then report the SDP.
-fn start(call: CallId, remote_offer: Option<String>, report: Report, camera: bool) {
+fn start(call: CallId, remote_offer: Option<String>, report: Report, camera: Option<CameraFailed>) {
     // a repeated request starts over
     close(call);
     // what was prepared has no camera: a video call starts afresh
-    if remote_offer.is_none() && !camera && prepare::take(call, &report) {
+    if remote_offer.is_none() && camera.is_none() && prepare::take(call, &report) {
         return;
     }
-    if camera {
+    if camera.is_some() {
         prepare::release();
     }
     let media = match CallMedia::new(call, report.clone()) {
@@ -1047,7 +1054,7 @@ fn report_sdp(media: &CallMedia, result: Result<String, String>, report: &Report
 async fn negotiate(
     media: &CallMedia,
     remote_offer: Option<String>,
-    camera: bool,
+    camera: Option<CameraFailed>,
 ) -> Result<String, String> {
     let pc = &media.pc;
     // the caller's offer is taken in while the microphone opens
@@ -1085,8 +1092,8 @@ async fn negotiate(
             media.sender.borrow_mut().get_or_insert(sender);
         }
     }
-    if camera {
-        // without a camera the call goes on with sound only (said in the log)
+    if let Some(failed) = camera {
+        // without a camera the call goes on with sound only (and says so)
         match video::camera().await {
             Ok(cam) if !media.closed.get() => {
                 for track in cam.get_tracks().iter() {
@@ -1097,7 +1104,19 @@ async fn negotiate(
                 media.video.set_camera(cam, media.call);
             }
             Ok(cam) => stop_tracks(&cam),
-            Err(e) => crate::log::warn!("{}: no video: {e}", media.call),
+            Err(e) => {
+                crate::log::warn!("{}: no video: {e}", media.call);
+                failed(media.call, e);
+                // a video call still shows the other side's picture
+                if remote_offer.is_none() {
+                    let t = pc.add_transceiver_with_str("video");
+                    let _ = js_sys::Reflect::set(
+                        &t,
+                        &JsValue::from_str("direction"),
+                        &JsValue::from_str("recvonly"),
+                    );
+                }
+            }
         }
     }
     codecs::prefer(pc, &media.audio_codecs, media.call);

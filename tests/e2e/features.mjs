@@ -72,6 +72,11 @@
 //                      picture goes, no frames) and on (it comes back); hold
 //                      takes both pictures away, resume brings them back; in an
 //                      audio call it turns the camera on: B sees A
+//   video-no-camera    A's browser refuses the camera: A's video call still
+//                      offers to receive video, B answers with video, A says
+//                      "The camera could not be used (access to it was
+//                      denied)", audio both ways, A sees B, B gets no video,
+//                      A's Camera button stays off (pressed again: refused)
 //   early-media        sipp answers 183 with SDP, then 486: the page applies
 //                      the provisional answer (remote description pranswer
 //                      or answer) and shows no error until the 486
@@ -107,7 +112,7 @@ async function setup(browser, base, r, SC, people, extra = []) {
   await step('clear PBX bindings', 30000, () => clearBindings(people.map((p) => p.n), TRACE));
   const pages = [];
   r.pages = pages;
-  for (const p of people) pages.push(await openPage(browser, base, SC, p.page));
+  for (const p of people) pages.push(await openPage(browser, base, SC, p.page, p.init ? { init: p.init } : {}));
   await step('fill settings', T.ui * pages.length * 2, async () => {
     for (let i = 0; i < pages.length; i++) {
       await fillSettings(pages[i].page, user(people[i].n, people[i].name));
@@ -570,6 +575,49 @@ async function videoCall(browser, base, r) {
   await hangUp(A, B);
   if (!notBlack(r.added.B)) throw new Error(`B's picture of A after A turned its camera on: ${JSON.stringify(r.added.B)}`);
   if (!notBlack(r.added.A_preview)) throw new Error(`A has no preview after turning its camera on: ${JSON.stringify(r.added.A_preview)}`);
+}
+
+/** In the page: the browser refuses the camera (as when the user says no). */
+function denyCamera() {
+  const md = navigator.mediaDevices;
+  const open = md.getUserMedia.bind(md);
+  md.getUserMedia = (c) => (c && c.video ? Promise.reject(new DOMException('Permission denied', 'NotAllowedError')) : open(c));
+}
+
+/** A video call whose camera is refused: said, and the call goes on. */
+async function videoNoCamera(browser, base, r) {
+  const SC = 'video-no-camera';
+  const [A, B] = await setup(
+    browser, base, r, SC,
+    [{ n: 1004, name: 'Ada', page: 'A', init: [denyCamera] }, { n: 1005, name: 'Ben', page: 'B' }],
+  );
+  await step('A: video call to 1005 (no camera)', T.ui, async () => {
+    await A.page.fill('#dial-input', '1005');
+    await press(A, '#video-call-button');
+  });
+  await step('B rings with a video answer', T.ring, async () => {
+    await waitPhone(B.page, 'incoming', T.ring);
+    await waitVisible(B.page, '#answer-video-button', T.ring, 'B');
+  });
+  await press(B, '#answer-video-button');
+  await step('both active', T.answer, () => Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]));
+  await step('A says the camera could not be used', T.ui, () => waitText(A.page, '#notice', /camera could not be used \(access to it was denied\)/, T.ui, 'A'));
+  r.notice_A = await textOf(A.page, '#notice');
+  await step('audio both ways', T.media, () => audioBothWays([A, B]));
+  await step('A sees B', T.media * 2, () => framesOver(A, 20, T.media * 2));
+  await sleep(500);
+  r.A = await videoState(A);
+  r.B = await videoState(B);
+  r.camera_button_A = await A.page.getAttribute('#camera-button', 'aria-pressed');
+  r.screenshots.push(await shot(A.page, SC, 'in-call-A'));
+  // pressing Camera again: refused again, said again, the call goes on
+  await press(A, '#camera-button');
+  await step('A: Camera again, refused again', T.ui, () => waitAttr(A.page, '#camera-button', 'aria-pressed', 'false', T.ui, 'A'));
+  await hangUp(A, B);
+  if (!notBlack(r.A.remote)) throw new Error(`A does not see B: ${JSON.stringify(r.A.remote)}`);
+  if (r.A.preview) throw new Error(`A previews a camera it could not open: ${JSON.stringify(r.A.preview)}`);
+  if (r.B.frames > 0 || r.B.remote) throw new Error(`B got video from A, whose camera was refused: ${JSON.stringify(r.B)}`);
+  if (r.camera_button_A !== 'false') throw new Error(`A's Camera button says ${r.camera_button_A}, want off`);
 }
 
 /** The codec order of issue 16, honoured in offers and answers. */
@@ -1473,6 +1521,7 @@ export const FEATURES = {
   'keyboard-a11y': keyboardA11y,
   codecs,
   'video-call': videoCall,
+  'video-no-camera': videoNoCamera,
   'early-media': earlyMedia,
   'audio-devices': audioDevices,
   'page-close': leaveDuringCall('close'),

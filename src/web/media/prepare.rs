@@ -192,7 +192,7 @@ pub fn take(call: CallId, report: &Report) -> bool {
         let Some((mic, sender)) = ready else {
             // start again the usual way (it says what went wrong)
             super::close(call);
-            super::start(call, None, report, false);
+            super::start(call, None, report, None);
             return;
         };
         super::set_enabled(&mic, !media.muted.get());

@@ -143,6 +143,16 @@ fn show(v: &HtmlMediaElement, stream: &MediaStream, call: CallId, what: &'static
     }
 }
 
+/// Why the camera could not be opened, in words.
+fn camera_error(e: &JsValue) -> String {
+    match super::error_name(e).as_str() {
+        "NotAllowedError" | "SecurityError" => "access to it was denied".into(),
+        "NotFoundError" | "OverconstrainedError" => "no camera was found".into(),
+        "NotReadableError" | "AbortError" => "another program uses it".into(),
+        _ => js_text(e),
+    }
+}
+
 /// `getUserMedia` for the camera alone; reasons for failure in words.
 pub(super) async fn camera() -> Result<MediaStream, String> {
     let devices = media_devices()?;
@@ -152,9 +162,7 @@ pub(super) async fn camera() -> Result<MediaStream, String> {
     let p = devices
         .get_user_media_with_constraints(&constraints)
         .map_err(|e| js_text(&e))?;
-    let stream = JsFuture::from(p)
-        .await
-        .map_err(|e| format!("the camera could not be opened: {}", js_text(&e)))?;
+    let stream = JsFuture::from(p).await.map_err(|e| camera_error(&e))?;
     stream
         .dyn_into::<MediaStream>()
         .map_err(|_| "the camera gave no video stream".to_string())
