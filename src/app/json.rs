@@ -513,6 +513,7 @@ const SETTINGS_FIELDS: &[&str] = &[
     "ring_volume",
     "mic_device",
     "speaker_device",
+    "camera_device",
     "echo_cancellation",
     "noise_suppression",
     "auto_gain",
@@ -647,6 +648,7 @@ pub fn settings_to_json(s: &Settings) -> String {
     o.num("ring_volume", s.ring_volume);
     o.str("mic_device", &s.mic_device);
     o.str("speaker_device", &s.speaker_device);
+    o.str("camera_device", &s.camera_device);
     o.bool("echo_cancellation", s.echo_cancellation);
     o.bool("noise_suppression", s.noise_suppression);
     o.bool("auto_gain", s.auto_gain);
@@ -659,7 +661,7 @@ pub fn settings_from_json(text: &str) -> Result<Settings, String> {
     let v = parse(text)?;
     let f = Fields::of(&v, "the settings", SETTINGS_FIELDS)?;
     let mut s = Settings::default();
-    let strings: [(&str, &mut String); 9] = [
+    let strings: [(&str, &mut String); 10] = [
         ("ws_url", &mut s.ws_url),
         ("sip_uri", &mut s.sip_uri),
         ("auth_user", &mut s.auth_user),
@@ -669,6 +671,7 @@ pub fn settings_from_json(text: &str) -> Result<Settings, String> {
         ("mic_device", &mut s.mic_device),
         ("speaker_device", &mut s.speaker_device),
         ("audio_codecs", &mut s.audio_codecs),
+        ("camera_device", &mut s.camera_device),
     ];
     for (k, field) in strings {
         if let Some(v) = f.get(k) {
@@ -727,6 +730,7 @@ mod tests {
             ring_volume: 255,
             mic_device: "mic\tid".into(),
             speaker_device: String::new(),
+            camera_device: "cam\"1".into(),
             echo_cancellation: false,
             noise_suppression: true,
             auto_gain: false,

@@ -117,6 +117,8 @@ pub struct Settings {
     pub mic_device: String,
     /// `deviceId` of the speaker; empty: the browser's default.
     pub speaker_device: String,
+    /// `deviceId` of the camera; empty: the browser's default.
+    pub camera_device: String,
     pub echo_cancellation: bool,
     pub noise_suppression: bool,
     pub auto_gain: bool,
@@ -141,6 +143,7 @@ impl Default for Settings {
             ring_volume: DEFAULT_RING_VOLUME,
             mic_device: String::new(),
             speaker_device: String::new(),
+            camera_device: String::new(),
             echo_cancellation: true,
             noise_suppression: true,
             auto_gain: true,
@@ -189,6 +192,7 @@ impl fmt::Debug for Settings {
             .field("ring_volume", &self.ring_volume)
             .field("mic_device", &self.mic_device)
             .field("speaker_device", &self.speaker_device)
+            .field("camera_device", &self.camera_device)
             .field("echo_cancellation", &self.echo_cancellation)
             .field("noise_suppression", &self.noise_suppression)
             .field("auto_gain", &self.auto_gain)
@@ -239,6 +243,8 @@ pub struct MediaConfig {
     pub mic_device: Option<String>,
     /// `deviceId` of the speaker (`setSinkId` where the browser has it).
     pub speaker_device: Option<String>,
+    /// `deviceId` of the camera; `None`: the browser's default.
+    pub camera_device: Option<String>,
     /// getUserMedia audio constraints.
     pub echo_cancellation: bool,
     pub noise_suppression: bool,
@@ -259,6 +265,7 @@ impl Default for MediaConfig {
             gather_timeout_ms: DEFAULT_ICE_GATHER_TIMEOUT_MS,
             mic_device: None,
             speaker_device: None,
+            camera_device: None,
             echo_cancellation: true,
             noise_suppression: true,
             auto_gain: true,
@@ -279,6 +286,7 @@ impl MediaConfig {
             gather_timeout_ms: prepared.ice_gather_timeout_ms,
             mic_device: device(&s.mic_device),
             speaker_device: device(&s.speaker_device),
+            camera_device: device(&s.camera_device),
             echo_cancellation: s.echo_cancellation,
             noise_suppression: s.noise_suppression,
             auto_gain: s.auto_gain,

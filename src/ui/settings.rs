@@ -35,6 +35,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
     let ring_volume = RwSignal::new(initial.ring_volume.min(100));
     let mic_device = RwSignal::new(initial.mic_device);
     let speaker_device = RwSignal::new(initial.speaker_device);
+    let camera_device = RwSignal::new(initial.camera_device);
     let echo_cancel = RwSignal::new(initial.echo_cancellation);
     let noise_suppress = RwSignal::new(initial.noise_suppression);
     let auto_gain = RwSignal::new(initial.auto_gain);
@@ -126,6 +127,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
             ring_volume: ring_volume.get_untracked().min(100),
             mic_device: mic_device.get_untracked(),
             speaker_device: speaker_device.get_untracked(),
+            camera_device: camera_device.get_untracked(),
             echo_cancellation: echo_cancel.get_untracked(),
             noise_suppression: noise_suppress.get_untracked(),
             auto_gain: auto_gain.get_untracked(),
@@ -274,8 +276,8 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                     </label>
                 </fieldset>
                 <fieldset class="prefs">
-                    <legend>"Audio"</legend>
-                    <DeviceSelect id="mic-select" label="Microphone" input=true devices=devices value=mic_device />
+                    <legend>"Audio and video"</legend>
+                    <DeviceSelect id="mic-select" label="Microphone" kind=media::DeviceKind::Microphone devices=devices value=mic_device />
                     <label class="field" for="mic-level">
                         <span class="label">"Microphone level"</span>
                         <meter
@@ -288,7 +290,8 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                             prop:value=move || f64::from(level.get())
                         ></meter>
                     </label>
-                    <DeviceSelect id="speaker-select" label="Speaker" input=false devices=devices value=speaker_device />
+                    <DeviceSelect id="speaker-select" label="Speaker" kind=media::DeviceKind::Speaker devices=devices value=speaker_device />
+                    <DeviceSelect id="camera-select" label="Camera" kind=media::DeviceKind::Camera devices=devices value=camera_device />
                     <Check id="echo-cancel" label="Echo cancellation" value=echo_cancel />
                     <Check id="noise-suppress" label="Noise suppression" value=noise_suppress />
                     <Check id="auto-gain" label="Automatic microphone volume" value=auto_gain />
@@ -341,7 +344,7 @@ fn Check(id: &'static str, label: &'static str, value: RwSignal<bool>) -> impl I
 fn DeviceSelect(
     id: &'static str,
     label: &'static str,
-    input: bool,
+    kind: media::DeviceKind,
     devices: RwSignal<Vec<media::Device>>,
     value: RwSignal<String>,
 ) -> impl IntoView {
@@ -349,7 +352,7 @@ fn DeviceSelect(
         let chosen = value.get();
         let mut list: Vec<(String, String)> = devices.with(|d| {
             d.iter()
-                .filter(|d| d.input == input && !d.id.is_empty() && d.id != "default")
+                .filter(|d| d.kind == kind && !d.id.is_empty() && d.id != "default")
                 .enumerate()
                 .map(|(i, d)| {
                     let name = if d.label.trim().is_empty() {

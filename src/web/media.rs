@@ -66,8 +66,15 @@ pub type CameraFailed = Rc<dyn Fn(CallId, String)>;
 pub struct Device {
     pub id: String,
     pub label: String,
-    /// `true`: a microphone; `false`: a speaker.
-    pub input: bool,
+    pub kind: DeviceKind,
+}
+
+/// What a [`Device`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceKind {
+    Microphone,
+    Speaker,
+    Camera,
 }
 
 /// Call quality from `getStats` (the inbound audio and the selected pair).
@@ -122,9 +129,9 @@ fn set_enabled(stream: &MediaStream, enabled: bool) {
     }
 }
 
-/// The audio devices (`enumerateDevices`): microphones (`input`) and
-/// speakers. Until the microphone permission is granted browsers give no
-/// labels (and often no ids): those are named "Microphone 1", "Speaker 1" …
+/// The devices (`enumerateDevices`): microphones, speakers and cameras.
+/// Until the permission is granted browsers give no labels (and often no
+/// ids): those are named "Microphone 1", "Speaker 1", "Camera 1" …
 /// Empty when the browser cannot list devices (logged).
 pub async fn devices() -> Vec<Device> {
     let Ok(media_devices) = media_devices() else {
@@ -141,33 +148,27 @@ pub async fn devices() -> Vec<Device> {
             return Vec::new();
         }
     };
-    let (mut mics, mut speakers) = (0, 0);
+    let mut counts = [0; 3];
     let mut out = Vec::new();
     for info in js_sys::Array::from(&list).iter() {
         let Ok(info) = info.dyn_into::<web_sys::MediaDeviceInfo>() else {
             continue;
         };
-        let input = match info.kind() {
-            web_sys::MediaDeviceKind::Audioinput => true,
-            web_sys::MediaDeviceKind::Audiooutput => false,
+        let (kind, i, name) = match info.kind() {
+            web_sys::MediaDeviceKind::Audioinput => (DeviceKind::Microphone, 0, "Microphone"),
+            web_sys::MediaDeviceKind::Audiooutput => (DeviceKind::Speaker, 1, "Speaker"),
+            web_sys::MediaDeviceKind::Videoinput => (DeviceKind::Camera, 2, "Camera"),
             _ => continue,
         };
-        let n = if input {
-            mics += 1;
-            mics
-        } else {
-            speakers += 1;
-            speakers
-        };
+        counts[i] += 1;
         let label = match info.label().trim() {
-            "" if input => format!("Microphone {n}"),
-            "" => format!("Speaker {n}"),
+            "" => format!("{name} {}", counts[i]),
             l => l.to_string(),
         };
         out.push(Device {
             id: info.device_id(),
             label,
-            input,
+            kind,
         });
     }
     out

@@ -77,6 +77,9 @@
 //                      "The camera could not be used (access to it was
 //                      denied)", audio both ways, A sees B, B gets no video,
 //                      A's Camera button stays off (pressed again: refused)
+//   camera-choice      after a first video call (the camera allowed) A's
+//                      #camera-select lists the camera; chosen and saved, the
+//                      next video call sends that device; still chosen after
 //   early-media        sipp answers 183 with SDP, then 486: the page applies
 //                      the provisional answer (remote description pranswer
 //                      or answer) and shows no error until the 486
@@ -575,6 +578,51 @@ async function videoCall(browser, base, r) {
   await hangUp(A, B);
   if (!notBlack(r.added.B)) throw new Error(`B's picture of A after A turned its camera on: ${JSON.stringify(r.added.B)}`);
   if (!notBlack(r.added.A_preview)) throw new Error(`A has no preview after turning its camera on: ${JSON.stringify(r.added.A_preview)}`);
+}
+
+/** The camera of the settings: listed, chosen, used, remembered. */
+async function cameraChoice(browser, base, r) {
+  const SC = 'camera-choice';
+  const [A, B] = await setup(browser, base, r, SC, [{ n: 1006, name: 'Gina', page: 'A' }, { n: 1007, name: 'Hugo', page: 'B' }]);
+  // a first video call: the browser lets the page see its cameras after
+  await step('A: a video call (the camera allowed)', T.ring, async () => {
+    await A.page.fill('#dial-input', '1007');
+    await press(A, '#video-call-button');
+    await waitPhone(B.page, 'incoming', T.ring);
+  });
+  await press(B, '#answer-button');
+  await step('active', T.answer, () => waitPhone(A.page, 'active', T.answer));
+  await hangUp(A, B);
+  await openSettings(A.page);
+  const cams = await step('A: cameras listed in #camera-select', 8000, async () => {
+    for (let i = 0; i < 40; i++) {
+      const o = await A.page.evaluate(() => [...document.querySelectorAll('#camera-select option')].map((e) => ({ v: e.value, t: e.textContent })));
+      if (o.some((c) => c.v)) return o;
+      await sleep(200);
+    }
+    throw new Error('A: no camera in #camera-select');
+  });
+  r.cameras = cams;
+  const cam = cams.filter((c) => c.v).at(-1);
+  await A.page.selectOption('#camera-select', cam.v);
+  r.screenshots.push(await shot(A.page, SC, 'settings-A'));
+  await press(A, '#save-register');
+  await waitReg(A.page, 'registered', T.register);
+  await step('A: video call with the chosen camera', T.ring, async () => {
+    await A.page.fill('#dial-input', '1007');
+    await press(A, '#video-call-button');
+    await waitPhone(B.page, 'incoming', T.ring);
+  });
+  await press(B, '#answer-video-button');
+  await step('active', T.answer, () => waitPhone(A.page, 'active', T.answer));
+  await step('B sees A', T.media * 2, () => framesOver(B, 10, T.media * 2));
+  r.sent = await A.page.evaluate(() =>
+    window.__pcs().at(-1).getSenders().filter((s) => s.track && s.track.kind === 'video').map((s) => ({ label: s.track.label, deviceId: s.track.getSettings().deviceId })));
+  await hangUp(A, B);
+  await openSettings(A.page);
+  r.remembered = await A.page.evaluate(() => document.getElementById('camera-select').value);
+  if (!r.sent.length || r.sent[0].deviceId !== cam.v) throw new Error(`A sends ${JSON.stringify(r.sent)}, want the camera ${JSON.stringify(cam)}`);
+  if (r.remembered !== cam.v) throw new Error(`#camera-select shows ${JSON.stringify(r.remembered)} after the call, want ${cam.v}`);
 }
 
 /** In the page: the browser refuses the camera (as when the user says no). */
@@ -1522,6 +1570,7 @@ export const FEATURES = {
   codecs,
   'video-call': videoCall,
   'video-no-camera': videoNoCamera,
+  'camera-choice': cameraChoice,
   'early-media': earlyMedia,
   'audio-devices': audioDevices,
   'page-close': leaveDuringCall('close'),

@@ -153,16 +153,42 @@ fn camera_error(e: &JsValue) -> String {
     }
 }
 
-/// `getUserMedia` for the camera alone; reasons for failure in words.
+/// `getUserMedia` for the camera alone (the one of the settings; when it
+/// is gone, the default one); reasons for failure in words.
 pub(super) async fn camera() -> Result<MediaStream, String> {
     let devices = media_devices()?;
-    let constraints = MediaStreamConstraints::new();
-    constraints.set_audio(&JsValue::FALSE);
-    constraints.set_video(&JsValue::TRUE);
-    let p = devices
-        .get_user_media_with_constraints(&constraints)
-        .map_err(|e| js_text(&e))?;
-    let stream = JsFuture::from(p).await.map_err(|e| camera_error(&e))?;
+    let chosen = super::CONFIG.with(|c| c.borrow().camera_device.clone());
+    let open = |device: Option<&str>| {
+        let video: JsValue = match device {
+            Some(id) => {
+                let exact = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&exact, &"exact".into(), &JsValue::from_str(id));
+                let v = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&v, &"deviceId".into(), &exact);
+                v.into()
+            }
+            None => JsValue::TRUE,
+        };
+        let constraints = MediaStreamConstraints::new();
+        constraints.set_audio(&JsValue::FALSE);
+        constraints.set_video(&video);
+        devices.get_user_media_with_constraints(&constraints)
+    };
+    let mut result = match open(chosen.as_deref()) {
+        Ok(p) => JsFuture::from(p).await,
+        Err(e) => Err(e),
+    };
+    if let (Some(_), Err(e)) = (&chosen, &result) {
+        let name = super::error_name(e);
+        if matches!(name.as_str(), "OverconstrainedError" | "NotFoundError") {
+            crate::log::warn!("the chosen camera is not there ({name}): using the default one");
+            result = match open(None) {
+                Ok(p) => JsFuture::from(p).await,
+                Err(e) => Err(e),
+            };
+        }
+    }
+    let stream = result.map_err(|e| camera_error(&e))?;
     stream
         .dyn_into::<MediaStream>()
         .map_err(|_| "the camera gave no video stream".to_string())
