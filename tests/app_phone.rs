@@ -1061,7 +1061,7 @@ fn the_camera_turns_on_and_off_in_an_established_call_only() {
     match &bed.view(Side::A).notice {
         Some(n @ Notice::Warning(_)) => assert_eq!(
             n.text(),
-            "The camera can only be turned on or off in an established call."
+            "The camera and screen sharing work only in an established call."
         ),
         other => panic!("A was not told: {other:?}"),
     }
@@ -1106,5 +1106,62 @@ fn the_camera_turns_on_and_off_in_an_established_call_only() {
         Some(
             "The camera could not be used (access to it was denied): the call goes on without it."
         )
+    );
+}
+
+#[test]
+fn screen_sharing_starts_and_stops_and_says_why_it_could_not() {
+    let mut bed = Phones::phones();
+    let (a, _) = bed.connect_call(Side::A, "1001");
+    let shares = |bed: &mut Phones| -> Vec<(u64, bool)> {
+        bed.phone(Side::A)
+            .outputs
+            .iter()
+            .filter_map(|o| match o {
+                AppOutput::Share { account, on, .. } => Some((*account, *on)),
+                _ => None,
+            })
+            .collect()
+    };
+    bed.act(Side::A, Action::ToggleShare);
+    assert_eq!(bed.view(Side::A).line(a).map(|c| c.sharing), Some(true));
+    bed.act(Side::A, Action::ToggleShare);
+    assert_eq!(bed.view(Side::A).line(a).map(|c| c.sharing), Some(false));
+    let got = shares(&mut bed);
+    assert_eq!(
+        got.iter().map(|s| s.1).collect::<Vec<_>>(),
+        vec![true, false]
+    );
+    let account = got[0].0;
+    // the browser's own "stop sharing": the button goes off, nothing said
+    bed.act(Side::A, Action::ToggleShare);
+    bed.app_input(
+        Side::A,
+        AppInput::ShareStopped {
+            account,
+            call: a,
+            reason: None,
+        },
+    );
+    assert_eq!(bed.view(Side::A).line(a).map(|c| c.sharing), Some(false));
+    assert!(bed.view(Side::A).notice.is_none());
+    // it could not start: said
+    bed.act(Side::A, Action::ToggleShare);
+    bed.app_input(
+        Side::A,
+        AppInput::ShareStopped {
+            account,
+            call: a,
+            reason: Some("it was not allowed, or nothing was picked".into()),
+        },
+    );
+    assert_eq!(bed.view(Side::A).line(a).map(|c| c.sharing), Some(false));
+    assert_eq!(
+        bed.view(Side::A)
+            .notice
+            .as_ref()
+            .map(|n| n.text())
+            .as_deref(),
+        Some("The screen could not be shared (it was not allowed, or nothing was picked).")
     );
 }

@@ -55,6 +55,9 @@ pub enum Action {
     VideoCall(String),
     /// Turn the camera of the call in focus on or off (a new offer).
     ToggleCamera,
+    /// Share the screen in the call in focus (in place of the camera), or
+    /// stop sharing it.
+    ToggleShare,
     /// Call once signed in (a `sip:`/`tel:` link opened the phone).
     CallWhenSignedIn(String),
     /// Answer the call in focus, else the oldest ringing one.
@@ -110,6 +113,7 @@ impl Action {
             Action::Call(_) => "call",
             Action::VideoCall(_) => "video call",
             Action::ToggleCamera => "toggle camera",
+            Action::ToggleShare => "toggle screen sharing",
             Action::AnswerVideo => "answer with video",
             Action::CallWhenSignedIn(_) => "call when signed in",
             Action::Answer => "answer",
@@ -181,6 +185,14 @@ pub enum AppInput {
     PageHidden(bool),
     /// Mixing a conference failed.
     MixFailed(String),
+    /// Screen sharing in `call` (of account `account`) stopped by itself:
+    /// the browser's own "stop sharing", or it could not start (why, in
+    /// words).
+    ShareStopped {
+        account: u64,
+        call: CallId,
+        reason: Option<String>,
+    },
     /// The camera of `call` (of account `account`) could not be opened
     /// (why, in words): the call goes on without it.
     CameraFailed {
@@ -233,6 +245,14 @@ pub enum AppOutput {
     /// browser then asks the core for a new offer (`Command::Renegotiate`,
     /// as [`AppInput::Media`] of that account).
     Camera {
+        account: u64,
+        call: CallId,
+        on: bool,
+    },
+    /// Share the screen in `call` (of account `account`) or stop; the
+    /// browser asks for a new offer when the video stream must change
+    /// (as for [`AppOutput::Camera`]).
+    Share {
         account: u64,
         call: CallId,
         on: bool,
@@ -499,6 +519,18 @@ impl Phone {
                 }
             }
             AppInput::Network { online } => self.on_network(online),
+            AppInput::ShareStopped {
+                account,
+                call,
+                reason,
+            } => {
+                if account == self.account && self.view.line(call).is_some() {
+                    self.update_line(call, |c| c.sharing = false);
+                    if let Some(why) = reason {
+                        self.show_notice(Notice::NoShare(why));
+                    }
+                }
+            }
             AppInput::CameraFailed {
                 account,
                 call,

@@ -93,6 +93,8 @@ pub struct CallView {
     pub video_offered: bool,
     /// Our camera was asked for when this call was placed or answered.
     pub camera: bool,
+    /// We share our screen in this call.
+    pub sharing: bool,
 }
 
 impl CallView {
@@ -112,6 +114,7 @@ impl CallView {
             early_media: false,
             video_offered: false,
             camera: false,
+            sharing: false,
         };
         view.set_peer(peer);
         view
@@ -219,6 +222,8 @@ pub enum Notice {
     AnsweredWithoutVideo(String),
     /// The camera could not be opened (why): the call goes on without it.
     NoCamera(String),
+    /// The screen could not be shared (why).
+    NoShare(String),
     /// A call ended; `label` names it when another call stays on screen.
     Ended {
         reason: EndReason,

@@ -81,6 +81,7 @@ impl Notice {
             Notice::TransferredTo(target) => {
                 format!("The other party transferred you to {}.", short_uri(target))
             }
+            Notice::NoShare(why) => format!("The screen could not be shared ({why})."),
             Notice::NoCamera(why) => {
                 format!("The camera could not be used ({why}): the call goes on without it.")
             }
@@ -171,7 +172,7 @@ impl Warning {
                 CallAction::Dtmf => "Keys (DTMF) can only be sent during an established call.",
                 CallAction::Transfer => "Only an established call can be transferred.",
                 CallAction::Camera => {
-                    "The camera can only be turned on or off in an established call."
+                    "The camera and screen sharing work only in an established call."
                 }
             }
             .into(),

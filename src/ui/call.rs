@@ -149,6 +149,7 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
     let local_hold = move || call.with(|c| c.as_ref().is_some_and(|c| c.local_hold));
     let muted = move || call.with(|c| c.as_ref().is_some_and(|c| c.muted));
     let camera = move || call.with(|c| c.as_ref().is_some_and(|c| c.camera));
+    let sharing = move || call.with(|c| c.as_ref().is_some_and(|c| c.sharing));
     let dtmf_in = move || {
         call.with(|c| {
             c.as_ref()
@@ -307,6 +308,17 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
                     on:click=move |_| driver::dispatch(Action::ToggleCamera)
                 >
                     {move || if camera() { "Camera off" } else { "Camera" }}
+                </button>
+                <button
+                    id="share-button"
+                    type="button"
+                    class="ctl"
+                    aria-pressed=move || sharing().to_string()
+                    title="Share a screen, window or tab in place of the camera"
+                    disabled=move || !active()
+                    on:click=move |_| driver::dispatch(Action::ToggleShare)
+                >
+                    {move || if sharing() { "Stop sharing" } else { "Share screen" }}
                 </button>
                 <button
                     id="dtmf-button"

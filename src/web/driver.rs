@@ -303,6 +303,9 @@ fn log_input(i: &AppInput) {
         ),
         AppInput::PageHidden(hidden) => crate::log::debug!("input: page hidden {hidden}"),
         AppInput::MixFailed(e) => crate::log::debug!("input: mixing failed: {e}"),
+        AppInput::ShareStopped { call, reason, .. } => {
+            crate::log::debug!("input: {call}: screen sharing stopped {reason:?}")
+        }
         AppInput::CameraFailed { call, reason, .. } => {
             crate::log::debug!("input: {call}: no camera: {reason}")
         }
@@ -381,6 +384,18 @@ fn act(output: AppOutput) {
             }
         }
         AppOutput::SetMuted { call, muted } => media::set_muted(call, muted),
+        AppOutput::Share { account, call, on } => {
+            let report: media::Report =
+                Rc::new(move |i: Input| input(AppInput::Media { account, input: i }));
+            let stopped: media::ShareStopped = Rc::new(move |call, reason| {
+                input(AppInput::ShareStopped {
+                    account,
+                    call,
+                    reason,
+                })
+            });
+            media::set_sharing(call, on, report, stopped);
+        }
         AppOutput::Camera { account, call, on } => {
             let report: media::Report =
                 Rc::new(move |i: Input| input(AppInput::Media { account, input: i }));

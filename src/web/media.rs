@@ -61,6 +61,10 @@ pub type Report = Rc<dyn Fn(Input)>;
 /// Where a call's camera that could not be opened is told (why, in words).
 pub type CameraFailed = Rc<dyn Fn(CallId, String)>;
 
+/// Where a call's screen sharing that stopped by itself is told: the
+/// browser's own "stop sharing" (None), or it could not start (why).
+pub type ShareStopped = Rc<dyn Fn(CallId, Option<String>)>;
+
 /// An audio device (`enumerateDevices`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Device {
@@ -683,13 +687,28 @@ pub fn set_camera(call: CallId, on: bool, report: Report, failed: CameraFailed) 
         return;
     };
     spawn_local(async move {
-        let changed = if on {
-            camera_on(&media).await
-        } else {
-            camera_off(&media).await;
-            Ok(())
+        // while the screen is shared the camera only waits (or stops) for
+        // the end of the sharing: nothing sent changes
+        let sharing = media.video.is_sharing();
+        let changed = match (on, sharing) {
+            (true, false) => camera_on(&media).await,
+            (true, true) => video::camera().await.map(|cam| {
+                media.video.set_camera(cam, call);
+            }),
+            (false, false) => {
+                camera_off(&media).await;
+                Ok(())
+            }
+            (false, true) => {
+                media.video.stop_camera();
+                Ok(())
+            }
         };
         match changed {
+            Ok(()) if sharing => crate::log::info!(
+                "{call}: camera {} (behind the screen)",
+                if on { "on" } else { "off" }
+            ),
             Ok(()) if !media.closed.get() => {
                 crate::log::info!("{call}: camera {}", if on { "on" } else { "off" });
                 report(Input::Command(crate::sip::Command::Renegotiate { call }));
@@ -701,6 +720,118 @@ pub fn set_camera(call: CallId, on: bool, report: Report, failed: CameraFailed) 
             }
         }
     });
+}
+
+/// Share the screen in `call` in place of the camera, or stop (the camera
+/// comes back if it was on); asks the core for a new offer through `report`
+/// when the video stream must change (no video sent before or after).
+pub fn set_sharing(call: CallId, on: bool, report: Report, stopped: ShareStopped) {
+    let Some(media) = get(call) else {
+        return;
+    };
+    spawn_local(async move {
+        let renegotiate = if on {
+            match share_on(&media, report.clone(), stopped.clone()).await {
+                Ok(r) => r,
+                Err(e) => {
+                    crate::log::warn!("{call}: the screen is not shared: {e}");
+                    stopped(call, Some(e));
+                    return;
+                }
+            }
+        } else {
+            share_off(&media).await
+        };
+        crate::log::info!("{call}: screen sharing {}", if on { "on" } else { "off" });
+        if renegotiate && !media.closed.get() {
+            report(Input::Command(crate::sip::Command::Renegotiate { call }));
+        }
+    });
+}
+
+/// The screen on the video sender (the camera's, or a new one); whether a
+/// new offer is needed.
+async fn share_on(
+    media: &CallMedia,
+    report: Report,
+    stopped: ShareStopped,
+) -> Result<bool, String> {
+    let screen = video::screen().await?;
+    let call = media.call;
+    let Some(track) = screen
+        .get_video_tracks()
+        .iter()
+        .find_map(|t| t.dyn_into::<MediaStreamTrack>().ok())
+    else {
+        stop_tracks(&screen);
+        return Err("the browser gave no screen".into());
+    };
+    if media.closed.get() {
+        stop_tracks(&screen);
+        return Err("the call ended".into());
+    }
+    // the browser's own "stop sharing": back to the camera, and say so
+    let ended = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+        let (report, stopped) = (report.clone(), stopped.clone());
+        spawn_local(async move {
+            let Some(media) = get(call) else {
+                return;
+            };
+            crate::log::info!("{call}: the browser stopped the screen sharing");
+            let renegotiate = share_off(&media).await;
+            stopped(call, None);
+            if renegotiate && !media.closed.get() {
+                report(Input::Command(crate::sip::Command::Renegotiate { call }));
+            }
+        });
+    });
+    let _ = track.add_event_listener_with_callback("ended", ended.as_ref().unchecked_ref());
+    let videos = video_transceivers(media);
+    let sending = videos.iter().find(|t| t.sender().track().is_some());
+    let idle = videos
+        .iter()
+        .find(|t| t.sender().track().is_none() && !t.stopped());
+    let renegotiate = match (sending, idle) {
+        (Some(t), _) => {
+            JsFuture::from(t.sender().replace_track(Some(&track)))
+                .await
+                .map_err(|e| js_text(&e))?;
+            false
+        }
+        (None, Some(t)) => {
+            JsFuture::from(t.sender().replace_track(Some(&track)))
+                .await
+                .map_err(|e| js_text(&e))?;
+            true
+        }
+        (None, None) => {
+            media.pc.add_track_0(&track, &screen);
+            true
+        }
+    };
+    media.video.set_screen(screen, ended, call);
+    Ok(renegotiate)
+}
+
+/// The camera (if on) back on the video sender in place of the screen,
+/// else nothing sent; whether a new offer is needed.
+async fn share_off(media: &CallMedia) -> bool {
+    let camera = media.video.camera_track();
+    if !media.video.stop_screen(media.call) {
+        return false;
+    }
+    for t in video_transceivers(media) {
+        if t.sender().track().is_some() {
+            if let Err(e) = JsFuture::from(t.sender().replace_track(camera.as_ref())).await {
+                crate::log::warn!(
+                    "{}: the screen could not be taken off: {}",
+                    media.call,
+                    js_text(&e)
+                );
+            }
+        }
+    }
+    camera.is_none()
 }
 
 /// The call's video transceivers (sending or not).

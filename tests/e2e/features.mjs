@@ -80,6 +80,11 @@
 //   camera-choice      after a first video call (the camera allowed) A's
 //                      #camera-select lists the camera; chosen and saved, the
 //                      next video call sends that device; still chosen after
+//   screen-share       A-B video call: A's #share-button: B's picture of A
+//                      turns wide (the fake screen, 16:9, in place of the 4:3
+//                      camera, no re-INVITE), A previews it; again: the camera
+//                      comes back. In an audio call: sharing adds the video
+//                      (B sees the screen), stopping takes it away; audio on
 //   early-media        sipp answers 183 with SDP, then 486: the page applies
 //                      the provisional answer (remote description pranswer
 //                      or answer) and shows no error until the 486
@@ -623,6 +628,60 @@ async function cameraChoice(browser, base, r) {
   r.remembered = await A.page.evaluate(() => document.getElementById('camera-select').value);
   if (!r.sent.length || r.sent[0].deviceId !== cam.v) throw new Error(`A sends ${JSON.stringify(r.sent)}, want the camera ${JSON.stringify(cam)}`);
   if (r.remembered !== cam.v) throw new Error(`#camera-select shows ${JSON.stringify(r.remembered)} after the call, want ${cam.v}`);
+}
+
+/** The shape of a picture: wide (a screen, 16:9) or not (the camera, 4:3). */
+const wide = (pic) => !!pic && pic.w / pic.h > 1.5;
+
+/** Wait until B's picture of A is (or is not) wide; returns it. */
+async function pictureWide(P, want, ms) {
+  const end = Date.now() + ms;
+  let s = null;
+  while (Date.now() < end) {
+    s = await videoState(P);
+    if (s.remote && wide(s.remote) === want) return s.remote;
+    await sleep(100);
+  }
+  throw new Error(`${P.name}: the picture is ${JSON.stringify(s && s.remote)}, want ${want ? 'a wide screen' : 'the camera (4:3)'}`);
+}
+
+/** Screen sharing (issue 16): in place of the camera, and added to an audio call. */
+async function screenShare(browser, base, r) {
+  const SC = 'screen-share';
+  const [A, B] = await setup(browser, base, r, SC, [{ n: 1000, name: 'Alice', page: 'A' }, { n: 1001, name: 'Bob', page: 'B' }]);
+  // 1. a video call: the camera, the screen in its place, the camera again
+  await step('A: video call', T.ring, async () => {
+    await A.page.fill('#dial-input', '1001');
+    await press(A, '#video-call-button');
+    await waitPhone(B.page, 'incoming', T.ring);
+  });
+  await press(B, '#answer-video-button');
+  await step('active', T.answer, () => waitPhone(A.page, 'active', T.answer));
+  await step('B sees A\'s camera', T.media * 2, () => framesOver(B, 10, T.media * 2));
+  r.camera = await pictureWide(B, false, T.media);
+  const invites0 = sentAfter(A, 'INVITE').length;
+  await press(A, '#share-button');
+  await waitAttr(A.page, '#share-button', 'aria-pressed', 'true', T.ui, 'A');
+  r.screen = await step('B sees A\'s screen', T.media * 2, () => pictureWide(B, true, T.media * 2));
+  r.screen_preview_A = (await videoState(A)).preview;
+  r.screenshots.push(await shot(B.page, SC, 'screen-B'));
+  r.reinvites_for_share = sentAfter(A, 'INVITE').length - invites0;
+  await press(A, '#share-button');
+  await waitAttr(A.page, '#share-button', 'aria-pressed', 'false', T.ui, 'A');
+  r.camera_again = await step('B sees A\'s camera again', T.media * 2, () => pictureWide(B, false, T.media * 2));
+  await hangUp(A, B);
+  // 2. an audio call: sharing adds the video stream (a re-INVITE), stopping takes it away
+  await callAndAnswer(A, B, '1001');
+  await press(A, '#share-button');
+  r.screen_in_audio_call = await step('B sees A\'s screen (audio call)', T.media * 2, () => pictureWide(B, true, T.media * 2));
+  await press(A, '#share-button');
+  await step('B\'s picture goes', T.answer, () =>
+    B.page.waitForFunction(() => !document.querySelector('#call-video video.remote-video[data-live]'), null, { timeout: T.answer, polling: 50 }));
+  await step('audio both ways', T.media, () => audioBothWays([A, B]));
+  await hangUp(A, B);
+  if (!wide(r.screen_preview_A)) throw new Error(`A's preview while sharing is ${JSON.stringify(r.screen_preview_A)}, want the screen`);
+  if (r.reinvites_for_share !== 0) throw new Error(`sharing in place of the camera sent ${r.reinvites_for_share} re-INVITE(s), want none (the track is replaced)`);
+  if (!notBlack(r.screen) || !notBlack(r.camera_again)) throw new Error(`B's pictures: ${JSON.stringify({ screen: r.screen, camera: r.camera_again })}`);
 }
 
 /** In the page: the browser refuses the camera (as when the user says no). */
@@ -1571,6 +1630,7 @@ export const FEATURES = {
   'video-call': videoCall,
   'video-no-camera': videoNoCamera,
   'camera-choice': cameraChoice,
+  'screen-share': screenShare,
   'early-media': earlyMedia,
   'audio-devices': audioDevices,
   'page-close': leaveDuringCall('close'),

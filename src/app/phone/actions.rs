@@ -46,6 +46,7 @@ impl Phone {
             Action::ToggleHold => self.toggle_hold(),
             Action::ToggleMute => self.toggle_mute(),
             Action::ToggleCamera => self.toggle_camera(),
+            Action::ToggleShare => self.toggle_share(),
             Action::SendDtmf(digits) => self.send_dtmf(&digits),
             Action::TransferBlind(target) => self.transfer_blind(target),
             Action::TransferAttended => self.transfer_attended(),
@@ -226,6 +227,25 @@ impl Phone {
         self.update_line(call, |l| l.camera = on);
         let account = self.account;
         self.out.push_back(AppOutput::Camera { account, call, on });
+    }
+
+    /// Share the screen in the call in focus, or stop (an established call
+    /// only).
+    fn toggle_share(&mut self) {
+        let Some(c) = self.view.focused() else {
+            return;
+        };
+        let (call, on) = (c.id, !c.sharing);
+        if c.phase != CallPhase::Active {
+            self.show_notice(Notice::Warning(Warning::NotEstablished {
+                call,
+                action: CallAction::Camera,
+            }));
+            return;
+        }
+        self.update_line(call, |l| l.sharing = on);
+        let account = self.account;
+        self.out.push_back(AppOutput::Share { account, call, on });
     }
 
     fn toggle_mute(&mut self) {

@@ -19,15 +19,18 @@ pub(super) struct Video {
     pub(super) frame: HtmlElement,
     remote: HtmlMediaElement,
     preview: HtmlMediaElement,
-    /// The camera, while it is sent.
+    /// The camera, while it is on.
     camera: RefCell<Option<MediaStream>>,
+    /// The shared screen (sent in place of the camera), and its `ended`
+    /// handler (the browser's own "stop sharing").
+    screen: RefCell<Option<(MediaStream, Handler)>>,
     /// The remote track's `mute`/`unmute` handlers: the picture hides while
     /// the other side sends none (its camera off, or on hold).
     on_mute: RefCell<Vec<Handler>>,
 }
 
 /// An event handler kept as long as its target.
-type Handler = Closure<dyn FnMut(Event)>;
+pub(super) type Handler = Closure<dyn FnMut(Event)>;
 
 /// A `<video>` that plays by itself, silent (the sound is the call's
 /// `<audio>`), with class `class`.
@@ -68,6 +71,7 @@ impl Video {
             remote,
             preview,
             camera: RefCell::new(None),
+            screen: RefCell::new(None),
             on_mute: RefCell::new(Vec::new()),
         })
     }
@@ -102,9 +106,17 @@ impl Video {
         }
     }
 
-    /// The camera `stream` is sent: keep it (to stop it) and preview it.
+    /// The screen is shared.
+    pub(super) fn is_sharing(&self) -> bool {
+        self.screen.borrow().is_some()
+    }
+
+    /// The camera `stream` is sent: keep it (to stop it) and preview it
+    /// (unless the screen is shared: that stays in the preview).
     pub(super) fn set_camera(&self, stream: MediaStream, call: CallId) {
-        show(&self.preview, &stream, call, "camera preview");
+        if !self.is_sharing() {
+            show(&self.preview, &stream, call, "camera preview");
+        }
         if let Some(old) = self.camera.borrow_mut().replace(stream) {
             stop_tracks(&old);
         }
@@ -115,13 +127,54 @@ impl Video {
         if let Some(cam) = self.camera.borrow_mut().take() {
             stop_tracks(&cam);
         }
-        self.preview.set_src_object(None);
-        let _ = self.preview.remove_attribute("data-live");
+        if self.screen.borrow().is_none() {
+            self.preview.set_src_object(None);
+            let _ = self.preview.remove_attribute("data-live");
+        }
+    }
+
+    /// The camera's video track, while the camera is on.
+    pub(super) fn camera_track(&self) -> Option<MediaStreamTrack> {
+        let cam = self.camera.borrow();
+        cam.as_ref()?
+            .get_video_tracks()
+            .iter()
+            .find_map(|t| t.dyn_into::<MediaStreamTrack>().ok())
+    }
+
+    /// The screen `stream` is sent (`ended`: the browser stopped it): keep
+    /// it and preview it in place of the camera.
+    pub(super) fn set_screen(&self, stream: MediaStream, ended: Handler, call: CallId) {
+        show(&self.preview, &stream, call, "screen preview");
+        if let Some((old, _)) = self.screen.borrow_mut().replace((stream, ended)) {
+            stop_tracks(&old);
+        }
+    }
+
+    /// Sharing ends: stop the screen, preview the camera again (if on).
+    /// Whether the screen was shared.
+    pub(super) fn stop_screen(&self, call: CallId) -> bool {
+        let Some((screen, _ended)) = self.screen.borrow_mut().take() else {
+            return false;
+        };
+        stop_tracks(&screen);
+        let camera = self.camera.borrow().clone();
+        match camera {
+            Some(cam) => show(&self.preview, &cam, call, "camera preview"),
+            None => {
+                self.preview.set_src_object(None);
+                let _ = self.preview.remove_attribute("data-live");
+            }
+        }
+        true
     }
 
     pub(super) fn close(&self) {
         if let Some(cam) = self.camera.borrow_mut().take() {
             stop_tracks(&cam);
+        }
+        if let Some((screen, _)) = self.screen.borrow_mut().take() {
+            stop_tracks(&screen);
         }
         self.on_mute.borrow_mut().clear();
         for v in [&self.remote, &self.preview] {
@@ -141,6 +194,22 @@ fn show(v: &HtmlMediaElement, stream: &MediaStream, call: CallId, what: &'static
             }
         });
     }
+}
+
+/// `getDisplayMedia`: a screen, window or tab the user picks; reasons for
+/// failure in words.
+pub(super) async fn screen() -> Result<MediaStream, String> {
+    let devices = media_devices()?;
+    let p = devices.get_display_media().map_err(|e| js_text(&e))?;
+    let stream = JsFuture::from(p)
+        .await
+        .map_err(|e| match super::error_name(&e).as_str() {
+            "NotAllowedError" => "it was not allowed, or nothing was picked".to_string(),
+            _ => js_text(&e),
+        })?;
+    stream
+        .dyn_into::<MediaStream>()
+        .map_err(|_| "the browser gave no screen".to_string())
 }
 
 /// Why the camera could not be opened, in words.
