@@ -523,24 +523,22 @@ impl Phone {
                 account,
                 call,
                 reason,
-            } => {
-                if account == self.account && self.view.line(call).is_some() {
-                    self.update_line(call, |c| c.sharing = false);
-                    if let Some(why) = reason {
-                        self.show_notice(Notice::NoShare(why));
-                    }
-                }
-            }
+            } => self.video_stopped(
+                account,
+                call,
+                |c| &mut c.sharing,
+                reason.map(Notice::NoShare),
+            ),
             AppInput::CameraFailed {
                 account,
                 call,
                 reason,
-            } => {
-                if account == self.account && self.view.line(call).is_some() {
-                    self.update_line(call, |c| c.camera = false);
-                    self.show_notice(Notice::NoCamera(reason));
-                }
-            }
+            } => self.video_stopped(
+                account,
+                call,
+                |c| &mut c.camera,
+                Some(Notice::NoCamera(reason)),
+            ),
             AppInput::MixFailed(e) => {
                 self.view.conference.clear();
                 if self.view.notice == Some(Notice::Conference) {
@@ -579,6 +577,24 @@ impl Phone {
 
     fn command(&mut self, cmd: Command) {
         self.feed(Input::Command(cmd));
+    }
+
+    /// The browser stopped a video source of `call` (of account
+    /// `account`): its flag (`flag`) goes off, and `notice` says why.
+    fn video_stopped(
+        &mut self,
+        account: u64,
+        call: CallId,
+        flag: fn(&mut CallView) -> &mut bool,
+        notice: Option<Notice>,
+    ) {
+        if account != self.account || self.view.line(call).is_none() {
+            return;
+        }
+        self.update_line(call, |c| *flag(c) = false);
+        if let Some(n) = notice {
+            self.show_notice(n);
+        }
     }
 
     /// Whether `request` is the offer or answer of a call placed or

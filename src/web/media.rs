@@ -758,18 +758,7 @@ async fn share_on(
 ) -> Result<bool, String> {
     let screen = video::screen().await?;
     let call = media.call;
-    let Some(track) = screen
-        .get_video_tracks()
-        .iter()
-        .find_map(|t| t.dyn_into::<MediaStreamTrack>().ok())
-    else {
-        stop_tracks(&screen);
-        return Err("the browser gave no screen".into());
-    };
-    if media.closed.get() {
-        stop_tracks(&screen);
-        return Err("the call ended".into());
-    }
+    let track = video_track_of(media, &screen, "screen")?;
     // the browser's own "stop sharing": back to the camera, and say so
     let ended = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
         let (report, stopped) = (report.clone(), stopped.clone());
@@ -786,29 +775,26 @@ async fn share_on(
         });
     });
     let _ = track.add_event_listener_with_callback("ended", ended.as_ref().unchecked_ref());
+    // in place of the camera (nothing to renegotiate), else on a video
+    // transceiver that sends nothing, else on a new one
     let videos = video_transceivers(media);
     let sending = videos.iter().find(|t| t.sender().track().is_some());
-    let idle = videos
-        .iter()
-        .find(|t| t.sender().track().is_none() && !t.stopped());
-    let renegotiate = match (sending, idle) {
-        (Some(t), _) => {
-            JsFuture::from(t.sender().replace_track(Some(&track)))
-                .await
-                .map_err(|e| js_text(&e))?;
-            false
-        }
-        (None, Some(t)) => {
-            JsFuture::from(t.sender().replace_track(Some(&track)))
-                .await
-                .map_err(|e| js_text(&e))?;
-            true
-        }
-        (None, None) => {
-            media.pc.add_track_0(&track, &screen);
-            true
-        }
+    let idle = || {
+        videos
+            .iter()
+            .find(|t| t.sender().track().is_none() && !t.stopped())
     };
+    match sending.or_else(idle) {
+        Some(t) => {
+            JsFuture::from(t.sender().replace_track(Some(&track)))
+                .await
+                .map_err(|e| js_text(&e))?;
+        }
+        None => {
+            media.pc.add_track_0(&track, &screen);
+        }
+    }
+    let renegotiate = sending.is_none();
     media.video.set_screen(screen, ended, call);
     Ok(renegotiate)
 }
@@ -834,6 +820,29 @@ async fn share_off(media: &CallMedia) -> bool {
     camera.is_none()
 }
 
+/// The video track of a new `stream` (of the `what`) while the call goes
+/// on; else the stream is stopped, and why.
+fn video_track_of(
+    media: &CallMedia,
+    stream: &MediaStream,
+    what: &str,
+) -> Result<MediaStreamTrack, String> {
+    let track = stream
+        .get_video_tracks()
+        .iter()
+        .find_map(|t| t.dyn_into::<MediaStreamTrack>().ok());
+    match track {
+        Some(t) if !media.closed.get() => Ok(t),
+        found => {
+            stop_tracks(stream);
+            Err(match found {
+                Some(_) => "the call ended".into(),
+                None => format!("the {what} gave no video"),
+            })
+        }
+    }
+}
+
 /// The call's video transceivers (sending or not).
 fn video_transceivers(media: &CallMedia) -> Vec<RtcRtpTransceiver> {
     media
@@ -848,18 +857,7 @@ fn video_transceivers(media: &CallMedia) -> Vec<RtcRtpTransceiver> {
 /// The camera on: on a video transceiver that sends nothing, else a new one.
 async fn camera_on(media: &CallMedia) -> Result<(), String> {
     let cam = video::camera().await?;
-    if media.closed.get() {
-        stop_tracks(&cam);
-        return Err("the call ended".into());
-    }
-    let Some(track) = cam
-        .get_video_tracks()
-        .iter()
-        .find_map(|t| t.dyn_into::<MediaStreamTrack>().ok())
-    else {
-        stop_tracks(&cam);
-        return Err("the camera gave no video track".into());
-    };
+    let track = video_track_of(media, &cam, "camera")?;
     let idle = video_transceivers(media)
         .into_iter()
         .find(|t| t.sender().track().is_none() && !t.stopped());
@@ -1694,28 +1692,37 @@ async fn microphone() -> Result<MediaStream, String> {
         constraints.set_video(&JsValue::FALSE);
         devices.get_user_media_with_constraints(&constraints)
     };
-    let mut result = match open(true) {
-        Ok(p) => JsFuture::from(p).await,
-        Err(e) => Err(e),
-    };
-    if config.mic_device.is_some() {
-        if let Err(e) = &result {
-            let name = error_name(e);
-            if matches!(name.as_str(), "OverconstrainedError" | "NotFoundError") {
-                crate::log::warn!(
-                    "the chosen microphone is not there ({name}): using the default one"
-                );
-                result = match open(false) {
-                    Ok(p) => JsFuture::from(p).await,
-                    Err(e) => Err(e),
-                };
-            }
-        }
-    }
+    let result = open_chosen(open, config.mic_device.is_some(), "microphone").await;
     let stream = result.map_err(|e| mic_error(&e))?;
     stream
         .dyn_into::<MediaStream>()
         .map_err(|_| "the microphone gave no audio stream".to_string())
+}
+
+/// `getUserMedia` through `open` with the chosen device (`open(true)`),
+/// and when that device is gone (`chosen` and it is not found), with the
+/// default one (`open(false)`); `what` names the device in the log.
+async fn open_chosen(
+    open: impl Fn(bool) -> Result<js_sys::Promise, JsValue>,
+    chosen: bool,
+    what: &str,
+) -> Result<JsValue, JsValue> {
+    let run = |with_device: bool| {
+        let p = open(with_device);
+        async move { JsFuture::from(p?).await }
+    };
+    let result = run(true).await;
+    match &result {
+        Err(e) if chosen => {
+            let name = error_name(e);
+            if !matches!(name.as_str(), "OverconstrainedError" | "NotFoundError") {
+                return result;
+            }
+            crate::log::warn!("the chosen {what} is not there ({name}): using the default one");
+            run(false).await
+        }
+        _ => result,
+    }
 }
 
 /// The `name` of a JS error (`DOMException`, `OverconstrainedError` …).

@@ -213,39 +213,36 @@ impl Phone {
     /// The camera of the call in focus on or off (only in an established
     /// call: its new offer goes in a re-INVITE).
     fn toggle_camera(&mut self) {
-        let Some(c) = self.view.focused() else {
-            return;
-        };
-        let (call, on) = (c.id, !c.camera);
-        if c.phase != CallPhase::Active {
-            self.show_notice(Notice::Warning(Warning::NotEstablished {
-                call,
-                action: CallAction::Camera,
-            }));
-            return;
+        if let Some((call, on)) = self.toggle_video(|c| &mut c.camera) {
+            let account = self.account;
+            self.out.push_back(AppOutput::Camera { account, call, on });
         }
-        self.update_line(call, |l| l.camera = on);
-        let account = self.account;
-        self.out.push_back(AppOutput::Camera { account, call, on });
     }
 
     /// Share the screen in the call in focus, or stop (an established call
     /// only).
     fn toggle_share(&mut self) {
-        let Some(c) = self.view.focused() else {
-            return;
-        };
-        let (call, on) = (c.id, !c.sharing);
+        if let Some((call, on)) = self.toggle_video(|c| &mut c.sharing) {
+            let account = self.account;
+            self.out.push_back(AppOutput::Share { account, call, on });
+        }
+    }
+
+    /// Flip a video flag (`flag`) of the call in focus when it is
+    /// established (else say so): the call and the flag's new value.
+    fn toggle_video(&mut self, flag: fn(&mut CallView) -> &mut bool) -> Option<(CallId, bool)> {
+        let mut c = self.view.focused()?.clone();
+        let call = c.id;
         if c.phase != CallPhase::Active {
             self.show_notice(Notice::Warning(Warning::NotEstablished {
                 call,
                 action: CallAction::Camera,
             }));
-            return;
+            return None;
         }
-        self.update_line(call, |l| l.sharing = on);
-        let account = self.account;
-        self.out.push_back(AppOutput::Share { account, call, on });
+        let on = !*flag(&mut c);
+        self.update_line(call, |l| *flag(l) = on);
+        Some((call, on))
     }
 
     fn toggle_mute(&mut self) {

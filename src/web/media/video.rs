@@ -227,8 +227,8 @@ fn camera_error(e: &JsValue) -> String {
 pub(super) async fn camera() -> Result<MediaStream, String> {
     let devices = media_devices()?;
     let chosen = super::CONFIG.with(|c| c.borrow().camera_device.clone());
-    let open = |device: Option<&str>| {
-        let video: JsValue = match device {
+    let open = |with_device: bool| {
+        let video: JsValue = match chosen.as_deref().filter(|_| with_device) {
             Some(id) => {
                 let exact = js_sys::Object::new();
                 let _ = js_sys::Reflect::set(&exact, &"exact".into(), &JsValue::from_str(id));
@@ -243,20 +243,7 @@ pub(super) async fn camera() -> Result<MediaStream, String> {
         constraints.set_video(&video);
         devices.get_user_media_with_constraints(&constraints)
     };
-    let mut result = match open(chosen.as_deref()) {
-        Ok(p) => JsFuture::from(p).await,
-        Err(e) => Err(e),
-    };
-    if let (Some(_), Err(e)) = (&chosen, &result) {
-        let name = super::error_name(e);
-        if matches!(name.as_str(), "OverconstrainedError" | "NotFoundError") {
-            crate::log::warn!("the chosen camera is not there ({name}): using the default one");
-            result = match open(None) {
-                Ok(p) => JsFuture::from(p).await,
-                Err(e) => Err(e),
-            };
-        }
-    }
+    let result = super::open_chosen(open, chosen.is_some(), "camera").await;
     let stream = result.map_err(|e| camera_error(&e))?;
     stream
         .dyn_into::<MediaStream>()
