@@ -1118,21 +1118,35 @@ impl CallMedia {
 }
 
 fn make_audio_element(call: CallId) -> Result<HtmlAudioElement, String> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let audio: HtmlAudioElement = document
-        .create_element("audio")
-        .map_err(|e| js_text(&e))?
-        .dyn_into()
-        .map_err(|_| "not an audio element".to_string())?;
-    audio.set_autoplay(true);
+    let audio: HtmlAudioElement = media_element("audio")?;
     audio.set_id(&format!("remote-audio-{}", call.0));
-    let _ = audio.set_attribute("playsinline", "");
-    if let Some(body) = document.body() {
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
         let _ = body.append_child(&audio);
     }
     Ok(audio)
+}
+
+/// A new `<tag>` element of the page, as `T`.
+fn new_element<T: JsCast>(tag: &str) -> Result<T, String> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?
+        .create_element(tag)
+        .map_err(|e| js_text(&e))?
+        .dyn_into::<T>()
+        .map_err(|_| format!("not a {tag} element"))
+}
+
+/// A new `<audio>` or `<video>` that plays by itself, inline.
+fn media_element<T: JsCast + AsRef<web_sys::HtmlMediaElement>>(tag: &str) -> Result<T, String> {
+    let e: T = new_element(tag)?;
+    let m: &web_sys::HtmlMediaElement = e.as_ref();
+    m.set_autoplay(true);
+    let _ = m.set_attribute("playsinline", "");
+    Ok(e)
 }
 
 /// Offer (`remote_offer` None) or answer a call: microphone, peer

@@ -35,31 +35,15 @@ pub(super) type Handler = Closure<dyn FnMut(Event)>;
 /// A `<video>` that plays by itself, silent (the sound is the call's
 /// `<audio>`), with class `class`.
 fn video_element(class: &str) -> Result<HtmlMediaElement, String> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let v: HtmlMediaElement = document
-        .create_element("video")
-        .map_err(|e| js_text(&e))?
-        .dyn_into()
-        .map_err(|_| "not a video element".to_string())?;
-    v.set_autoplay(true);
+    let v: HtmlMediaElement = super::media_element("video")?;
     v.set_muted(true);
-    let _ = v.set_attribute("playsinline", "");
     v.set_class_name(class);
     Ok(v)
 }
 
 impl Video {
     pub(super) fn new(call: CallId) -> Result<Video, String> {
-        let document = web_sys::window()
-            .and_then(|w| w.document())
-            .ok_or("no document")?;
-        let frame: HtmlElement = document
-            .create_element("div")
-            .map_err(|e| js_text(&e))?
-            .dyn_into()
-            .map_err(|_| "not an element".to_string())?;
+        let frame: HtmlElement = super::new_element("div")?;
         frame.set_class_name("video-box");
         frame.set_id(&format!("call-video-{}", call.0));
         let remote = video_element("remote-video")?;
