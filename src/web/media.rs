@@ -784,16 +784,7 @@ async fn share_on(
             .iter()
             .find(|t| t.sender().track().is_none() && !t.stopped())
     };
-    match sending.or_else(idle) {
-        Some(t) => {
-            JsFuture::from(t.sender().replace_track(Some(&track)))
-                .await
-                .map_err(|e| js_text(&e))?;
-        }
-        None => {
-            media.pc.add_track_0(&track, &screen);
-        }
-    }
+    send_video(media, sending.or_else(idle), &track, &screen).await?;
     let renegotiate = sending.is_none();
     media.video.set_screen(screen, ended, call);
     Ok(renegotiate)
@@ -843,6 +834,26 @@ fn video_track_of(
     }
 }
 
+/// Send `track` (of `stream`) on the video transceiver `on`, else on a
+/// new one.
+async fn send_video(
+    media: &CallMedia,
+    on: Option<&RtcRtpTransceiver>,
+    track: &MediaStreamTrack,
+    stream: &MediaStream,
+) -> Result<(), String> {
+    match on {
+        Some(t) => JsFuture::from(t.sender().replace_track(Some(track)))
+            .await
+            .map(|_| ())
+            .map_err(|e| js_text(&e)),
+        None => {
+            media.pc.add_track_0(track, stream);
+            Ok(())
+        }
+    }
+}
+
 /// The call's video transceivers (sending or not).
 fn video_transceivers(media: &CallMedia) -> Vec<RtcRtpTransceiver> {
     media
@@ -861,16 +872,7 @@ async fn camera_on(media: &CallMedia) -> Result<(), String> {
     let idle = video_transceivers(media)
         .into_iter()
         .find(|t| t.sender().track().is_none() && !t.stopped());
-    match idle {
-        Some(t) => {
-            JsFuture::from(t.sender().replace_track(Some(&track)))
-                .await
-                .map_err(|e| js_text(&e))?;
-        }
-        None => {
-            media.pc.add_track_0(&track, &cam);
-        }
-    }
+    send_video(media, idle.as_ref(), &track, &cam).await?;
     media.video.set_camera(cam, media.call);
     Ok(())
 }
