@@ -2,7 +2,7 @@
 // through the documented API (sip-phone.d.ts) and logs its events.
 const $ = (id) => document.getElementById(id);
 const log = $('host-events');
-const EVENTS = ['registration', 'incomingcall', 'callstate', 'hold', 'error'];
+const EVENTS = ['registration', 'incomingcall', 'callstate', 'hold', 'video', 'recording', 'error'];
 
 function show(ev) {
   const li = document.createElement('li');

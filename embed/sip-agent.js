@@ -20,7 +20,8 @@ const AGENT_WASM = '__SIP_AGENT_WASM__';
 
 /** The commands of a phone (sip-phone.js's Phone has the same). */
 export const NAMES = ['register', 'unregister', 'call', 'answer', 'hangup', 'hold', 'resume',
-  'mute', 'unmute', 'sendDtmf', 'transfer', 'message', 'prepare'];
+  'mute', 'unmute', 'sendDtmf', 'transfer', 'message', 'prepare',
+  'videoOn', 'videoOff', 'shareScreen', 'stopSharing', 'record', 'stopRecording'];
 
 /** register({ password, user, uri, ws, displayName }) or register(password) */
 export function registerArgs(credentials) {

@@ -49,6 +49,23 @@ export interface HoldDetail {
   by: 'local' | 'remote';
 }
 
+export interface VideoDetail {
+  call: string;
+  /** Our camera is on in this call. */
+  camera: boolean;
+  /** We share a screen, window or tab in this call. */
+  sharing: boolean;
+}
+
+export interface RecordingDetail {
+  call: string;
+  /** Recording started (true) or stopped (false). */
+  recording: boolean;
+  /** The recording's key; it is listed in the phone's History, kept in
+   * this browser only (IndexedDB "softphone-recordings"). */
+  id: string;
+}
+
 export interface ErrorDetail {
   message: string;
   /** The phone stopped working (a bug): unmount and mount it again. */
@@ -76,6 +93,11 @@ export interface SipPhoneEventMap {
   incomingcall: CustomEvent<IncomingCallDetail>;
   callstate: CustomEvent<CallStateDetail>;
   hold: CustomEvent<HoldDetail>;
+  /** Our camera or screen sharing changed (a command, a button, the
+   * browser's own "stop sharing", a refused camera). */
+  video: CustomEvent<VideoDetail>;
+  /** A call's recording started or stopped. */
+  recording: CustomEvent<RecordingDetail>;
   error: CustomEvent<ErrorDetail>;
   /** <sip-phone> only: mounted. */
   ready: CustomEvent<undefined>;
@@ -89,6 +111,12 @@ export interface CallInfo {
   held: boolean;
   remoteHeld: boolean;
   muted: boolean;
+  /** Our camera is on. */
+  camera: boolean;
+  /** We share a screen. */
+  sharing: boolean;
+  /** The call is being recorded. */
+  recording: boolean;
   focused: boolean;
 }
 
@@ -184,6 +212,19 @@ export interface PhoneCommands {
    * call's offer are made ready now (released after 15 s without a call),
    * so the call starts sooner. Nothing happens when not signed in. */
   prepare(): void;
+  /** The camera on or off in the established call on screen (a re-INVITE;
+   * the other side's picture follows). */
+  videoOn(): void;
+  videoOff(): void;
+  /** Share a screen, window or tab in place of the camera (the browser
+   * asks which), or stop: the camera comes back if it was on. */
+  shareScreen(): void;
+  stopSharing(): void;
+  /** Record the established call on screen (both sides mixed, and the
+   * picture of a video call), or stop; unless the settings say never.
+   * The recording is kept in this browser and listed in History. */
+  record(): void;
+  stopRecording(): void;
 }
 
 export interface Phone extends PhoneCommands {
@@ -217,6 +258,12 @@ export interface FramePhone {
   transfer(target: string): Promise<void>;
   message(to: string, text: string): Promise<void>;
   prepare(): Promise<void>;
+  videoOn(): Promise<void>;
+  videoOff(): Promise<void>;
+  shareScreen(): Promise<void>;
+  stopSharing(): Promise<void>;
+  record(): Promise<void>;
+  stopRecording(): Promise<void>;
   state(): Promise<PhoneState>;
   addEventListener<K extends keyof SipPhoneEventMap>(type: K, listener: (ev: SipPhoneEventMap[K]) => void): void;
   removeEventListener<K extends keyof SipPhoneEventMap>(type: K, listener: (ev: SipPhoneEventMap[K]) => void): void;

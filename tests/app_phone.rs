@@ -654,7 +654,7 @@ fn one_deadline_covers_the_core_and_the_retry() {
 
 // ------------------------------------------------------------------ tabs
 
-use softphone::app::history::Direction;
+use softphone::app::history::{Direction, Entry};
 use softphone::app::lists::{Stored, Tab};
 use softphone::app::messaging::{MsgDirection, MsgStatus};
 use softphone::app::phone::TabAction;
@@ -664,11 +664,16 @@ fn tab(bed: &mut Phones, side: Side, a: TabAction) {
 }
 
 fn stored_history(bed: &mut Phones, side: Side) -> Option<usize> {
+    stored_entries(bed, side).map(|h| h.len())
+}
+
+/// The history list `side` last asked its browser to store.
+fn stored_entries(bed: &mut Phones, side: Side) -> Option<Vec<Entry>> {
     bed.phone(side).outputs.iter().rev().find_map(|o| match o {
         AppOutput::Store {
             lists: Stored::History(h),
             ..
-        } => Some(h.len()),
+        } => Some(h.clone()),
         _ => None,
     })
 }
@@ -1163,5 +1168,285 @@ fn screen_sharing_starts_and_stops_and_says_why_it_could_not() {
             .map(|n| n.text())
             .as_deref(),
         Some("The screen could not be shared (it was not allowed, or nothing was picked).")
+    );
+}
+
+// ---------------------------------------------------------------- recording
+
+use softphone::app::history::Recording;
+use softphone::app::phone::RecordingAction;
+use softphone::app::settings::RecordPolicy;
+use softphone::app::view::RecordError;
+
+/// The recording outputs of `side` so far: `Some(id)` started, `None` stopped.
+fn record_outputs(bed: &mut Phones, side: Side) -> Vec<(CallId, Option<String>)> {
+    bed.phone(side)
+        .outputs
+        .iter()
+        .filter_map(|o| match o {
+            AppOutput::Record { call, id } => Some((*call, id.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A calls B, records the call and hangs up: the recording's key.
+fn recorded_call(bed: &mut Phones) -> String {
+    bed.connect_call(Side::A, "1001");
+    forget_outputs(bed, Side::A);
+    bed.act(Side::A, Action::ToggleRecord);
+    let id = record_outputs(bed, Side::A)[0].1.clone().expect("started");
+    bed.act(Side::A, Action::Hangup);
+    id
+}
+
+/// A asked its browser to delete exactly these recordings.
+fn deleted(bed: &mut Phones, ids: Vec<String>) -> bool {
+    bed.phone(Side::A)
+        .outputs
+        .contains(&AppOutput::DeleteRecordings(ids))
+}
+
+/// A's browser has stored recording `id`.
+fn saved(bed: &mut Phones, id: String, bytes: u64, video: bool) {
+    bed.app_input(Side::A, AppInput::RecordingSaved { id, bytes, video });
+}
+
+fn history_recordings(bed: &mut Phones, side: Side) -> Vec<Recording> {
+    bed.phone(side)
+        .phone
+        .lists()
+        .history
+        .iter()
+        .flat_map(|e| e.recordings.clone())
+        .collect()
+}
+
+#[test]
+fn a_recorded_call_lists_its_recording_in_the_history_once_stored() {
+    let mut bed = Phones::phones();
+    let (a, _) = bed.connect_call(Side::A, "1001");
+    assert!(
+        bed.view(Side::A).may_record,
+        "ask: the call has a Record button"
+    );
+    bed.act(Side::A, Action::ToggleRecord);
+    assert!(bed.view(Side::A).line(a).is_some_and(|c| c.recording));
+    let started = record_outputs(&mut bed, Side::A);
+    let [(call, Some(id))] = started.as_slice() else {
+        panic!("one start: {started:?}");
+    };
+    assert_eq!(*call, a);
+    assert!(host(&mut bed, Side::A).contains(&"recording:".to_string()));
+    let id = id.clone();
+    // the other side records nothing
+    assert!(record_outputs(&mut bed, Side::B).is_empty());
+    // stopped, started again: two recordings of one call
+    bed.act(Side::A, Action::ToggleRecord);
+    assert!(bed.view(Side::A).line(a).is_some_and(|c| !c.recording));
+    bed.act(Side::A, Action::ToggleRecord);
+    let outs = record_outputs(&mut bed, Side::A);
+    assert_eq!(outs.len(), 3, "{outs:?}");
+    assert_eq!(outs[1], (a, None));
+    let id2 = outs[2].1.clone().expect("started again");
+    assert_ne!(id, id2);
+    // the first is stored while the call goes on
+    saved(&mut bed, id.clone(), 12_345, false);
+    bed.act(Side::A, Action::Hangup);
+    let listed = history_recordings(&mut bed, Side::A);
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(
+        (listed[0].id.as_str(), listed[0].bytes),
+        (id.as_str(), 12_345)
+    );
+    assert_eq!(listed[0].size_text(), "13 KB");
+    assert_eq!((listed[1].id.as_str(), listed[1].bytes), (id2.as_str(), 0));
+    assert_eq!(listed[1].size_text(), "saving…");
+    assert!(history_recordings(&mut bed, Side::B).is_empty());
+    // the second is stored after the hang-up (the browser stops it then)
+    saved(&mut bed, id2.clone(), 3_400_000, true);
+    let listed = history_recordings(&mut bed, Side::A);
+    assert_eq!((listed[1].bytes, listed[1].video), (3_400_000, true));
+    assert_eq!(listed[1].size_text(), "3.4 MB");
+    let stored = stored_entries(&mut bed, Side::A);
+    assert_eq!(stored.expect("stored")[0].recordings, listed);
+}
+
+#[test]
+fn recordings_play_download_and_delete_from_the_history() {
+    let mut bed = Phones::phones();
+    let id = recorded_call(&mut bed);
+    let rec = |a| Action::Tab(TabAction::Recording(a));
+    bed.act(Side::A, rec(RecordingAction::Play(id.clone())));
+    assert!(bed
+        .phone(Side::A)
+        .outputs
+        .contains(&AppOutput::PlayRecording { id: id.clone() }));
+    bed.app_input(
+        Side::A,
+        AppInput::RecordingOpened {
+            id: id.clone(),
+            url: "blob:x/1".into(),
+            video: false,
+        },
+    );
+    let player = bed.phone(Side::A).phone.lists().player.clone();
+    assert_eq!(player.map(|p| p.url), Some("blob:x/1".into()));
+    bed.act(Side::A, rec(RecordingAction::Download(id.clone())));
+    let name = bed.phone(Side::A).outputs.iter().find_map(|o| match o {
+        AppOutput::DownloadRecording { id: i, name } if *i == id => Some(name.clone()),
+        _ => None,
+    });
+    let name = name.expect("a download");
+    assert!(name.starts_with("call-"), "{name}");
+    assert!(
+        name.chars()
+            .all(|c| c.is_alphanumeric() || "-_.".contains(c)),
+        "{name}"
+    );
+    // deleting it: gone from the list and the store, the player closed
+    forget_outputs(&mut bed, Side::A);
+    bed.act(Side::A, rec(RecordingAction::Delete(id.clone())));
+    assert!(history_recordings(&mut bed, Side::A).is_empty());
+    assert_eq!(bed.phone(Side::A).phone.lists().player, None);
+    let outs = &bed.phone(Side::A).outputs;
+    assert!(outs.contains(&AppOutput::DeleteRecordings(vec![id.clone()])));
+    assert!(outs.contains(&AppOutput::ReleaseUrl("blob:x/1".into())));
+    // the history entry stays
+    assert_eq!(bed.phone(Side::A).phone.lists().history.len(), 1);
+    // a recording stored after its entry lost it is deleted, not listed
+    forget_outputs(&mut bed, Side::A);
+    saved(&mut bed, id.clone(), 9, false);
+    assert!(history_recordings(&mut bed, Side::A).is_empty());
+    assert!(deleted(&mut bed, vec![id]));
+}
+
+#[test]
+fn delete_all_and_clearing_the_history_delete_every_recording() {
+    let mut bed = Phones::phones();
+    let ids = vec![recorded_call(&mut bed), recorded_call(&mut bed)];
+    assert_eq!(history_recordings(&mut bed, Side::A).len(), 2);
+    forget_outputs(&mut bed, Side::A);
+    tab(
+        &mut bed,
+        Side::A,
+        TabAction::Recording(RecordingAction::DeleteAll),
+    );
+    assert!(history_recordings(&mut bed, Side::A).is_empty());
+    assert_eq!(bed.phone(Side::A).phone.lists().history.len(), 2);
+    assert!(deleted(&mut bed, ids));
+    // clearing the history deletes the recordings it lists
+    let id = recorded_call(&mut bed);
+    tab(&mut bed, Side::A, TabAction::ClearHistory);
+    assert!(deleted(&mut bed, vec![id]));
+}
+
+#[test]
+fn always_records_each_answered_call_and_never_has_no_recording() {
+    let mut bed = Phones::phones_with(|side, s| {
+        s.record_calls = match side {
+            Side::A => RecordPolicy::Always,
+            Side::B => RecordPolicy::Never,
+        }
+    });
+    let (a, b) = bed.connect_call(Side::A, "1001");
+    let outs = record_outputs(&mut bed, Side::A);
+    assert!(
+        matches!(outs.as_slice(), [(c, Some(_))] if *c == a),
+        "{outs:?}"
+    );
+    assert!(bed.view(Side::A).line(a).is_some_and(|c| c.recording));
+    // hold and resume do not start a second one
+    bed.act(Side::A, Action::ToggleHold);
+    bed.act(Side::A, Action::ToggleHold);
+    assert_eq!(record_outputs(&mut bed, Side::A).len(), 1);
+    // B: no button, and asking says why
+    assert!(!bed.view(Side::B).may_record);
+    bed.act(Side::B, Action::ToggleRecord);
+    assert!(record_outputs(&mut bed, Side::B).is_empty());
+    assert!(bed.view(Side::B).line(b).is_some_and(|c| !c.recording));
+    let notice = bed.view(Side::B).notice.expect("a notice");
+    assert_eq!(notice, Notice::RecordingOff);
+    assert!(notice.text().contains("settings"), "{}", notice.text());
+}
+
+#[test]
+fn a_call_not_yet_answered_is_not_recorded() {
+    let mut bed = Phones::phones();
+    let (a, _) = bed.dial(Side::A, "1001");
+    bed.act(Side::A, Action::ToggleRecord);
+    assert!(record_outputs(&mut bed, Side::A).is_empty());
+    assert!(bed.view(Side::A).line(a).is_some_and(|c| !c.recording));
+    let text = bed.view(Side::A).notice.expect("a notice").text();
+    assert!(text.contains("established"), "{text}");
+}
+
+#[test]
+fn a_full_storage_is_said_and_the_lost_recording_is_not_listed() {
+    let mut bed = Phones::phones();
+    let (a, _) = bed.connect_call(Side::A, "1001");
+    bed.act(Side::A, Action::ToggleRecord);
+    let id = record_outputs(&mut bed, Side::A)[0].1.clone().unwrap();
+    // the recorder could not start: the call shows no recording
+    bed.app_input(
+        Side::A,
+        AppInput::RecordingFailed {
+            id: id.clone(),
+            error: RecordError::Recorder("no MediaRecorder".into()),
+        },
+    );
+    assert!(bed.view(Side::A).line(a).is_some_and(|c| !c.recording));
+    let text = bed.view(Side::A).notice.expect("a notice").text();
+    assert!(text.contains("no MediaRecorder"), "{text}");
+    // a second one that the full storage cannot keep
+    bed.act(Side::A, Action::ToggleRecord);
+    let id2 = record_outputs(&mut bed, Side::A)[1].1.clone().unwrap();
+    bed.act(Side::A, Action::Hangup);
+    assert_eq!(history_recordings(&mut bed, Side::A).len(), 1);
+    bed.app_input(
+        Side::A,
+        AppInput::RecordingFailed {
+            id: id2,
+            error: RecordError::Full,
+        },
+    );
+    assert!(history_recordings(&mut bed, Side::A).is_empty());
+    let text = bed.view(Side::A).notice.expect("a notice").text();
+    assert!(text.contains("full"), "{text}");
+    assert_eq!(bed.phone(Side::A).phone.lists().history.len(), 1);
+}
+
+#[test]
+fn the_host_hears_the_camera_and_the_screen_change() {
+    let mut bed = Phones::phones();
+    let (a, _) = bed.connect_call(Side::A, "1001");
+    bed.act(Side::A, Action::ToggleCamera);
+    bed.act(Side::A, Action::ToggleShare);
+    // the browser's own "stop sharing"
+    let account = bed.phone(Side::A).phone.account();
+    bed.app_input(
+        Side::A,
+        AppInput::ShareStopped {
+            account,
+            call: a,
+            reason: None,
+        },
+    );
+    let seen: Vec<(String, String, String)> = bed
+        .phone(Side::A)
+        .host_events()
+        .iter()
+        .filter(|e| e.name == "video")
+        .map(|e| (text(e, "call"), text(e, "camera"), text(e, "sharing")))
+        .collect();
+    let id = a.0.to_string();
+    let want = |c: &str, s: &str| (id.clone(), c.to_string(), s.to_string());
+    assert_eq!(
+        seen,
+        vec![
+            want("true", "false"),
+            want("true", "true"),
+            want("true", "false")
+        ]
     );
 }

@@ -6,7 +6,7 @@
 //! and these events into DOM `CustomEvent`s (or `postMessage`s), so every
 //! decision is tested natively.
 
-use crate::app::settings::{DtmfSetting, Settings};
+use crate::app::settings::{DtmfSetting, RecordPolicy, Settings};
 use crate::sip::refer::percent_decode;
 use crate::sip::{CallState, EndReason, Event, Party};
 
@@ -51,6 +51,8 @@ pub struct EmbedConfig {
     pub dtmf_method: DtmfSetting,
     /// `audio-codecs`: as the settings' field (`"PCMU PCMA"`).
     pub audio_codecs: String,
+    /// `record-calls`: never, ask (the default) or always.
+    pub record_calls: Option<RecordPolicy>,
     pub theme: Theme,
     /// Sign in as soon as mounted (when a password is known).
     pub register: bool,
@@ -134,6 +136,14 @@ impl EmbedConfig {
                     crate::app::settings::parse_audio_codecs(value).map_err(bad)?;
                     c.audio_codecs = value.trim().to_string();
                 }
+                "recordcalls" | "record" => {
+                    c.record_calls = Some(match value.trim().to_ascii_lowercase().as_str() {
+                        "never" => RecordPolicy::Never,
+                        "" | "ask" => RecordPolicy::Ask,
+                        "always" => RecordPolicy::Always,
+                        other => return Err(bad(format!("unknown recording policy {other:?}"))),
+                    })
+                }
                 "theme" => {
                     c.theme = match value.trim().to_ascii_lowercase().as_str() {
                         "" | "auto" => Theme::Auto,
@@ -169,6 +179,7 @@ impl EmbedConfig {
             auto_answer: self.auto_answer,
             dtmf_method: self.dtmf_method,
             audio_codecs: self.audio_codecs.clone(),
+            record_calls: self.record_calls.unwrap_or(defaults.record_calls),
             ..defaults.clone()
         }
     }
@@ -218,6 +229,18 @@ pub enum ApiCommand {
     /// The user has started entering a number: get the next call's media
     /// ready ([`crate::app::phone::Action::Dialling`]).
     Prepare,
+    /// The camera on or off in the call on screen.
+    Video {
+        on: bool,
+    },
+    /// Share the screen in the call on screen, or stop.
+    Share {
+        on: bool,
+    },
+    /// Record the call on screen, or stop.
+    Record {
+        on: bool,
+    },
 }
 
 impl ApiCommand {
@@ -237,6 +260,15 @@ impl ApiCommand {
             },
             "unregister" => ApiCommand::Unregister,
             "prepare" => ApiCommand::Prepare,
+            "videoOn" | "videoOff" => ApiCommand::Video {
+                on: name == "videoOn",
+            },
+            "shareScreen" | "stopSharing" => ApiCommand::Share {
+                on: name == "shareScreen",
+            },
+            "record" | "stopRecording" => ApiCommand::Record {
+                on: name == "record",
+            },
             "call" => {
                 let raw = arg(0).ok_or_else(|| needs("a number or a sip: address"))?;
                 let target = if looks_like_link(raw) {
@@ -515,6 +547,31 @@ pub fn call_event(event: &Event) -> Option<ApiEvent> {
         },
         _ => return None,
     })
+}
+
+/// The `video` event: our camera or screen in `call` changed.
+pub fn video_event(call: crate::sip::CallId, camera: bool, sharing: bool) -> ApiEvent {
+    ApiEvent {
+        name: "video",
+        detail: vec![
+            ("call", call_id(call)),
+            ("camera", Value::Bool(camera)),
+            ("sharing", Value::Bool(sharing)),
+        ],
+    }
+}
+
+/// The `recording` event: recording `id` of `call` started (`on`) or
+/// stopped.
+pub fn recording_event(call: crate::sip::CallId, on: bool, id: &str) -> ApiEvent {
+    ApiEvent {
+        name: "recording",
+        detail: vec![
+            ("call", call_id(call)),
+            ("recording", Value::Bool(on)),
+            ("id", Value::Str(id.into())),
+        ],
+    }
 }
 
 /// The `registration` event: `state` is `#reg-status`'s `data-state`

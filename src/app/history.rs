@@ -58,6 +58,39 @@ pub struct Entry {
     /// How the call ended, for the user (may be empty).
     #[serde(default)]
     pub outcome: String,
+    /// The call's recordings, kept in the browser (oldest first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recordings: Vec<Recording>,
+}
+
+/// One recording of a call: its key in the browser's recording store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recording {
+    pub id: String,
+    /// Its size once stored (0: still being saved).
+    pub bytes: u64,
+    /// It has a picture (a video call).
+    pub video: bool,
+}
+
+impl Recording {
+    /// A new recording, not stored yet.
+    pub fn new(id: String) -> Recording {
+        Recording {
+            id,
+            bytes: 0,
+            video: false,
+        }
+    }
+
+    /// Its size for the person: `12 KB`, `3.4 MB` (nothing while saving).
+    pub fn size_text(&self) -> String {
+        match self.bytes {
+            0 => "saving…".into(),
+            b if b < 1_000_000 => format!("{} KB", b.div_ceil(1000)),
+            b => format!("{:.1} MB", b as f64 / 1e6),
+        }
+    }
 }
 
 impl Entry {
@@ -198,7 +231,31 @@ fn finish(p: Pending, now_ms: f64, reason: &EndReason) -> Entry {
         start_ms: p.start_ms,
         duration_secs,
         outcome,
+        recordings: Vec::new(),
     }
+}
+
+/// The recordings of `list` (their keys).
+pub fn recording_ids(list: &[Entry]) -> Vec<String> {
+    list.iter()
+        .flat_map(|e| e.recordings.iter().map(|r| r.id.clone()))
+        .collect()
+}
+
+/// The recording `id` of `list`, for a change.
+pub fn recording_mut<'a>(list: &'a mut [Entry], id: &str) -> Option<&'a mut Recording> {
+    list.iter_mut()
+        .flat_map(|e| e.recordings.iter_mut())
+        .find(|r| r.id == id)
+}
+
+/// Take recording `id` out of `list`: whether it was there.
+pub fn remove_recording(list: &mut [Entry], id: &str) -> bool {
+    list.iter_mut().any(|e| {
+        let before = e.recordings.len();
+        e.recordings.retain(|r| r.id != id);
+        e.recordings.len() != before
+    })
 }
 
 /// Lists of records per account (address of record), newest last, each
@@ -528,6 +585,7 @@ mod tests {
                 start_ms: 1.5e12,
                 duration_secs: 0,
                 outcome: String::new(),
+                recordings: Vec::new(),
             },
             MAX_ENTRIES,
         );

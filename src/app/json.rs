@@ -14,9 +14,9 @@
 //! Pure Rust, no browser: compiled natively too and unit-tested there.
 
 use crate::app::contacts::Contact;
-use crate::app::history::{Book, Direction, Entry};
+use crate::app::history::{Book, Direction, Entry, Recording};
 use crate::app::messaging::{Message, MsgDirection, MsgStatus};
-use crate::app::settings::{DtmfSetting, Settings};
+use crate::app::settings::{DtmfSetting, RecordPolicy, Settings};
 use std::fmt::Write;
 
 /// Deepest nesting accepted. Settings and lists nest three deep; each level
@@ -484,6 +484,7 @@ const ENTRY_FIELDS: &[&str] = &[
     "start_ms",
     "duration_secs",
     "outcome",
+    "recordings",
 ];
 const MESSAGE_FIELDS: &[&str] = &[
     "id",
@@ -517,6 +518,7 @@ const SETTINGS_FIELDS: &[&str] = &[
     "echo_cancellation",
     "noise_suppression",
     "auto_gain",
+    "record_calls",
 ];
 
 impl Record for Entry {
@@ -528,6 +530,21 @@ impl Record for Entry {
         o.f64("start_ms", self.start_ms);
         o.num("duration_secs", self.duration_secs);
         o.str("outcome", &self.outcome);
+        if !self.recordings.is_empty() {
+            let out = o.key("recordings");
+            out.push('[');
+            for (n, r) in self.recordings.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                let mut o = Obj::new(out);
+                o.str("id", &r.id);
+                o.num("bytes", r.bytes);
+                o.bool("video", r.video);
+                o.end();
+            }
+            out.push(']');
+        }
         o.end();
     }
     fn read(v: &Value) -> Result<Self, String> {
@@ -541,8 +558,24 @@ impl Record for Entry {
             outcome: f
                 .get("outcome")
                 .map_or(Ok(String::new()), |v| as_str("outcome", v))?,
+            recordings: match f.get("recordings") {
+                None => Vec::new(),
+                Some(Value::Arr(items)) => {
+                    items.iter().map(read_recording).collect::<Result<_, _>>()?
+                }
+                Some(_) => return Err(bad("recordings", "a list")),
+            },
         })
     }
+}
+
+fn read_recording(v: &Value) -> Result<Recording, String> {
+    let f = Fields::of(v, "a recording", &["id", "bytes", "video"])?;
+    Ok(Recording {
+        id: as_str("id", f.req("id")?)?,
+        bytes: as_uint("bytes", f.req("bytes")?, u64::MAX)?,
+        video: as_bool("video", f.req("video")?)?,
+    })
 }
 
 impl Record for Message {
@@ -652,6 +685,7 @@ pub fn settings_to_json(s: &Settings) -> String {
     o.bool("echo_cancellation", s.echo_cancellation);
     o.bool("noise_suppression", s.noise_suppression);
     o.bool("auto_gain", s.auto_gain);
+    o.str("record_calls", s.record_calls.as_str());
     o.end();
     out
 }
@@ -705,6 +739,12 @@ pub fn settings_from_json(text: &str) -> Result<Settings, String> {
             _ => DtmfSetting::default(),
         };
     }
+    if let Some(v) = f.get("record_calls") {
+        s.record_calls = match v {
+            Value::Str(t) => RecordPolicy::from_value(t),
+            _ => RecordPolicy::default(),
+        };
+    }
     Ok(s)
 }
 
@@ -734,6 +774,7 @@ mod tests {
             echo_cancellation: false,
             noise_suppression: true,
             auto_gain: false,
+            record_calls: RecordPolicy::Always,
         }
     }
 
@@ -750,6 +791,13 @@ mod tests {
             } else {
                 "Busy".into()
             },
+            recordings: (0..n % 3)
+                .map(|k| Recording {
+                    id: format!("1732550400000-{n}-{k}\"é"),
+                    bytes: k * 1_000_000_007,
+                    video: k == 1,
+                })
+                .collect(),
         }
     }
 

@@ -82,6 +82,16 @@ pub struct Lists {
     pub voicemail: Option<VoicemailView>,
     /// An error of a tab (shown in the tab that caused it).
     pub error: Option<(Tab, String)>,
+    /// The recording being played in the history.
+    pub player: Option<Player>,
+}
+
+/// A recording opened for playing: the address the browser made for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Player {
+    pub id: String,
+    pub url: String,
+    pub video: bool,
 }
 
 /// From this width (CSS pixels of the space the phone has) the phone and
@@ -146,6 +156,7 @@ impl Default for Lists {
             lamps: LiteMap::new(),
             voicemail: None,
             error: None,
+            player: None,
         }
     }
 }

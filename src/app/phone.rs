@@ -25,13 +25,16 @@ use super::alerts::{Alerts, ToneChanges};
 use super::connection::{self, AfterLoss};
 use super::contacts::{Contact, RegWatch};
 use super::embed::{self as api, ApiEvent};
+use super::history::Recording;
 use super::history::{Entry, Tracker};
 use super::keys::{self, KeyAction};
 use super::lines::{self, HoldToggle, IncomingAction, Replaced, Swap};
 use super::lists::{Lists, Stored};
 use super::messaging::Message;
 use super::settings::{self, MediaConfig, Settings};
-use super::view::{CallPhase, CallView, Notice, PhoneView, RegView, TransferView, MAX_LINES};
+use super::view::{
+    CallPhase, CallView, Notice, PhoneView, RecordError, RegView, TransferView, MAX_LINES,
+};
 use crate::sip::reconnect::Reconnect;
 use crate::sip::Duration;
 use crate::sip::{
@@ -58,6 +61,8 @@ pub enum Action {
     /// Share the screen in the call in focus (in place of the camera), or
     /// stop sharing it.
     ToggleShare,
+    /// Start or stop recording the call in focus.
+    ToggleRecord,
     /// Call once signed in (a `sip:`/`tel:` link opened the phone).
     CallWhenSignedIn(String),
     /// Answer the call in focus, else the oldest ringing one.
@@ -114,6 +119,7 @@ impl Action {
             Action::VideoCall(_) => "video call",
             Action::ToggleCamera => "toggle camera",
             Action::ToggleShare => "toggle screen sharing",
+            Action::ToggleRecord => "toggle recording",
             Action::AnswerVideo => "answer with video",
             Action::CallWhenSignedIn(_) => "call when signed in",
             Action::Answer => "answer",
@@ -200,6 +206,23 @@ pub enum AppInput {
         call: CallId,
         reason: String,
     },
+    /// Recording `id` is stored: its size, and whether it has a picture.
+    RecordingSaved {
+        id: String,
+        bytes: u64,
+        video: bool,
+    },
+    /// Recording `id` failed (not made, not kept, or not found to play).
+    RecordingFailed {
+        id: String,
+        error: RecordError,
+    },
+    /// Recording `id` is ready to play at `url` ([`AppOutput::PlayRecording`]).
+    RecordingOpened {
+        id: String,
+        url: String,
+        video: bool,
+    },
     /// The settings could not be stored.
     SaveFailed(String),
     /// [`Phone::poll_timeout`] has passed.
@@ -257,6 +280,29 @@ pub enum AppOutput {
         call: CallId,
         on: bool,
     },
+    /// Start recording `call` as recording `id` (both sides mixed, and
+    /// the picture when the call has one), or stop (`None`: the browser
+    /// then stores it and answers [`AppInput::RecordingSaved`] or
+    /// [`AppInput::RecordingFailed`]). A call that closes stops its
+    /// recording the same way.
+    Record {
+        call: CallId,
+        id: Option<String>,
+    },
+    /// Open stored recording `id` for playing ([`AppInput::RecordingOpened`]).
+    PlayRecording {
+        id: String,
+    },
+    /// Save stored recording `id` as a file named `name` (the browser adds
+    /// the extension of its format).
+    DownloadRecording {
+        id: String,
+        name: String,
+    },
+    /// Delete these stored recordings.
+    DeleteRecordings(Vec<String>),
+    /// An address made for playing is no longer needed.
+    ReleaseUrl(String),
     /// Tones to switch on or off.
     Tones(ToneChanges),
     /// The call ringing here and its caller's name, for the tab title and
@@ -379,6 +425,9 @@ pub struct Phone {
     lists_state: ListsState,
     /// Follows the calls for the history.
     tracker: Tracker,
+    /// The recordings of the calls in progress (the history takes them
+    /// when the call ends).
+    recordings: litemap::LiteMap<CallId, Vec<Recording>>,
     /// When to subscribe to the contacts' presence again.
     watch: RegWatch,
     /// The highest message id used.
@@ -418,7 +467,7 @@ impl Phone {
             // works fine; only the `offline`/`online` events count
             online: true,
             aor: String::new(),
-            view: PhoneView::new(config.settings_open, config.prefs.dnd),
+            view: PhoneView::new(config.settings_open, &config.prefs),
             prefs: config.prefs,
             auto_answer: None,
             alerts: Alerts::default(),
@@ -433,6 +482,7 @@ impl Phone {
             lists_version: 0,
             lists_state: ListsState::None,
             tracker: Tracker::new(),
+            recordings: litemap::LiteMap::new(),
             watch: RegWatch::default(),
             last_message_id: 0,
             hidden: false,
@@ -546,6 +596,11 @@ impl Phone {
                 }
                 self.show_error(Notice::MixFailed(e));
             }
+            AppInput::RecordingSaved { id, bytes, video } => {
+                self.recording_saved(&id, bytes, video)
+            }
+            AppInput::RecordingFailed { id, error } => self.recording_failed(&id, error),
+            AppInput::RecordingOpened { id, url, video } => self.recording_opened(id, url, video),
             AppInput::SaveFailed(e) => self.show_error(Notice::Text(e)),
             AppInput::Loaded {
                 account,
@@ -591,9 +646,19 @@ impl Phone {
         if account != self.account || self.view.line(call).is_none() {
             return;
         }
-        self.update_line(call, |c| *flag(c) = false);
+        self.set_video_flag(call, flag, false);
         if let Some(n) = notice {
             self.show_notice(n);
+        }
+    }
+
+    /// Set a video flag (`flag`: the camera or the screen) of `call`, and
+    /// tell the host page (`video`).
+    fn set_video_flag(&mut self, call: CallId, flag: fn(&mut CallView) -> &mut bool, on: bool) {
+        if let Some(c) = self.line_mut(call) {
+            *flag(c) = on;
+            let event = api::video_event(call, c.camera, c.sharing);
+            self.out.push_back(AppOutput::Host(event));
         }
     }
 
@@ -603,7 +668,7 @@ impl Phone {
     fn camera_for(&mut self, request: &MediaRequest) -> bool {
         match request {
             MediaRequest::CreateOffer { call } | MediaRequest::CreateAnswer { call, .. } => {
-                self.update_line(*call, |c| c.camera = true);
+                self.set_video_flag(*call, |c| &mut c.camera, true);
                 true
             }
             _ => false,
@@ -625,7 +690,7 @@ impl Phone {
                 .map(|c| c.peer_label.clone());
             if let Some(label) = label.filter(|_| !crate::sip::sdp::has_video(sdp)) {
                 crate::log::info!("{call}: answered without video");
-                self.update_line(*call, |c| c.camera = false);
+                self.set_video_flag(*call, |c| &mut c.camera, false);
                 self.show_notice(Notice::AnsweredWithoutVideo(label));
             }
         }
@@ -798,8 +863,10 @@ impl Phone {
 mod actions;
 mod events;
 mod link;
+mod record;
 mod tabs;
 
+pub use record::RecordingAction;
 pub use tabs::TabAction;
 #[cfg(test)]
 mod tests;

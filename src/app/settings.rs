@@ -53,6 +53,47 @@ impl DtmfSetting {
     }
 }
 
+/// When calls are recorded (kept in the browser only). Stored as
+/// `"never"` / `"ask"` / `"always"`; any other value reads as the default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordPolicy {
+    /// No recording: the call has no Record button.
+    Never,
+    /// The person decides in each call (its Record button).
+    #[default]
+    Ask,
+    /// Every call is recorded from its answer (Record stops it).
+    Always,
+}
+
+impl RecordPolicy {
+    /// The `value` of the `#record-policy` select.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordPolicy::Never => "never",
+            RecordPolicy::Ask => "ask",
+            RecordPolicy::Always => "always",
+        }
+    }
+    /// From the select's (or the embed option's) value; anything unknown is
+    /// the default.
+    pub fn from_value(v: &str) -> RecordPolicy {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "never" | "off" | "no" => RecordPolicy::Never,
+            "always" | "on" | "yes" => RecordPolicy::Always,
+            _ => RecordPolicy::Ask,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RecordPolicy, D::Error> {
+        let v = serde_json_free_string(d)?;
+        Ok(RecordPolicy::from_value(&v))
+    }
+}
+
 impl<'de> Deserialize<'de> for DtmfSetting {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DtmfSetting, D::Error> {
         let v = serde_json_free_string(d)?;
@@ -122,6 +163,8 @@ pub struct Settings {
     pub echo_cancellation: bool,
     pub noise_suppression: bool,
     pub auto_gain: bool,
+    /// When calls are recorded.
+    pub record_calls: RecordPolicy,
 }
 
 impl Default for Settings {
@@ -147,6 +190,7 @@ impl Default for Settings {
             echo_cancellation: true,
             noise_suppression: true,
             auto_gain: true,
+            record_calls: RecordPolicy::Ask,
         }
     }
 }
@@ -196,6 +240,7 @@ impl fmt::Debug for Settings {
             .field("echo_cancellation", &self.echo_cancellation)
             .field("noise_suppression", &self.noise_suppression)
             .field("auto_gain", &self.auto_gain)
+            .field("record_calls", &self.record_calls)
             .finish()
     }
 }

@@ -95,6 +95,8 @@ pub struct CallView {
     pub camera: bool,
     /// We share our screen in this call.
     pub sharing: bool,
+    /// This call is being recorded.
+    pub recording: bool,
 }
 
 impl CallView {
@@ -115,6 +117,7 @@ impl CallView {
             video_offered: false,
             camera: false,
             sharing: false,
+            recording: false,
         };
         view.set_peer(peer);
         view
@@ -224,6 +227,10 @@ pub enum Notice {
     NoCamera(String),
     /// The screen could not be shared (why).
     NoShare(String),
+    /// Recording is off in the settings.
+    RecordingOff,
+    /// A recording could not be made, kept or opened.
+    Recording(RecordError),
     /// A call ended; `label` names it when another call stays on screen.
     Ended {
         reason: EndReason,
@@ -245,6 +252,19 @@ impl Notice {
     }
 }
 
+/// Why a recording failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordError {
+    /// The browser cannot record the call (why): nothing was recorded.
+    Recorder(String),
+    /// The browser's storage for this page is full: the recording is lost.
+    Full,
+    /// The recording could not be stored (why): it is lost.
+    Storage(String),
+    /// The recording is no longer in the browser's storage.
+    Missing,
+}
+
 /// Everything the screen shows of the phone, as plain data (`Phone::view`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PhoneView {
@@ -263,19 +283,23 @@ pub struct PhoneView {
     pub notice: Option<Notice>,
     /// The settings form is open.
     pub settings_open: bool,
+    /// Calls may be recorded (the settings do not say never): the calls
+    /// have a Record button.
+    pub may_record: bool,
 }
 
 impl PhoneView {
-    pub fn new(settings_open: bool, dnd: bool) -> PhoneView {
+    pub fn new(settings_open: bool, prefs: &crate::app::settings::Settings) -> PhoneView {
         PhoneView {
             reg: RegView::Unregistered,
             lines: Vec::new(),
             focus: None,
             conference: Vec::new(),
-            dnd,
+            dnd: prefs.dnd,
             error: None,
             notice: None,
             settings_open,
+            may_record: prefs.record_calls != crate::app::settings::RecordPolicy::Never,
         }
     }
 

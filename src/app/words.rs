@@ -3,7 +3,7 @@
 //! events say. The models above hold data; only this file makes words of it.
 
 use super::lists::Tab;
-use super::view::{short_uri, Notice, TransferView};
+use super::view::{short_uri, Notice, RecordError, TransferView};
 use crate::sip::{CallAction, ConfigError, EndReason, HoldFailure, Warning};
 
 /// Control characters out, at most 80 characters: the text comes from the
@@ -82,6 +82,23 @@ impl Notice {
                 format!("The other party transferred you to {}.", short_uri(target))
             }
             Notice::NoShare(why) => format!("The screen could not be shared ({why})."),
+            Notice::RecordingOff => {
+                "Recording is off: turn it on in the settings (Record calls).".into()
+            }
+            Notice::Recording(e) => match e {
+                RecordError::Recorder(why) => {
+                    format!("This call cannot be recorded here ({why}).")
+                }
+                RecordError::Full => "The recording could not be kept: the browser's storage \
+                     for this page is full. Delete old recordings in History."
+                    .into(),
+                RecordError::Storage(why) => {
+                    format!("The recording could not be kept ({why}).")
+                }
+                RecordError::Missing => {
+                    "That recording is no longer stored in this browser.".into()
+                }
+            },
             Notice::NoCamera(why) => {
                 format!("The camera could not be used ({why}): the call goes on without it.")
             }
@@ -174,6 +191,7 @@ impl Warning {
                 CallAction::Camera => {
                     "The camera and screen sharing work only in an established call."
                 }
+                CallAction::Record => "Only an established call can be recorded.",
             }
             .into(),
             Warning::HoldFailed { hold, cause, .. } => {

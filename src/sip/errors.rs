@@ -56,6 +56,8 @@ pub enum CallAction {
     Transfer,
     /// The camera on or off (a new offer).
     Camera,
+    /// Recording the call (the phone's own rule).
+    Record,
 }
 
 /// Why hold or resume did not happen (see [`Warning::HoldFailed`]).

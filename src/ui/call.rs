@@ -150,6 +150,7 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
     let muted = move || call.with(|c| c.as_ref().is_some_and(|c| c.muted));
     let camera = move || call.with(|c| c.as_ref().is_some_and(|c| c.camera));
     let sharing = move || call.with(|c| c.as_ref().is_some_and(|c| c.sharing));
+    let recording = move || call.with(|c| c.as_ref().is_some_and(|c| c.recording));
     let dtmf_in = move || {
         call.with(|c| {
             c.as_ref()
@@ -256,6 +257,11 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
                 {timer}
             </p>
             <div id="call-video" class="call-video" node_ref=video_ref></div>
+            <Show when=recording>
+                <p id="call-recording" class="call-flag recording" role="status">
+                    "● Recording"
+                </p>
+            </Show>
             <Show when=remote_hold>
                 <p id="call-remote-hold" class="call-flag hold" role="status">
                     "On hold by the other party"
@@ -277,49 +283,46 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
                 </p>
             </Show>
             <div class="controls" role="group" aria-label="Call controls">
-                <button
+                <CallToggle
                     id="hold-button"
-                    type="button"
-                    class="ctl"
-                    aria-pressed=move || local_hold().to_string()
-                    disabled=move || !active()
                     title="Hold or resume (h)"
-                    on:click=move |_| driver::dispatch(Action::ToggleHold)
-                >
-                    {move || if local_hold() { "Resume" } else { "Hold" }}
-                </button>
-                <button
+                    labels=("Hold", "Resume")
+                    pressed=Signal::derive(local_hold)
+                    disabled=Signal::derive(move || !active())
+                    action=Action::ToggleHold
+                />
+                <CallToggle
                     id="mute-button"
-                    type="button"
-                    class="ctl"
-                    aria-pressed=move || muted().to_string()
                     title="Mute or unmute the microphone (m)"
-                    on:click=move |_| driver::dispatch(Action::ToggleMute)
-                >
-                    {move || if muted() { "Unmute" } else { "Mute" }}
-                </button>
-                <button
+                    labels=("Mute", "Unmute")
+                    pressed=Signal::derive(muted)
+                    action=Action::ToggleMute
+                />
+                <CallToggle
                     id="camera-button"
-                    type="button"
-                    class="ctl"
-                    aria-pressed=move || camera().to_string()
                     title="Turn the camera on or off"
-                    disabled=move || !active()
-                    on:click=move |_| driver::dispatch(Action::ToggleCamera)
-                >
-                    {move || if camera() { "Camera off" } else { "Camera" }}
-                </button>
-                <button
+                    labels=("Camera", "Camera off")
+                    pressed=Signal::derive(camera)
+                    disabled=Signal::derive(move || !active())
+                    action=Action::ToggleCamera
+                />
+                <CallToggle
                     id="share-button"
-                    type="button"
-                    class="ctl"
-                    aria-pressed=move || sharing().to_string()
                     title="Share a screen, window or tab in place of the camera"
-                    disabled=move || !active()
-                    on:click=move |_| driver::dispatch(Action::ToggleShare)
-                >
-                    {move || if sharing() { "Stop sharing" } else { "Share screen" }}
-                </button>
+                    labels=("Share screen", "Stop sharing")
+                    pressed=Signal::derive(sharing)
+                    disabled=Signal::derive(move || !active())
+                    action=Action::ToggleShare
+                />
+                <CallToggle
+                    id="record-button"
+                    title="Record this call (kept in this browser only)"
+                    labels=("Record", "Stop recording")
+                    pressed=Signal::derive(recording)
+                    disabled=Signal::derive(move || !active())
+                    hidden=Signal::derive(move || !state.may_record.get())
+                    action=Action::ToggleRecord
+                />
                 <button
                     id="dtmf-button"
                     type="button"
@@ -424,6 +427,34 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
 
 /// The focused call's quality, polled every second while it is up: figures
 /// as data attributes and text, and a line of the last minute's MOS.
+/// A call control that is on or off (`aria-pressed`), labelled for what
+/// a press does (`labels`: when off, when on).
+#[component]
+fn CallToggle(
+    id: &'static str,
+    title: &'static str,
+    labels: (&'static str, &'static str),
+    pressed: Signal<bool>,
+    #[prop(optional)] disabled: Signal<bool>,
+    #[prop(optional)] hidden: Signal<bool>,
+    action: Action,
+) -> impl IntoView {
+    view! {
+        <button
+            id=id
+            type="button"
+            class="ctl"
+            aria-pressed=move || pressed.get().to_string()
+            title=title
+            disabled=disabled
+            hidden=hidden
+            on:click=move |_| driver::dispatch(action.clone())
+        >
+            {move || if pressed.get() { labels.1 } else { labels.0 }}
+        </button>
+    }
+}
+
 #[component]
 fn CallQuality(state: PhoneState, call: Memo<Option<CallView>>) -> impl IntoView {
     let figures = RwSignal::new(None::<media::Quality>);

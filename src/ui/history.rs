@@ -1,11 +1,14 @@
 //! The call history view: `#history`, newest first, one
 //! `li.history-item[data-direction]` per call with `.history-peer`,
-//! `.history-duration` (`m:ss`) and `.history-redial`.
+//! `.history-duration` (`m:ss`) and `.history-redial`; a recorded call
+//! lists its recordings (`li.recording[data-id]` with `.recording-play`,
+//! `.recording-download`, `.recording-delete`), played in
+//! `#recording-player`.
 
 use super::views::{self, Views};
-use crate::app::history::Entry;
+use crate::app::history::{Entry, Recording};
 use crate::app::lists::Tab;
-use crate::app::phone::TabAction;
+use crate::app::phone::{RecordingAction, TabAction};
 use leptos::prelude::*;
 
 #[component]
@@ -30,6 +33,35 @@ pub fn HistoryView(views: Views) -> impl IntoView {
         }))
     };
     let empty = move || views.history.with(|h| h.is_empty());
+    let no_recordings = move || {
+        views
+            .history
+            .with(|h| h.iter().all(|e| e.recordings.is_empty()))
+    };
+    let player = move || {
+        views.player.get().map(|p| {
+            let media = if p.video {
+                view! { <video controls=true autoplay=true src=p.url class="recording-media"></video> }
+                    .into_any()
+            } else {
+                view! { <audio controls=true autoplay=true src=p.url class="recording-media"></audio> }
+                    .into_any()
+            };
+            view! {
+                <div id="recording-player" class="recording-player" data-id=p.id>
+                    {media}
+                    <button
+                        type="button"
+                        class="ghost small"
+                        id="recording-close"
+                        on:click=move |_| rec(RecordingAction::ClosePlayer)
+                    >
+                        "Close"
+                    </button>
+                </div>
+            }
+        })
+    };
     view! {
         <div class="card view-card">
             <div class="view-head">
@@ -43,7 +75,17 @@ pub fn HistoryView(views: Views) -> impl IntoView {
                 >
                     "Clear"
                 </button>
+                <button
+                    type="button"
+                    class="ghost small"
+                    id="recordings-delete-all"
+                    hidden=no_recordings
+                    on:click=move |_| rec(RecordingAction::DeleteAll)
+                >
+                    "Delete recordings"
+                </button>
             </div>
+            {player}
             <Show when=empty>
                 <p class="empty">"No calls yet."</p>
             </Show>
@@ -80,6 +122,11 @@ fn HistoryItem(entry: Entry) -> impl IntoView {
                     <span class="history-duration" aria-label=format!("duration {duration}")>{duration.clone()}</span>
                     {(!outcome.is_empty()).then(|| view! { <span class="history-outcome">" · "{outcome}</span> })}
                 </span>
+                {(!entry.recordings.is_empty()).then(|| view! {
+                    <ul class="history-recordings" aria-label="Recordings">
+                        {entry.recordings.iter().map(|r| view! { <RecordingItem r=r.clone() /> }).collect_view()}
+                    </ul>
+                })}
             </div>
             <button
                 type="button"
@@ -90,6 +137,60 @@ fn HistoryItem(entry: Entry) -> impl IntoView {
             >
                 "✆"
             </button>
+        </li>
+    }
+}
+
+fn rec(a: RecordingAction) {
+    views::act(TabAction::Recording(a));
+}
+
+#[component]
+fn RecordingItem(r: Recording) -> impl IntoView {
+    let kind = if r.video {
+        "Video recording"
+    } else {
+        "Recording"
+    };
+    let saving = r.bytes == 0;
+    let name = kind.to_lowercase();
+    type Button = (
+        &'static str,
+        &'static str,
+        bool,
+        fn(String) -> RecordingAction,
+    );
+    let buttons: [Button; 3] = [
+        ("recording-play", "Play", saving, RecordingAction::Play),
+        (
+            "recording-download",
+            "Download",
+            saving,
+            RecordingAction::Download,
+        ),
+        ("recording-delete", "Delete", false, RecordingAction::Delete),
+    ];
+    let buttons = buttons
+        .into_iter()
+        .map(|(class, label, disabled, action)| {
+            let id = r.id.clone();
+            view! {
+                <button
+                    type="button"
+                    class=format!("{class} ghost small")
+                    aria-label=format!("{label} this {name}")
+                    disabled=disabled
+                    on:click=move |_| rec(action(id.clone()))
+                >
+                    {label}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <li class="recording" data-id=r.id.clone() data-bytes=r.bytes.to_string()>
+            <span class="recording-label">"● "{kind}" · "{r.size_text()}</span>
+            {buttons}
         </li>
     }
 }

@@ -8,7 +8,7 @@
 
 use super::state::PhoneState;
 use crate::app::phone::Action;
-use crate::app::settings::{prepare, DtmfSetting};
+use crate::app::settings::{prepare, DtmfSetting, RecordPolicy};
 use crate::app::view::Notice;
 use crate::web::{driver, media, storage, storage::Settings};
 use leptos::ev::SubmitEvent;
@@ -32,6 +32,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
     });
     let dtmf_method = RwSignal::new(initial.dtmf_method);
     let auto_answer = RwSignal::new(initial.auto_answer);
+    let record_calls = RwSignal::new(initial.record_calls);
     let ring_volume = RwSignal::new(initial.ring_volume.min(100));
     let mic_device = RwSignal::new(initial.mic_device);
     let speaker_device = RwSignal::new(initial.speaker_device);
@@ -131,6 +132,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
             echo_cancellation: echo_cancel.get_untracked(),
             noise_suppression: noise_suppress.get_untracked(),
             auto_gain: auto_gain.get_untracked(),
+            record_calls: record_calls.get_untracked(),
         };
         if let Err(msg) = prepare(&settings, &storage::instance_id()) {
             // the account in use (if any) stays as it is
@@ -249,6 +251,29 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                             <option value="info" selected=move || dtmf_method.get() == DtmfSetting::Info>
                                 "SIP INFO messages"
                             </option>
+                        </select>
+                    </label>
+                    <label class="field" for="record-policy">
+                        <span class="label">"Record calls (kept in this browser only)"</span>
+                        <select
+                            id="record-policy"
+                            name="record-policy"
+                            on:change=move |ev| record_calls.set(RecordPolicy::from_value(&event_target_value(&ev)))
+                        >
+                            {[
+                                (RecordPolicy::Never, "Never"),
+                                (RecordPolicy::Ask, "When I press Record"),
+                                (RecordPolicy::Always, "Every call, from the answer"),
+                            ]
+                                .into_iter()
+                                .map(|(p, label)| {
+                                    view! {
+                                        <option value=p.as_str() selected=move || record_calls.get() == p>
+                                            {label}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
                         </select>
                     </label>
                     <Check

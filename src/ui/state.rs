@@ -93,6 +93,8 @@ pub struct PhoneState {
     pub notice: RwSignal<Option<String>>,
     /// Whether the settings form is shown.
     pub settings_open: RwSignal<bool>,
+    /// Calls have a Record button (the settings allow recording).
+    pub may_record: RwSignal<bool>,
     /// Whether the dialpad is open during a call, for a second line ("Add
     /// call"; the UI's own state).
     pub adding: RwSignal<bool>,
@@ -110,6 +112,7 @@ impl PhoneState {
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
             settings_open: RwSignal::new(settings_open),
+            may_record: RwSignal::new(true),
             adding: RwSignal::new(false),
         }
     }
@@ -178,6 +181,7 @@ impl PhoneState {
         put(self.error, v.error.as_ref().map(Notice::text));
         put(self.notice, v.notice.as_ref().map(Notice::text));
         put(self.settings_open, v.settings_open);
+        put(self.may_record, v.may_record);
         if fewer {
             self.forget_gone_readers();
         }

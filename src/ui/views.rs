@@ -4,7 +4,7 @@
 
 use crate::app::contacts::{Contact, Lamp};
 use crate::app::history::Entry;
-use crate::app::lists::{Layout, Lists, Tab, VoicemailView};
+use crate::app::lists::{Layout, Lists, Player, Tab, VoicemailView};
 use crate::app::messaging::Message;
 use crate::app::phone::{Action, TabAction};
 use crate::web::driver;
@@ -29,6 +29,8 @@ pub struct Views {
     pub voicemail: RwSignal<Option<VoicemailView>>,
     /// An error of a tab (shown in the tab that caused it).
     pub view_error: RwSignal<Option<(Tab, String)>>,
+    /// The recording being played in the history.
+    pub player: RwSignal<Option<Player>>,
 }
 
 impl Views {
@@ -44,6 +46,7 @@ impl Views {
             lamps: RwSignal::new(l.lamps),
             voicemail: RwSignal::new(l.voicemail),
             view_error: RwSignal::new(l.error),
+            player: RwSignal::new(l.player),
         }
     }
 
@@ -63,6 +66,7 @@ impl Views {
         put(self.lamps, &l.lamps);
         put(self.voicemail, &l.voicemail);
         put(self.view_error, &l.error);
+        put(self.player, &l.player);
     }
 }
 

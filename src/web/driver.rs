@@ -12,7 +12,7 @@
 use super::attention::{self, Attention};
 use super::storage::{self, Settings};
 use super::transport::{self, Connection, TransportEvent};
-use super::{keys, lists, media};
+use super::{keys, lists, media, recordings};
 use crate::app::alerts::ToneChanges;
 use crate::app::lists::Lists;
 use crate::app::phone::{Action, AppInput, AppOutput, Phone, PhoneConfig};
@@ -290,6 +290,11 @@ fn log_input(i: &AppInput) {
             crate::log::debug!("input: WebSocket {conn} failed: {reason}")
         }
         AppInput::Network { online } => crate::log::debug!("input: online {online}"),
+        AppInput::RecordingSaved { id, bytes, .. } => {
+            crate::log::debug!("input: recording {id} stored ({bytes} bytes)")
+        }
+        AppInput::RecordingFailed { id, .. } => crate::log::debug!("input: recording {id} failed"),
+        AppInput::RecordingOpened { id, .. } => crate::log::debug!("input: recording {id} open"),
         AppInput::Loaded {
             account,
             history,
@@ -401,6 +406,11 @@ fn act(output: AppOutput) {
                 Rc::new(move |i: Input| input(AppInput::Media { account, input: i }));
             media::set_camera(call, on, report, camera_failed(account));
         }
+        AppOutput::Record { call, id } => media::set_recording(call, id, Rc::new(input)),
+        AppOutput::PlayRecording { id } => recordings::play(id, Rc::new(input)),
+        AppOutput::DownloadRecording { id, name } => recordings::download(id, name, Rc::new(input)),
+        AppOutput::DeleteRecordings(ids) => recordings::remove(ids, Rc::new(input)),
+        AppOutput::ReleaseUrl(url) => recordings::release(&url),
         AppOutput::Tones(changes) => tones(changes),
         // setting the page's title takes milliseconds
         AppOutput::Attention(incoming) => after_view(move || {

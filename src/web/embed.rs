@@ -255,12 +255,13 @@ pub fn command(name: &str, args: Vec<String>) -> Result<(), JsValue> {
 }
 
 fn run(cmd: ApiCommand) -> Result<(), String> {
-    let Some((focused, ringing, active, registered)) = driver::view(|v| {
+    let Some((focused, ringing, active, registered, may_record)) = driver::view(|v| {
         (
             v.focused().cloned(),
             v.ringing(),
             v.active_focus().is_some(),
             matches!(v.reg, crate::app::view::RegView::Registered { .. }),
+            v.may_record,
         )
     }) else {
         return Err("the phone is not mounted".into());
@@ -353,6 +354,22 @@ fn run(cmd: ApiCommand) -> Result<(), String> {
         }
         // (nothing to prepare when not signed in: the phone knows)
         ApiCommand::Prepare => driver::dispatch(Action::Dialling),
+        ApiCommand::Record { on: true } if !may_record => {
+            return Err("recording is off (the record-calls setting is never)".into());
+        }
+        ApiCommand::Video { on } | ApiCommand::Share { on } | ApiCommand::Record { on } => {
+            let c = focused
+                .filter(|c| c.phase == CallPhase::Active)
+                .ok_or("no established call")?;
+            let (now, action) = match cmd {
+                ApiCommand::Video { .. } => (c.camera, Action::ToggleCamera),
+                ApiCommand::Share { .. } => (c.sharing, Action::ToggleShare),
+                _ => (c.recording, Action::ToggleRecord),
+            };
+            if now != on {
+                driver::dispatch(action);
+            }
+        }
     }
     Ok(())
 }
@@ -385,6 +402,9 @@ pub fn snapshot() -> JsValue {
             set(&call, "held", c.local_hold);
             set(&call, "remoteHeld", c.remote_hold);
             set(&call, "muted", c.muted);
+            set(&call, "camera", c.camera);
+            set(&call, "sharing", c.sharing);
+            set(&call, "recording", c.recording);
             set(&call, "focused", focus == Some(c.id));
             calls.push(&call);
         }

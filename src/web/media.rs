@@ -617,8 +617,11 @@ pub fn configure(c: MediaConfig) {
 
 mod codecs;
 mod prepare;
+mod record;
 mod video;
+
 pub use prepare::{prepare, release as release_prepared};
+pub use record::Done as RecordDone;
 
 /// Carry out one request from the core; `camera`: a new call's offer or
 /// answer sends the camera too (a video call), and when it cannot be
@@ -645,6 +648,32 @@ pub fn handle(request: MediaRequest, report: Report, camera: Option<CameraFailed
         }
         MediaRequest::SendDtmf { call, digits } => send_dtmf(call, &digits),
         MediaRequest::Rollback { call } => rollback(call),
+    }
+}
+
+/// Start recording `call` as recording `id`, or stop recording it
+/// (`None`); the outcome goes to `done` ([`crate::app::phone::AppInput`]).
+pub fn set_recording(call: CallId, id: Option<String>, done: RecordDone) {
+    let media = get(call);
+    let old = media.as_ref().and_then(|m| m.recorder.borrow_mut().take());
+    if let Some(r) = old {
+        r.stop();
+    }
+    let Some(id) = id else {
+        return;
+    };
+    let started = match &media {
+        Some(m) => record::Recorder::start(m, id.clone(), done.clone()).map(|r| {
+            *m.recorder.borrow_mut() = Some(r);
+        }),
+        None => Err("the call has no media".into()),
+    };
+    if let Err(why) = started {
+        crate::log::warn!("{call}: no recording: {why}");
+        done(crate::app::phone::AppInput::RecordingFailed {
+            id,
+            error: crate::app::view::RecordError::Recorder(why),
+        });
     }
 }
 
@@ -912,6 +941,8 @@ struct CallMedia {
     remote: Rc<RefCell<Option<MediaStream>>>,
     /// The pictures, when the call has video.
     video: Rc<video::Video>,
+    /// The recording in progress.
+    recorder: RefCell<Option<record::Recorder>>,
     /// Microphone muted ([`set_muted`]); applies to a microphone opened later.
     muted: Cell<bool>,
     /// On hold by us (the last re-offer was a hold).
@@ -1081,6 +1112,7 @@ impl CallMedia {
             sender: RefCell::new(None),
             remote,
             video,
+            recorder: RefCell::new(None),
             muted: Cell::new(false),
             held: Cell::new(false),
             level: RefCell::new(None),
@@ -1104,6 +1136,10 @@ impl CallMedia {
     fn close(&self) {
         if self.closed.replace(true) {
             return;
+        }
+        // stored before its tracks end
+        if let Some(r) = self.recorder.borrow_mut().take() {
+            r.stop();
         }
         self.pc.set_ontrack(None);
         self.pc.set_oniceconnectionstatechange(None);

@@ -22,6 +22,7 @@ pub mod lists;
 pub mod logging;
 pub mod media;
 pub mod panic;
+pub mod recordings;
 pub mod storage;
 pub mod transport;
 

@@ -13,7 +13,9 @@
 //                      WebSocket in the next 3 s, the PBX binding gone
 //                      Then call("1001", { video: true }): B rings with a
 //                      video answer, answers with it, the widget shows B's
-//                      picture; hangup().
+//                      picture; videoOff()/videoOn() give `video` events,
+//                      record()/stopRecording() `recording` events of one
+//                      recording (state.calls[0] recording, camera); hangup().
 //   embed-mount        SipPhone.mount(div, { credentials: async () => … ,
 //                      theme: "dark" }): registers with the token from the
 //                      callback, the dark theme applies, nothing of the
@@ -53,7 +55,7 @@ function embedProbe() {
   if (window.__leaks) return;
   const now = () => performance.now();
   window.__events = [];
-  for (const type of ['registration', 'incomingcall', 'callstate', 'hold', 'error', 'ready']) {
+  for (const type of ['registration', 'incomingcall', 'callstate', 'hold', 'video', 'recording', 'error', 'ready']) {
     document.addEventListener(type, (e) => {
       if (!(e instanceof CustomEvent)) return;
       window.__events.push({ type, detail: e.detail, t: now(), target: e.target && (e.target.id || e.target.localName) });
@@ -313,6 +315,35 @@ async function embedElement(browser, base, r) {
     return h.jsonValue();
   });
   await shot(H.page, SC, 'video-call-H');
+  // the camera and recording through the API, each with its event and state
+  const api = (name) => H.page.evaluate((n) => document.getElementById('softphone')[n](), name);
+  const callOf = () => H.page.evaluate(() => document.getElementById('softphone').state.calls[0] || null);
+  const tApi = await pageNow(H);
+  await step('H: videoOff(): a video event, the camera off', T.answer, async () => {
+    await api('videoOff');
+    await waitEvent(H, 'video camera false', (e) => e.type === 'video' && e.detail.camera === false, T.answer, tApi);
+  });
+  await step('H: videoOn(): the camera on again', T.answer, async () => {
+    await api('videoOn');
+    await waitEvent(H, 'video camera true', (e) => e.type === 'video' && e.detail.camera === true, T.answer, tApi);
+  });
+  await step('H: record(): a recording event, the call records', T.ui, async () => {
+    await api('record');
+    await waitEvent(H, 'recording true', (e) => e.type === 'recording' && e.detail.recording === true, T.ui, tApi);
+  });
+  r.api_call_state = await callOf();
+  if (!r.api_call_state || !r.api_call_state.recording || !r.api_call_state.camera) {
+    throw new Error(`H: state.calls[0] while recording with the camera: ${JSON.stringify(r.api_call_state)}`);
+  }
+  await sleep(1500);
+  await step('H: stopRecording(): the recording stops', T.ui, async () => {
+    await api('stopRecording');
+    await waitEvent(H, 'recording false', (e) => e.type === 'recording' && e.detail.recording === false, T.ui, tApi);
+  });
+  r.api_recording_ids = (await events(H, tApi)).filter((e) => e.type === 'recording').map((e) => e.detail.id);
+  if (new Set(r.api_recording_ids).size !== 1 || !r.api_recording_ids[0]) {
+    throw new Error(`H: recording events name ${JSON.stringify(r.api_recording_ids)}, want one recording`);
+  }
   await step('H: hangup() of the video call', T.hangup, async () => {
     await H.page.evaluate(() => document.getElementById('softphone').hangup());
     await waitPhone(B.page, 'idle', T.hangup);

@@ -85,6 +85,17 @@
 //                      camera, no re-INVITE), A previews it; again: the camera
 //                      comes back. In an audio call: sharing adds the video
 //                      (B sees the screen), stopping takes it away; audio on
+//   record             (issue 16) A-B call, A sends a 600 Hz tone and B a
+//                      1400 Hz one; A presses #record-button (#call-recording
+//                      shows), B records a while and stops; A hangs up (its
+//                      recording stops with the call). Each History lists a
+//                      stored recording (li.recording, data-bytes > 0); the
+//                      stored Blob (IndexedDB) decoded by decodeAudioData has
+//                      both tones on both sides; Play plays it in
+//                      #recording-player; Download saves a .webm of the same
+//                      size; Delete (A) and Delete recordings (B) empty the
+//                      store. Then a video call recorded by B: its stored
+//                      recording is video/webm and plays with a picture
 //   early-media        sipp answers 183 with SDP, then 486: the page applies
 //                      the provisional answer (remote description pranswer
 //                      or answer) and shows no error until the 486
@@ -94,6 +105,7 @@
 // 127.0.0.1:5091 and is removed again.
 import fs from 'node:fs';
 import path from 'node:path';
+import { pageSendsTone } from './peer.mjs';
 import {
   ART, T, sleep, step, openPage, shot, fillSettings, openSettings, phoneState, textOf, errorText,
   waitReg, waitPhone, waitText, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, sipp,
@@ -682,6 +694,178 @@ async function screenShare(browser, base, r) {
   if (!wide(r.screen_preview_A)) throw new Error(`A's preview while sharing is ${JSON.stringify(r.screen_preview_A)}, want the screen`);
   if (r.reinvites_for_share !== 0) throw new Error(`sharing in place of the camera sent ${r.reinvites_for_share} re-INVITE(s), want none (the track is replaced)`);
   if (!notBlack(r.screen) || !notBlack(r.camera_again)) throw new Error(`B's pictures: ${JSON.stringify({ screen: r.screen, camera: r.camera_again })}`);
+}
+
+/** In the page: the stored recordings (IndexedDB), each { id, type, size }. */
+const storedRecordings = (P) =>
+  P.page.evaluate(async () => {
+    const dbs = await indexedDB.databases();
+    if (!dbs.some((d) => d.name === 'softphone-recordings')) return [];
+    const db = await new Promise((res, rej) => {
+      const q = indexedDB.open('softphone-recordings');
+      q.onsuccess = () => res(q.result);
+      q.onerror = () => rej(q.error);
+    });
+    const all = await new Promise((res, rej) => {
+      const t = db.transaction('recordings');
+      const keys = t.objectStore('recordings').getAllKeys();
+      const vals = t.objectStore('recordings').getAll();
+      t.oncomplete = () => res(keys.result.map((id, i) => ({ id, type: vals.result[i].type, size: vals.result[i].size })));
+      t.onerror = () => rej(t.error);
+    });
+    db.close();
+    return all;
+  });
+
+/**
+ * In the page: recording `id` decoded (decodeAudioData), and the power of
+ * each of `freqs` (Goertzel, over the middle second of channel 0) against
+ * the strongest of some frequencies where no tone is.
+ */
+const recordedTones = (P, id, freqs) =>
+  P.page.evaluate(async ({ id, freqs }) => {
+    const db = await new Promise((res, rej) => {
+      const q = indexedDB.open('softphone-recordings');
+      q.onsuccess = () => res(q.result);
+      q.onerror = () => rej(q.error);
+    });
+    const blob = await new Promise((res, rej) => {
+      const q = db.transaction('recordings').objectStore('recordings').get(id);
+      q.onsuccess = () => res(q.result);
+      q.onerror = () => rej(q.error);
+    });
+    db.close();
+    const audio = await new OfflineAudioContext(1, 48000, 48000).decodeAudioData(await blob.arrayBuffer());
+    const x = audio.getChannelData(0);
+    const mid = Math.floor(x.length / 2);
+    const w = x.subarray(Math.max(0, mid - 24000), Math.min(x.length, mid + 24000));
+    const power = (hz) => {
+      const k = (2 * Math.PI * hz) / audio.sampleRate;
+      let re = 0;
+      let im = 0;
+      for (let i = 0; i < w.length; i++) {
+        re += w[i] * Math.cos(k * i);
+        im += w[i] * Math.sin(k * i);
+      }
+      return (re * re + im * im) / (w.length * w.length);
+    };
+    const noise = Math.max(...[350, 1000, 1900, 2700].map(power));
+    return { seconds: Math.round(audio.duration * 10) / 10, tones: freqs.map(power), noise };
+  }, { id, freqs });
+
+/** The recordings History lists: [{ id, bytes, label }], once none is still being saved. */
+async function listedRecordings(P, n) {
+  await press(P, '#tab-history');
+  await step(`${P.name}: ${n} recording(s) stored and listed`, T.media, () =>
+    P.page.waitForFunction(
+      (n) => {
+        const ls = [...document.querySelectorAll('#history li.recording')];
+        return ls.length === n && ls.every((l) => Number(l.dataset.bytes) > 0);
+      },
+      n, { timeout: T.media, polling: 100 },
+    ));
+  return P.page.$$eval('#history li.recording', (ls) =>
+    ls.map((l) => ({ id: l.dataset.id, bytes: Number(l.dataset.bytes), label: l.querySelector('.recording-label')?.textContent.trim() })));
+}
+
+/** Play the first listed recording: the player's media plays (time passes). */
+async function playsBack(P, tag) {
+  await press(P, '#history li.recording .recording-play');
+  return step(`${P.name}: the recording plays`, T.media, async () => {
+    const h = await P.page.waitForFunction(
+      (tag) => {
+        const m = document.querySelector(`#recording-player ${tag}`);
+        return m && m.currentTime > 0.5 && { time: m.currentTime, width: m.videoWidth || 0 };
+      },
+      tag, { timeout: T.media, polling: 100 },
+    );
+    return h.jsonValue();
+  });
+}
+
+/** Call recording (issue 16): both sides in the recording, kept, played, downloaded, deleted. */
+async function record(browser, base, r) {
+  const SC = 'record';
+  const [A, B] = await setup(browser, base, r, SC, [{ n: 1002, name: 'Kim', page: 'A' }, { n: 1003, name: 'Lou', page: 'B' }]);
+  const [TONE_A, TONE_B] = [600, 1400];
+  await callAndAnswer(A, B, '1003');
+  await step('tones: A 600 Hz, B 1400 Hz', T.media, () => Promise.all([pageSendsTone(A, TONE_A), pageSendsTone(B, TONE_B)]));
+  await press(A, '#record-button');
+  await step('A shows it records', T.ui, async () => {
+    await waitVisible(A.page, '#call-recording', T.ui, 'A');
+    await waitAttr(A.page, '#record-button', 'aria-pressed', 'true', T.ui, 'A');
+  });
+  r.screenshots.push(await shot(A.page, SC, 'recording-A'));
+  await sleep(1000);
+  await press(B, '#record-button');
+  await waitVisible(B.page, '#call-recording', T.ui, 'B');
+  await sleep(2500);
+  await press(B, '#record-button');
+  await step('B stops recording, the call goes on', T.ui, async () => {
+    await waitAttr(B.page, '#record-button', 'aria-pressed', 'false', T.ui, 'B');
+    await B.page.waitForSelector('#call-recording', { state: 'detached', timeout: T.ui });
+  });
+  await sleep(500);
+  await hangUp(A, B);
+  const listedA = await listedRecordings(A, 1);
+  const listedB = await listedRecordings(B, 1);
+  r.listed = { A: listedA, B: listedB };
+  r.screenshots.push(await shot(A.page, SC, 'recordings-list-A'));
+  const storedA = await storedRecordings(A);
+  r.stored_A = storedA;
+  if (storedA.length !== 1 || storedA[0].id !== listedA[0].id || storedA[0].size !== listedA[0].bytes) {
+    throw new Error(`A's store ${JSON.stringify(storedA)} is not what History lists ${JSON.stringify(listedA)}`);
+  }
+  r.tones_A = await step('A\'s recording has both tones', T.media, () => recordedTones(A, listedA[0].id, [TONE_A, TONE_B]));
+  r.tones_B = await step('B\'s recording has both tones', T.media, () => recordedTones(B, listedB[0].id, [TONE_A, TONE_B]));
+  for (const [who, t, least] of [['A', r.tones_A, 3], ['B', r.tones_B, 1.5]]) {
+    if (!(t.seconds >= least)) throw new Error(`${who}'s recording lasts ${t.seconds} s, want at least ${least}`);
+    t.tones.forEach((p, i) => {
+      if (!(p > 10 * t.noise)) throw new Error(`${who}'s recording: the ${[TONE_A, TONE_B][i]} Hz tone is not in it (${JSON.stringify(t)})`);
+    });
+  }
+  r.played_A = await playsBack(A, 'audio');
+  const [dl] = await Promise.all([A.page.waitForEvent('download', { timeout: T.media }), press(A, '#history li.recording .recording-download')]);
+  const file = path.join(ART, `${SC}-download-A-${dl.suggestedFilename()}`);
+  await dl.saveAs(file);
+  r.download_A = { name: dl.suggestedFilename(), bytes: fs.statSync(file).size };
+  fs.unlinkSync(file);
+  if (!/^call-.*\.webm$/.test(r.download_A.name) || r.download_A.bytes !== listedA[0].bytes) {
+    throw new Error(`A's download ${JSON.stringify(r.download_A)}, want call-….webm of ${listedA[0].bytes} bytes`);
+  }
+  await press(A, '#history li.recording .recording-delete');
+  await step('A: deleted: not listed, not stored, no player', T.ui, async () => {
+    await A.page.waitForSelector('#history li.recording', { state: 'detached', timeout: T.ui });
+    await A.page.waitForSelector('#recording-player', { state: 'detached', timeout: T.ui });
+  });
+  r.stored_A_after_delete = await storedRecordings(A);
+  // a video call that B records: a recording with a picture
+  await step('A: video call', T.ring, async () => {
+    await press(A, '#tab-phone');
+    await A.page.fill('#dial-input', '1003');
+    await press(A, '#video-call-button');
+    await waitPhone(B.page, 'incoming', T.ring);
+  });
+  await press(B, '#answer-video-button');
+  await step('active', T.answer, () => Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]));
+  await step('B sees A', T.media * 2, () => framesOver(B, 10, T.media * 2));
+  await press(B, '#record-button');
+  await waitVisible(B.page, '#call-recording', T.ui, 'B');
+  await sleep(2500);
+  await hangUp(B, A);
+  const listedB2 = await listedRecordings(B, 2);
+  r.listed_B_video = listedB2;
+  r.stored_B = await storedRecordings(B);
+  const video = r.stored_B.find((x) => x.id === listedB2.find((l) => /Video/.test(l.label))?.id);
+  if (!video || !/^video\//.test(video.type)) throw new Error(`B's video call recording: ${JSON.stringify({ listed: listedB2, stored: r.stored_B })}`);
+  r.played_B_video = await playsBack(B, 'video');
+  if (!(r.played_B_video.width > 0)) throw new Error(`B's video recording plays without a picture: ${JSON.stringify(r.played_B_video)}`);
+  await press(B, '#recordings-delete-all');
+  await step('B: all deleted', T.ui, () => B.page.waitForSelector('#history li.recording', { state: 'detached', timeout: T.ui }));
+  r.stored_B_after_delete = await storedRecordings(B);
+  if (r.stored_A_after_delete.length !== 0 || r.stored_B_after_delete.length !== 0) {
+    throw new Error(`the stores are not empty after deleting: ${JSON.stringify({ A: r.stored_A_after_delete, B: r.stored_B_after_delete })}`);
+  }
 }
 
 /** In the page: the browser refuses the camera (as when the user says no). */
@@ -1631,6 +1815,7 @@ export const FEATURES = {
   'video-no-camera': videoNoCamera,
   'camera-choice': cameraChoice,
   'screen-share': screenShare,
+  record,
   'early-media': earlyMedia,
   'audio-devices': audioDevices,
   'page-close': leaveDuringCall('close'),

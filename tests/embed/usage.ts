@@ -22,6 +22,16 @@ export async function host(div: HTMLElement, frame: HTMLIFrameElement): Promise<
   phone.on('registration', (e) => console.log(e.detail.state === 'registered'));
   phone.call('1001');
   phone.sendDtmf('1#');
+  // issue 16: video, screen sharing and recording, with their events
+  phone.call('1001', { video: true });
+  phone.videoOff();
+  phone.shareScreen();
+  phone.stopSharing();
+  phone.record();
+  phone.on('video', (e) => console.log(e.detail.call, e.detail.camera, e.detail.sharing));
+  phone.on('recording', (e) => console.log(e.detail.recording ? `recording ${e.detail.id}` : 'stopped'));
+  const recorded: boolean = phone.state.calls.some((c) => c.recording || c.camera || c.sharing);
+  console.log(recorded);
   const calls: number = phone.state.calls.length;
   console.log(calls, SipPhone.version);
   await phone.unmount();
@@ -36,6 +46,8 @@ export async function host(div: HTMLElement, frame: HTMLIFrameElement): Promise<
   const remote = connectFrame(frame, { origin: 'https://phone.example' });
   await remote.ready;
   await remote.register({ uri: 'sip:1000@example.com', password: 'x' });
+  await remote.stopRecording();
+  await remote.videoOn();
   const st = await remote.state();
   console.log(st.registration);
 
@@ -54,6 +66,8 @@ export async function host(div: HTMLElement, frame: HTMLIFrameElement): Promise<
   // @ts-expect-error message() needs a text
   agent.message('1001');
 
+  // @ts-expect-error recording takes no options
+  phone.record({ video: true });
   // @ts-expect-error a number is not a call target
   phone.call(1001);
   // @ts-expect-error no such theme

@@ -48,6 +48,31 @@ fn config_defaults_and_bad_values() {
     // an array from JS arrives as "PCMU,PCMA"; an unknown codec is refused
     let (c, _) = EmbedConfig::from_pairs([("audioCodecs", "PCMU,PCMA")]).unwrap();
     assert_eq!(c.audio_codecs, "PCMU,PCMA");
+    // the recording policy: a known word, else refused; absent: the defaults'
+    let (c, _) = EmbedConfig::from_pairs([("record-calls", " Never ")]).unwrap();
+    assert_eq!(
+        c.settings(&Settings::default()).record_calls,
+        RecordPolicy::Never
+    );
+    let (c, _) = EmbedConfig::from_pairs([]).unwrap();
+    let always = Settings {
+        record_calls: RecordPolicy::Always,
+        ..Settings::default()
+    };
+    assert_eq!(c.settings(&always).record_calls, RecordPolicy::Always);
+    let e = EmbedConfig::from_pairs([("recordCalls", "sometimes")]).unwrap_err();
+    assert!(e.contains("recordCalls") && e.contains("sometimes"), "{e}");
+    // the video, sharing and recording commands
+    for (name, want) in [
+        ("videoOn", ApiCommand::Video { on: true }),
+        ("videoOff", ApiCommand::Video { on: false }),
+        ("shareScreen", ApiCommand::Share { on: true }),
+        ("stopSharing", ApiCommand::Share { on: false }),
+        ("record", ApiCommand::Record { on: true }),
+        ("stopRecording", ApiCommand::Record { on: false }),
+    ] {
+        assert_eq!(ApiCommand::parse(name, &[]), Ok(want), "{name}");
+    }
     let e = EmbedConfig::from_pairs([("audioCodecs", "PCMU,silk")]).unwrap_err();
     assert!(
         e.starts_with("config audioCodecs: ") && e.contains("\"silk\""),

@@ -47,6 +47,7 @@ impl Phone {
             Action::ToggleMute => self.toggle_mute(),
             Action::ToggleCamera => self.toggle_camera(),
             Action::ToggleShare => self.toggle_share(),
+            Action::ToggleRecord => self.toggle_record(),
             Action::SendDtmf(digits) => self.send_dtmf(&digits),
             Action::TransferBlind(target) => self.transfer_blind(target),
             Action::TransferAttended => self.transfer_attended(),
@@ -241,7 +242,7 @@ impl Phone {
             return None;
         }
         let on = !*flag(&mut c);
-        self.update_line(call, |l| *flag(l) = on);
+        self.set_video_flag(call, flag, on);
         Some((call, on))
     }
 

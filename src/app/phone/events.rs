@@ -123,6 +123,10 @@ impl Phone {
             CallState::Answering => self.update_line(call, |c| c.phase = CallPhase::Answering),
             CallState::Active { peer } => {
                 let now = self.now;
+                let first = self
+                    .view
+                    .line(call)
+                    .is_some_and(|c| c.active_since.is_none());
                 self.update_line(call, |c| {
                     c.phase = CallPhase::Active;
                     // keep a display name we already have if the answer has none
@@ -135,6 +139,9 @@ impl Phone {
                     }
                     c.active_since.get_or_insert(now);
                 });
+                if first {
+                    self.record_on_answer(call);
+                }
             }
             CallState::Ended(reason) => self.on_ended(call, reason),
         }

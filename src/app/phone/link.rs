@@ -100,6 +100,7 @@ impl Phone {
         let codecs_changed = self.prefs.audio_codecs != s.audio_codecs;
         self.prefs = s.clone();
         self.view.dnd = s.dnd;
+        self.view.may_record = s.record_calls != settings::RecordPolicy::Never;
         if dnd_changed {
             self.command(Command::SetDnd { on: s.dnd });
         }

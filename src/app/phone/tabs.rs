@@ -31,6 +31,8 @@ pub enum TabAction {
     },
     AddContact(String),
     RemoveContact(String),
+    /// Play, download or delete recordings.
+    Recording(RecordingAction),
 }
 
 impl Phone {
@@ -45,13 +47,13 @@ impl Phone {
         self.lists_version
     }
 
-    fn lists_mut(&mut self) -> &mut Lists {
+    pub(super) fn lists_mut(&mut self) -> &mut Lists {
         self.lists_version += 1;
         &mut self.lists
     }
 
     /// Milliseconds since the epoch now (from the wall clock given at start).
-    fn wall_ms(&self) -> f64 {
+    pub(super) fn wall_ms(&self) -> f64 {
         let (t0, ms0) = self.wall;
         ms0 + self.now.saturating_duration_since(t0).as_secs_f64() * 1000.0
     }
@@ -68,6 +70,7 @@ impl Phone {
             return;
         }
         self.lists_state = ListsState::Loading;
+        self.close_player();
         self.tracker.reset();
         self.watch.reset();
         let layout = self.lists.layout;
@@ -105,7 +108,7 @@ impl Phone {
         }
     }
 
-    fn store(&mut self, which: Stored) {
+    pub(super) fn store(&mut self, which: Stored) {
         let account = self.lists.account.clone();
         self.out.push_back(AppOutput::Store {
             account,
@@ -116,12 +119,19 @@ impl Phone {
     /// The tabs' part of a core event (before the phone's own).
     pub(super) fn tabs_on_event(&mut self, event: &Event) {
         let now_ms = self.wall_ms();
-        if let Some(entry) = self.tracker.on_event(now_ms, event) {
+        if let Some(mut entry) = self.tracker.on_event(now_ms, event) {
+            if let Event::CallState { call, .. } = event {
+                entry.recordings = self.take_recordings(*call);
+            }
             let l = self.lists_mut();
             l.history.push(entry);
+            let dropped = l.history.len().saturating_sub(MAX_ENTRIES);
+            let gone = history::recording_ids(&l.history[..dropped]);
             history::trim(&mut l.history, MAX_ENTRIES);
-            let list = l.history.clone();
-            self.store(Stored::History(list));
+            if !gone.is_empty() {
+                self.out.push_back(AppOutput::DeleteRecordings(gone));
+            }
+            self.store_history();
         }
         match event {
             Event::Registration(reg) => {
@@ -253,9 +263,11 @@ impl Phone {
                 self.call(target);
             }
             TabAction::ClearHistory => {
+                self.recording_action(RecordingAction::DeleteAll);
                 self.lists_mut().history.clear();
                 self.store(Stored::History(Vec::new()));
             }
+            TabAction::Recording(a) => self.recording_action(a),
             TabAction::MessageTo(to) => {
                 if self.lists.message_to != to {
                     self.lists_mut().message_to = to;
