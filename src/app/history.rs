@@ -88,7 +88,10 @@ impl Recording {
         match self.bytes {
             0 => "saving…".into(),
             b if b < 1_000_000 => format!("{} KB", b.div_ceil(1000)),
-            b => format!("{:.1} MB", b as f64 / 1e6),
+            b => {
+                let tenths = (b + 50_000) / 100_000;
+                format!("{}.{} MB", tenths / 10, tenths % 10)
+            }
         }
     }
 }

@@ -269,9 +269,84 @@ fn write_f64(out: &mut String, v: f64) {
         return;
     }
     let start = out.len();
-    let _ = write!(out, "{v}");
-    if !out[start..].contains(['.', 'e']) {
+    exact_decimal(out, v);
+    if !out[start..].contains('.') {
         out.push_str(".0");
+    }
+}
+
+/// A finite float in decimal, exactly: every binary float is a finite
+/// decimal (`m × 2^e` is `m × 5^-e / 10^-e`), so read back it is the same
+/// float. Written without `core`'s float formatting (Grisu and Dragon4:
+/// some 9 KB of the wasm, kept out of it; see `app::fixed`). The times
+/// stored here are whole or nearly whole milliseconds, so their digits are
+/// as short as the shortest form's.
+fn exact_decimal(out: &mut String, v: f64) {
+    const BASE: u64 = 1_000_000_000;
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        out.push('-');
+    }
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    let (m, e) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | 1 << 52, biased - 1075)
+    };
+    // m × 2^e as m × 2^e (e ≥ 0) or m × 5^-e with the point -e digits from
+    // the right, in limbs of nine decimal digits, lowest first
+    let mut limbs = vec![m % BASE, m / BASE % BASE, m / (BASE * BASE)];
+    let mut times = |mut n: u32, factor: u64, per_step: u32| {
+        while n > 0 {
+            let k = n.min(per_step);
+            n -= k;
+            let f = factor.pow(k);
+            let mut carry = 0;
+            for limb in limbs.iter_mut() {
+                let x = *limb * f + carry;
+                *limb = x % BASE;
+                carry = x / BASE;
+            }
+            while carry > 0 {
+                limbs.push(carry % BASE);
+                carry /= BASE;
+            }
+        }
+    };
+    let point = if e >= 0 {
+        times(e as u32, 2, 29);
+        0
+    } else {
+        times(e.unsigned_abs(), 5, 13);
+        e.unsigned_abs() as usize
+    };
+    while limbs.len() > 1 && limbs.last() == Some(&0) {
+        limbs.pop();
+    }
+    let mut digits = String::new();
+    for (n, limb) in limbs.iter().rev().enumerate() {
+        if n == 0 {
+            let _ = write!(digits, "{limb}");
+        } else {
+            let _ = write!(digits, "{limb:09}");
+        }
+    }
+    if point == 0 {
+        out.push_str(&digits);
+        return;
+    }
+    let (whole, part) = if digits.len() > point {
+        let (w, p) = digits.split_at(digits.len() - point);
+        (w.to_string(), p.to_string())
+    } else {
+        ("0".to_string(), "0".repeat(point - digits.len()) + &digits)
+    };
+    out.push_str(&whole);
+    let part = part.trim_end_matches('0');
+    if !part.is_empty() {
+        out.push('.');
+        out.push_str(part);
     }
 }
 
@@ -860,6 +935,38 @@ mod tests {
         assert_eq!(ours, serde_json::to_string(&contacts).unwrap());
         assert_eq!(book_from_json::<Contact>(&ours).unwrap(), contacts);
         assert_eq!(book_to_json::<Contact>(&Book::default()), "{}");
+    }
+
+    #[test]
+    fn floats_are_written_exactly() {
+        for (v, text) in [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (0.5, "0.5"),
+            (1_732_550_400_000.25, "1732550400000.25"),
+            (-2.0, "-2.0"),
+            (1e22, "10000000000000000000000.0"),
+            (
+                0.1,
+                "0.1000000000000000055511151231257827021181583404541015625",
+            ),
+        ] {
+            let mut out = String::new();
+            write_f64(&mut out, v);
+            assert_eq!(out, text);
+            assert_eq!(
+                number_f64(&out).map(f64::to_bits),
+                Some(v.to_bits()),
+                "{text}"
+            );
+        }
+        // the smallest float, 2^-1074: 1074 decimals, the first 323 zeros
+        let mut out = String::new();
+        write_f64(&mut out, 5e-324);
+        let want = format!("0.{}494065645841246544176568792868", "0".repeat(323));
+        assert!(out.starts_with(&want), "{out}");
+        assert_eq!(out.len(), 2 + 1074);
+        assert_eq!(number_f64(&out), Some(5e-324));
     }
 
     #[test]

@@ -180,3 +180,49 @@ mod tests {
         assert_eq!(loss_pct(None, 10.0, 0.0), 100.0);
     }
 }
+
+/// `v` with `digits` decimals (at most 6), as `format!("{v:.digits$}")`
+/// writes it (the last digit rounded half away from zero, where the
+/// standard rounds ties to even), without `core`'s float formatting,
+/// which the wasm then need not carry (see `app::json`'s floats).
+pub fn fixed(v: f64, digits: u32) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() {
+            "NaN".into()
+        } else if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    let scale = 10u64.pow(digits.min(6));
+    // (saturates beyond 1.8e19: no figure shown here comes near)
+    let n = (v.abs() * scale as f64).round() as u64;
+    let sign = if v.is_sign_negative() { "-" } else { "" };
+    let (whole, part) = (n / scale, n % scale);
+    match digits.min(6) {
+        0 => format!("{sign}{whole}"),
+        d => format!("{sign}{whole}.{part:0width$}", width = d as usize),
+    }
+}
+
+#[cfg(test)]
+mod fixed_tests {
+    use super::fixed;
+
+    #[test]
+    fn fixed_writes_what_the_standard_formatting_writes() {
+        for d in 0..4u32 {
+            for i in -3000..3000i32 {
+                // thirds and sevenths: never a tie, so both round alike
+                for v in [f64::from(i) / 3.0, f64::from(i) / 7.0 + 0.001] {
+                    assert_eq!(fixed(v, d), format!("{v:.*}", d as usize), "{v} {d}");
+                }
+            }
+        }
+        assert_eq!(fixed(4.25, 1), "4.3", "a tie goes away from zero");
+        assert_eq!(fixed(-0.04, 1), "-0.0");
+        assert_eq!(fixed(f64::NAN, 1), "NaN");
+        assert_eq!(fixed(123.456, 9), "123.456000");
+    }
+}

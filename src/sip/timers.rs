@@ -66,7 +66,16 @@ impl<K: Ord + Clone> Timers<K> {
             .filter(|(_, at)| **at <= now)
             .map(|(k, at)| (*at, k.clone()))
             .collect();
-        due.sort_by_key(|d| d.0);
+        // earliest first, equal times in table order: an insertion sort,
+        // as few timers are due at once (and `sort_by_key` would put a
+        // stable sort of some 3 KB into the wasm for each kind of key)
+        for i in 1..due.len() {
+            let mut j = i;
+            while j > 0 && due[j - 1].0 > due[j].0 {
+                due.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         for (_, k) in &due {
             self.deadlines.remove(k);
         }

@@ -3,7 +3,7 @@
 use super::state::{CallPhase, CallView, PhoneState};
 use crate::app::lines;
 use crate::app::phone::Action;
-use crate::app::quality::Grade;
+use crate::app::quality::{fixed, Grade};
 use crate::app::view::MAX_LINES;
 use crate::sip::CallId;
 use crate::sip::Instant;
@@ -289,14 +289,14 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
                     labels=("Hold", "Resume")
                     pressed=Signal::derive(local_hold)
                     disabled=Signal::derive(move || !active())
-                    action=Action::ToggleHold
+                    action=|| Action::ToggleHold
                 />
                 <CallToggle
                     id="mute-button"
                     title="Mute or unmute the microphone (m)"
                     labels=("Mute", "Unmute")
                     pressed=Signal::derive(muted)
-                    action=Action::ToggleMute
+                    action=|| Action::ToggleMute
                 />
                 <CallToggle
                     id="camera-button"
@@ -304,7 +304,7 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
                     labels=("Camera", "Camera off")
                     pressed=Signal::derive(camera)
                     disabled=Signal::derive(move || !active())
-                    action=Action::ToggleCamera
+                    action=|| Action::ToggleCamera
                 />
                 <CallToggle
                     id="share-button"
@@ -312,7 +312,7 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
                     labels=("Share screen", "Stop sharing")
                     pressed=Signal::derive(sharing)
                     disabled=Signal::derive(move || !active())
-                    action=Action::ToggleShare
+                    action=|| Action::ToggleShare
                 />
                 <CallToggle
                     id="record-button"
@@ -321,7 +321,7 @@ pub fn InCallPanel(state: PhoneState) -> impl IntoView {
                     pressed=Signal::derive(recording)
                     disabled=Signal::derive(move || !active())
                     hidden=Signal::derive(move || !state.may_record.get())
-                    action=Action::ToggleRecord
+                    action=|| Action::ToggleRecord
                 />
                 <button
                     id="dtmf-button"
@@ -437,7 +437,7 @@ fn CallToggle(
     pressed: Signal<bool>,
     #[prop(optional)] disabled: Signal<bool>,
     #[prop(optional)] hidden: Signal<bool>,
-    action: Action,
+    action: fn() -> Action,
 ) -> impl IntoView {
     view! {
         <button
@@ -448,7 +448,7 @@ fn CallToggle(
             title=title
             disabled=disabled
             hidden=hidden
-            on:click=move |_| driver::dispatch(action.clone())
+            on:click=move |_| driver::dispatch(action())
         >
             {move || if pressed.get() { labels.1 } else { labels.0 }}
         </button>
@@ -494,8 +494,8 @@ fn CallQuality(state: PhoneState, call: Memo<Option<CallView>>) -> impl IntoView
         }
         id
     });
-    let attr = move |f: fn(&media::Quality) -> f64, digits: usize| {
-        figures.with(|q| q.as_ref().map(|q| format!("{:.*}", digits, f(q))))
+    let attr = move |f: fn(&media::Quality) -> f64, digits: u32| {
+        figures.with(|q| q.as_ref().map(|q| fixed(f(q), digits)))
     };
     let points = move || history.with(|(_, h)| mos_points(h));
     // in a word; the figures on demand
@@ -509,8 +509,11 @@ fn CallQuality(state: PhoneState, call: Memo<Option<CallView>>) -> impl IntoView
         figures.with(|q| {
             q.as_ref().map(|q| {
                 format!(
-                    "MOS {:.1} (1 to 4.5) · {:.0} ms delay · {:.0} ms jitter · {:.1} % lost",
-                    q.mos, q.rtt_ms, q.jitter_ms, q.loss_pct
+                    "MOS {} (1 to 4.5) · {} ms delay · {} ms jitter · {} % lost",
+                    fixed(q.mos, 1),
+                    fixed(q.rtt_ms, 0),
+                    fixed(q.jitter_ms, 0),
+                    fixed(q.loss_pct, 1)
                 )
             })
         })
@@ -562,7 +565,7 @@ fn mos_points(h: &VecDeque<f64>) -> String {
         .map(|(i, mos)| {
             let x = (start + i) as f64 * step;
             let y = 40.0 - (mos - 1.0) / 3.5 * 38.0 - 1.0;
-            format!("{x:.1},{y:.1}")
+            format!("{},{}", fixed(x, 1), fixed(y, 1))
         })
         .collect::<Vec<_>>()
         .join(" ")

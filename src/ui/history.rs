@@ -39,17 +39,17 @@ pub fn HistoryView(views: Views) -> impl IntoView {
             .with(|h| h.iter().all(|e| e.recordings.is_empty()))
     };
     let player = move || {
+        // one <video> plays both kinds (an audio recording shows no picture)
         views.player.get().map(|p| {
-            let media = if p.video {
-                view! { <video controls=true autoplay=true src=p.url class="recording-media"></video> }
-                    .into_any()
-            } else {
-                view! { <audio controls=true autoplay=true src=p.url class="recording-media"></audio> }
-                    .into_any()
-            };
             view! {
                 <div id="recording-player" class="recording-player" data-id=p.id>
-                    {media}
+                    <video
+                        controls=true
+                        autoplay=true
+                        src=p.url
+                        class="recording-media"
+                        class:audio-only=!p.video
+                    ></video>
                     <button
                         type="button"
                         class="ghost small"
@@ -147,13 +147,12 @@ fn rec(a: RecordingAction) {
 
 #[component]
 fn RecordingItem(r: Recording) -> impl IntoView {
-    let kind = if r.video {
-        "Video recording"
+    let (kind, name) = if r.video {
+        ("Video recording", "video recording")
     } else {
-        "Recording"
+        ("Recording", "recording")
     };
     let saving = r.bytes == 0;
-    let name = kind.to_lowercase();
     type Button = (
         &'static str,
         &'static str,

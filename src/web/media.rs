@@ -189,12 +189,11 @@ pub fn mic_level() -> f32 {
     }
     let active = CALLS.with(|c| {
         let calls = c.borrow();
-        let mut open: Vec<&Rc<CallMedia>> = calls
+        calls
             .values()
             .filter(|m| !m.closed.get() && m.mic.borrow().is_some())
-            .collect();
-        open.sort_by_key(|m| (!m.held.get(), m.call));
-        open.last().map(|m| Rc::clone(m))
+            .max_by_key(|m| (!m.held.get(), m.call))
+            .map(Rc::clone)
     });
     let Some(media) = active else {
         return 0.0;
@@ -1542,10 +1541,12 @@ async fn wait_for_ice(media: &CallMedia) {
         }
         let quiet = media.ice_quiet_ms;
         if seen > 0 && t - last_new >= quiet {
+            let quiet = quiet as u32; // (no float formatting in the wasm)
             crate::log::debug!("ICE: {seen} candidates, no new one for {quiet} ms: going on");
             return;
         }
         if t - started >= max_wait {
+            let max_wait = max_wait as u32;
             crate::log::debug!("ICE: gathering took more than {max_wait} ms, going on");
             return;
         }

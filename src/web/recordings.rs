@@ -60,7 +60,7 @@ pub fn remove(ids: Vec<String>, done: Done) {
     spawn_local(async move {
         if let Err(error) = delete(&ids).await {
             let id = ids.first().cloned().unwrap_or_default();
-            crate::log::warn!("recordings {ids:?} not deleted: {error:?}");
+            crate::log::warn!("{} recording(s) not deleted", ids.len());
             done(AppInput::RecordingFailed { id, error });
         }
     });

@@ -768,7 +768,7 @@ async function listedRecordings(P, n) {
     ls.map((l) => ({ id: l.dataset.id, bytes: Number(l.dataset.bytes), label: l.querySelector('.recording-label')?.textContent.trim() })));
 }
 
-/** Play the first listed recording: the player's media plays (time passes). */
+/** Play the first listed recording: the player's media (a <video> for both kinds) plays (time passes). */
 async function playsBack(P, tag) {
   await press(P, '#history li.recording .recording-play');
   return step(`${P.name}: the recording plays`, T.media, async () => {
@@ -824,7 +824,7 @@ async function record(browser, base, r) {
       if (!(p > 10 * t.noise)) throw new Error(`${who}'s recording: the ${[TONE_A, TONE_B][i]} Hz tone is not in it (${JSON.stringify(t)})`);
     });
   }
-  r.played_A = await playsBack(A, 'audio');
+  r.played_A = await playsBack(A, 'video');
   const [dl] = await Promise.all([A.page.waitForEvent('download', { timeout: T.media }), press(A, '#history li.recording .recording-download')]);
   const file = path.join(ART, `${SC}-download-A-${dl.suggestedFilename()}`);
   await dl.saveAs(file);

@@ -41,7 +41,7 @@ impl Phone {
     }
 
     fn start_recording(&mut self, call: CallId) {
-        let id = format!("{:.0}-{:08x}", self.wall_ms(), self.next_seed() >> 32);
+        let id = format!("{}-{:08x}", self.wall_ms() as u64, self.next_seed() >> 32);
         crate::log::info!("{call}: recording as {id}");
         self.recordings
             .entry(call)
@@ -105,7 +105,8 @@ impl Phone {
     /// it failed for a reason other than its absence), and the person is
     /// told why.
     pub(super) fn recording_failed(&mut self, id: &str, error: RecordError) {
-        crate::log::warn!("recording {id}: {error:?}");
+        let n = Notice::Recording(error);
+        crate::log::warn!("recording {id}: {}", n.text());
         let live = self
             .recordings
             .iter()
@@ -124,7 +125,7 @@ impl Phone {
         if self.lists.player.as_ref().is_some_and(|p| p.id == id) {
             self.close_player();
         }
-        self.show_notice(Notice::Recording(error));
+        self.show_notice(n);
     }
 
     /// Recording `id` is ready to play: the history shows a player (the

@@ -115,8 +115,9 @@ impl Recorder {
         let blob = Blob::new_with_blob_sequence_and_options(&self.chunks, &bag)
             .map_err(|e| RecordError::Recorder(js_text(&e)))?;
         recordings::put(&self.id, &blob).await?;
-        crate::log::info!("recording {} stored: {} bytes", self.id, blob.size());
-        Ok((blob.size() as u64, mime.starts_with("video")))
+        let bytes = blob.size() as u64;
+        crate::log::info!("recording {} stored: {bytes} bytes", self.id);
+        Ok((bytes, mime.starts_with("video")))
     }
 }
 
