@@ -1450,3 +1450,52 @@ fn the_host_hears_the_camera_and_the_screen_change() {
         ]
     );
 }
+
+#[test]
+fn a_conference_is_audio_only_and_says_so() {
+    let mut bed = Phones::phones();
+    let (a1, _) = bed.connect_call(Side::A, "1001");
+    let (_, a2) = bed.dial(Side::B, "1000");
+    let a2 = a2.expect("rings");
+    bed.act(Side::A, Action::AnswerLine(a2));
+    // the second call (in focus) with the camera
+    bed.act(Side::A, Action::ToggleCamera);
+    assert!(bed.view(Side::A).line(a2).is_some_and(|c| c.camera));
+    forget_outputs(&mut bed, Side::A);
+    bed.act(Side::A, Action::Conference);
+    let v = bed.view(Side::A);
+    assert_eq!(v.conference, [a2, a1]);
+    let notice = v.notice.clone().expect("a notice");
+    assert_eq!(notice, Notice::ConferenceAudioOnly(true));
+    assert!(notice.text().contains("audio only"), "{}", notice.text());
+    // the camera of the video call went off, and only that
+    assert!(v.line(a2).is_some_and(|c| !c.camera));
+    let cams: Vec<_> = bed
+        .phone(Side::A)
+        .outputs
+        .iter()
+        .filter(|o| matches!(o, AppOutput::Camera { .. } | AppOutput::Share { .. }))
+        .cloned()
+        .collect();
+    let account = bed.phone(Side::A).phone.account();
+    assert_eq!(
+        cams,
+        [AppOutput::Camera {
+            account,
+            call: a2,
+            on: false
+        }]
+    );
+    // and cannot be turned on in the conference
+    forget_outputs(&mut bed, Side::A);
+    bed.act(Side::A, Action::ToggleCamera);
+    assert!(!bed
+        .phone(Side::A)
+        .outputs
+        .iter()
+        .any(|o| matches!(o, AppOutput::Camera { on: true, .. })));
+    assert_eq!(
+        bed.view(Side::A).notice,
+        Some(Notice::ConferenceAudioOnly(false))
+    );
+}

@@ -591,7 +591,10 @@ impl Phone {
             ),
             AppInput::MixFailed(e) => {
                 self.view.conference.clear();
-                if self.view.notice == Some(Notice::Conference) {
+                if matches!(
+                    self.view.notice,
+                    Some(Notice::Conference | Notice::ConferenceAudioOnly(true))
+                ) {
                     self.view.notice = None;
                 }
                 self.show_error(Notice::MixFailed(e));

@@ -205,6 +205,9 @@ pub enum Notice {
     NeedSecondCall,
     ConferenceNeedsTwo,
     Conference,
+    /// A conference is audio only: the cameras and screens of its calls
+    /// were turned off (`true`), or one cannot be turned on (`false`).
+    ConferenceAudioOnly(bool),
     MixFailed(String),
     /// The connection was lost; reconnecting.
     Lost {

@@ -67,6 +67,14 @@ impl Notice {
             }
             Notice::ConferenceNeedsTwo => "A conference needs two connected calls.".into(),
             Notice::Conference => "Conference: everyone hears everyone.".into(),
+            Notice::ConferenceAudioOnly(true) => {
+                "Conference: everyone hears everyone. A conference is audio only: \
+                 your camera and screen sharing are off."
+                    .into()
+            }
+            Notice::ConferenceAudioOnly(false) => {
+                "A conference is audio only: the camera and screen sharing stay off.".into()
+            }
             Notice::MixFailed(e) => format!("The calls could not be merged: {e}"),
             Notice::Lost { reason } => {
                 format!("Lost the connection to the server ({reason}). Reconnecting…")

@@ -234,6 +234,10 @@ impl Phone {
     fn toggle_video(&mut self, flag: fn(&mut CallView) -> &mut bool) -> Option<(CallId, bool)> {
         let mut c = self.view.focused()?.clone();
         let call = c.id;
+        if self.view.conference.contains(&call) && !*flag(&mut c) {
+            self.show_notice(Notice::ConferenceAudioOnly(false));
+            return None;
+        }
         if c.phase != CallPhase::Active {
             self.show_notice(Notice::Warning(Warning::NotEstablished {
                 call,
@@ -244,6 +248,24 @@ impl Phone {
         let on = !*flag(&mut c);
         self.set_video_flag(call, flag, on);
         Some((call, on))
+    }
+
+    /// Turn the camera and the screen sharing of `call` off (a conference
+    /// is audio only): whether either was on.
+    fn video_off(&mut self, call: CallId) -> bool {
+        let Some(c) = self.view.line(call).cloned() else {
+            return false;
+        };
+        let (account, on) = (self.account, false);
+        if c.camera {
+            self.set_video_flag(call, |l| &mut l.camera, on);
+            self.out.push_back(AppOutput::Camera { account, call, on });
+        }
+        if c.sharing {
+            self.set_video_flag(call, |l| &mut l.sharing, on);
+            self.out.push_back(AppOutput::Share { account, call, on });
+        }
+        c.camera || c.sharing
     }
 
     fn toggle_mute(&mut self) {
@@ -320,6 +342,15 @@ impl Phone {
         }
         self.out.push_back(AppOutput::Mix(vec![a, b]));
         self.view.conference = vec![a, b];
-        self.show_notice(Notice::Conference);
+        // no picture is mixed: the conference is audio only, and says so
+        let mut video_off = false;
+        for call in [a, b] {
+            video_off |= self.video_off(call);
+        }
+        self.show_notice(if video_off {
+            Notice::ConferenceAudioOnly(true)
+        } else {
+            Notice::Conference
+        });
     }
 }
