@@ -10,7 +10,8 @@
 #                    and linphone-cli (SIP phones that are not browsers), the tls
 #                    modules and openssl (wss://), chromium, firefox-esr,
 #                    libnss3-tools (certutil: the browsers trust the test
-#                    CA), iproute2, procps, nodejs/npm (apt-get update only
+#                    CA), xvfb and xauth (a virtual display for the one
+#                    headed browser: Firefox's screen capture), iproute2, procps, nodejs/npm (apt-get update only
 #                    when something is missing)
 #   Rust             the toolchain named in rust-toolchain.toml with the
 #                    wasm32-unknown-unknown target, rustfmt and clippy
@@ -43,7 +44,7 @@ quietly() {
 # ---------- Debian packages ----------
 PKGS=(kamailio kamailio-websocket-modules kamailio-extra-modules kamailio-utils-modules
       kamailio-presence-modules kamailio-tls-modules sip-tester rtpengine-daemon coturn baresip-core
-      linphone-cli chromium firefox-esr openssl libnss3-tools iproute2 procps util-linux gzip)
+      linphone-cli chromium firefox-esr openssl libnss3-tools xvfb xauth iproute2 procps util-linux gzip)
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do

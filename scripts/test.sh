@@ -25,7 +25,9 @@
 #                         browsers in one call, wss://, TURN, no WebRTC,
 #                         baresip, linphone) | a two-node PBX cluster with a failover
 #                         during a call (e2e-cluster) | the Firefox groups
-#                         (e2e-firefox, e2e-firefox-reconnect)
+#                         (e2e-firefox, e2e-firefox-reconnect, and
+#                         e2e-firefox-headed: screen sharing in a headed
+#                         Firefox on a virtual display, scripts/headed.sh)
 #   embed types           tsc --strict of tests/embed/usage.ts against
 #                         embed/sip-phone.d.ts
 #
@@ -185,6 +187,9 @@ e2e_group() {
   [ "$script" != tests/e2e/call.mjs ] || extra=(--results "$results")
   # shellcheck disable=SC2206  # E2E_ARGS is a list of words on purpose
   extra+=(${E2E_ARGS:-})
+  # E2E_WRAP: a command the runner runs under (scripts/headed.sh: a display)
+  local wrap=()
+  [ -z "${E2E_WRAP:-}" ] || wrap=("$E2E_WRAP")
   only=$(IFS=,; echo "${scenarios[*]}")
   if [ "$pbx_ok" != 1 ] || [ ! -f dist/index.html ]; then
     local why="PBX not started"
@@ -200,7 +205,7 @@ e2e_group() {
     bash pbx/pbx.sh start >/dev/null 2>&1 || true
   fi
   t0=$(date +%s.%N)
-  timeout --kill-after=10 "$limit" "${NS_EXEC[@]}" \
+  timeout --kill-after=10 "$limit" "${NS_EXEC[@]}" "${wrap[@]}" \
     node "$script" --dist dist --artifacts "$ART" --only "$only" "${extra[@]}" \
     --watchdog $(( (limit - 20) * 1000 )) >"$log" 2>&1 </dev/null || rc=$?
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
@@ -281,6 +286,10 @@ E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox 660 \
   browser-calls-linphone linphone-calls-browser
 E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox-reconnect 300 \
   pbx-restart ws-kill
+# headless Firefox cannot capture a screen: screen sharing in a headed
+# Firefox on a virtual 1920x1080 display (scripts/headed.sh, Debian xvfb)
+E2E_LABEL="e2e firefox headed" E2E_ARGS="--browser firefox --headed" E2E_WRAP=scripts/headed.sh \
+  e2e_group e2e-firefox-headed 120 screen-share
 
 echo
 [ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"
