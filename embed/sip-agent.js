@@ -155,6 +155,11 @@ export class Agent extends EventTarget {
     return () => this.removeEventListener(type, listener);
   }
 
+  /** The pictures of a call (its `call` from the events or `state`): an
+   * element with the other side's video and our preview, to put anywhere
+   * in the page; null when there is no such call. */
+  videoBox(call) { return this.#wasm ? this.#wasm.embed_video(String(call)) : null; }
+
   /** Hang up, sign out, close the WebSocket, stop every timer, track and peer connection. */
   async close() {
     if (!this.#wasm) return;

@@ -274,6 +274,11 @@ export interface FramePhone {
  * draws its own controls. The events are dispatched on the agent itself. */
 export interface Agent extends PhoneCommands, EventTarget {
   readonly state: PhoneState;
+  /** The pictures of a call (`call` from the events or `state`): a
+   * `div.video-box` with the other side's `video.remote-video` and our
+   * `video.local-video` preview, to put anywhere in your page; null when
+   * there is no such call. */
+  videoBox(call: string): HTMLElement | null;
   on<K extends keyof SipPhoneEventMap>(type: K, listener: (ev: SipPhoneEventMap[K]) => void): () => void;
   /** Hang up, sign out, close the WebSocket, stop timers and media tracks. */
   close(): Promise<void>;

@@ -256,13 +256,13 @@ E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
 e2e_group e2e-features 460 hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast blind-transfer \
   attended-transfer call-waiting conference auto-answer dnd history messages presence \
   voicemail title-notification keyboard-a11y codecs video-call video-no-camera camera-choice \
-  screen-share record early-media audio-devices page-close page-reload tab-close
+  screen-share video-waiting record early-media audio-devices page-close page-reload tab-close
 # the embeddable phone of issue 6 (tests/e2e/embed.mjs): host pages, API,
 # events, unmount without leaks, hostile CSS, iframe bridge, links
 e2e_group e2e-embed 360 embed-element embed-mount embed-click-to-call embed-hostile-css agent-call \
   embed-frame protocol-handler embed-readme
 # these stop and start the PBX
-e2e_group e2e-reconnect 300 pbx-restart ws-kill
+e2e_group e2e-reconnect 360 pbx-restart ws-kill ws-kill-video
 # media gateway of issue 7 (tests/e2e/gateway.mjs): the echo test 9196 and a
 # plain-RTP sipp caller through rtpengine; browser<->browser stays direct
 E2E_SCRIPT=tests/e2e/gateway.mjs e2e_group e2e-gateway 220 echo-test echo-pcmu echo-video sipp-caller browser-direct

@@ -9,7 +9,7 @@
 //! What the host may configure, the commands, the events and the origin
 //! check are pure and tested natively in `crate::app::embed`.
 
-use super::{driver, panic, storage};
+use super::{driver, media, panic, storage};
 use crate::app::embed::{self as api, ApiCommand, ApiEvent, EmbedConfig, Value};
 use crate::app::phone::{Action, TabAction};
 use crate::app::settings::Settings;
@@ -201,7 +201,7 @@ fn prepare(
 
 /// The exports both builds share (the app's `main.rs` and the library's
 /// `agent.rs` each expand it: an export must be in the binary's own crate):
-/// `embed_command`, `embed_state`, `embed_unmount`.
+/// `embed_command`, `embed_state`, `embed_video`, `embed_unmount`.
 #[macro_export]
 macro_rules! embed_exports {
     () => {
@@ -218,6 +218,13 @@ macro_rules! embed_exports {
             $crate::web::embed::snapshot()
         }
 
+        /// The video box of a call (the other side's picture and our
+        /// preview) for the host page to show, or null.
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        pub fn embed_video(call: String) -> wasm_bindgen::JsValue {
+            $crate::web::embed::video_box(&call)
+        }
+
         /// Stop and remove the phone (after the current event handlers).
         #[wasm_bindgen::prelude::wasm_bindgen]
         pub async fn embed_unmount() {
@@ -230,6 +237,20 @@ macro_rules! embed_exports {
             $crate::web::embed::unmount();
         }
     };
+}
+
+/// The video box of call `call` (the number of its events and state):
+/// `div.video-box` with the other side's picture (`video.remote-video`,
+/// `data-live` while it comes) and our preview (`video.local-video`), for
+/// a host page to put where it likes (the library build has no view of its
+/// own); null when there is no such call. It stays the call's until the
+/// hang-up, then is empty.
+pub fn video_box(call: &str) -> JsValue {
+    call.trim()
+        .parse::<u32>()
+        .ok()
+        .and_then(|n| media::video_box(crate::sip::CallId(n)))
+        .map_or(JsValue::NULL, JsValue::from)
 }
 
 /// Stop the phone and remove it: calls hung up, signed out, WebSocket

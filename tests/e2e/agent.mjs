@@ -8,12 +8,15 @@
 //                way (the page's `message` and `messagestatus` events); the
 //                app hangs up; the events came in order (registration …
 //                callstate calling, ringing, active, hold, ended); then an
-//                incoming call answered with answer(); close(): the
+//                incoming call answered with answer(); a video call
+//                (call(…, { video: true }), B answers with video) whose
+//                pictures the page shows with videoBox(call): B's picture
+//                plays in it (issue 16); close(): the
 //                registration is gone at the PBX and no WebSocket is open.
 //                The page loads no Leptos: its wasm is the library's
 //                (sip-agent-core-*), not the app's.
 import {
-  T, sleep, step, openPage, fillSettings, waitReg, waitPhone, waitVisible, waitText, user,
+  T, sleep, step, openPage, fillSettings, waitReg, waitPhone, waitVisible, waitText, user, shot,
   audioBothWays, energyOver, clearBindings, contactOf,
 } from './lib.mjs';
 
@@ -139,6 +142,33 @@ async function agentCall(browser, base, r) {
     await waitPhone(B.page, 'active', T.answer);
   });
   await step('audio both ways (second call)', T.media, () => audioBothWays([H, B]));
+  await step('B hangs up the second call', T.hangup, async () => {
+    await B.page.click('#hangup-button');
+    await H.page.waitForFunction(() => window.agent.state.calls.length === 0, null, { timeout: T.hangup, polling: 50 });
+  });
+
+  // a video call: the page shows its pictures where it likes (videoBox)
+  await H.page.evaluate(() => window.agent.call('1001', { video: true }));
+  await step('B rings with video, answers with video', T.ring + T.answer, async () => {
+    await waitPhone(B.page, 'incoming', T.ring);
+    await B.page.click('#answer-video-button');
+    await waitPhone(B.page, 'active', T.answer);
+  });
+  r.video_box = await step('H: videoBox(call) in the page plays B\'s picture', T.media * 2, async () => {
+    const call = await H.page.evaluate(() => window.agent.state.calls[0]?.call);
+    await H.page.evaluate((c) => {
+      const box = window.agent.videoBox(c);
+      if (box) document.body.append(box);
+    }, call);
+    const h = await H.page.waitForFunction(() => {
+      const v = document.querySelector('body > .video-box video.remote-video');
+      return v && v.videoWidth > 0 && v.currentTime > 0 && { w: v.videoWidth, h: v.videoHeight, shown_px: Math.round(v.getBoundingClientRect().width) };
+    }, null, { timeout: T.media * 2, polling: 100 });
+    return h.jsonValue();
+  });
+  r.video_box_unknown = await H.page.evaluate(() => window.agent.videoBox('999'));
+  if (r.video_box_unknown !== null) throw new Error('videoBox of no call is not null');
+  r.screenshots.push(await shot(H.page, SC, 'video-box-H'));
 
   // close(): hung up, signed out, the WebSocket closed
   await H.page.evaluate(() => window.agent.close());

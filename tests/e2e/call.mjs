@@ -59,7 +59,7 @@ import {
 } from './lib.mjs';
 import { scenarioHostilePeer } from './hostile.mjs';
 import { scenarioLoad } from './load.mjs';
-import { scenarioPbxRestart, scenarioWsKill } from './reconnect.mjs';
+import { scenarioPbxRestart, scenarioWsKill, scenarioWsKillVideo } from './reconnect.mjs';
 import { FEATURES, leaveAll } from './features.mjs';
 import { EMBED } from './embed.mjs';
 import { OUTSIDE } from './outside.mjs';
@@ -77,7 +77,7 @@ const CHROMIUM = opt('chromium', '/usr/bin/chromium');
 const HEADED = opt('headed', false) === true;
 const ONLY = opt('only', null);
 const RESULTS = opt('results', 'e2e-results.json');
-const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), ...Object.keys(OUTSIDE), ...Object.keys(BARESIP), ...Object.keys(LINPHONE), ...Object.keys(DEMO), ...Object.keys(FIRSTRUN), ...Object.keys(SCREENS), ...Object.keys(AGENT), 'pbx-restart', 'ws-kill', ...Object.keys(CLUSTER_SCENARIOS)];
+const ALL = ['call', 'wrong-password', 'server-down', 'hostile-peer', 'load-100', ...Object.keys(FEATURES), ...Object.keys(EMBED), ...Object.keys(OUTSIDE), ...Object.keys(BARESIP), ...Object.keys(LINPHONE), ...Object.keys(DEMO), ...Object.keys(FIRSTRUN), ...Object.keys(SCREENS), ...Object.keys(AGENT), 'pbx-restart', 'ws-kill', 'ws-kill-video', ...Object.keys(CLUSTER_SCENARIOS)];
 const SCENARIOS = ALL.filter((s) => !ONLY || String(ONLY).split(',').includes(s));
 
 // ---------- scenarios ----------
@@ -257,6 +257,7 @@ const RUN = {
   'load-100': scenarioLoad,
   'pbx-restart': scenarioPbxRestart,
   'ws-kill': scenarioWsKill,
+  'ws-kill-video': scenarioWsKillVideo,
   ...FEATURES,
   ...EMBED,
   ...OUTSIDE,

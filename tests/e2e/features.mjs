@@ -85,6 +85,9 @@
 //                      camera, no re-INVITE), A previews it; again: the camera
 //                      comes back. In an audio call: sharing adds the video
 //                      (B sees the screen), stopping takes it away; audio on
+//   video-waiting      (issue 16) A-B video call; C calls A, A answers the
+//                      waiting line: the video with B stops both ways (held);
+//                      A swaps back: it flows both ways again, C waits held
 //   record             (issue 16) A-B call, A sends a 600 Hz tone and B a
 //                      1400 Hz one; A presses #record-button (#call-recording
 //                      shows), B records a while and stops; A hangs up (its
@@ -694,6 +697,78 @@ async function screenShare(browser, base, r) {
   if (!wide(r.screen_preview_A)) throw new Error(`A's preview while sharing is ${JSON.stringify(r.screen_preview_A)}, want the screen`);
   if (r.reinvites_for_share !== 0) throw new Error(`sharing in place of the camera sent ${r.reinvites_for_share} re-INVITE(s), want none (the track is replaced)`);
   if (!notBlack(r.screen) || !notBlack(r.camera_again)) throw new Error(`B's pictures: ${JSON.stringify({ screen: r.screen, camera: r.camera_again })}`);
+}
+
+/** Decoded video frames of a page's `index`-th peer connection (getStats). */
+const framesOf = (P, index) =>
+  P.page.evaluate(async (i) => {
+    const pc = window.__pcs().at(i);
+    if (!pc) return 0;
+    let n = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') n += s.framesDecoded || 0;
+    });
+    return n;
+  }, index);
+
+/** How many frames each [page, connection] decoded over `ms`. */
+async function framesOverTime(list, ms) {
+  const before = await Promise.all(list.map(([P, i]) => framesOf(P, i)));
+  await sleep(ms);
+  const after = await Promise.all(list.map(([P, i]) => framesOf(P, i)));
+  return after.map((a, k) => a - before[k]);
+}
+
+/** Video through call waiting (issue 16): held with the line, back with the swap. */
+async function videoWaiting(browser, base, r) {
+  const SC = 'video-waiting';
+  const [A, B, C] = await setup(browser, base, r, SC, [
+    { n: 1004, name: 'Ada', page: 'A' }, { n: 1005, name: 'Ben', page: 'B' }, { n: 1006, name: 'Cyd', page: 'C' },
+  ]);
+  await step('A: video call to B, B answers with video', T.ring + T.answer, async () => {
+    await A.page.fill('#dial-input', '1005');
+    await press(A, '#video-call-button');
+    await waitPhone(B.page, 'incoming', T.ring);
+    await press(B, '#answer-video-button');
+    await Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]);
+  });
+  // A's first connection is the call with B; B has only that one
+  const AB = [[A, 0], [B, 0]];
+  await step('video both ways', T.media * 2, async () => {
+    const end = Date.now() + T.media * 2;
+    while (Date.now() < end) {
+      r.frames_before = await framesOverTime(AB, 1000);
+      if (r.frames_before.every((n) => n > 0)) return;
+    }
+    throw new Error(`no video both ways: ${JSON.stringify(r.frames_before)}`);
+  });
+  await step('C calls A: a second line rings', T.ring, async () => {
+    await C.page.fill('#dial-input', '1004');
+    await press(C, '#call-button');
+    await waitCount(A.page, '#lines li.line[data-state="incoming"]', 1, T.ring, 'A');
+  });
+  await press(A, '#lines li.line[data-state="incoming"] .line-answer');
+  await step('A with C, B held', T.answer, async () => {
+    await waitPhone(C.page, 'active', T.answer);
+    await waitCount(A.page, '#lines li.line[data-state="held"]', 1, T.answer, 'A');
+  });
+  await sleep(1500); // frames already on their way
+  r.frames_held = await framesOverTime(AB, 2000);
+  r.screenshots.push(await shot(A.page, SC, 'with-C-B-held-A'));
+  await press(A, '#lines li.line[data-state="held"] .line-swap');
+  await step('back with B: video both ways again', T.media * 2, async () => {
+    const end = Date.now() + T.media * 2;
+    while (Date.now() < end) {
+      r.frames_back = await framesOverTime(AB, 1000);
+      if (r.frames_back.every((n) => n > 0)) return;
+    }
+    throw new Error(`the video did not come back both ways: ${JSON.stringify(r.frames_back)}`);
+  });
+  r.screenshots.push(await shot(A.page, SC, 'back-with-B-A'));
+  await press(A, '#lines li.line[data-state="held"] .line-hangup');
+  await step('C hung up', T.hangup, () => waitPhone(C.page, 'idle', T.hangup));
+  await hangUp(A, B);
+  if (r.frames_held.some((n) => n > 5)) throw new Error(`video went on while B's call was held: ${JSON.stringify(r.frames_held)}`);
 }
 
 /** In the page: the stored recordings (IndexedDB), each { id, type, size }. */
@@ -1815,6 +1890,7 @@ export const FEATURES = {
   'video-no-camera': videoNoCamera,
   'camera-choice': cameraChoice,
   'screen-share': screenShare,
+  'video-waiting': videoWaiting,
   record,
   'early-media': earlyMedia,
   'audio-devices': audioDevices,

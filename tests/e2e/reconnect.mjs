@@ -17,6 +17,9 @@
 //                measured, bound REREGISTER_MS), the other stays registered,
 //                the call and audio go on, and a BYE from the other page ends
 //                it on the one that reconnected.
+//   ws-kill-video the same with a video call (issue 16): after B's new
+//                WebSocket and registration, decoded video frames still
+//                grow on both pages, as does the audio.
 //
 // The PBX log is kept across the restart (PBX_LOG_APPEND=1 for pbx.sh).
 import {
@@ -63,10 +66,44 @@ async function allRegistered(pages, t0, ms) {
   return at;
 }
 
-/** Start a call A -> B with audio both ways. */
-async function activeCall(A, B, number, r) {
-  await callAndAnswer(A, B, number);
+/** Start a call A -> B with audio both ways (`video`: a video call, answered with video). */
+async function activeCall(A, B, number, r, video = false) {
+  if (video) {
+    await step(`A: video call to ${number}, B answers with video`, T.ring + T.answer, async () => {
+      await A.page.fill('#dial-input', number);
+      await A.page.click('#video-call-button');
+      await waitPhone(B.page, 'incoming', T.ring);
+      await B.page.click('#answer-video-button');
+      await Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]);
+    });
+    r.video_before = await step('video both ways', T.media * 2, () => videoGrows([A, B], 1000));
+  } else {
+    await callAndAnswer(A, B, number);
+  }
   r.audio_before = await step('audio both ways', T.media, () => audioBothWays([A, B]));
+}
+
+/** Decoded video frames of the newest connection of a page (getStats). */
+const framesDecoded = (P) =>
+  P.page.evaluate(async () => {
+    const pc = window.__pcs().at(-1);
+    if (!pc) return 0;
+    let n = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') n += s.framesDecoded || 0;
+    });
+    return n;
+  });
+
+/** Decoded video frames grow on both pages over `ms`. */
+async function videoGrows(pages, ms = 2000) {
+  const before = await Promise.all(pages.map(framesDecoded));
+  await sleep(ms);
+  const after = await Promise.all(pages.map(framesDecoded));
+  const out = Object.fromEntries(pages.map((p, i) => [p.name, { before: before[i], after: after[i] }]));
+  const stuck = pages.filter((p, i) => !(after[i] > before[i])).map((p) => p.name);
+  if (stuck.length) throw new Error(`video stopped on ${stuck.join(', ')}: ${JSON.stringify(out)}`);
+  return out;
 }
 
 /** Both pages still in the call, with the call panel. */
@@ -162,13 +199,16 @@ async function pbxRestart(browser, base, r) {
   if (r.call_link_missing) throw new Error(`#call-link not shown during the outage: ${JSON.stringify(r.call_link_shown)}`);
 }
 
-export async function scenarioWsKill(browser, base, r) {
-  const SC = 'ws-kill';
+export const scenarioWsKill = (browser, base, r) => wsKill(browser, base, r, false);
+export const scenarioWsKillVideo = (browser, base, r) => wsKill(browser, base, r, true);
+
+async function wsKill(browser, base, r, video) {
+  const SC = video ? 'ws-kill-video' : 'ws-kill';
   const A = await openPage(browser, base, SC, 'A');
   const B = await openPage(browser, base, SC, 'B');
   r.pages = [A, B];
   await registerAll([A, B], [user(1003, 'Dave'), user(1008, 'Hana')]);
-  await activeCall(A, B, '1008', r);
+  await activeCall(A, B, '1008', r, video);
 
   // the PBX closes B's WebSocket
   const ct = await contactOf(B, '1008@127.0.0.1');
@@ -197,6 +237,7 @@ export async function scenarioWsKill(browser, base, r) {
   if (B.wsCount < 2) throw new Error(`B did not open a new WebSocket (${B.wsCount})`);
   await step('call still up', T.ui, () => stillInCall([A, B]));
   r.audio_after = await step('audio still flows both ways', 5000, () => audioGrows([A, B], 2000));
+  if (video) r.video_after = await step('video still flows both ways', 5000, () => videoGrows([A, B], 2000));
   r.screenshots.push(await shot(B.page, SC, 'after-reconnect-B'));
 
   // signalling to the reconnected page works: A hangs up, B sees it

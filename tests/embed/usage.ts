@@ -57,7 +57,11 @@ export async function host(div: HTMLElement, frame: HTMLIFrameElement): Promise<
   agent.on('messagestatus', (e) => console.log(e.detail.delivered, e.detail.reason));
   agent.message('1001', 'hello');
   agent.prepare();
-  agent.call('1001');
+  agent.call('1001', { video: true });
+  agent.on('callstate', (e) => {
+    const box: HTMLElement | null = agent.videoBox(e.detail.call);
+    if (box && e.detail.state === 'active') document.body.append(box);
+  });
   const same: Agent = await SipPhone.createAgent();
   await same.close();
   await agent.close();
