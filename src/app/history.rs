@@ -245,6 +245,11 @@ pub fn recording_ids(list: &[Entry]) -> Vec<String> {
         .collect()
 }
 
+/// Whether `list` lists recording `id`.
+pub fn has_recording(list: &[Entry], id: &str) -> bool {
+    list.iter().any(|e| e.recordings.iter().any(|r| r.id == id))
+}
+
 /// The recording `id` of `list`, for a change.
 pub fn recording_mut<'a>(list: &'a mut [Entry], id: &str) -> Option<&'a mut Recording> {
     list.iter_mut()

@@ -89,7 +89,7 @@ impl Phone {
         {
             return set(r);
         }
-        if history::recording_mut(&mut self.lists.history, id).is_some() {
+        if history::has_recording(&self.lists.history, id) {
             if let Some(r) = history::recording_mut(&mut self.lists_mut().history, id) {
                 set(r);
             }
@@ -118,7 +118,7 @@ impl Phone {
         for (_, v) in self.recordings.iter_mut() {
             v.retain(|r| r.id != id);
         }
-        if history::recording_mut(&mut self.lists.history, id).is_some() {
+        if history::has_recording(&self.lists.history, id) {
             history::remove_recording(&mut self.lists_mut().history, id);
             self.store_history();
         }
@@ -131,8 +131,7 @@ impl Phone {
     /// Recording `id` is ready to play: the history shows a player (the
     /// one before goes).
     pub(super) fn recording_opened(&mut self, id: String, url: String, video: bool) {
-        let listed = history::recording_mut(&mut self.lists.history, &id).is_some();
-        if !listed {
+        if !history::has_recording(&self.lists.history, &id) {
             self.out.push_back(AppOutput::ReleaseUrl(url));
             return;
         }
@@ -143,6 +142,9 @@ impl Phone {
     }
 
     pub(super) fn close_player(&mut self) {
+        if self.lists.player.is_none() {
+            return;
+        }
         if let Some(old) = self.lists_mut().player.take() {
             self.out.push_back(AppOutput::ReleaseUrl(old.url));
         }
