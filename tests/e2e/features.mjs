@@ -113,7 +113,7 @@ import {
   ART, T, sleep, step, openPage, shot, fillSettings, openSettings, phoneState, textOf, errorText,
   waitReg, waitPhone, waitText, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, sipp,
   sipHeader, visible, waitVisible, waitAttr, waitCount, energyOver, clearBindings, leavePage, sipBody, pbx,
-  audioCodecs, sdpAudioCodecs,
+  audioCodecs, sdpAudioCodecs, framesOverTime,
 } from './lib.mjs';
 
 const TRACE = 'features-sipp';
@@ -697,26 +697,6 @@ async function screenShare(browser, base, r) {
   if (!wide(r.screen_preview_A)) throw new Error(`A's preview while sharing is ${JSON.stringify(r.screen_preview_A)}, want the screen`);
   if (r.reinvites_for_share !== 0) throw new Error(`sharing in place of the camera sent ${r.reinvites_for_share} re-INVITE(s), want none (the track is replaced)`);
   if (!notBlack(r.screen) || !notBlack(r.camera_again)) throw new Error(`B's pictures: ${JSON.stringify({ screen: r.screen, camera: r.camera_again })}`);
-}
-
-/** Decoded video frames of a page's `index`-th peer connection (getStats). */
-const framesOf = (P, index) =>
-  P.page.evaluate(async (i) => {
-    const pc = window.__pcs().at(i);
-    if (!pc) return 0;
-    let n = 0;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video') n += s.framesDecoded || 0;
-    });
-    return n;
-  }, index);
-
-/** How many frames each [page, connection] decoded over `ms`. */
-async function framesOverTime(list, ms) {
-  const before = await Promise.all(list.map(([P, i]) => framesOf(P, i)));
-  await sleep(ms);
-  const after = await Promise.all(list.map(([P, i]) => framesOf(P, i)));
-  return after.map((a, k) => a - before[k]);
 }
 
 /** Video through call waiting (issue 16): held with the line, back with the swap. */

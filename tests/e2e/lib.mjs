@@ -407,6 +407,26 @@ export function sdpAudioCodecs(sdp) {
   });
 }
 
+/** Decoded video frames of a page's peer connection `index` (default the newest): inbound-rtp framesDecoded from getStats. */
+export const framesDecoded = (P, index = -1) =>
+  P.page.evaluate(async (i) => {
+    const pc = window.__pcs().at(i);
+    if (!pc) return 0;
+    let n = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') n += s.framesDecoded || 0;
+    });
+    return n;
+  }, index);
+
+/** How many video frames each [page, connection index] decoded over `ms`. */
+export async function framesOverTime(list, ms) {
+  const before = await Promise.all(list.map(([P, i]) => framesDecoded(P, i)));
+  await sleep(ms);
+  const after = await Promise.all(list.map(([P, i]) => framesDecoded(P, i)));
+  return after.map((a, k) => a - before[k]);
+}
+
 /** A hangs up; both pages back to idle. */
 export async function hangUp(A, B, ms = T.hangup) {
   await step(`${A.name} hangs up`, ms, async () => {

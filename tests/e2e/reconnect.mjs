@@ -24,7 +24,7 @@
 // The PBX log is kept across the restart (PBX_LOG_APPEND=1 for pbx.sh).
 import {
   T, sleep, step, openPage, shot, waitPhone, waitReg, errorText, textOf, phoneState, regState, user,
-  registerAll, callAndAnswer, audioBothWays, newestAudio, hangUp, contactOf, pbx, rpc,
+  registerAll, callAndAnswer, audioBothWays, newestAudio, hangUp, contactOf, pbx, rpc, framesOverTime,
 } from './lib.mjs';
 
 const OUTAGE_MS = 4000; // how long the PBX stays down
@@ -83,26 +83,12 @@ async function activeCall(A, B, number, r, video = false) {
   r.audio_before = await step('audio both ways', T.media, () => audioBothWays([A, B]));
 }
 
-/** Decoded video frames of the newest connection of a page (getStats). */
-const framesDecoded = (P) =>
-  P.page.evaluate(async () => {
-    const pc = window.__pcs().at(-1);
-    if (!pc) return 0;
-    let n = 0;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video') n += s.framesDecoded || 0;
-    });
-    return n;
-  });
-
 /** Decoded video frames grow on both pages over `ms`. */
 async function videoGrows(pages, ms = 2000) {
-  const before = await Promise.all(pages.map(framesDecoded));
-  await sleep(ms);
-  const after = await Promise.all(pages.map(framesDecoded));
-  const out = Object.fromEntries(pages.map((p, i) => [p.name, { before: before[i], after: after[i] }]));
-  const stuck = pages.filter((p, i) => !(after[i] > before[i])).map((p) => p.name);
-  if (stuck.length) throw new Error(`video stopped on ${stuck.join(', ')}: ${JSON.stringify(out)}`);
+  const grown = await framesOverTime(pages.map((p) => [p, -1]), ms);
+  const out = Object.fromEntries(pages.map((p, i) => [p.name, grown[i]]));
+  const stuck = pages.filter((p, i) => !(grown[i] > 0)).map((p) => p.name);
+  if (stuck.length) throw new Error(`video stopped on ${stuck.join(', ')}: frames decoded ${JSON.stringify(out)}`);
   return out;
 }
 
