@@ -219,13 +219,20 @@ fn a_second_incoming_call_waits_softly_and_answering_it_holds_the_first() {
     assert_eq!(tones(&mut bed, Side::A).last(), Some(&("soft", false)));
 }
 
-#[test]
-fn swapping_lines_holds_one_and_resumes_the_other() {
-    let mut bed = Phones::phones();
+/// A calls B (line 1, answered), then B calls A and A answers that
+/// (line 2, in focus; line 1 held): A's two lines.
+fn two_lines(bed: &mut Phones) -> (CallId, CallId) {
     let (a1, _) = bed.connect_call(Side::A, "1001");
     let (_, a2) = bed.dial(Side::B, "1000");
     let a2 = a2.expect("rings");
     bed.act(Side::A, Action::AnswerLine(a2));
+    (a1, a2)
+}
+
+#[test]
+fn swapping_lines_holds_one_and_resumes_the_other() {
+    let mut bed = Phones::phones();
+    let (a1, a2) = two_lines(&mut bed);
     assert!(held(&mut bed, Side::A, a1) && !held(&mut bed, Side::A, a2));
     bed.act(Side::A, Action::SwapTo(a1));
     assert_eq!(bed.view(Side::A).focus, Some(a1));
@@ -1454,10 +1461,7 @@ fn the_host_hears_the_camera_and_the_screen_change() {
 #[test]
 fn a_conference_is_audio_only_and_says_so() {
     let mut bed = Phones::phones();
-    let (a1, _) = bed.connect_call(Side::A, "1001");
-    let (_, a2) = bed.dial(Side::B, "1000");
-    let a2 = a2.expect("rings");
-    bed.act(Side::A, Action::AnswerLine(a2));
+    let (a1, a2) = two_lines(&mut bed);
     // the second call (in focus) with the camera
     bed.act(Side::A, Action::ToggleCamera);
     assert!(bed.view(Side::A).line(a2).is_some_and(|c| c.camera));
