@@ -1503,3 +1503,36 @@ fn a_conference_is_audio_only_and_says_so() {
         Some(Notice::ConferenceAudioOnly(false))
     );
 }
+
+#[test]
+fn a_transfer_keeps_the_camera_of_the_call_it_came_from() {
+    // the offers B makes, with whether each asked for the camera
+    let offers = |bed: &mut Phones| -> Vec<(CallId, bool)> {
+        bed.phone(Side::B)
+            .media
+            .iter()
+            .filter_map(|(r, camera)| match r {
+                MediaRequest::CreateOffer { call } => Some((*call, *camera)),
+                _ => None,
+            })
+            .collect()
+    };
+    for video in [false, true] {
+        let mut bed = Phones::phones();
+        if video {
+            bed.act(Side::A, Action::VideoCall("1001".into()));
+            bed.act(Side::B, Action::AnswerVideo);
+        } else {
+            bed.connect_call(Side::A, "1001");
+        }
+        let b = bed.view(Side::B).lines[0].id;
+        assert_eq!(bed.view(Side::B).line(b).map(|c| c.camera), Some(video));
+        assert!(offers(&mut bed).is_empty(), "B made no offer yet");
+        // A sends B on to 1002: B calls 1002 as a new call
+        bed.act(Side::A, Action::TransferBlind("1002".into()));
+        let made = offers(&mut bed);
+        assert_eq!(made.len(), 1, "B calls the transfer target: {made:?}");
+        assert_ne!(made[0].0, b, "as a new call");
+        assert_eq!(made[0].1, video, "with the camera of the call it came from");
+    }
+}

@@ -381,6 +381,9 @@ pub struct Phone {
     /// The offer or answer the core asks for next is a video call's (set
     /// only around a video call's or video answer's command).
     camera_next: bool,
+    /// The call the other party transferred us to from a call with our
+    /// camera on: its offer is a video call's too.
+    camera_transfer: Option<CallId>,
     webrtc: bool,
     instance_id: String,
     rng: u64,
@@ -477,6 +480,7 @@ impl Phone {
             call_when_registered: None,
             prepared_until: None,
             camera_next: false,
+            camera_transfer: None,
             host_reg: None,
             lists: Lists::default(),
             lists_version: 0,
@@ -678,6 +682,18 @@ impl Phone {
         }
     }
 
+    /// Whether `request` is the offer of the call we were transferred to
+    /// from a call with the camera on (and forget that call then).
+    fn takes_transfer_camera(&mut self, request: &MediaRequest) -> bool {
+        match (request, self.camera_transfer) {
+            (MediaRequest::CreateOffer { call }, Some(c)) if *call == c => {
+                self.camera_transfer = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// A final answer without video to a call we placed with the camera.
     fn check_video_answer(&mut self, request: &MediaRequest) {
         if let MediaRequest::SetRemoteAnswer {
@@ -704,7 +720,8 @@ impl Phone {
             match output {
                 Output::Send(bytes) => self.out.push_back(AppOutput::Send(bytes)),
                 Output::Media(request) => {
-                    let camera = self.camera_next && self.camera_for(&request);
+                    let camera = (self.camera_next || self.takes_transfer_camera(&request))
+                        && self.camera_for(&request);
                     self.check_video_answer(&request);
                     self.out.push_back(AppOutput::Media {
                         account: self.account,

@@ -426,7 +426,8 @@ pub enum Event {
         done: bool,
     },
     /// The peer of `call` transferred us (REFER): the core is calling
-    /// `target` as `new_call`, and ends `call` once that is answered.
+    /// `target` as `new_call`, and ends `call` once that is answered. Comes
+    /// before `new_call`'s first state and its offer.
     Transferred {
         call: CallId,
         target: String,

@@ -88,6 +88,11 @@
 //   video-waiting      (issue 16) A-B video call; C calls A, A answers the
 //                      waiting line: the video with B stops both ways (held);
 //                      A swaps back: it flows both ways again, C waits held
+//   video-transfer     (issue 16) A-B video call, B transfers A to C
+//                      (#transfer-blind): A's INVITE to C offers video, C
+//                      rings with #answer-video-button and answers with it:
+//                      audio A<->C, video frames decoded on both, neither
+//                      picture black, both previews shown, B idle
 //   record             (issue 16) A-B call, A sends a 600 Hz tone and B a
 //                      1400 Hz one; A presses #record-button (#call-recording
 //                      shows), B records a while and stops; A hangs up (its
@@ -749,6 +754,51 @@ async function videoWaiting(browser, base, r) {
   await step('C hung up', T.hangup, () => waitPhone(C.page, 'idle', T.hangup));
   await hangUp(A, B);
   if (r.frames_held.some((n) => n > 5)) throw new Error(`video went on while B's call was held: ${JSON.stringify(r.frames_held)}`);
+}
+
+/** Video through a transfer (issue 16): the transferred call keeps the camera. */
+async function videoTransfer(browser, base, r) {
+  const SC = 'video-transfer';
+  const [A, B, C] = await setup(browser, base, r, SC, [
+    { n: 1002, name: 'Ada', page: 'A' }, { n: 1003, name: 'Ben', page: 'B' }, { n: 1006, name: 'Cyd', page: 'C' },
+  ]);
+  await step('A: video call to B, B answers with video', T.ring + T.answer, async () => {
+    await A.page.fill('#dial-input', '1003');
+    await press(A, '#video-call-button');
+    await waitPhone(B.page, 'incoming', T.ring);
+    await press(B, '#answer-video-button');
+    await Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]);
+  });
+  await step('A decodes B\'s video', T.media * 2, () => framesOver(A, 10, T.media * 2));
+  const t0 = Date.now();
+  await press(B, '#transfer-button');
+  await waitVisible(B.page, '#transfer-form', T.ui, 'B');
+  await B.page.fill('#transfer-target', '1006');
+  await press(B, '#transfer-blind');
+  await step('C rings with a video answer', T.ring, async () => {
+    await waitPhone(C.page, 'incoming', T.ring);
+    await waitVisible(C.page, '#answer-video-button', T.ring, 'C');
+  });
+  r.screenshots.push(await shot(C.page, SC, 'ringing-C'));
+  await press(C, '#answer-video-button');
+  await step('A and C active, B idle', T.answer * 2, () =>
+    Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(C.page, 'active', T.answer), waitPhone(B.page, 'idle', T.answer * 2)]));
+  // A's offer to C (its newest INVITE) had video
+  r.offer_A_to_C_video = sentAfter(A, 'INVITE', t0).some((f) => /\r?\nm=video [1-9]/.test(f.text));
+  await step('audio A-C', T.media, () => audioBothWays([A, C]));
+  await step('A decodes C\'s video', T.media * 2, () => framesOver(A, 30, T.media * 2));
+  await step('C decodes A\'s video', T.media * 2, () => framesOver(C, 30, T.media * 2));
+  await sleep(300);
+  r.A = await videoState(A);
+  r.C = await videoState(C);
+  r.screenshots.push(await shot(A.page, SC, 'with-C-A'));
+  r.screenshots.push(await shot(C.page, SC, 'with-A-C'));
+  await hangUp(A, C);
+  if (!r.offer_A_to_C_video) throw new Error('A\'s INVITE to C offered no video');
+  for (const [name, s] of [['A', r.A], ['C', r.C]]) {
+    if (!notBlack(s.remote)) throw new Error(`${name}: the other side's picture is black or missing: ${JSON.stringify(s.remote)}`);
+    if (!notBlack(s.preview)) throw new Error(`${name}: no preview of its own camera: ${JSON.stringify(s.preview)}`);
+  }
 }
 
 /** In the page: the stored recordings (IndexedDB), each { id, type, size }. */
@@ -1871,6 +1921,7 @@ export const FEATURES = {
   'camera-choice': cameraChoice,
   'screen-share': screenShare,
   'video-waiting': videoWaiting,
+  'video-transfer': videoTransfer,
   record,
   'early-media': earlyMedia,
   'audio-devices': audioDevices,

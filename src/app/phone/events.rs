@@ -91,7 +91,11 @@ impl Phone {
                 crate::log::info!(
                     "{call}: transferred by the other party to {target} ({new_call})"
                 );
-                // the new call shows up with its Calling state and takes the focus
+                // the new call shows up with its Calling state and takes the
+                // focus; it keeps the camera if this call had it on
+                if self.view.line(call).is_some_and(|c| c.camera) {
+                    self.camera_transfer = Some(new_call);
+                }
                 self.show_notice(Notice::TransferredTo(target));
             }
             Event::MessageReceived { .. }

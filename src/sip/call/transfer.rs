@@ -72,18 +72,20 @@ pub fn link_calls(
     for (old, r) in requests {
         let id = CallId(*next_call);
         *next_call += 1;
-        let mut c = Call::outgoing(ctx, id, r.target.uri.clone());
+        // said before the new call's state and offer, so that the phone
+        // knows which call the offer is for
+        ctx.event(Event::Transferred {
+            call: old,
+            target: r.target.uri.clone(),
+            new_call: id,
+        });
+        let mut c = Call::outgoing(ctx, id, r.target.uri);
         c.invite_extra.push(("Referred-By", r.referred_by));
         if let Some(rep) = r.target.replaces {
             c.invite_extra.push(("Replaces", rep));
         }
         c.refer_source = Some(old);
         calls.insert(id, c);
-        ctx.event(Event::Transferred {
-            call: old,
-            target: r.target.uri,
-            new_call: id,
-        });
         if let Some(o) = calls.get_mut(&old) {
             o.notify_refer(ctx, now, 100, "Trying", false);
         }
