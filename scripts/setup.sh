@@ -11,7 +11,9 @@
 #                    modules and openssl (wss://), chromium, firefox-esr,
 #                    libnss3-tools (certutil: the browsers trust the test
 #                    CA), xvfb and xauth (a virtual display for the one
-#                    headed browser: Firefox's screen capture), iproute2, procps, nodejs/npm (apt-get update only
+#                    headed browser: Firefox's screen capture), pulseaudio
+#                    (a null sound output for Firefox's Web Audio:
+#                    scripts/pulse.sh), iproute2, procps, nodejs/npm (apt-get update only
 #                    when something is missing)
 #   Rust             the toolchain named in rust-toolchain.toml with the
 #                    wasm32-unknown-unknown target, rustfmt and clippy
@@ -44,7 +46,7 @@ quietly() {
 # ---------- Debian packages ----------
 PKGS=(kamailio kamailio-websocket-modules kamailio-extra-modules kamailio-utils-modules
       kamailio-presence-modules kamailio-tls-modules sip-tester rtpengine-daemon coturn baresip-core
-      linphone-cli chromium firefox-esr openssl libnss3-tools xvfb xauth iproute2 procps util-linux gzip)
+      linphone-cli chromium firefox-esr openssl libnss3-tools xvfb xauth pulseaudio iproute2 procps util-linux gzip)
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -27,7 +27,9 @@
 #                         during a call (e2e-cluster) | the Firefox groups
 #                         (e2e-firefox, e2e-firefox-reconnect, and
 #                         e2e-firefox-headed: screen sharing in a headed
-#                         Firefox on a virtual display, scripts/headed.sh)
+#                         Firefox on a virtual display, scripts/headed.sh;
+#                         e2e-firefox-audio: recording, with a null sound
+#                         output, scripts/pulse.sh)
 #   embed types           tsc --strict of tests/embed/usage.ts against
 #                         embed/sip-phone.d.ts
 #
@@ -290,6 +292,10 @@ E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox-recon
 # Firefox on a virtual 1920x1080 display (scripts/headed.sh, Debian xvfb)
 E2E_LABEL="e2e firefox headed" E2E_ARGS="--browser firefox --headed" E2E_WRAP=scripts/headed.sh \
   e2e_group e2e-firefox-headed 120 screen-share
+# Firefox runs Web Audio only with an audio output: recording (which mixes
+# both sides with it) with a private PulseAudio null sink (scripts/pulse.sh)
+E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" E2E_WRAP=scripts/pulse.sh \
+  e2e_group e2e-firefox-audio 120 record
 
 echo
 [ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"

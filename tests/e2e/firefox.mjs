@@ -14,7 +14,9 @@
 //   - a headless Firefox here has no audio output, so an AudioContext never
 //     starts (resume() does not settle): tests that analyse sound use
 //     MediaRecorder and OfflineAudioContext there (baresip.mjs), and the fake
-//     microphone's own sine (1100 Hz, pref below) as the page's tone.
+//     microphone's own sine (1100 Hz, pref below) as the page's tone; the
+//     recording test, which needs Web Audio, runs under scripts/pulse.sh (a
+//     sound server with a null output).
 import bidi from 'playwright-core-bidi';
 
 export const FIREFOX_PATH = '/usr/bin/firefox-esr';

@@ -81,9 +81,11 @@ const pageHearsLive = (page, ms) =>
  * Replace the page's microphone in the newest call by a sine of hz (once the
  * call has its microphone: the page shows "active" as soon as Answer is
  * pressed, while the microphone and the answer are still being made). In
- * Firefox the fake microphone already is that sine (firefox.mjs).
+ * Firefox the fake microphone already is that sine (firefox.mjs), unless
+ * `webAudio` says to make it there too (Firefox runs Web Audio only with a
+ * sound server: scripts/pulse.sh).
  */
-export const pageSendsTone = (P, hz) =>
+export const pageSendsTone = (P, hz, webAudio = P.kind !== 'firefox') =>
   P.page.evaluate(async ({ hz, webAudio }) => {
     let sender = null;
     for (let i = 0; i < 100 && !sender; i++) {
@@ -104,7 +106,7 @@ export const pageSendsTone = (P, hz) =>
     await ctx.resume();
     await sender.replaceTrack(dest.stream.getAudioTracks()[0]);
     window.__toneCtx = ctx;
-  }, { hz, webAudio: P.kind !== 'firefox' });
+  }, { hz, webAudio });
 
 /**
  * The last second of a 16-bit PCM WAV file: its dominant frequency and RMS

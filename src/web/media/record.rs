@@ -26,6 +26,8 @@ pub(super) struct Recorder {
     id: String,
     rec: MediaRecorder,
     chunks: js_sys::Array,
+    /// It records a picture too.
+    video: bool,
     sources: Vec<MediaStreamAudioSourceNode>,
     mix: MediaStreamAudioDestinationNode,
     done: Done,
@@ -53,8 +55,9 @@ impl Recorder {
             sources.push(src);
         }
         let stream = mix.stream();
-        if let Some(picture) = picture(media) {
-            stream.add_track(&picture);
+        let picture = picture(media);
+        if let Some(picture) = &picture {
+            stream.add_track(picture);
         }
         let rec = MediaRecorder::new_with_media_stream(&stream).map_err(err)?;
         let chunks = js_sys::Array::new();
@@ -72,6 +75,7 @@ impl Recorder {
             id,
             rec,
             chunks,
+            video: picture.is_some(),
             sources,
             mix,
             done,
@@ -109,7 +113,12 @@ impl Recorder {
     /// Put the pieces together into one `Blob` and store it: its size and
     /// whether it has a picture.
     async fn store(&self) -> Result<(u64, bool), RecordError> {
-        let mime = self.rec.mime_type();
+        let mut mime = self.rec.mime_type();
+        if mime.is_empty() {
+            // Firefox names the format on the pieces only
+            let first = self.chunks.get(0).dyn_into::<Blob>();
+            mime = first.map(|b| b.type_()).unwrap_or_default();
+        }
         let bag = BlobPropertyBag::new();
         bag.set_type(&mime);
         let blob = Blob::new_with_blob_sequence_and_options(&self.chunks, &bag)
@@ -117,7 +126,7 @@ impl Recorder {
         recordings::put(&self.id, &blob).await?;
         let bytes = blob.size() as u64;
         crate::log::info!("recording {} stored: {bytes} bytes", self.id);
-        Ok((bytes, mime.starts_with("video")))
+        Ok((bytes, self.video))
     }
 }
 
