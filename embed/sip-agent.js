@@ -174,7 +174,8 @@ defineCommands(Agent.prototype);
 /**
  * Start a phone without a view. `config` as for SipPhone.mount() (ws, uri,
  * user, displayName, password, credentials, register, iceServers,
- * relayOnly, autoAnswer, dtmf, audioCodecs); theme, layout and clickToCall do not apply.
+ * relayOnly, autoAnswer, dtmf, audioCodecs, videoCodecs, recordCalls); theme, layout and
+ * clickToCall do not apply.
  */
 export async function createAgent(config = {}) {
   if (current) throw new Error('sip-agent: a phone is already running on this page (one per page): close it first');

@@ -177,6 +177,14 @@ export interface SipPhoneConfig {
    * none of them is refused with 488 without ringing. Default: the
    * browser's own list (opus first). */
   audioCodecs?: string[] | string;
+  /** The video codecs video calls may use, most wanted first: names from
+   * "VP8", "VP9", "H264" (also "h.264", "avc"), "AV1", as an array or a
+   * string. Offers and answers list only these (with their retransmission
+   * and error correction). Default: the browser's own list (VP8 first). */
+  videoCodecs?: string[] | string;
+  /** Recording: "never" (no Record button), "ask" (the default: a Record
+   * button in each call), "always" (every call, from the answer). */
+  recordCalls?: 'never' | 'ask' | 'always';
   /** ws:// to a host that is not this computer (unencrypted). */
   allowInsecureWs?: boolean;
 }

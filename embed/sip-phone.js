@@ -120,7 +120,7 @@ defineCommands(Phone.prototype);
  * Mount the phone into `element` (in its Shadow DOM). `config`: ws, uri,
  * user, displayName, password, credentials (async () => ({ password, user })),
  * register, theme, layout, clickToCall, iceServers, relayOnly, autoAnswer, dtmf,
- * audioCodecs.
+ * audioCodecs, videoCodecs, recordCalls.
  */
 export async function mount(element, config = {}) {
   if (!(element instanceof HTMLElement)) throw new TypeError('sip-phone: mount() needs an element');

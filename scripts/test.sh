@@ -257,7 +257,7 @@ E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
 # desk-phone features of issue 5 (tests/e2e/features.mjs)
 e2e_group e2e-features 460 hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast blind-transfer \
   attended-transfer call-waiting conference auto-answer dnd history messages presence \
-  voicemail title-notification keyboard-a11y codecs video-call video-no-camera camera-choice \
+  voicemail title-notification keyboard-a11y codecs video-codecs video-call video-no-camera camera-choice \
   screen-share video-waiting video-transfer record early-media audio-devices page-close page-reload tab-close
 # the embeddable phone of issue 6 (tests/e2e/embed.mjs): host pages, API,
 # events, unmount without leaks, hostile CSS, iframe bridge, links
@@ -282,7 +282,7 @@ e2e_group e2e-cluster 180 cluster-failover
 # the same phone in Firefox ESR (WebDriver BiDi, tests/e2e/firefox.mjs): the
 # groups where browsers differ
 E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox 660 \
-  call wrong-password server-down first-screen screens hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast codecs video-call video-no-camera video-transfer call-waiting \
+  call wrong-password server-down first-screen screens hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast codecs video-codecs video-call video-no-camera video-transfer call-waiting \
   blind-transfer page-close page-reload tab-close embed-mount agent-call mixed-browsers wss-untrusted \
   turn-udp turn-tcp turn-wrong-password no-webrtc baresip-calls-browser \
   browser-calls-linphone linphone-calls-browser

@@ -367,7 +367,7 @@ fn a_first_sign_in_that_reaches_no_server_gives_up_and_says_so() {
     bed.disconnect(Side::A); // the servers are down
     let mut s = settings("1000", "Alice");
     s.ws_url = "wss://one.test wss://two.test".into();
-    bed.act(Side::A, Action::SignIn(s));
+    bed.act(Side::A, Action::SignIn(Box::new(s)));
     bed.advance(Duration::from_secs(10));
     let v = bed.view(Side::A);
     assert!(matches!(v.reg, RegView::Failed(_)), "{:?}", v.reg);
@@ -549,11 +549,11 @@ fn a_new_account_during_a_call_is_refused_but_preferences_change() {
     bed.connect_call(Side::A, "1001");
     let mut other = settings("1001", "Bob");
     other.password = "secret1001".into();
-    bed.act(Side::A, Action::SignIn(other));
+    bed.act(Side::A, Action::SignIn(Box::new(other)));
     assert_eq!(bed.view(Side::A).error, Some(Notice::HangUpFirst));
     let mut prefs = settings("1000", "Alice");
     prefs.ring_volume = 20;
-    bed.act(Side::A, Action::SignIn(prefs));
+    bed.act(Side::A, Action::SignIn(Box::new(prefs)));
     assert_eq!(bed.view(Side::A).notice, Some(Notice::SettingsSaved));
     assert_eq!(bed.view(Side::A).lines.len(), 1, "the call goes on");
     let configured = bed
@@ -569,7 +569,7 @@ fn a_new_account_during_a_call_is_refused_but_preferences_change() {
     // a preference that does not check out is said, and nothing changes
     let mut odd = settings("1000", "Alice");
     odd.audio_codecs = "PCMU speex".into();
-    bed.act(Side::A, Action::SignIn(odd));
+    bed.act(Side::A, Action::SignIn(Box::new(odd)));
     match bed.view(Side::A).error {
         Some(Notice::Text(t)) => assert!(t.contains("\"speex\""), "{t}"),
         other => panic!("no error for an unknown codec: {other:?}"),
@@ -582,7 +582,7 @@ fn a_new_account_during_a_call_is_refused_but_preferences_change() {
     // a good codec list reaches the media
     let mut pcmu = settings("1000", "Alice");
     pcmu.audio_codecs = "ulaw".into();
-    bed.act(Side::A, Action::SignIn(pcmu));
+    bed.act(Side::A, Action::SignIn(Box::new(pcmu)));
     let configured = bed
         .phone(Side::A)
         .outputs
@@ -887,12 +887,12 @@ fn the_lists_of_an_account_come_back_from_storage_after_signing_in_again() {
     // another account: its own (empty) lists
     let mut other = settings("1001", "Bob");
     other.password = "secret1001".into();
-    bed.act(Side::A, Action::SignIn(other));
+    bed.act(Side::A, Action::SignIn(Box::new(other)));
     bed.advance(Duration::from_secs(1));
     assert!(bed.phone(Side::A).phone.lists().contacts.is_empty());
     // back to the first: history and contacts again, contacts watched
     let subscribes = bed.sent(Side::A, "SUBSCRIBE").len();
-    bed.act(Side::A, Action::SignIn(settings("1000", "Alice")));
+    bed.act(Side::A, Action::SignIn(Box::new(settings("1000", "Alice"))));
     bed.advance(Duration::from_secs(1));
     let l = bed.phone(Side::A).phone.lists().clone();
     assert_eq!(l.account, "sip:1000@example.test");

@@ -51,6 +51,8 @@ pub struct EmbedConfig {
     pub dtmf_method: DtmfSetting,
     /// `audio-codecs`: as the settings' field (`"PCMU PCMA"`).
     pub audio_codecs: String,
+    /// `video-codecs`: as the settings' field (`"VP9 VP8"`).
+    pub video_codecs: String,
     /// `record-calls`: never, ask (the default) or always.
     pub record_calls: Option<RecordPolicy>,
     pub theme: Theme,
@@ -136,6 +138,10 @@ impl EmbedConfig {
                     crate::app::settings::parse_audio_codecs(value).map_err(bad)?;
                     c.audio_codecs = value.trim().to_string();
                 }
+                "videocodecs" => {
+                    crate::app::settings::parse_video_codecs(value).map_err(bad)?;
+                    c.video_codecs = value.trim().to_string();
+                }
                 "recordcalls" | "record" => {
                     c.record_calls = Some(match value.trim().to_ascii_lowercase().as_str() {
                         "never" => RecordPolicy::Never,
@@ -179,6 +185,7 @@ impl EmbedConfig {
             auto_answer: self.auto_answer,
             dtmf_method: self.dtmf_method,
             audio_codecs: self.audio_codecs.clone(),
+            video_codecs: self.video_codecs.clone(),
             record_calls: self.record_calls.unwrap_or(defaults.record_calls),
             ..defaults.clone()
         }

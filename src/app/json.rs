@@ -584,6 +584,7 @@ const SETTINGS_FIELDS: &[&str] = &[
     "ice_gather_timeout_ms",
     "dtmf_method",
     "audio_codecs",
+    "video_codecs",
     "auto_answer",
     "dnd",
     "ring_volume",
@@ -751,6 +752,7 @@ pub fn settings_to_json(s: &Settings) -> String {
     o.num("ice_gather_timeout_ms", s.ice_gather_timeout_ms);
     o.str("dtmf_method", s.dtmf_method.as_str());
     o.str("audio_codecs", &s.audio_codecs);
+    o.str("video_codecs", &s.video_codecs);
     o.bool("auto_answer", s.auto_answer);
     o.bool("dnd", s.dnd);
     o.num("ring_volume", s.ring_volume);
@@ -770,7 +772,7 @@ pub fn settings_from_json(text: &str) -> Result<Settings, String> {
     let v = parse(text)?;
     let f = Fields::of(&v, "the settings", SETTINGS_FIELDS)?;
     let mut s = Settings::default();
-    let strings: [(&str, &mut String); 10] = [
+    let strings: [(&str, &mut String); 11] = [
         ("ws_url", &mut s.ws_url),
         ("sip_uri", &mut s.sip_uri),
         ("auth_user", &mut s.auth_user),
@@ -780,6 +782,7 @@ pub fn settings_from_json(text: &str) -> Result<Settings, String> {
         ("mic_device", &mut s.mic_device),
         ("speaker_device", &mut s.speaker_device),
         ("audio_codecs", &mut s.audio_codecs),
+        ("video_codecs", &mut s.video_codecs),
         ("camera_device", &mut s.camera_device),
     ];
     for (k, field) in strings {
@@ -840,6 +843,7 @@ mod tests {
             ice_gather_timeout_ms: 4_000_000_000,
             dtmf_method: DtmfSetting::Info,
             audio_codecs: "PCMU, opus".into(),
+            video_codecs: "VP9 H264".into(),
             auto_answer: true,
             dnd: true,
             ring_volume: 255,

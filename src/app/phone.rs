@@ -51,7 +51,7 @@ pub const NOTICE_FADE: Duration = Duration::from_secs(20);
 pub enum Action {
     /// Save the settings and sign in with them (during a call: only the
     /// phone preferences change).
-    SignIn(Settings),
+    SignIn(Box<Settings>),
     /// Call a number or a `sip:` address.
     Call(String),
     /// The same with the camera: a video call.

@@ -147,6 +147,9 @@ pub struct Settings {
     /// by spaces or commas, see [`parse_audio_codecs`]); empty: the
     /// browser's own list and order.
     pub audio_codecs: String,
+    /// The video codecs calls may use, most wanted first (see
+    /// [`parse_video_codecs`]); empty: the browser's own list and order.
+    pub video_codecs: String,
     /// Answer incoming calls by themselves (when no other call is up), after
     /// the delay the caller asks for (`answer-after`), else at once.
     pub auto_answer: bool,
@@ -181,6 +184,7 @@ impl Default for Settings {
             ice_gather_timeout_ms: 0,
             dtmf_method: DtmfSetting::Rfc4733,
             audio_codecs: String::new(),
+            video_codecs: String::new(),
             auto_answer: false,
             dnd: false,
             ring_volume: DEFAULT_RING_VOLUME,
@@ -231,6 +235,7 @@ impl fmt::Debug for Settings {
             .field("ice_gather_timeout_ms", &self.ice_gather_timeout_ms)
             .field("dtmf_method", &self.dtmf_method)
             .field("audio_codecs", &self.audio_codecs)
+            .field("video_codecs", &self.video_codecs)
             .field("auto_answer", &self.auto_answer)
             .field("dnd", &self.dnd)
             .field("ring_volume", &self.ring_volume)
@@ -300,6 +305,10 @@ pub struct MediaConfig {
     /// in SDP: `opus`, `G722`, `PCMU`, `PCMA`); empty: the browser's own.
     /// DTMF's `telephone-event` is always kept.
     pub audio_codecs: Vec<&'static str>,
+    /// The video codecs offered and accepted, most wanted first (`VP8`,
+    /// `VP9`, `H264`, `AV1`); empty: the browser's own. Retransmission and
+    /// error correction are kept with them.
+    pub video_codecs: Vec<&'static str>,
 }
 
 impl Default for MediaConfig {
@@ -316,6 +325,7 @@ impl Default for MediaConfig {
             auto_gain: true,
             ring_volume: 0.6,
             audio_codecs: Vec::new(),
+            video_codecs: Vec::new(),
         }
     }
 }
@@ -337,6 +347,7 @@ impl MediaConfig {
             auto_gain: s.auto_gain,
             ring_volume: s.ring_gain(),
             audio_codecs: prepared.audio_codecs.clone(),
+            video_codecs: prepared.video_codecs.clone(),
         }
     }
 }
@@ -354,6 +365,8 @@ pub struct Prepared {
     pub ice_gather_timeout_ms: u32,
     /// See [`MediaConfig::audio_codecs`].
     pub audio_codecs: Vec<&'static str>,
+    /// See [`MediaConfig::video_codecs`].
+    pub video_codecs: Vec<&'static str>,
 }
 
 /// Never prints the password (`AccountConfig`'s own `Debug` would).
@@ -372,6 +385,7 @@ impl fmt::Debug for Prepared {
             .field("relay_only", &self.relay_only)
             .field("ice_gather_timeout_ms", &self.ice_gather_timeout_ms)
             .field("audio_codecs", &self.audio_codecs)
+            .field("video_codecs", &self.video_codecs)
             .finish()
     }
 }
@@ -399,9 +413,10 @@ impl Prepared {
         if self.relay_only {
             line.push_str("; relay only");
         }
-        if !self.audio_codecs.is_empty() {
-            line.push_str("; audio codecs ");
-            line.push_str(&self.audio_codecs.join(" "));
+        for (kind, codecs) in [("audio", &self.audio_codecs), ("video", &self.video_codecs)] {
+            if !codecs.is_empty() {
+                line.push_str(&format!("; {kind} codecs {}", codecs.join(" ")));
+            }
         }
         line
     }
@@ -459,6 +474,7 @@ pub fn prepare(s: &Settings, instance_id: &str) -> Result<Prepared, String> {
     }
     let ice_gather_timeout_ms = gather_timeout(s.ice_gather_timeout_ms)?;
     let audio_codecs = parse_audio_codecs(&s.audio_codecs)?;
+    let video_codecs = parse_video_codecs(&s.video_codecs)?;
 
     let mut config = AccountConfig::new(&aor, &s.password, transport);
     config.auth_user = s.auth_user.trim().to_string();
@@ -471,6 +487,7 @@ pub fn prepare(s: &Settings, instance_id: &str) -> Result<Prepared, String> {
         relay_only: s.relay_only,
         ice_gather_timeout_ms,
         audio_codecs,
+        video_codecs,
     })
 }
 
@@ -635,23 +652,45 @@ const AUDIO_CODECS: &[(&str, &[&str])] = &[
     ("PCMA", &["alaw", "g711a", "g.711a"]),
 ];
 
+/// The video codecs this phone lets the user choose, by their SDP names.
+const VIDEO_CODECS: &[(&str, &[&str])] = &[
+    ("VP8", &[]),
+    ("VP9", &[]),
+    ("H264", &["h.264", "avc"]),
+    ("AV1", &[]),
+];
+
 /// The audio codec setting: names separated by spaces or commas, most
 /// wanted first, in any case and by their other names (`ulaw`); repeats
 /// count once. Empty: the browser's own list. An unknown name is refused in
 /// a sentence naming the ones known.
 pub fn parse_audio_codecs(text: &str) -> Result<Vec<&'static str>, String> {
+    parse_codecs(text, AUDIO_CODECS, "audio")
+}
+
+/// The video codec setting, as [`parse_audio_codecs`] (`VP8`, `VP9`,
+/// `H264`, `AV1`).
+pub fn parse_video_codecs(text: &str) -> Result<Vec<&'static str>, String> {
+    parse_codecs(text, VIDEO_CODECS, "video")
+}
+
+fn parse_codecs(
+    text: &str,
+    table: &[(&'static str, &[&str])],
+    kind: &str,
+) -> Result<Vec<&'static str>, String> {
     let mut out: Vec<&'static str> = Vec::new();
     for word in text
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|w| !w.is_empty())
     {
-        let known = AUDIO_CODECS.iter().find(|(name, other)| {
+        let known = table.iter().find(|(name, other)| {
             name.eq_ignore_ascii_case(word) || other.iter().any(|o| o.eq_ignore_ascii_case(word))
         });
         let Some((name, _)) = known else {
-            let names: Vec<&str> = AUDIO_CODECS.iter().map(|(n, _)| *n).collect();
+            let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
             return Err(format!(
-                "The audio codecs can be {} (most wanted first); \"{word}\" is not one of them. \
+                "The {kind} codecs can be {} (most wanted first); \"{word}\" is not one of them. \
                  Leave the field empty for the browser's choice.",
                 names.join(", ")
             ));
@@ -1118,6 +1157,7 @@ mod tests {
             noise_suppression: false,
             auto_gain: false,
             audio_codecs: "PCMU PCMA".into(),
+            video_codecs: "VP9 h.264".into(),
             ..base()
         };
         let json = serde_json::to_string(&s).unwrap();
@@ -1167,6 +1207,38 @@ mod tests {
         // a phone preference: no new sign-in
         assert!(base().same_account(&s));
         assert!(prepare(&base(), ID).unwrap().audio_codecs.is_empty());
+    }
+
+    #[test]
+    fn video_codecs_in_order_by_any_name() {
+        assert_eq!(
+            parse_video_codecs("h.264, vp9 AVC av1"),
+            Ok(vec!["H264", "VP9", "AV1"])
+        );
+        let e = parse_video_codecs("VP8 theora").unwrap_err();
+        assert!(
+            e.starts_with("The video codecs can be VP8, VP9, H264, AV1")
+                && e.contains("\"theora\""),
+            "{e}"
+        );
+        let mut s = base();
+        s.video_codecs = "mpeg2".into();
+        assert!(err(&s).contains("\"mpeg2\""));
+        s.video_codecs = "vp9".into();
+        s.audio_codecs = "PCMU".into();
+        let p = prepare(&s, ID).unwrap();
+        assert!(
+            p.summary()
+                .ends_with("; audio codecs PCMU; video codecs VP9"),
+            "{}",
+            p.summary()
+        );
+        let m = MediaConfig::of(&p, &s);
+        assert_eq!(
+            (m.audio_codecs, m.video_codecs),
+            (vec!["PCMU"], vec!["VP9"])
+        );
+        assert!(base().same_account(&s));
     }
 
     #[test]

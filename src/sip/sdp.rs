@@ -89,21 +89,20 @@ pub fn same_version(old: &str, new: &str) -> bool {
     }
 }
 
-/// The payload types of the first `m=audio` stream, in its order, each
-/// with its codec name: its `a=rtpmap` encoding name, or for the static
-/// types 0, 8 and 9 given without one their RFC 3551 names (None for any
-/// other type without one). None when there is no audio stream or it is
-/// turned off (port 0).
-fn audio_formats(sdp: &str) -> Option<Vec<(&str, Option<&str>)>> {
-    let mut lines = sdp.lines().map(|l| l.trim_end_matches('\r'));
-    let m = lines.find_map(|l| l.strip_prefix("m=audio "))?;
+/// The payload types of the first `m=<kind>` stream (`audio`, `video`), in
+/// its order, each with its codec name: its `a=rtpmap` encoding name, or
+/// for the static audio types 0, 8 and 9 given without one their RFC 3551
+/// names (None for any other type without one). None when there is no such
+/// stream or it is turned off (port 0).
+fn formats<'a>(sdp: &'a str, kind: &str) -> Option<Vec<(&'a str, Option<&'a str>)>> {
+    let (m, lines) = stream(sdp, kind)?;
     let mut words = m.split_whitespace();
     if words.next().is_none_or(|port| port == "0") {
         return None;
     }
     let types: Vec<&str> = words.skip(1).collect();
     let maps: Vec<(&str, &str)> = lines
-        .take_while(|l| !l.starts_with("m="))
+        .iter()
         .filter_map(|l| {
             let (pt, rest) = l.strip_prefix("a=rtpmap:")?.split_once(' ')?;
             Some((pt, rest.split('/').next()?.trim()))
@@ -114,10 +113,10 @@ fn audio_formats(sdp: &str) -> Option<Vec<(&str, Option<&str>)>> {
             .into_iter()
             .map(|pt| {
                 let named = maps.iter().find(|(p, _)| *p == pt).map(|(_, n)| *n);
-                let name = named.or(match pt {
-                    "0" => Some("PCMU"),
-                    "8" => Some("PCMA"),
-                    "9" => Some("G722"),
+                let name = named.or(match (kind, pt) {
+                    ("audio", "0") => Some("PCMU"),
+                    ("audio", "8") => Some("PCMA"),
+                    ("audio", "9") => Some("G722"),
                     _ => None,
                 });
                 (pt, name)
@@ -126,11 +125,18 @@ fn audio_formats(sdp: &str) -> Option<Vec<(&str, Option<&str>)>> {
     )
 }
 
-/// The codecs of the first `m=audio` stream, in its order (see
-/// [`audio_formats`]; types without a known name are left out). Empty when
-/// there is no audio stream or it is turned off (port 0).
+/// The first `m=<kind>` stream of `sdp`: the words of its `m=` line after
+/// the kind, and its other lines.
+fn stream<'a>(sdp: &'a str, kind: &str) -> Option<(&'a str, Vec<&'a str>)> {
+    let mut lines = sdp.lines().map(|l| l.trim_end_matches('\r'));
+    let m = lines.find_map(|l| l.strip_prefix("m=")?.strip_prefix(kind)?.strip_prefix(' '))?;
+    Some((m, lines.take_while(|l| !l.starts_with("m=")).collect()))
+}
+
+/// The codec names of the first audio stream, in its order (see
+/// [`formats`]); empty when there is none.
 pub fn audio_codecs(sdp: &str) -> Vec<&str> {
-    audio_formats(sdp)
+    formats(sdp, "audio")
         .unwrap_or_default()
         .into_iter()
         .filter_map(|(_, name)| name)
@@ -140,40 +146,79 @@ pub fn audio_codecs(sdp: &str) -> Vec<&str> {
 /// DTMF's "codec" (RFC 4733): a codec choice always keeps it.
 pub const DTMF_CODEC: &str = "telephone-event";
 
-/// `sdp` with the codecs of its first audio stream cut down to `wanted`
-/// (SDP names, any case), in that order, then DTMF's; the `a=rtpmap`,
-/// `a=fmtp` and `a=rtcp-fb` lines of the others are removed. For an offer
-/// about to be answered: the browser then answers, and sends, only these
-/// (Chromium's `setCodecPreferences` orders the answer but not what it
-/// sends). None when nothing would change, or when none of `wanted` is
-/// offered (such an offer is refused, not answered).
-pub fn keep_audio_codecs(sdp: &str, wanted: &[&str]) -> Option<String> {
-    let formats = audio_formats(sdp)?;
+/// What rides on a video codec rather than being one: retransmission (kept
+/// with the codec its `apt` names) and the error corrections.
+pub const VIDEO_HELPERS: [&str; 4] = ["rtx", "red", "ulpfec", "flexfec-03"];
+
+/// `sdp` with the codecs of its first `kind` stream (`audio`, `video`) cut
+/// down to `wanted` (SDP names, any case), in that order, then what rides
+/// on them: DTMF's for audio; for video the retransmission of a kept codec
+/// (`a=fmtp:<rtx> apt=<codec>`) and the error corrections. The
+/// `a=rtpmap`, `a=fmtp` and `a=rtcp-fb` lines of the others are removed.
+/// For an offer about to be answered: the browser then answers, and sends,
+/// only these (Chromium's `setCodecPreferences` orders the answer but not
+/// what it sends). None when nothing would change, or when none of
+/// `wanted` is offered (such an audio offer is refused, not answered).
+pub fn keep_codecs(sdp: &str, kind: &str, wanted: &[&str]) -> Option<String> {
+    let formats = formats(sdp, kind)?;
+    let is = |n: &Option<&str>, name: &str| n.is_some_and(|n| n.eq_ignore_ascii_case(name));
     let mut keep: Vec<&str> = Vec::new();
-    for name in wanted.iter().copied().chain([DTMF_CODEC]) {
+    for name in wanted {
         for (pt, n) in &formats {
-            if n.is_some_and(|n| n.eq_ignore_ascii_case(name)) && !keep.contains(pt) {
+            if is(n, name) && !keep.contains(pt) {
                 keep.push(pt);
             }
         }
     }
-    let dtmf = formats
+    let chosen = keep.len();
+    if chosen == 0 {
+        return None;
+    }
+    // the codec a retransmission stream is for (a=fmtp:<pt> apt=<codec>)
+    let lines = stream(sdp, kind).map(|(_, l)| l).unwrap_or_default();
+    let apt = |pt: &str| {
+        lines
+            .iter()
+            .filter_map(|l| {
+                l.strip_prefix("a=fmtp:")?
+                    .strip_prefix(pt)?
+                    .strip_prefix(' ')
+            })
+            .flat_map(|rest| rest.split(';'))
+            .find_map(|p| p.trim().strip_prefix("apt="))
+    };
+    // DTMF or the error corrections, then the retransmission of what is kept
+    for rtx in [false, true] {
+        for (pt, n) in &formats {
+            let rides = match (kind, rtx) {
+                ("audio", false) => is(n, DTMF_CODEC),
+                ("video", false) => VIDEO_HELPERS[1..].iter().any(|h| is(n, h)),
+                ("video", true) => is(n, "rtx") && apt(pt).is_some_and(|c| keep.contains(&c)),
+                _ => false,
+            };
+            if rides && !keep.contains(pt) {
+                keep.push(pt);
+            }
+        }
+    }
+    // all kept, the codecs in the offer's order: nothing to change
+    let offered: Vec<&str> = formats
         .iter()
-        .filter(|(_, n)| n.is_some_and(|n| n.eq_ignore_ascii_case(DTMF_CODEC)))
-        .count();
-    let all: Vec<&str> = formats.iter().map(|(pt, _)| *pt).collect();
-    if wanted.is_empty() || keep.len() == dtmf || keep == all {
+        .map(|(pt, _)| *pt)
+        .filter(|pt| keep[..chosen].contains(pt))
+        .collect();
+    if keep.len() == formats.len() && offered == keep[..chosen] {
         return None;
     }
     let mut out = String::with_capacity(sdp.len());
-    // 0: before the audio stream, 1: in it, 2: after it
+    // 0: before the stream, 1: in it, 2: after it
     let mut at = 0;
     for (text, end) in lines_with_ends(sdp) {
         if let Some(rest) = text.strip_prefix("m=") {
             if at == 1 {
                 at = 2;
             }
-            if at == 0 && rest.starts_with("audio ") {
+            if at == 0 && rest.strip_prefix(kind).is_some_and(|r| r.starts_with(' ')) {
                 at = 1;
                 let head: Vec<&str> = rest.split_whitespace().take(3).collect();
                 out.push_str("m=");
@@ -430,7 +475,45 @@ mod tests {
     }
 
     #[test]
+    fn a_video_offer_cut_to_the_wanted_codecs_with_what_rides_on_them() {
+        let offer = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n\
+                     a=fmtp:111 apt=96\r\n\
+                     m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 102 103 114 115 116\r\n\
+                     a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n\
+                     a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n\
+                     a=rtpmap:98 VP9/90000\r\na=fmtp:98 profile-id=0\r\n\
+                     a=rtpmap:99 rtx/90000\r\na=fmtp:99 apt=98\r\n\
+                     a=rtpmap:102 H264/90000\r\na=rtpmap:103 rtx/90000\r\na=fmtp:103 apt=102\r\n\
+                     a=rtpmap:114 red/90000\r\na=rtpmap:115 rtx/90000\r\na=fmtp:115 apt=114\r\n\
+                     a=rtpmap:116 ulpfec/90000\r\n";
+        let cut = keep_codecs(offer, "video", &["h264", "vp9"]).unwrap();
+        assert_eq!(
+            cut,
+            "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n\
+             a=fmtp:111 apt=96\r\n\
+             m=video 9 UDP/TLS/RTP/SAVPF 102 98 114 116 99 103 115\r\n\
+             a=rtpmap:98 VP9/90000\r\na=fmtp:98 profile-id=0\r\n\
+             a=rtpmap:99 rtx/90000\r\na=fmtp:99 apt=98\r\n\
+             a=rtpmap:102 H264/90000\r\na=rtpmap:103 rtx/90000\r\na=fmtp:103 apt=102\r\n\
+             a=rtpmap:114 red/90000\r\na=rtpmap:115 rtx/90000\r\na=fmtp:115 apt=114\r\n\
+             a=rtpmap:116 ulpfec/90000\r\n"
+        );
+        // the audio stream's lines are not the video's (its odd apt neither)
+        assert_eq!(keep_codecs(offer, "audio", &["opus"]), None);
+        // none of them offered, or all of them: nothing to change
+        assert_eq!(keep_codecs(offer, "video", &["AV1"]), None);
+        let all = ["VP8", "VP9", "H264"];
+        assert_eq!(keep_codecs(offer, "video", &all), None);
+        // a video stream turned off
+        assert_eq!(
+            keep_codecs("v=0\r\nm=video 0 RTP/AVP 96\r\n", "video", &["VP8"]),
+            None
+        );
+    }
+
+    #[test]
     fn an_offer_cut_to_the_wanted_codecs() {
+        let keep_codecs_audio = |sdp: &str, wanted: &[&str]| keep_codecs(sdp, "audio", wanted);
         let offer = "v=0\r\ns=-\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n\
                      c=IN IP4 0.0.0.0\r\na=rtcp-fb:111 transport-cc\r\na=rtcp-fb:* nack\r\n\
                      a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n\
@@ -439,7 +522,7 @@ mod tests {
                      a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n\
                      a=sendrecv\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 0\r\na=rtpmap:96 VP8/90000\r\n\
                      a=rtcp-fb:96 nack\r\n";
-        let cut = keep_audio_codecs(offer, &["pcma", "PCMU"]).unwrap();
+        let cut = keep_codecs_audio(offer, &["pcma", "PCMU"]).unwrap();
         assert_eq!(
             cut,
             "v=0\r\ns=-\r\nm=audio 9 UDP/TLS/RTP/SAVPF 8 0 110 126\r\n\
@@ -453,18 +536,18 @@ mod tests {
         // static types without rtpmap; bare \n line ends kept
         let old = "v=0\nm=audio 4000 RTP/AVP 0 8 101\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15\n";
         assert_eq!(
-            keep_audio_codecs(old, &["PCMA"]).as_deref(),
+            keep_codecs_audio(old, &["PCMA"]).as_deref(),
             Some("v=0\nm=audio 4000 RTP/AVP 8 101\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15\n")
         );
         // nothing to change, nothing wanted offered, any codec, no audio
-        assert_eq!(keep_audio_codecs(old, &["PCMU", "PCMA"]), None);
-        assert_eq!(keep_audio_codecs(old, &["opus"]), None);
-        assert_eq!(keep_audio_codecs(old, &[]), None);
+        assert_eq!(keep_codecs_audio(old, &["PCMU", "PCMA"]), None);
+        assert_eq!(keep_codecs_audio(old, &["opus"]), None);
+        assert_eq!(keep_codecs_audio(old, &[]), None);
         assert_eq!(
-            keep_audio_codecs("v=0\r\nm=audio 0 RTP/AVP 0\r\n", &["PCMU"]),
+            keep_codecs_audio("v=0\r\nm=audio 0 RTP/AVP 0\r\n", &["PCMU"]),
             None
         );
-        assert_eq!(keep_audio_codecs("", &["PCMU"]), None);
+        assert_eq!(keep_codecs_audio("", &["PCMU"]), None);
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub fn start() {
         }
     });
     if resume {
-        driver::dispatch(Action::SignIn(settings));
+        driver::dispatch(Action::SignIn(Box::new(settings)));
     }
     transport::release_early();
     embed::call_on_start(&query);
@@ -155,7 +155,7 @@ pub fn mount_embedded(
             move |v, l| show(state, views, v, l),
         );
         if let Some(s) = sign_in {
-            driver::dispatch(Action::SignIn(s));
+            driver::dispatch(Action::SignIn(Box::new(s)));
         }
         view! { <App state=state views=views /> }
     });

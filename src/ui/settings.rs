@@ -41,6 +41,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
     let noise_suppress = RwSignal::new(initial.noise_suppression);
     let auto_gain = RwSignal::new(initial.auto_gain);
     let audio_codecs = RwSignal::new(initial.audio_codecs);
+    let video_codecs = RwSignal::new(initial.video_codecs);
     // the audio devices (labelled once the microphone is allowed)
     let devices = RwSignal::new(Vec::<media::Device>::new());
     spawn_local(async move {
@@ -95,7 +96,8 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
     // everything beyond the account, open when something there is set
     let more_open = advanced_open
         || allow_insecure.get_untracked()
-        || !audio_codecs.get_untracked().trim().is_empty();
+        || !audio_codecs.get_untracked().trim().is_empty()
+        || !video_codecs.get_untracked().trim().is_empty();
     let busy = move || {
         state
             .reg
@@ -123,6 +125,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
             ice_gather_timeout_ms,
             dtmf_method: dtmf_method.get_untracked(),
             audio_codecs: audio_codecs.get_untracked(),
+            video_codecs: video_codecs.get_untracked(),
             auto_answer: auto_answer.get_untracked(),
             dnd: state.dnd.get_untracked(),
             ring_volume: ring_volume.get_untracked().min(100),
@@ -140,7 +143,7 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
             driver::dispatch(Action::ShowError(Notice::Text(msg)));
             return;
         }
-        driver::dispatch(Action::SignIn(settings));
+        driver::dispatch(Action::SignIn(Box::new(settings)));
     };
 
     view! {
@@ -327,6 +330,14 @@ pub fn SettingsForm(state: PhoneState, initial: Settings) -> impl IntoView {
                         placeholder="Empty: the browser's choice (opus first)"
                         hint="opus, G722, PCMU, PCMA: only these are used. \"PCMU PCMA\" suits old gateways."
                         value=audio_codecs
+                    />
+                    <Field
+                        id="video-codecs"
+                        label="Video codecs, most wanted first"
+                        kind="text"
+                        placeholder="Empty: the browser's choice (VP8 first)"
+                        hint="VP8, VP9, H264, AV1: only these are used, in this order."
+                        value=video_codecs
                     />
                 </fieldset>
             </details>

@@ -157,7 +157,7 @@ pub fn start_agent(
     let (_, sign_in, warnings) = prepare(events, &pairs)?;
     driver::init(driver::Keys::Off, sign_in.is_none(), |_, _| {});
     if let Some(s) = sign_in {
-        driver::dispatch(Action::SignIn(s));
+        driver::dispatch(Action::SignIn(Box::new(s)));
     }
     super::transport::release_early();
     MOUNTED.with(|m| *m.borrow_mut() = Some(Box::new(())));
@@ -309,7 +309,7 @@ fn run(cmd: ApiCommand) -> Result<(), String> {
             if s.password.is_empty() {
                 return Err("register() needs a password or token".into());
             }
-            driver::dispatch(Action::SignIn(s));
+            driver::dispatch(Action::SignIn(Box::new(s)));
         }
         ApiCommand::Unregister => {
             if !driver::command(Command::Unregister) {

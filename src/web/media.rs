@@ -962,6 +962,8 @@ struct CallMedia {
     /// The audio codecs of the settings, most wanted first (empty: the
     /// browser's).
     audio_codecs: Vec<&'static str>,
+    /// The video codecs of the settings, the same way.
+    video_codecs: Vec<&'static str>,
     /// The last STUN/TURN error of ICE gathering (`icecandidateerror`):
     /// code and text.
     turn_error: Rc<RefCell<Option<(u16, String)>>>,
@@ -1120,6 +1122,7 @@ impl CallMedia {
             gather_timeout_ms: config.gather_timeout_ms,
             relay_only: config.relay_only,
             audio_codecs: config.audio_codecs.clone(),
+            video_codecs: config.video_codecs.clone(),
             turn_error,
             _on_ice_error: on_ice_error,
             ice_quiet_ms: if config.ice_servers.is_empty() {
@@ -1244,6 +1247,7 @@ async fn negotiate(
         desc.set_sdp(&codecs::offer_to_answer(
             offer,
             &media.audio_codecs,
+            &media.video_codecs,
             media.call,
         ));
         JsFuture::from(pc.set_remote_description(&desc))
@@ -1300,7 +1304,7 @@ async fn negotiate(
             }
         }
     }
-    codecs::prefer(pc, &media.audio_codecs, media.call);
+    codecs::prefer(pc, &media.audio_codecs, &media.video_codecs, media.call);
     let (promise, kind) = if remote_offer.is_some() {
         (pc.create_answer(), RtcSdpType::Answer)
     } else {
@@ -1402,6 +1406,13 @@ async fn reoffer(media: &CallMedia, ice_restart: bool, hold: bool) -> Result<Str
     if ice_restart {
         options.set_ice_restart(true);
     }
+    // (a stream added since, the camera's or a shared screen's, takes them too)
+    codecs::prefer(
+        &media.pc,
+        &media.audio_codecs,
+        &media.video_codecs,
+        media.call,
+    );
     crate::log::debug!("{}: new offer (ICE restart: {ice_restart})", media.call);
     let created = media.pc.create_offer_with_rtc_offer_options(&options);
     set_local(media, created, RtcSdpType::Offer, None).await
@@ -1412,6 +1423,7 @@ async fn reanswer(media: &CallMedia, offer: &str) -> Result<String, String> {
     desc.set_sdp(&codecs::offer_to_answer(
         offer,
         &media.audio_codecs,
+        &media.video_codecs,
         media.call,
     ));
     JsFuture::from(media.pc.set_remote_description(&desc))

@@ -410,6 +410,7 @@ async function embedMount(browser, base, r) {
       displayName: 'Carol',
       theme: 'dark',
       audioCodecs: ['ulaw', 'alaw'],
+      videoCodecs: ['VP9', 'VP8'],
       credentials: async () => { asked += 1; return { password: 'secret1002' }; },
     });
     return { asked, type: typeof window.phone.call };
@@ -484,6 +485,15 @@ async function embedMount(browser, base, r) {
     }
   });
   if (!/audioCodecs.*"silk"/.test(r.bad_codecs || '')) throw new Error(`an unknown codec was refused with ${JSON.stringify(r.bad_codecs)}`);
+  r.bad_video_codecs = await H.page.evaluate(async () => {
+    try {
+      await SipPhone.mount(document.getElementById('mounted'), { videoCodecs: 'VP9 theora' });
+      return null;
+    } catch (e) {
+      return String(e.message || e);
+    }
+  });
+  if (!/videoCodecs.*"theora"/.test(r.bad_video_codecs || '')) throw new Error(`an unknown video codec was refused with ${JSON.stringify(r.bad_video_codecs)}`);
   // and mount again, light, password in the config
   const t1 = await pageNow(H);
   await step('mount again (light)', T.register, async () => {

@@ -59,6 +59,11 @@
 //                      A's call is refused at once (488, Warning 305), B never
 //                      rings and says why in #notice (caller, codecs offered),
 //                      A says the other phone cannot take the audio
+//   video-codecs       (issue 16) A's #video-codecs "vp9": A's video call
+//                      offers VP9 (with rtx, red, ulpfec) only, and getStats
+//                      shows video/VP9 sent and received on both pages; B's
+//                      video call (VP8 first): A's answer has VP9 only, VP9
+//                      both ways again
 //   video-call         (issue 16) A presses #video-call-button: its preview
 //                      shows at once; B rings with #answer-video-button and
 //                      answers with it: inbound video framesDecoded grows on
@@ -118,7 +123,7 @@ import {
   ART, T, sleep, step, openPage, shot, fillSettings, openSettings, phoneState, textOf, errorText,
   waitReg, waitPhone, waitText, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, sipp,
   sipHeader, visible, waitVisible, waitAttr, waitCount, energyOver, clearBindings, leavePage, sipBody, pbx,
-  audioCodecs, sdpAudioCodecs, framesOverTime,
+  audioCodecs, sdpAudioCodecs, framesOverTime, streamCodecs, sdpCodecs,
 } from './lib.mjs';
 
 const TRACE = 'features-sipp';
@@ -162,7 +167,7 @@ async function setup(browser, base, r, SC, people, extra = []) {
 
 /**
  * Issue 5 settings fields: { dtmf: 'info'|'rfc4733', autoAnswer: bool }, and
- * issue 16's { codecs: '#audio-codecs text' }.
+ * issue 16's { codecs: '#audio-codecs text', videoCodecs: '#video-codecs text' }.
  */
 async function extraSettings(P, x) {
   await openSettings(P.page);
@@ -178,6 +183,13 @@ async function extraSettings(P, x) {
       await P.page.fill('#audio-codecs', x.codecs, { timeout: T.ui });
     } catch {
       throw new Error(`${P.name}: cannot fill #audio-codecs`);
+    }
+  }
+  if (x.videoCodecs !== undefined) {
+    try {
+      await P.page.fill('#video-codecs', x.videoCodecs, { timeout: T.ui });
+    } catch {
+      throw new Error(`${P.name}: cannot fill #video-codecs`);
     }
   }
   if (x.autoAnswer !== undefined) {
@@ -1125,6 +1137,60 @@ async function codecs(browser, base, r) {
   if (!/PCMU/.test(r.notice_B) || !/Gina/.test(r.notice_B)) throw new Error(`B's notice ${JSON.stringify(r.notice_B)} does not name the caller and the codec offered`);
 }
 
+/** Video codec choice (issue 16): A takes VP9 only; offered, answered and sent so. */
+async function videoCodecs(browser, base, r) {
+  const SC = 'video-codecs';
+  const [A, B] = await setup(
+    browser, base, r, SC,
+    [{ n: 1006, name: 'Gina', page: 'A' }, { n: 1007, name: 'Hugo', page: 'B' }],
+    [{ videoCodecs: 'vp9' }],
+  );
+  // VP9 and what rides on it (retransmission, error correction) only
+  const onlyVp9 = (list) => list.includes('VP9') && list.every((c) => ['VP9', 'rtx', 'red', 'ulpfec', 'flexfec-03'].includes(c));
+  const videoCall = async (from, to, number) => {
+    await step(`${from.name}: video call to ${number}`, T.ring, async () => {
+      await from.page.fill('#dial-input', number);
+      await press(from, '#video-call-button');
+      await waitPhone(to.page, 'incoming', T.ring);
+    });
+    await press(to, '#answer-video-button');
+    await step('both active', T.answer, () => Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]));
+  };
+  const vp9BothWays = async (what) => {
+    await step(`${what}: video both ways`, T.media * 2, async () => {
+      await framesOver(A, 10, T.media * 2);
+      await framesOver(B, 10, T.media * 2);
+    });
+    const got = { A: await streamCodecs(A.page, 'video'), B: await streamCodecs(B.page, 'video') };
+    r[`stats_${what}`] = got;
+    for (const [name, c] of Object.entries(got)) {
+      if (!/^video\/VP9\//i.test(c?.out || '') || !/^video\/VP9\//i.test(c?.in || '')) {
+        throw new Error(`${what}: ${name} sends/receives ${JSON.stringify(c)}, want video/VP9 both ways`);
+      }
+    }
+  };
+  // 1. A offers
+  let t0 = Date.now();
+  await videoCall(A, B, '1007');
+  const offer = sentAfter(A, 'INVITE', t0)[0];
+  r.offer_codecs_A = offer ? sdpCodecs(sipBody(offer.text), 'video') : null;
+  if (!offer || !onlyVp9(r.offer_codecs_A)) throw new Error(`A's offer lists the video codecs ${JSON.stringify(r.offer_codecs_A)}, want VP9 (and rtx, red, ulpfec) only`);
+  await vp9BothWays('A-offers');
+  await hangUp(A, B);
+  // 2. B offers (its browser's list, VP8 first); A answers
+  t0 = Date.now();
+  await videoCall(B, A, '1006');
+  const bOffer = sentAfter(B, 'INVITE', t0)[0];
+  r.offer_codecs_B = bOffer ? sdpCodecs(sipBody(bOffer.text), 'video') : null;
+  if (!r.offer_codecs_B || r.offer_codecs_B[0] !== 'VP8') throw new Error(`B's offer lists ${JSON.stringify(r.offer_codecs_B)}, want the browser's (VP8 first)`);
+  const ok = responsesAfter(A, '>>', 'INVITE', t0).find((f) => statusOf(f) === 200);
+  r.answer_codecs_A = ok ? sdpCodecs(sipBody(ok.text), 'video') : null;
+  if (!ok || !onlyVp9(r.answer_codecs_A)) throw new Error(`A's answer lists the video codecs ${JSON.stringify(r.answer_codecs_A)}, want VP9 (and rtx, red, ulpfec) only`);
+  await vp9BothWays('B-offers');
+  r.screenshots.push(await shot(A.page, SC, 'vp9-A'));
+  await hangUp(B, A);
+}
+
 /**
  * Ten clicks on the in-call keypad 30 ms apart (in the page: a person
  * drumming), then the same ten digits reversed on the keyboard 30 ms apart.
@@ -1955,6 +2021,7 @@ export const FEATURES = {
   'title-notification': titleNotification,
   'keyboard-a11y': keyboardA11y,
   codecs,
+  'video-codecs': videoCodecs,
   'video-call': videoCall,
   'video-no-camera': videoNoCamera,
   'camera-choice': cameraChoice,

@@ -378,34 +378,43 @@ export async function audioBothWays(pages, ms = T.media, after = {}) {
 }
 
 /**
- * The negotiated audio codecs of the newest peer connection of a page, from
- * getStats: { out, in } as "audio/PCMU/8000" (null when there is no
- * connection yet).
+ * The negotiated `kind` ('audio', 'video') codecs of the newest peer
+ * connection of a page, from getStats: { out, in } as "audio/PCMU/8000"
+ * (null when there is no connection yet).
  */
-export const audioCodecs = (page) =>
-  page.evaluate(async () => {
+export const streamCodecs = (page, kind) =>
+  page.evaluate(async (kind) => {
     const pc = window.__pcs().at(-1);
     if (!pc) return null;
     const st = await pc.getStats();
     const out = {};
     st.forEach((s) => {
-      if ((s.type === 'outbound-rtp' || s.type === 'inbound-rtp') && s.kind === 'audio' && s.codecId) {
+      if ((s.type === 'outbound-rtp' || s.type === 'inbound-rtp') && s.kind === kind && s.codecId) {
         const c = st.get(s.codecId);
         out[s.type === 'outbound-rtp' ? 'out' : 'in'] = c ? `${c.mimeType}/${c.clockRate}` : null;
       }
     });
     return out;
-  });
+  }, kind);
 
-/** The codec names of the first m=audio of an SDP body, in its order. */
-export function sdpAudioCodecs(sdp) {
-  const m = /^m=audio \d+ \S+ ([^\r\n]*)$/m.exec(sdp || '');
+export const audioCodecs = (page) => streamCodecs(page, 'audio');
+
+/** The codec names of the first m=<kind> stream of an SDP body, in its order. */
+export function sdpCodecs(sdp, kind) {
+  const m = new RegExp(`^m=${kind} \\d+ \\S+ ([^\\r\\n]*)$`, 'm').exec(sdp || '');
   if (!m) return [];
+  // the stream's own lines: to the next m=
+  const rest = sdp.slice(m.index + m[0].length);
+  const next = rest.search(/^m=/m);
+  const lines = next < 0 ? rest : rest.slice(0, next);
   return m[1].trim().split(/\s+/).map((pt) => {
-    const map = new RegExp(`^a=rtpmap:${pt} ([^/\\s]+)`, 'm').exec(sdp);
-    return map ? map[1] : { 0: 'PCMU', 8: 'PCMA', 9: 'G722' }[pt] || `pt${pt}`;
+    const map = new RegExp(`^a=rtpmap:${pt} ([^/\\s]+)`, 'm').exec(lines);
+    const fixed = kind === 'audio' ? { 0: 'PCMU', 8: 'PCMA', 9: 'G722' }[pt] : undefined;
+    return map ? map[1] : fixed || `pt${pt}`;
   });
 }
+
+export const sdpAudioCodecs = (sdp) => sdpCodecs(sdp, 'audio');
 
 /** Decoded video frames of a page's peer connection `index` (default the newest): inbound-rtp framesDecoded from getStats. */
 export const framesDecoded = (P, index = -1) =>

@@ -12,6 +12,9 @@ export async function host(div: HTMLElement, frame: HTMLIFrameElement): Promise<
     theme: 'dark',
     layout: 'floating',
     credentials: async () => ({ password: await (await fetch('/token')).text() }),
+    audioCodecs: ['opus', 'PCMU'],
+    videoCodecs: 'VP9 VP8',
+    recordCalls: 'ask',
   };
   const phone: Phone = await mount(div, config);
   phone.on('callstate', (e) => {

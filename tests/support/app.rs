@@ -69,7 +69,7 @@ impl AppPhone {
             connects: Vec::new(),
             media: Vec::new(),
         };
-        p.input(now, AppInput::Action(Action::SignIn(settings)));
+        p.input(now, AppInput::Action(Action::SignIn(Box::new(settings))));
         p
     }
 

@@ -48,6 +48,10 @@ fn config_defaults_and_bad_values() {
     // an array from JS arrives as "PCMU,PCMA"; an unknown codec is refused
     let (c, _) = EmbedConfig::from_pairs([("audioCodecs", "PCMU,PCMA")]).unwrap();
     assert_eq!(c.audio_codecs, "PCMU,PCMA");
+    let (c, _) = EmbedConfig::from_pairs([("videoCodecs", "VP9,h264")]).unwrap();
+    assert_eq!(c.settings(&Settings::default()).video_codecs, "VP9,h264");
+    let e = EmbedConfig::from_pairs([("video-codecs", "VP9 theora")]).unwrap_err();
+    assert!(e.contains("theora"), "{e}");
     // the recording policy: a known word, else refused; absent: the defaults'
     let (c, _) = EmbedConfig::from_pairs([("record-calls", " Never ")]).unwrap();
     assert_eq!(

@@ -7,7 +7,7 @@ use crate::sip::{CallAction, Warning};
 impl Phone {
     pub(super) fn act(&mut self, action: Action) {
         match action {
-            Action::SignIn(settings) => self.sign_in(settings),
+            Action::SignIn(settings) => self.sign_in(*settings),
             Action::Call(target) => self.call(target),
             Action::VideoCall(target) => {
                 self.camera_next = true;

@@ -100,7 +100,10 @@ fn settings_that_do_not_check_out_fail_without_a_connection() {
         password: "x".into(),
         ..Settings::default()
     };
-    p.handle_input(Instant::now(), AppInput::Action(Action::SignIn(bad)));
+    p.handle_input(
+        Instant::now(),
+        AppInput::Action(Action::SignIn(Box::new(bad))),
+    );
     assert!(matches!(p.view().reg, RegView::Failed(_)));
     assert!(matches!(p.view().error, Some(Notice::Text(_))));
     let out = drain(&mut p);

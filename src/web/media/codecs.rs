@@ -1,11 +1,12 @@
-//! The audio codecs of the settings (issue 16): the order and choice the
-//! user made, put on a peer connection's audio transceivers before an offer
-//! or answer is made (`RTCRtpTransceiver.setCodecPreferences`), and cut out
-//! of a remote offer before it is answered (Chromium sends the offer's
-//! first codec even when the preferences leave it out of the answer). The
-//! core refuses a new call whose offer has none of them
-//! (`Command::SetAudioCodecs`); a new offer in a call that has none is
-//! answered as the browser likes (the call goes on).
+//! The audio and video codecs of the settings (issue 16): the order and
+//! choice the user made, put on a peer connection's transceivers before an
+//! offer or answer is made (`RTCRtpTransceiver.setCodecPreferences`), and
+//! cut out of a remote offer before it is answered (Chromium sends the
+//! offer's first codec even when the preferences leave it out of the
+//! answer). The core refuses a new call whose offer has none of the audio
+//! ones (`Command::SetAudioCodecs`); a new offer in a call that has none is
+//! answered as the browser likes (the call goes on), and so is a video
+//! stream offered with none of the video ones.
 
 use super::js_text;
 use crate::sip::CallId;
@@ -13,19 +14,28 @@ use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{RtcPeerConnection, RtcRtpTransceiver};
 
-/// DTMF (RFC 4733) rides on this "codec": it is always kept.
-use crate::sip::sdp::DTMF_CODEC as DTMF;
+/// What rides on the codecs and is always kept: DTMF (RFC 4733) with the
+/// audio ones, retransmission and error correction with the video ones.
+use crate::sip::sdp::{DTMF_CODEC, VIDEO_HELPERS};
 
-/// The codecs `wanted` (SDP names, most wanted first), then DTMF's, as the
-/// codec preference of every audio transceiver of `pc`: offers and answers
-/// made from now on list only these, in this order. Nothing is changed when
-/// `wanted` is empty, or when the browser has none of them (logged) or
-/// cannot choose codecs at all (logged).
-pub(super) fn prefer(pc: &RtcPeerConnection, wanted: &[&str], call: CallId) {
+/// The codecs of the settings, `audio` and `video` (SDP names, most wanted
+/// first), as the codec preference of every transceiver of `pc` of their
+/// kind: offers and answers made from now on list only these, in this
+/// order (see [`prefer_kind`]).
+pub(super) fn prefer(pc: &RtcPeerConnection, audio: &[&str], video: &[&str], call: CallId) {
+    prefer_kind(pc, "audio", audio, call);
+    prefer_kind(pc, "video", video, call);
+}
+
+/// The codecs `wanted` then what rides on them, as the preference of the
+/// `kind` transceivers of `pc`. Nothing is changed when `wanted` is empty,
+/// or when the browser has none of them (logged) or cannot choose codecs
+/// at all (logged).
+fn prefer_kind(pc: &RtcPeerConnection, kind: &str, wanted: &[&str], call: CallId) {
     if wanted.is_empty() {
         return;
     }
-    let Some(known) = capabilities() else {
+    let Some(known) = capabilities(kind) else {
         crate::log::warn!("{call}: this browser cannot choose codecs: it uses its own");
         return;
     };
@@ -37,7 +47,8 @@ pub(super) fn prefer(pc: &RtcPeerConnection, wanted: &[&str], call: CallId) {
     };
     let is = |c: &JsValue, name: &str| {
         mime(c)
-            .strip_prefix("audio/")
+            .strip_prefix(kind)
+            .and_then(|m| m.strip_prefix('/'))
             .is_some_and(|m| m.eq_ignore_ascii_case(name))
     };
     let chosen = Array::new();
@@ -48,12 +59,17 @@ pub(super) fn prefer(pc: &RtcPeerConnection, wanted: &[&str], call: CallId) {
     }
     if chosen.length() == 0 {
         crate::log::warn!(
-            "{call}: this browser has none of the audio codecs {}: it uses its own",
+            "{call}: this browser has none of the {kind} codecs {}: it uses its own",
             wanted.join(" ")
         );
         return;
     }
-    for c in known.iter().filter(|c| is(c, DTMF)) {
+    let helpers: &[&str] = if kind == "audio" {
+        &[DTMF_CODEC]
+    } else {
+        &VIDEO_HELPERS
+    };
+    for c in known.iter().filter(|c| helpers.iter().any(|h| is(c, h))) {
         chosen.push(&c);
     }
     let mut set = 0;
@@ -61,7 +77,7 @@ pub(super) fn prefer(pc: &RtcPeerConnection, wanted: &[&str], call: CallId) {
         let Ok(t) = t.dyn_into::<RtcRtpTransceiver>() else {
             continue;
         };
-        if t.receiver().track().kind() != "audio" {
+        if t.receiver().track().kind() != kind {
             continue;
         }
         let Some(f) = Reflect::get(&t, &JsValue::from_str("setCodecPreferences"))
@@ -77,19 +93,19 @@ pub(super) fn prefer(pc: &RtcPeerConnection, wanted: &[&str], call: CallId) {
         }
     }
     crate::log::debug!(
-        "{call}: audio codecs {} ({set} transceiver(s))",
+        "{call}: {kind} codecs {} ({set} transceiver(s))",
         wanted.join(" ")
     );
 }
 
-/// `RTCRtpReceiver.getCapabilities("audio").codecs`, where there is one.
-fn capabilities() -> Option<Array> {
+/// `RTCRtpReceiver.getCapabilities(kind).codecs`, where there is one.
+fn capabilities(kind: &str) -> Option<Array> {
     let receiver = Reflect::get(&js_sys::global(), &JsValue::from_str("RTCRtpReceiver")).ok()?;
     let get = Reflect::get(&receiver, &JsValue::from_str("getCapabilities"))
         .ok()?
         .dyn_into::<Function>()
         .ok()?;
-    let caps = get.call1(&receiver, &JsValue::from_str("audio")).ok()?;
+    let caps = get.call1(&receiver, &JsValue::from_str(kind)).ok()?;
     Reflect::get(&caps, &JsValue::from_str("codecs"))
         .ok()?
         .dyn_into::<Array>()
@@ -97,16 +113,17 @@ fn capabilities() -> Option<Array> {
 }
 
 /// The remote `offer` as the browser should see it to answer with the
-/// codecs `wanted` only ([`crate::sip::sdp::keep_audio_codecs`]).
-pub(super) fn offer_to_answer(offer: &str, wanted: &[&str], call: CallId) -> String {
-    match crate::sip::sdp::keep_audio_codecs(offer, wanted) {
-        Some(cut) => {
+/// codecs `audio` and `video` only ([`crate::sip::sdp::keep_codecs`]).
+pub(super) fn offer_to_answer(offer: &str, audio: &[&str], video: &[&str], call: CallId) -> String {
+    let mut out = offer.to_string();
+    for (kind, wanted) in [("audio", audio), ("video", video)] {
+        if let Some(cut) = crate::sip::sdp::keep_codecs(&out, kind, wanted) {
             crate::log::debug!(
-                "{call}: the offer's audio codecs cut to {}",
+                "{call}: the offer's {kind} codecs cut to {}",
                 wanted.join(" ")
             );
-            cut
+            out = cut;
         }
-        None => offer.to_string(),
     }
+    out
 }

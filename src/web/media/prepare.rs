@@ -130,7 +130,7 @@ async fn offer(pc: RtcPeerConnection, progress: Rc<Shared>, codecs: Vec<&'static
             sender.get_or_insert(pc.add_track_0(&track, &mic));
         }
     }
-    super::codecs::prefer(&pc, &codecs, CallId(0));
+    super::codecs::prefer(&pc, &codecs, &[], CallId(0));
     let described = describe(&pc, pc.create_offer(), RtcSdpType::Offer, None, CallId(0)).await;
     match (described, sender) {
         _ if dropped() => stop_tracks(&mic),
