@@ -30,6 +30,7 @@ pub fn check_frame(data: &[u8]) {
         }
         let (offer, answer) = text.split_at(cut);
         check_dtls_answer(offer, answer);
+        check_codec_cut(text);
     }
     match classify(data) {
         Incoming::KeepAlive => {
@@ -85,6 +86,38 @@ pub fn check_dtls_answer(offer: &str, answer: &str) -> bool {
         );
     }
     changed.is_some()
+}
+
+/// `sdp::keep_codecs` (check_frame: on any text, both kinds, a few
+/// choices): a cut offer has the same streams, and the cut stream lists
+/// only payload types the original listed, each once.
+pub fn check_codec_cut(offer: &str) {
+    let streams = |sdp: &str| sdp.lines().filter(|l| l.starts_with("m=")).count();
+    let types = |sdp: &str, kind: &str| -> Vec<String> {
+        sdp.lines()
+            .map(|l| l.trim_end_matches('\r'))
+            .find_map(|l| l.strip_prefix("m=")?.strip_prefix(kind)?.strip_prefix(' '))
+            .map(|m| m.split_whitespace().skip(2).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    for (kind, wanted) in [
+        ("audio", &["PCMU", "opus"][..]),
+        ("audio", &["G722"][..]),
+        ("video", &["VP9", "H264"][..]),
+        ("video", &["vp8"][..]),
+    ] {
+        let Some(out) = sdp::keep_codecs(offer, kind, wanted) else {
+            continue;
+        };
+        assert_eq!(streams(&out), streams(offer), "the streams stay");
+        let (before, after) = (types(offer, kind), types(&out, kind));
+        assert!(!after.is_empty(), "a cut stream keeps a codec");
+        for (i, pt) in after.iter().enumerate() {
+            assert!(before.contains(pt), "{pt} was not offered");
+            assert!(!after[..i].contains(pt), "{pt} twice");
+        }
+        assert!(out.len() <= offer.len() + 1, "a cut makes nothing longer");
+    }
 }
 
 /// What is true of every accepted message.

@@ -10,7 +10,7 @@ mod cases;
 #[path = "../fuzz/harness.rs"]
 mod harness;
 
-use harness::{check_dtls_answer, check_frame, mutate, run_agent, SplitMix};
+use harness::{check_codec_cut, check_dtls_answer, check_frame, mutate, run_agent, SplitMix};
 use std::path::Path;
 
 /// The torture cases plus the agent templates, as frames.
@@ -46,6 +46,31 @@ fn dtls_answer_check_on_an_offer_answer_pair() {
         let o = mutate(&mut rng, offer.as_bytes(), answer.as_bytes());
         let a = mutate(&mut rng, answer.as_bytes(), offer.as_bytes());
         check_dtls_answer(&String::from_utf8_lossy(&o), &String::from_utf8_lossy(&a));
+    }
+}
+
+/// The codec cut (issue 16's codec choice, on every remote offer) on an
+/// offer as Chromium makes it, and on mutations of it.
+#[test]
+fn codec_cut_on_mutated_offers() {
+    let offer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 126\r\na=rtpmap:111 opus/48000/2\r\n\
+        a=fmtp:111 minptime=10\r\na=rtpmap:63 red/48000/2\r\na=rtpmap:9 G722/8000\r\n\
+        a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:126 telephone-event/8000\r\n\
+        m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 102 103 114 116\r\na=rtpmap:96 VP8/90000\r\n\
+        a=rtcp-fb:96 nack\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n\
+        a=rtpmap:98 VP9/90000\r\na=rtpmap:99 rtx/90000\r\na=fmtp:99 apt=98\r\n\
+        a=rtpmap:102 H264/90000\r\na=rtpmap:103 rtx/90000\r\na=fmtp:103 apt=102\r\n\
+        a=rtpmap:114 red/90000\r\na=rtpmap:116 ulpfec/90000\r\n";
+    check_codec_cut(offer);
+    let mut rng = SplitMix(0x00c0_dec5);
+    for _ in 0..3000 {
+        let o = mutate(
+            &mut rng,
+            offer.as_bytes(),
+            b"m=video 0 RTP/AVP 96 96\r\na=fmtp:96 apt=96",
+        );
+        check_codec_cut(&String::from_utf8_lossy(&o));
     }
 }
 
