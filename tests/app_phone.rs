@@ -1536,3 +1536,66 @@ fn a_transfer_keeps_the_camera_of_the_call_it_came_from() {
         assert_eq!(made[0].1, video, "with the camera of the call it came from");
     }
 }
+
+#[test]
+fn a_call_replacing_one_with_the_camera_is_answered_with_it() {
+    use softphone::sip::message::Message;
+    // the answers B makes, with whether each turned the camera on
+    let answers = |bed: &mut Phones| -> Vec<(CallId, bool)> {
+        bed.phone(Side::B)
+            .media
+            .iter()
+            .filter_map(|(r, camera)| match r {
+                MediaRequest::CreateAnswer { call, .. } => Some((*call, *camera)),
+                _ => None,
+            })
+            .collect()
+    };
+    for (camera, offer_video) in [(true, true), (true, false), (false, true)] {
+        let mut bed = Phones::phones();
+        bed.act(Side::A, Action::VideoCall("1001".into()));
+        if camera {
+            bed.act(Side::B, Action::AnswerVideo);
+        } else {
+            bed.act(Side::B, Action::Answer);
+        }
+        let b = bed.view(Side::B).lines[0].id;
+        // the dialog as B knows it: its tag is the To tag of its 200
+        let invite: Message = bed.sent(Side::A, "INVITE").remove(0);
+        let ok = bed.sent_responses(Side::B, 200, "INVITE").remove(0);
+        let tag = |m: &Message, h: &str| {
+            let v = m.header(h).expect("header").to_string();
+            v.split(";tag=").nth(1).expect("tag").to_string()
+        };
+        let replaces = format!(
+            "{};to-tag={};from-tag={}",
+            invite.header("Call-ID").expect("Call-ID"),
+            tag(&ok, "To"),
+            tag(&invite, "From")
+        );
+        // Carol calls B replacing that call (an attended transfer by A)
+        let mut body = support::sdp("offer-C");
+        if offer_video {
+            body.push_str("m=video 49172 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n");
+        }
+        let text = format!(
+            "INVITE sip:1001@example.test SIP/2.0\r\n\
+             Via: SIP/2.0/WS proxy.test;branch=z9hG4bKrep{camera}{offer_video}\r\n\
+             Max-Forwards: 70\r\nFrom: \"Carol\" <sip:1002@example.test>;tag=carol\r\n\
+             To: <sip:1001@example.test>\r\nCall-ID: replacing-call\r\nCSeq: 1 INVITE\r\n\
+             Contact: <sip:carol@carol.invalid;transport=ws>\r\nReplaces: {replaces}\r\n\
+             Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        bed.inject(Side::B, &text);
+        bed.settle();
+        let made = answers(&mut bed);
+        assert_eq!(made.len(), 2, "B answered Carol at once: {made:?}");
+        assert_ne!(made[1].0, b);
+        assert_eq!(
+            made[1].1,
+            camera && offer_video,
+            "the camera (replaced call's camera {camera}, video offered {offer_video})"
+        );
+    }
+}

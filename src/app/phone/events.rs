@@ -20,8 +20,7 @@ impl Phone {
                 replaces,
                 video,
             } => {
-                self.on_incoming(call, from, auto_answer_after, replaces);
-                self.update_line(call, |c| c.video_offered = video);
+                self.on_incoming(call, from, auto_answer_after, replaces, video);
             }
             Event::CallState { call, state } => self.on_call_state(call, state),
             Event::RemoteHold { call, on_hold } => {
@@ -183,8 +182,9 @@ impl Phone {
         }
     }
 
-    /// A new incoming call: on screen (focused if nothing else is up),
-    /// ringing, and answered by itself when it replaces one of ours or
+    /// A new incoming call (`video`: it offers video): on screen (focused
+    /// if nothing else is up), ringing, and answered by itself when it
+    /// replaces one of ours (with the camera if that call had it on) or
     /// auto-answer says so; declined when the lines are full.
     fn on_incoming(
         &mut self,
@@ -192,6 +192,7 @@ impl Phone {
         from: Party,
         auto_answer_after: Option<u32>,
         replaces: Option<CallId>,
+        video: bool,
     ) {
         let lines = self.view.lines.len();
         let replaced = replaces.map(|old| Replaced {
@@ -209,11 +210,15 @@ impl Phone {
         if first {
             self.view.notice = None;
         }
-        self.add_line(CallView::new(call, CallPhase::Incoming, &from), first);
+        let mut line = CallView::new(call, CallPhase::Incoming, &from);
+        line.video_offered = video;
+        self.add_line(line, first);
         match action {
             IncomingAction::AnswerReplacing(old) => {
                 crate::log::info!("{call}: replaces {old}: answering at once");
+                self.camera_next = video && self.view.line(old).is_some_and(|c| c.camera);
                 self.answer_replacing(call, Some(old));
+                self.camera_next = false;
                 return;
             }
             IncomingAction::AutoAnswer { after_secs: 0 } => {
