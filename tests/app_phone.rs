@@ -1504,19 +1504,23 @@ fn a_conference_is_audio_only_and_says_so() {
     );
 }
 
+/// The offers (`offers`) or answers `side` asked its media for, in order:
+/// each call, and whether with the camera.
+fn media_asked(bed: &mut Phones, side: Side, offers: bool) -> Vec<(CallId, bool)> {
+    bed.phone(side)
+        .media
+        .iter()
+        .filter_map(|(r, camera)| match r {
+            MediaRequest::CreateOffer { call } if offers => Some((*call, *camera)),
+            MediaRequest::CreateAnswer { call, .. } if !offers => Some((*call, *camera)),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn a_transfer_keeps_the_camera_of_the_call_it_came_from() {
-    // the offers B makes, with whether each asked for the camera
-    let offers = |bed: &mut Phones| -> Vec<(CallId, bool)> {
-        bed.phone(Side::B)
-            .media
-            .iter()
-            .filter_map(|(r, camera)| match r {
-                MediaRequest::CreateOffer { call } => Some((*call, *camera)),
-                _ => None,
-            })
-            .collect()
-    };
+    let offers = |bed: &mut Phones| media_asked(bed, Side::B, true);
     for video in [false, true] {
         let mut bed = Phones::phones();
         if video {
@@ -1540,17 +1544,7 @@ fn a_transfer_keeps_the_camera_of_the_call_it_came_from() {
 #[test]
 fn a_call_replacing_one_with_the_camera_is_answered_with_it() {
     use softphone::sip::message::Message;
-    // the answers B makes, with whether each turned the camera on
-    let answers = |bed: &mut Phones| -> Vec<(CallId, bool)> {
-        bed.phone(Side::B)
-            .media
-            .iter()
-            .filter_map(|(r, camera)| match r {
-                MediaRequest::CreateAnswer { call, .. } => Some((*call, *camera)),
-                _ => None,
-            })
-            .collect()
-    };
+    let answers = |bed: &mut Phones| media_asked(bed, Side::B, false);
     for (camera, offer_video) in [(true, true), (true, false), (false, true)] {
         let mut bed = Phones::phones();
         bed.act(Side::A, Action::VideoCall("1001".into()));

@@ -465,34 +465,21 @@ async function embedMount(browser, base, r) {
   await sleep(1000);
   const leaks = await leaksAfter(H, t0);
   if (leaks.bad.length) throw new Error(`after unmount: ${leaks.bad.join('; ')}`);
-  // a bad config is refused before anything starts
-  r.bad_config = await H.page.evaluate(async () => {
+  // a bad config is refused before anything starts: a theme, a codec list
+  // (an array) with a codec the phone does not know, a video codec list
+  const refusal = (config) => H.page.evaluate(async (config) => {
     try {
-      await SipPhone.mount(document.getElementById('mounted'), { theme: 'pink' });
+      await SipPhone.mount(document.getElementById('mounted'), config);
       return null;
     } catch (e) {
       return String(e.message || e);
     }
-  });
+  }, config);
+  r.bad_config = await refusal({ theme: 'pink' });
   if (!/theme/.test(r.bad_config || '')) throw new Error(`a bad theme was refused with ${JSON.stringify(r.bad_config)}`);
-  // so is a codec list (an array) with a codec the phone does not know
-  r.bad_codecs = await H.page.evaluate(async () => {
-    try {
-      await SipPhone.mount(document.getElementById('mounted'), { audioCodecs: ['PCMU', 'silk'] });
-      return null;
-    } catch (e) {
-      return String(e.message || e);
-    }
-  });
+  r.bad_codecs = await refusal({ audioCodecs: ['PCMU', 'silk'] });
   if (!/audioCodecs.*"silk"/.test(r.bad_codecs || '')) throw new Error(`an unknown codec was refused with ${JSON.stringify(r.bad_codecs)}`);
-  r.bad_video_codecs = await H.page.evaluate(async () => {
-    try {
-      await SipPhone.mount(document.getElementById('mounted'), { videoCodecs: 'VP9 theora' });
-      return null;
-    } catch (e) {
-      return String(e.message || e);
-    }
-  });
+  r.bad_video_codecs = await refusal({ videoCodecs: 'VP9 theora' });
   if (!/videoCodecs.*"theora"/.test(r.bad_video_codecs || '')) throw new Error(`an unknown video codec was refused with ${JSON.stringify(r.bad_video_codecs)}`);
   // and mount again, light, password in the config
   const t1 = await pageNow(H);

@@ -123,7 +123,7 @@ import {
   ART, T, sleep, step, openPage, shot, fillSettings, openSettings, phoneState, textOf, errorText,
   waitReg, waitPhone, waitText, expectNoError, user, callAndAnswer, audioBothWays, newestAudio, hangUp, sipp,
   sipHeader, visible, waitVisible, waitAttr, waitCount, energyOver, clearBindings, leavePage, sipBody, pbx,
-  audioCodecs, sdpAudioCodecs, framesOverTime, streamCodecs, sdpCodecs,
+  sdpAudioCodecs, framesOverTime, streamCodecs, sdpCodecs,
 } from './lib.mjs';
 
 const TRACE = 'features-sipp';
@@ -716,19 +716,32 @@ async function screenShare(browser, base, r) {
   if (!notBlack(r.screen) || !notBlack(r.camera_again)) throw new Error(`B's pictures: ${JSON.stringify({ screen: r.screen, camera: r.camera_again })}`);
 }
 
+/** P transfers its call to `number` (Transfer, the number, Blind transfer). */
+async function transferBlind(P, number) {
+  await press(P, '#transfer-button');
+  await waitVisible(P.page, '#transfer-form', T.ui, P.name);
+  await P.page.fill('#transfer-target', number);
+  await press(P, '#transfer-blind');
+}
+
+/** `from` video-calls `number` (the page `to`), which answers with its camera: both active. */
+async function videoCallAnswered(from, to, number) {
+  await step(`${from.name}: video call to ${to.name}, answered with video`, T.ring + T.answer, async () => {
+    await from.page.fill('#dial-input', number);
+    await press(from, '#video-call-button');
+    await waitPhone(to.page, 'incoming', T.ring);
+    await press(to, '#answer-video-button');
+    await Promise.all([waitPhone(from.page, 'active', T.answer), waitPhone(to.page, 'active', T.answer)]);
+  });
+}
+
 /** Video through call waiting (issue 16): held with the line, back with the swap. */
 async function videoWaiting(browser, base, r) {
   const SC = 'video-waiting';
   const [A, B, C] = await setup(browser, base, r, SC, [
     { n: 1004, name: 'Ada', page: 'A' }, { n: 1005, name: 'Ben', page: 'B' }, { n: 1006, name: 'Cyd', page: 'C' },
   ]);
-  await step('A: video call to B, B answers with video', T.ring + T.answer, async () => {
-    await A.page.fill('#dial-input', '1005');
-    await press(A, '#video-call-button');
-    await waitPhone(B.page, 'incoming', T.ring);
-    await press(B, '#answer-video-button');
-    await Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]);
-  });
+  await videoCallAnswered(A, B, '1005');
   // A's first connection is the call with B; B has only that one
   const AB = [[A, 0], [B, 0]];
   await step('video both ways', T.media * 2, async () => {
@@ -817,19 +830,10 @@ async function videoTransfer(browser, base, r) {
   const [A, B, C] = await setup(browser, base, r, SC, [
     { n: 1002, name: 'Ada', page: 'A' }, { n: 1003, name: 'Ben', page: 'B' }, { n: 1006, name: 'Cyd', page: 'C' },
   ]);
-  await step('A: video call to B, B answers with video', T.ring + T.answer, async () => {
-    await A.page.fill('#dial-input', '1003');
-    await press(A, '#video-call-button');
-    await waitPhone(B.page, 'incoming', T.ring);
-    await press(B, '#answer-video-button');
-    await Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]);
-  });
+  await videoCallAnswered(A, B, '1003');
   await step('A decodes B\'s video', T.media * 2, () => framesOver(A, 10, T.media * 2));
   const t0 = Date.now();
-  await press(B, '#transfer-button');
-  await waitVisible(B.page, '#transfer-form', T.ui, 'B');
-  await B.page.fill('#transfer-target', '1006');
-  await press(B, '#transfer-blind');
+  await transferBlind(B, '1006');
   await step('C rings with a video answer', T.ring, async () => {
     await waitPhone(C.page, 'incoming', T.ring);
     await waitVisible(C.page, '#answer-video-button', T.ring, 'C');
@@ -1078,13 +1082,7 @@ async function codecs(browser, base, r) {
   const onlyPcmu = (list) => list.includes('PCMU') && list.every((c) => c === 'PCMU' || c === 'telephone-event');
   const pcmuBothWays = async (what) => {
     await step(`${what}: audio both ways`, T.media, () => audioBothWays([A, B]));
-    const got = { A: await audioCodecs(A.page), B: await audioCodecs(B.page) };
-    r[`stats_${what}`] = got;
-    for (const [name, c] of Object.entries(got)) {
-      if (!/^audio\/PCMU\//i.test(c?.out || '') || !/^audio\/PCMU\//i.test(c?.in || '')) {
-        throw new Error(`${what}: ${name} sends/receives ${JSON.stringify(c)}, want audio/PCMU both ways`);
-      }
-    }
+    await codecBothWays([A, B], 'audio', 'PCMU', r, what);
   };
 
   // 1. A offers
@@ -1137,6 +1135,22 @@ async function codecs(browser, base, r) {
   if (!/PCMU/.test(r.notice_B) || !/Gina/.test(r.notice_B)) throw new Error(`B's notice ${JSON.stringify(r.notice_B)} does not name the caller and the codec offered`);
 }
 
+/**
+ * Each page sends and receives `kind` ('audio', 'video') with `codec`
+ * (getStats of its newest connection); the figures go to r.stats_<what>.
+ */
+async function codecBothWays(pages, kind, codec, r, what) {
+  const got = {};
+  for (const P of pages) got[P.name] = await streamCodecs(P.page, kind);
+  r[`stats_${what}`] = got;
+  const want = new RegExp(`^${kind}/${codec}/`, 'i');
+  for (const [name, c] of Object.entries(got)) {
+    if (!want.test(c?.out || '') || !want.test(c?.in || '')) {
+      throw new Error(`${what}: ${name} sends/receives ${JSON.stringify(c)}, want ${kind}/${codec} both ways`);
+    }
+  }
+}
+
 /** Video codec choice (issue 16): A takes VP9 only; offered, answered and sent so. */
 async function videoCodecs(browser, base, r) {
   const SC = 'video-codecs';
@@ -1147,31 +1161,16 @@ async function videoCodecs(browser, base, r) {
   );
   // VP9 and what rides on it (retransmission, error correction) only
   const onlyVp9 = (list) => list.includes('VP9') && list.every((c) => ['VP9', 'rtx', 'red', 'ulpfec', 'flexfec-03'].includes(c));
-  const videoCall = async (from, to, number) => {
-    await step(`${from.name}: video call to ${number}`, T.ring, async () => {
-      await from.page.fill('#dial-input', number);
-      await press(from, '#video-call-button');
-      await waitPhone(to.page, 'incoming', T.ring);
-    });
-    await press(to, '#answer-video-button');
-    await step('both active', T.answer, () => Promise.all([waitPhone(A.page, 'active', T.answer), waitPhone(B.page, 'active', T.answer)]));
-  };
   const vp9BothWays = async (what) => {
     await step(`${what}: video both ways`, T.media * 2, async () => {
       await framesOver(A, 10, T.media * 2);
       await framesOver(B, 10, T.media * 2);
     });
-    const got = { A: await streamCodecs(A.page, 'video'), B: await streamCodecs(B.page, 'video') };
-    r[`stats_${what}`] = got;
-    for (const [name, c] of Object.entries(got)) {
-      if (!/^video\/VP9\//i.test(c?.out || '') || !/^video\/VP9\//i.test(c?.in || '')) {
-        throw new Error(`${what}: ${name} sends/receives ${JSON.stringify(c)}, want video/VP9 both ways`);
-      }
-    }
+    await codecBothWays([A, B], 'video', 'VP9', r, what);
   };
   // 1. A offers
   let t0 = Date.now();
-  await videoCall(A, B, '1007');
+  await videoCallAnswered(A, B, '1007');
   const offer = sentAfter(A, 'INVITE', t0)[0];
   r.offer_codecs_A = offer ? sdpCodecs(sipBody(offer.text), 'video') : null;
   if (!offer || !onlyVp9(r.offer_codecs_A)) throw new Error(`A's offer lists the video codecs ${JSON.stringify(r.offer_codecs_A)}, want VP9 (and rtx, red, ulpfec) only`);
@@ -1179,7 +1178,7 @@ async function videoCodecs(browser, base, r) {
   await hangUp(A, B);
   // 2. B offers (its browser's list, VP8 first); A answers
   t0 = Date.now();
-  await videoCall(B, A, '1006');
+  await videoCallAnswered(B, A, '1006');
   const bOffer = sentAfter(B, 'INVITE', t0)[0];
   r.offer_codecs_B = bOffer ? sdpCodecs(sipBody(bOffer.text), 'video') : null;
   if (!r.offer_codecs_B || r.offer_codecs_B[0] !== 'VP8') throw new Error(`B's offer lists ${JSON.stringify(r.offer_codecs_B)}, want the browser's (VP8 first)`);
@@ -1292,10 +1291,7 @@ async function blindTransfer(browser, base, r) {
   await callAndAnswer(A, B, '1001');
   await step('audio A-B', T.media, () => audioBothWays([A, B]));
   const t0 = Date.now();
-  await press(B, '#transfer-button');
-  await waitVisible(B.page, '#transfer-form', T.ui, 'B');
-  await B.page.fill('#transfer-target', '1008');
-  await press(B, '#transfer-blind');
+  await transferBlind(B, '1008');
   await step('C rings showing A', T.ring, async () => {
     await waitPhone(C.page, 'incoming', T.ring);
     await waitText(C.page, '#incoming-from', /Alice|1000/, T.ui, 'C');
