@@ -242,6 +242,20 @@ const responsesAfter = (P, dir, cseqMethod, since = 0) =>
   );
 const statusOf = (f) => Number(f.text.slice(8, 11));
 
+/**
+ * What `pick` finds among the frames, waiting up to `ms` for it: the test
+ * hears of a frame a little after the page has acted on it (a page shows
+ * "active" before its 200 OK reaches the test). Undefined when not there.
+ */
+async function frameWithin(pick, ms = T.ui) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const f = pick();
+    if (f || Date.now() >= end) return f;
+    await sleep(50);
+  }
+}
+
 /** Direction attribute of the audio m-line of an SDP (sendrecv when none). */
 function sdpDirection(sdp) {
   const audio = sdp.split(/\r?\nm=/).find((s) => s.startsWith('audio') || s.startsWith('m=audio')) || sdp;
@@ -1101,7 +1115,7 @@ async function codecs(browser, base, r) {
   const bOffer = sentAfter(B, 'INVITE', t0)[0];
   r.offer_codecs_B = bOffer ? sdpAudioCodecs(sipBody(bOffer.text)) : null;
   if (!r.offer_codecs_B || r.offer_codecs_B[0] !== 'opus') throw new Error(`B's offer lists ${JSON.stringify(r.offer_codecs_B)}, want the browser's (opus first)`);
-  const ok = responsesAfter(A, '>>', 'INVITE', t0).find((f) => statusOf(f) === 200);
+  const ok = await frameWithin(() => responsesAfter(A, '>>', 'INVITE', t0).find((f) => statusOf(f) === 200));
   r.answer_codecs_A = ok ? sdpAudioCodecs(sipBody(ok.text)) : null;
   if (!ok || !onlyPcmu(r.answer_codecs_A)) throw new Error(`A's answer lists ${JSON.stringify(r.answer_codecs_A)}, want PCMU and telephone-event only`);
   await pcmuBothWays('B-offers');
@@ -1120,7 +1134,7 @@ async function codecs(browser, base, r) {
   });
   await step('A: the call is refused', T.ring, () => waitPhone(A.page, 'idle', T.ring));
   r.refused_ms = Date.now() - t0;
-  const refusal = responsesAfter(B, '>>', 'INVITE', t0).find((f) => statusOf(f) >= 300);
+  const refusal = await frameWithin(() => responsesAfter(B, '>>', 'INVITE', t0).find((f) => statusOf(f) >= 300));
   r.refusal_B = refusal ? `${statusOf(refusal)} / Warning: ${sipHeader(refusal.text, 'Warning')}` : null;
   r.rang_B = responsesAfter(B, '>>', 'INVITE', t0).filter((f) => statusOf(f) === 180).length;
   r.shown_A = (await errorText(A.page)) || (await textOf(A.page, '#notice'));
@@ -1182,7 +1196,7 @@ async function videoCodecs(browser, base, r) {
   const bOffer = sentAfter(B, 'INVITE', t0)[0];
   r.offer_codecs_B = bOffer ? sdpCodecs(sipBody(bOffer.text), 'video') : null;
   if (!r.offer_codecs_B || r.offer_codecs_B[0] !== 'VP8') throw new Error(`B's offer lists ${JSON.stringify(r.offer_codecs_B)}, want the browser's (VP8 first)`);
-  const ok = responsesAfter(A, '>>', 'INVITE', t0).find((f) => statusOf(f) === 200);
+  const ok = await frameWithin(() => responsesAfter(A, '>>', 'INVITE', t0).find((f) => statusOf(f) === 200));
   r.answer_codecs_A = ok ? sdpCodecs(sipBody(ok.text), 'video') : null;
   if (!ok || !onlyVp9(r.answer_codecs_A)) throw new Error(`A's answer lists the video codecs ${JSON.stringify(r.answer_codecs_A)}, want VP9 (and rtx, red, ulpfec) only`);
   await vp9BothWays('B-offers');
