@@ -89,12 +89,16 @@ pub fn same_version(old: &str, new: &str) -> bool {
     }
 }
 
+/// A stream's payload types with their codec names, and its other lines.
+type Formats<'a> = (Vec<(&'a str, Option<&'a str>)>, Vec<&'a str>);
+
 /// The payload types of the first `m=<kind>` stream (`audio`, `video`), in
 /// its order, each with its codec name: its `a=rtpmap` encoding name, or
 /// for the static audio types 0, 8 and 9 given without one their RFC 3551
 /// names (None for any other type without one). None when there is no such
-/// stream or it is turned off (port 0).
-fn formats<'a>(sdp: &'a str, kind: &str) -> Option<Vec<(&'a str, Option<&'a str>)>> {
+/// stream or it is turned off (port 0). With them, the stream's other
+/// lines.
+fn formats<'a>(sdp: &'a str, kind: &str) -> Option<Formats<'a>> {
     let (m, lines) = stream(sdp, kind)?;
     let mut words = m.split_whitespace();
     if words.next().is_none_or(|port| port == "0") {
@@ -108,21 +112,20 @@ fn formats<'a>(sdp: &'a str, kind: &str) -> Option<Vec<(&'a str, Option<&'a str>
             Some((pt, rest.split('/').next()?.trim()))
         })
         .collect();
-    Some(
-        types
-            .into_iter()
-            .map(|pt| {
-                let named = maps.iter().find(|(p, _)| *p == pt).map(|(_, n)| *n);
-                let name = named.or(match (kind, pt) {
-                    ("audio", "0") => Some("PCMU"),
-                    ("audio", "8") => Some("PCMA"),
-                    ("audio", "9") => Some("G722"),
-                    _ => None,
-                });
-                (pt, name)
-            })
-            .collect(),
-    )
+    let named = types
+        .into_iter()
+        .map(|pt| {
+            let named = maps.iter().find(|(p, _)| *p == pt).map(|(_, n)| *n);
+            let name = named.or(match (kind, pt) {
+                ("audio", "0") => Some("PCMU"),
+                ("audio", "8") => Some("PCMA"),
+                ("audio", "9") => Some("G722"),
+                _ => None,
+            });
+            (pt, name)
+        })
+        .collect();
+    Some((named, lines))
 }
 
 /// The first `m=<kind>` stream of `sdp`: the words of its `m=` line after
@@ -137,6 +140,7 @@ fn stream<'a>(sdp: &'a str, kind: &str) -> Option<(&'a str, Vec<&'a str>)> {
 /// [`formats`]); empty when there is none.
 pub fn audio_codecs(sdp: &str) -> Vec<&str> {
     formats(sdp, "audio")
+        .map(|(f, _)| f)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|(_, name)| name)
@@ -160,7 +164,7 @@ pub const VIDEO_HELPERS: [&str; 4] = ["rtx", "red", "ulpfec", "flexfec-03"];
 /// what it sends). None when nothing would change, or when none of
 /// `wanted` is offered (such an audio offer is refused, not answered).
 pub fn keep_codecs(sdp: &str, kind: &str, wanted: &[&str]) -> Option<String> {
-    let formats = formats(sdp, kind)?;
+    let (formats, lines) = formats(sdp, kind)?;
     let is = |n: &Option<&str>, name: &str| n.is_some_and(|n| n.eq_ignore_ascii_case(name));
     let mut keep: Vec<&str> = Vec::new();
     for name in wanted {
@@ -175,7 +179,6 @@ pub fn keep_codecs(sdp: &str, kind: &str, wanted: &[&str]) -> Option<String> {
         return None;
     }
     // the codec a retransmission stream is for (a=fmtp:<pt> apt=<codec>)
-    let lines = stream(sdp, kind).map(|(_, l)| l).unwrap_or_default();
     let apt = |pt: &str| {
         lines
             .iter()
@@ -192,7 +195,7 @@ pub fn keep_codecs(sdp: &str, kind: &str, wanted: &[&str]) -> Option<String> {
         for (pt, n) in &formats {
             let rides = match (kind, rtx) {
                 ("audio", false) => is(n, DTMF_CODEC),
-                ("video", false) => VIDEO_HELPERS[1..].iter().any(|h| is(n, h)),
+                ("video", false) => VIDEO_HELPERS.iter().any(|h| *h != "rtx" && is(n, h)),
                 ("video", true) => is(n, "rtx") && apt(pt).is_some_and(|c| keep.contains(&c)),
                 _ => false,
             };
