@@ -7,6 +7,8 @@
 //   early-socket.js                opens the WebSocket while the wasm loads
 //   sip-agent-core-<hash>.js       wasm-bindgen's module of the library
 //   sip-agent-core-<hash>_bg.wasm  the library (wasm-opt'd as the app's is)
+// In a release build the wasm and its JS get short import names and the
+// JS files are minified (scripts/shrink.mjs), as the app's are.
 // It builds the bin `softphone-agent` with --no-default-features (no
 // Leptos), in the profile Trunk builds (TRUNK_PROFILE), with the pinned
 // wasm-bindgen and wasm-opt that Trunk uses (scripts/env.sh puts them on
@@ -19,6 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { minifyJs, shortImports } from './shrink.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 function fail(msg) {
@@ -55,8 +58,18 @@ try {
     run('wasm-opt', ['-Oz', '--flatten', '--rereloop', '-Oz', '-Oz', '--output', opt, wasmTmp]);
     fs.renameSync(opt, wasmTmp);
   }
-  const js = fs.readFileSync(path.join(tmp, 'sip-agent-core.js'));
-  const wasm = fs.readFileSync(wasmTmp);
+  let js = fs.readFileSync(path.join(tmp, 'sip-agent-core.js'), 'utf8');
+  let wasm = fs.readFileSync(wasmTmp);
+  if (release) {
+    // short import names, minified JS (scripts/shrink.mjs)
+    try {
+      const short = shortImports(wasm, js);
+      wasm = short.wasm;
+      js = minifyJs(short.js);
+    } catch (e) {
+      fail(`making the release files smaller: ${e.message}`);
+    }
+  }
   const hash = crypto.createHash('sha256').update(js).update(wasm).digest('hex').slice(0, 16);
   const jsName = `sip-agent-core-${hash}.js`;
   const wasmName = `sip-agent-core-${hash}_bg.wasm`;
@@ -70,6 +83,13 @@ try {
   };
   fill("'__SIP_AGENT_JS__'", JSON.stringify(`./${jsName}`));
   fill("'__SIP_AGENT_WASM__'", JSON.stringify(`./${wasmName}`));
+  if (release) {
+    try {
+      template = minifyJs(template);
+    } catch (e) {
+      fail(`minifying sip-agent.js: ${e.message}`);
+    }
+  }
   fs.writeFileSync(path.join(dir, 'sip-agent.js'), template);
   fs.copyFileSync(path.join(ROOT, 'embed/sip-agent.d.ts'), path.join(dir, 'sip-agent.d.ts'));
   // sip-agent.js imports it (index.html has it copied too)

@@ -11,10 +11,13 @@
 // phone) + style/embed.css, adopted in the phone's shadow root.
 // Fails the build (exit 1) with a reason when something is missing.
 //
-// Usage outside Trunk (a check): node scripts/embed-hook.mjs <built dir>
+// In a release build the styles and sip-phone.js are minified.
+//
+// Usage outside Trunk (a check): node scripts/embed-hook.mjs <built dir> [--release]
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { minifyCss, minifyJs } from './shrink.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 function fail(msg) {
@@ -22,7 +25,7 @@ function fail(msg) {
   process.exit(1);
 }
 
-const dir = process.argv[2] || process.env.TRUNK_STAGING_DIR;
+const dir = process.argv.slice(2).find((a) => !a.startsWith('--')) || process.env.TRUNK_STAGING_DIR;
 if (!dir) fail('no directory: run by Trunk (TRUNK_STAGING_DIR) or give one as argument');
 const files = fs.readdirSync(dir);
 const wasm = files.filter((f) => /^softphone-[0-9a-f]+_bg\.wasm$/.test(f));
@@ -45,7 +48,8 @@ export function shadowCss(css) {
 }
 
 const read = (p) => fs.readFileSync(path.join(ROOT, p), 'utf8');
-const css = [
+const release = process.argv.includes('--release') || process.env.TRUNK_PROFILE === 'release';
+let css = [
   shadowCss(read('style/main.css')),
   shadowCss(read('style/views.css')),
   read('style/embed.css'),
@@ -57,10 +61,21 @@ const fill = (name, value) => {
   if (!template.includes(name)) fail(`embed/sip-phone.js has no ${name}`);
   template = template.split(name).join(value);
 };
+// a release build: the styles and the script minified (scripts/shrink.mjs)
+try {
+  if (release) css = minifyCss(css);
+} catch (e) {
+  fail(`minifying the styles: ${e.message}`);
+}
 fill("'__SIP_PHONE_APP_JS__'", JSON.stringify(`./${js[0]}`));
 fill("'__SIP_PHONE_APP_WASM__'", JSON.stringify(`./${wasm[0]}`));
 fill('__SIP_PHONE_CSS__', JSON.stringify(css));
 fill('__SIP_PHONE_VERSION__', version);
+try {
+  if (release) template = minifyJs(template);
+} catch (e) {
+  fail(`minifying sip-phone.js: ${e.message}`);
+}
 fs.writeFileSync(path.join(dir, 'sip-phone.js'), template);
 fs.copyFileSync(path.join(ROOT, 'embed/sip-phone.d.ts'), path.join(dir, 'sip-phone.d.ts'));
 

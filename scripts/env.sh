@@ -17,6 +17,7 @@ export TRUNK_SKIP_VERSION_CHECK=true
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130    # = the wasm-bindgen crate pinned in Cargo.toml
 BINARYEN_VERSION=132.0.0        # wasm-opt "version_132"
+ESBUILD_VERSION=0.28.2          # minifies the release build's JS and CSS (scripts/shrink.mjs)
 
 # network namespace for the end-to-end tests (only "lo" inside)
 E2E_NETNS="${E2E_NETNS:-softphone-e2e}"

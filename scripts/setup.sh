@@ -19,7 +19,8 @@
 #                    wasm32-unknown-unknown target, rustfmt and clippy
 #   cargo install    trunk 0.21.14 (0.22 needs a newer rustc),
 #                    wasm-bindgen-cli 0.2.130 (= the wasm-bindgen crate)
-#   .tools/          wasm-opt from npm binaryen@132.0.0 (never Debian's binaryen)
+#   .tools/          wasm-opt from npm binaryen@132.0.0 (never Debian's binaryen),
+#                    esbuild from npm (minifies the release build's JS and CSS)
 #   tests/e2e/       playwright-core (npm ci, exact versions from package-lock.json);
 #                    it drives /usr/bin/chromium: no browser is downloaded
 #
@@ -114,6 +115,15 @@ if ! "$ROOT/.tools/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "
   [ -f .tools/package.json ] || echo '{ "private": true }' >.tools/package.json
   quietly npm-binaryen timeout 600 npm install --prefix .tools --no-audit --no-fund \
     --save-exact "binaryen@$BINARYEN_VERSION"
+fi
+
+# ---------- esbuild (npm) in .tools/: minifies the release build ----------
+if [ "$(node -p "require('$ROOT/.tools/node_modules/esbuild/package.json').version" 2>/dev/null)" != "$ESBUILD_VERSION" ]; then
+  echo "setup: npm install esbuild@$ESBUILD_VERSION into .tools/"
+  mkdir -p .tools
+  [ -f .tools/package.json ] || echo '{ "private": true }' >.tools/package.json
+  quietly npm-esbuild timeout 600 npm install --prefix .tools --no-audit --no-fund \
+    --save-exact "esbuild@$ESBUILD_VERSION"
 fi
 
 # ---------- e2e node packages (exact versions from package-lock.json) ----------

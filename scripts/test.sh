@@ -7,8 +7,10 @@
 #   clippy wasm32         cargo clippy --target wasm32-unknown-unknown -- -D warnings
 #   clippy wasm32 agent   the same for the library build (--no-default-features)
 #   test native           cargo test
+#   test scripts          node --test tests/scripts/ (the build's scripts)
 #   trunk build           trunk build --release  (-> dist/, with the library
-#                         build by scripts/agent-hook.mjs; prints the sizes)
+#                         build by scripts/agent-hook.mjs; short import names
+#                         and minified JS and CSS; prints the sizes)
 #   pbx start             Kamailio (and the media gateway: rtpengine, echo test)
 #                         in network namespace $E2E_NETNS (only "lo")
 #   pbx register          sipp registrations (200 / 401 / 403) in that namespace
@@ -96,6 +98,8 @@ step "clippy wasm32" 1800 cargo clippy --target wasm32-unknown-unknown -- -D war
 step "clippy wasm32 agent" 1800 cargo clippy --target wasm32-unknown-unknown --no-default-features \
   --bin softphone-agent -- -D warnings
 step "test native" 1800 cargo test
+# the build's own scripts (scripts/shrink.mjs: short import names, minifier)
+step "test scripts" 120 node --test tests/scripts/
 rm -rf dist
 step "trunk build" 1800 trunk build --release
 
