@@ -197,6 +197,10 @@ fn App(state: PhoneState, views: Views) -> impl IntoView {
     // lists took as long again
     let lists_drawn = RwSignal::new(false);
     set_timeout(move || lists_drawn.set(true), std::time::Duration::ZERO);
+    // so are the two call panels (kept in the page, hidden, once drawn):
+    // a call finds them there, and the phone's state is shown without them
+    let panels_drawn = RwSignal::new(false);
+    set_timeout(move || panels_drawn.set(true), std::time::Duration::ZERO);
     view! {
         <div
             id="phone"
@@ -227,8 +231,10 @@ fn App(state: PhoneState, views: Views) -> impl IntoView {
                     hidden=shown(Tab::Phone)
                 >
                     <lines::Lines state=state />
-                    <call::IncomingPanel state=state />
-                    <call::InCallPanel state=state />
+                    <Show when=move || panels_drawn.get()>
+                        <call::IncomingPanel state=state />
+                        <call::InCallPanel state=state />
+                    </Show>
                     // one dialpad, kept in the page: hidden during a call
                     // unless "Add call" opened it (ringing then only hides it)
                     <Show when=can_dial>
