@@ -192,15 +192,12 @@ fn App(state: PhoneState, views: Views) -> impl IntoView {
             </section>
         }
     };
-    // the lists are drawn in the next task, after the phone: at load the
-    // user waits for the phone's state (signed in or not), and drawing the
-    // lists took as long again
-    let lists_drawn = RwSignal::new(false);
-    set_timeout(move || lists_drawn.set(true), std::time::Duration::ZERO);
-    // so are the two call panels (kept in the page, hidden, once drawn):
-    // a call finds them there, and the phone's state is shown without them
-    let panels_drawn = RwSignal::new(false);
-    set_timeout(move || panels_drawn.set(true), std::time::Duration::ZERO);
+    // the lists and the two call panels are drawn in the next task, after
+    // the phone: at load the user waits for the phone's state (signed in or
+    // not), and drawing the lists took as long again; the panels stay in the
+    // page (hidden) once drawn, so a call finds them there
+    let rest_drawn = RwSignal::new(false);
+    set_timeout(move || rest_drawn.set(true), std::time::Duration::ZERO);
     view! {
         <div
             id="phone"
@@ -231,7 +228,7 @@ fn App(state: PhoneState, views: Views) -> impl IntoView {
                     hidden=shown(Tab::Phone)
                 >
                     <lines::Lines state=state />
-                    <Show when=move || panels_drawn.get()>
+                    <Show when=move || rest_drawn.get()>
                         <call::IncomingPanel state=state />
                         <call::InCallPanel state=state />
                     </Show>
@@ -250,7 +247,7 @@ fn App(state: PhoneState, views: Views) -> impl IntoView {
                 </section>
             </div>
             <div class="pane pane-lists">
-                <Show when=move || lists_drawn.get()>
+                <Show when=move || rest_drawn.get()>
                     <Show when=wide>
                         <Tabs views=views />
                     </Show>
