@@ -286,7 +286,7 @@ e2e_group e2e-cluster 180 cluster-failover
 # the same phone in Firefox ESR (WebDriver BiDi, tests/e2e/firefox.mjs): the
 # groups where browsers differ
 E2E_LABEL="e2e firefox" E2E_ARGS="--browser firefox" e2e_group e2e-firefox 660 \
-  call wrong-password server-down first-screen screens hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast codecs video-codecs video-call video-no-camera video-transfer call-waiting \
+  call wrong-password server-down first-screen screens hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast codecs video-codecs video-call video-no-camera video-transfer call-waiting auto-answer \
   blind-transfer page-close page-reload tab-close embed-mount agent-call mixed-browsers wss-untrusted \
   turn-udp turn-tcp turn-wrong-password no-webrtc baresip-calls-browser \
   browser-calls-linphone linphone-calls-browser

@@ -583,6 +583,9 @@ thread_local! {
     static CONFERENCE: RefCell<Option<Conference>> = const { RefCell::new(None) };
     /// The settings form's microphone preview for the level meter.
     static PREVIEW: RefCell<Option<(MediaStream, audio::Level)>> = const { RefCell::new(None) };
+    /// The microphone has opened in this page: no permission prompt waits
+    /// for the user, so answering need not wait for it ([`answer_first`]).
+    static MIC_OPENED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Use this configuration for every peer connection and microphone opened
@@ -1210,7 +1213,7 @@ fn start(call: CallId, remote_offer: Option<String>, report: Report, camera: Opt
     };
     CALLS.with(|c| c.borrow_mut().insert(call, media.clone()));
     spawn_local(async move {
-        let result = negotiate(&media, remote_offer, camera).await;
+        let result = negotiate(&media, remote_offer, camera, &report).await;
         report_sdp(&media, result, &report, "media");
     });
 }
@@ -1236,9 +1239,10 @@ fn report_sdp(media: &CallMedia, result: Result<String, String>, report: &Report
 }
 
 async fn negotiate(
-    media: &CallMedia,
+    media: &Rc<CallMedia>,
     remote_offer: Option<String>,
     camera: Option<CameraFailed>,
+    report: &Report,
 ) -> Result<String, String> {
     let pc = &media.pc;
     // the caller's offer is taken in while the microphone opens
@@ -1252,6 +1256,13 @@ async fn negotiate(
         ));
         JsFuture::from(pc.set_remote_description(&desc))
     });
+    let remote = match remote {
+        Some(set) if camera.is_none() && MIC_OPENED.with(Cell::get) => {
+            let offer = remote_offer.as_deref().unwrap_or_default();
+            return answer_first(media, set, offer, report).await;
+        }
+        other => other,
+    };
     let mic = microphone().await;
     let remote = match remote {
         Some(set) => set
@@ -1311,6 +1322,109 @@ async fn negotiate(
         (pc.create_offer(), RtcSdpType::Offer)
     };
     set_local(media, promise, kind, remote_offer.as_deref()).await
+}
+
+/// Answer a call without waiting for the microphone (issue 15): it has
+/// opened in this page before, so no permission prompt stands in the way,
+/// and opening it again takes 20–60 ms that the 200 OK need not wait for.
+/// The offer's audio transceiver sends (`sendrecv`) with a stream of its
+/// own, so the answer says what it would after `addTrack`; the microphone's
+/// track goes on its sender when it is open ([`attach_mic`]), as a rule
+/// before ICE and DTLS are through. A microphone that cannot open ends the
+/// call with the reason, as it would have failed the answer.
+async fn answer_first(
+    media: &Rc<CallMedia>,
+    remote: JsFuture,
+    offer: &str,
+    report: &Report,
+) -> Result<String, String> {
+    // (a promise: the microphone starts opening now, not when awaited)
+    let opening = wasm_bindgen_futures::future_to_promise(async {
+        let mic = microphone().await.map_err(|e| JsValue::from_str(&e))?;
+        Ok(mic.into())
+    });
+    let remote = remote
+        .await
+        .map_err(|e| sdp_refused("the caller's audio offer", &e));
+    attach_mic(media.clone(), opening, report.clone());
+    remote?;
+    if media.closed.get() {
+        return Err("closed".into());
+    }
+    let pc = &media.pc;
+    let audio = pc.get_transceivers().iter().find_map(|t| {
+        let t = t.dyn_into::<RtcRtpTransceiver>().ok()?;
+        (t.receiver().track().kind() == "audio" && t.mid().is_some()).then_some(t)
+    });
+    if let Some(t) = audio {
+        let _ = js_sys::Reflect::set(
+            &t,
+            &JsValue::from_str("direction"),
+            &JsValue::from_str("sendrecv"),
+        );
+        let sender = t.sender();
+        set_streams(&sender, media.call);
+        media.sender.borrow_mut().get_or_insert(sender);
+    }
+    codecs::prefer(pc, &media.audio_codecs, &media.video_codecs, media.call);
+    set_local(media, pc.create_answer(), RtcSdpType::Answer, Some(offer)).await
+}
+
+/// `sender.setStreams(new MediaStream())`: the answer names a stream for
+/// the audio it will send (`a=msid`), as `addTrack` would. A browser
+/// without it answers without one (logged).
+fn set_streams(sender: &RtcRtpSender, call: CallId) {
+    let set = js_sys::Reflect::get(sender, &JsValue::from_str("setStreams"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let done = match (set, MediaStream::new()) {
+        (Some(f), Ok(stream)) => f.call1(sender, &stream).map(|_| ()),
+        (None, _) => Err(JsValue::from_str("no setStreams in this browser")),
+        (_, Err(e)) => Err(e),
+    };
+    if let Err(e) = done {
+        crate::log::debug!("{call}: the answer names no stream: {}", js_text(&e));
+    }
+}
+
+/// The microphone `opening` for the call answered first: its track goes on
+/// the call's audio sender (and into a recording that started without it);
+/// if it cannot open, the call ends with the reason. Closed meanwhile: the
+/// microphone is closed again.
+fn attach_mic(media: Rc<CallMedia>, opening: js_sys::Promise, report: Report) {
+    spawn_local(async move {
+        let call = media.call;
+        let opened = JsFuture::from(opening).await.map_err(|e| {
+            e.as_string()
+                .unwrap_or_else(|| "the microphone could not be opened".into())
+        });
+        let mic = match opened.map(|m| m.dyn_into::<MediaStream>()) {
+            Ok(Ok(mic)) => mic,
+            Ok(Err(_)) => return,
+            Err(reason) => {
+                if !media.closed.get() {
+                    crate::log::warn!("{call}: answered, but the microphone: {reason}");
+                    report(Input::MediaFailed { call, reason });
+                }
+                return;
+            }
+        };
+        if media.closed.get() {
+            stop_tracks(&mic);
+            return;
+        }
+        *media.mic.borrow_mut() = Some(Clone::clone(&mic));
+        apply_mic(&media);
+        let track = mic.get_audio_tracks().get(0).dyn_into::<MediaStreamTrack>();
+        let (Ok(track), Some(sender)) = (track, media.sender.borrow().clone()) else {
+            return;
+        };
+        crate::log::info!("{call}: answered before its microphone was open; it is now");
+        replace_track(call, &sender, Some(&track));
+        if let Some(r) = media.recorder.borrow_mut().as_mut() {
+            r.add_sent(&track);
+        }
+    });
 }
 
 /// The created offer or answer as local description, then the ICE
@@ -1759,9 +1873,11 @@ async fn microphone() -> Result<MediaStream, String> {
     };
     let result = open_chosen(open, config.mic_device.is_some(), "microphone").await;
     let stream = result.map_err(|e| mic_error(&e))?;
-    stream
+    let stream = stream
         .dyn_into::<MediaStream>()
-        .map_err(|_| "the microphone gave no audio stream".to_string())
+        .map_err(|_| "the microphone gave no audio stream".to_string())?;
+    MIC_OPENED.with(|m| m.set(true));
+    Ok(stream)
 }
 
 /// `getUserMedia` through `open` with the chosen device (`open(true)`),

@@ -1505,6 +1505,16 @@ async function autoAnswer(browser, base, r) {
   await step('audio both ways', T.media, () => audioBothWays([A, B]));
   await hangUp(A, B);
   if (r.answer_clicked) throw new Error('the answer button was clicked');
+  // issue 15: B's microphone has opened in this page, so B answers the next
+  // call without waiting for it to open again; its track follows the 200 OK
+  const answeredFirst = () => B.consoleLines.some((l) => l.includes('answered before its microphone was open'));
+  if (answeredFirst()) throw new Error('B answered its first call before its microphone was open');
+  await dial(A, '1001');
+  await step('B answers a second call by itself', T.ring + T.answer, () => Promise.all([waitPhone(A.page, 'active', T.ring + T.answer), waitPhone(B.page, 'active', T.ring + T.answer)]));
+  await step('audio both ways, B answered first', T.media, () => audioBothWays([A, B]));
+  r.answered_before_mic = answeredFirst();
+  await hangUp(A, B);
+  if (!r.answered_before_mic) throw new Error('B waited for its microphone to answer the second call');
 }
 
 async function dnd(browser, base, r) {

@@ -83,6 +83,28 @@ impl Recorder {
         })
     }
 
+    /// The track we send, when it came after the recording started (a call
+    /// answered before its microphone was open): it joins the mix.
+    pub(super) fn add_sent(&mut self, track: &MediaStreamTrack) {
+        let Some(ctx) = audio::context() else {
+            return;
+        };
+        let joined = MediaStream::new().and_then(|s| {
+            s.add_track(track);
+            let src = ctx.create_media_stream_source(&s)?;
+            src.connect_with_audio_node(&self.mix)?;
+            Ok(src)
+        });
+        match joined {
+            Ok(src) => self.sources.push(src),
+            Err(e) => crate::log::warn!(
+                "recording {}: our audio not added: {}",
+                self.id,
+                js_text(&e)
+            ),
+        }
+    }
+
     /// Stop, then store the recording and tell the phone.
     pub(super) fn stop(self) {
         spawn_local(async move {
