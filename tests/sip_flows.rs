@@ -3,7 +3,8 @@
 
 mod support;
 
-use softphone::sip::message::Method;
+use softphone::sip::auth::Credentials;
+use softphone::sip::message::{Message, Method};
 use softphone::sip::{
     CallState, Command, Duration, EndReason, Event, Input, MediaRequest, RegistrationState,
 };
@@ -165,6 +166,74 @@ fn unregister_sends_expires_zero() {
     let n = bed.sent(Side::A, "REGISTER").len();
     bed.advance(Duration::from_secs(4000));
     assert_eq!(bed.sent(Side::A, "REGISTER").len(), n);
+}
+
+/// The digest `nc` of a credentials header value.
+fn nonce_count(value: &str) -> Option<String> {
+    value
+        .split(',')
+        .find_map(|p| p.trim().strip_prefix("nc="))
+        .map(str::to_string)
+}
+
+#[test]
+fn a_second_call_sends_its_credentials_at_once_and_survives_a_forgotten_nonce() {
+    let mut bed = Bed::new();
+    let (ca, _) = establish(&mut bed);
+    bed.command(Side::A, Command::Hangup { call: ca });
+    let first = bed.sent(Side::A, "INVITE");
+    assert_eq!(first.len(), 2, "the first call is challenged");
+    let nonce_of = |m: &Message| {
+        Credentials::parse(m.header("Proxy-Authorization").expect("credentials"))
+            .expect("parses")
+            .nonce
+    };
+
+    // the next call: credentials for the same nonce on its first INVITE,
+    // counted on (nc 2), no 407
+    let again = |bed: &mut Bed| {
+        let n = bed.sent(Side::A, "INVITE").len();
+        bed.command(
+            Side::A,
+            Command::Call {
+                target: "1001".into(),
+            },
+        );
+        let ca = bed.last_call_id(Side::A).expect("A calls");
+        let cb = bed.incoming_call(Side::B).expect("B rings");
+        bed.command(Side::B, Command::Answer { call: cb });
+        assert!(bed
+            .call_states(Side::A, ca)
+            .iter()
+            .any(|s| matches!(s, CallState::Active { .. })));
+        bed.command(Side::A, Command::Hangup { call: ca });
+        bed.sent(Side::A, "INVITE")[n..].to_vec()
+    };
+    let second = again(&mut bed);
+    assert_eq!(second.len(), 1, "no challenge: {second:?}");
+    assert_eq!(nonce_of(&second[0]), nonce_of(&first[1]));
+    let nc = |m: &Message| nonce_count(m.header("Proxy-Authorization").unwrap_or_default());
+    assert_eq!(nc(&first[1]).as_deref(), Some("00000001"));
+    assert_eq!(nc(&second[0]).as_deref(), Some("00000002"));
+    let third = again(&mut bed);
+    assert_eq!(third.len(), 1);
+    assert_eq!(nc(&third[0]).as_deref(), Some("00000003"));
+
+    // the server forgot its nonces (it restarted): the credentials are
+    // challenged, and that is a first challenge, not wrong ones
+    bed.forget_nonces();
+    let fourth = again(&mut bed);
+    assert_eq!(fourth.len(), 2, "challenged once, then accepted");
+    assert_ne!(nonce_of(&fourth[1]), nonce_of(&fourth[0]));
+    assert_eq!(nc(&fourth[1]).as_deref(), Some("00000001"));
+
+    // a new connection may reach another server: no credentials until asked
+    bed.disconnect(Side::A);
+    bed.reconnect(Side::A);
+    bed.register_both();
+    let fifth = again(&mut bed);
+    assert_eq!(fifth.len(), 2, "challenged first after reconnecting");
+    assert!(fifth[0].header("Proxy-Authorization").is_none());
 }
 
 #[test]

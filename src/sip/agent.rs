@@ -4,7 +4,7 @@
 use super::call::{self, Call};
 use super::im::{self, Messages};
 use super::message::{self, Incoming, Message, Method, NameAddr, SipUri};
-use super::registration::Registration;
+use super::registration::{AuthCache, Registration};
 use super::rng::Rng;
 use super::sdp;
 use super::subscription::{self, Activity, Subscriptions};
@@ -149,6 +149,13 @@ pub struct Ctx {
     keepalive_secs: u32,
     /// This connection answered a ping: a missing pong means it is dead.
     pong_seen: bool,
+    /// The challenge the last INVITE of ours answered: the next call's
+    /// INVITE carries credentials for it from the start, which saves the
+    /// 407 round trip where the server takes a nonce again (Kamailio does
+    /// until `nonce_expire`). A challenge to them is answered as usual, so
+    /// a server that does not costs nothing more. Forgotten with the
+    /// connection (the next one may reach another server).
+    pub invite_auth: Option<AuthCache>,
 }
 
 impl Ctx {
@@ -401,6 +408,7 @@ impl UserAgent {
             out: VecDeque::new(),
             keepalive_secs: config.keepalive_secs,
             pong_seen: false,
+            invite_auth: None,
         };
         let reg = Registration::new(&mut ctx);
         Ok(UserAgent {
@@ -672,6 +680,7 @@ impl UserAgent {
 
     fn on_disconnected(&mut self, now: Instant, reason: &str) {
         self.ctx.connected = false;
+        self.ctx.invite_auth = None;
         self.ctx.timers.cancel(&TimerKey::KeepAlive);
         self.ctx.timers.cancel(&TimerKey::PongTimeout);
         self.reg.on_disconnected(&mut self.ctx);

@@ -142,6 +142,19 @@ impl Call {
         m
     }
 
+    /// The first INVITE of a call takes the credentials of the last call's
+    /// challenge, if there is one (see `Ctx::invite_auth`); each call counts
+    /// the nonce on from where the last one left it.
+    pub(super) fn borrow_invite_auth(&mut self, ctx: &mut Ctx) {
+        if self.auth.is_some() {
+            return;
+        }
+        if let Some(shared) = ctx.invite_auth.as_mut() {
+            self.auth = Some(shared.clone());
+            shared.nc = shared.nc.saturating_add(1);
+        }
+    }
+
     pub(super) fn send_invite(&mut self, ctx: &mut Ctx, now: Instant, mut invite: Message) {
         if let Some(cache) = self.auth.as_mut() {
             cache.apply(ctx, &mut invite);
@@ -295,6 +308,8 @@ impl Call {
                 self.set_active(ctx);
             }
             (401 | 407, Phase::Inviting { .. }) => {
+                // (credentials of the last call's challenge that the server
+                // did not take are challenged with a new nonce: answered)
                 let prev = self.auth.as_ref();
                 match on_challenge(resp, prev, self.auth_attempts) {
                     ChallengeOutcome::Retry(cache) => {
@@ -303,8 +318,11 @@ impl Call {
                         let sdp = request.body_str().unwrap_or_default().to_string();
                         let invite = self.build_invite(ctx, &sdp);
                         self.send_invite(ctx, now, invite);
+                        // (counted once by this INVITE)
+                        ctx.invite_auth = self.auth.clone();
                     }
                     ChallengeOutcome::Refused(r) => {
+                        ctx.invite_auth = None;
                         crate::log::warn!("{}: {r}", self.id);
                         self.end(ctx, EndReason::AuthFailed, true);
                     }

@@ -408,6 +408,7 @@ impl Call {
                 self.local_sdp = Some(sdp.clone());
                 let invite = self.build_invite(ctx, &sdp);
                 self.phase = Phase::Inviting { rung: false };
+                self.borrow_invite_auth(ctx);
                 self.send_invite(ctx, now, invite);
             }
             Phase::AwaitingAnswer => {
