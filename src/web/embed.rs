@@ -75,12 +75,14 @@ fn set(o: &Object, k: &str, v: impl Into<JsValue>) {
 
 /// Send one event to the host page (nothing when not embedded).
 pub fn emit(event: ApiEvent) {
-    let detail = object(&event.detail);
     // a panic inside a host's listener path must not find SINK borrowed
     let sent = SINK.try_with(|s| {
         let Ok(sink) = s.try_borrow() else { return };
-        match sink.as_ref() {
-            Some(Sink::Element(target)) => {
+        // (the page's own phone has no host: nothing is built, it rings sooner)
+        let Some(sink) = sink.as_ref() else { return };
+        let detail = object(&event.detail);
+        match sink {
+            Sink::Element(target) => {
                 let init = web_sys::CustomEventInit::new();
                 init.set_bubbles(true);
                 init.set_composed(true);
@@ -92,7 +94,7 @@ pub fn emit(event: ApiEvent) {
                     Err(_) => crate::log::warn!("cannot make the {} event", event.name),
                 }
             }
-            Some(Sink::Frame { parent, origin }) => {
+            Sink::Frame { parent, origin } => {
                 let msg = Object::new();
                 set(&msg, "source", "sip-phone");
                 set(&msg, "type", "event");
@@ -102,7 +104,6 @@ pub fn emit(event: ApiEvent) {
                     crate::log::warn!("cannot post the {} event to {origin}", event.name);
                 }
             }
-            None => {}
         }
     });
     if sent.is_err() {
