@@ -262,7 +262,7 @@ E2E_SCRIPT=tests/e2e/security.mjs E2E_ARGS="--debug-dist target/dist-debug" \
 e2e_group e2e-features 460 hold-resume mute dtmf-info dtmf-rfc4733 dtmf-fast blind-transfer \
   attended-transfer call-waiting conference auto-answer dnd history messages presence \
   voicemail title-notification keyboard-a11y codecs video-codecs video-call video-no-camera camera-choice \
-  screen-share video-waiting video-transfer record early-media audio-devices page-close page-reload tab-close
+  screen-share video-waiting video-transfer record record-answered-first early-media audio-devices page-close page-reload tab-close
 # the embeddable phone of issue 6 (tests/e2e/embed.mjs): host pages, API,
 # events, unmount without leaks, hostile CSS, iframe bridge, links
 e2e_group e2e-embed 360 embed-element embed-mount embed-click-to-call embed-hostile-css agent-call \

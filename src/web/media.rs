@@ -1365,6 +1365,8 @@ async fn answer_first(
         let sender = t.sender();
         set_streams(&sender, media.call);
         media.sender.borrow_mut().get_or_insert(sender);
+        // (a microphone that was quicker than the offer goes on now)
+        mic_on_sender(media);
     }
     codecs::prefer(pc, &media.audio_codecs, &media.video_codecs, media.call);
     set_local(media, pc.create_answer(), RtcSdpType::Answer, Some(offer)).await
@@ -1415,16 +1417,36 @@ fn attach_mic(media: Rc<CallMedia>, opening: js_sys::Promise, report: Report) {
         }
         *media.mic.borrow_mut() = Some(Clone::clone(&mic));
         apply_mic(&media);
-        let track = mic.get_audio_tracks().get(0).dyn_into::<MediaStreamTrack>();
-        let (Ok(track), Some(sender)) = (track, media.sender.borrow().clone()) else {
-            return;
-        };
-        crate::log::info!("{call}: answered before its microphone was open; it is now");
-        replace_track(call, &sender, Some(&track));
-        if let Some(r) = media.recorder.borrow_mut().as_mut() {
-            r.add_sent(&track);
-        }
+        mic_on_sender(&media);
     });
+}
+
+/// The call answered without waiting for its microphone has both its
+/// microphone and its audio sender, and the sender nothing to send yet:
+/// the microphone's track goes on it (and into a recording that started
+/// without it). Called by whichever of the two comes last.
+fn mic_on_sender(media: &CallMedia) {
+    let track = media.mic.borrow().as_ref().and_then(|mic| {
+        mic.get_audio_tracks()
+            .get(0)
+            .dyn_into::<MediaStreamTrack>()
+            .ok()
+    });
+    let sender = media.sender.borrow().clone();
+    let (Some(track), Some(sender)) = (track, sender) else {
+        return;
+    };
+    if sender.track().is_some() {
+        return;
+    }
+    crate::log::info!(
+        "{}: the microphone joins the call answered without waiting for it",
+        media.call
+    );
+    replace_track(media.call, &sender, Some(&track));
+    if let Some(r) = media.recorder.borrow_mut().as_mut() {
+        r.add_sent(&track);
+    }
 }
 
 /// The created offer or answer as local description, then the ICE

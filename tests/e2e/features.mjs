@@ -199,6 +199,13 @@ async function extraSettings(P, x) {
       throw new Error(`${P.name}: cannot set #auto-answer`);
     }
   }
+  if (x.recordCalls) {
+    try {
+      await P.page.selectOption('#record-policy', x.recordCalls, { timeout: T.ui });
+    } catch {
+      throw new Error(`${P.name}: cannot choose ${x.recordCalls} in #record-policy`);
+    }
+  }
 }
 
 /** Click a control of the contract, with a clear error when it is missing. */
@@ -946,6 +953,63 @@ async function listedRecordings(P, n) {
     ls.map((l) => ({ id: l.dataset.id, bytes: Number(l.dataset.bytes), label: l.querySelector('.recording-label')?.textContent.trim() })));
 }
 
+/**
+ * In the page (an init script): the microphone is a 1400 Hz tone that takes
+ * 400 ms to open, so that a call answered without waiting for it (issue 15)
+ * is up, and recording, before it comes.
+ */
+function slowToneMicrophone() {
+  const real = MediaDevices.prototype.getUserMedia;
+  MediaDevices.prototype.getUserMedia = async function (c) {
+    if (!c || !c.audio || c.video) return real.call(this, c);
+    await new Promise((r) => setTimeout(r, 400));
+    const ctx = new AudioContext({ sampleRate: 48000 });
+    const osc = ctx.createOscillator();
+    osc.frequency.value = 1400;
+    const out = ctx.createMediaStreamDestination();
+    osc.connect(out);
+    osc.start();
+    return out.stream;
+  };
+}
+
+/**
+ * "Every call" recording (issue 16) of calls answered by themselves: the
+ * second is answered without waiting for the microphone (issue 15), whose
+ * track joins the call, and the recording that began at the answer, later.
+ * Both recordings hold both sides.
+ */
+async function recordAnsweredFirst(browser, base, r) {
+  const SC = 'record-answered-first';
+  const [TONE_A, TONE_B] = [600, 1400];
+  const [A, B] = await setup(
+    browser, base, r, SC,
+    [{ n: 1002, name: 'Kim', page: 'A' }, { n: 1003, name: 'Lou', page: 'B', init: [slowToneMicrophone] }],
+    [null, { autoAnswer: true, recordCalls: 'always' }],
+  );
+  for (const n of [1, 2]) {
+    await dial(A, '1003');
+    await step(`call ${n}: B answers by itself`, T.ring + T.answer, () => Promise.all([waitPhone(A.page, 'active', T.ring + T.answer), waitPhone(B.page, 'active', T.ring + T.answer)]));
+    await step(`call ${n}: A sends ${TONE_A} Hz`, T.media, () => pageSendsTone(A, TONE_A, true));
+    await step(`call ${n}: audio both ways`, T.media, () => audioBothWays([A, B]));
+    await waitVisible(B.page, '#call-recording', T.ui, 'B');
+    await sleep(2500);
+    await hangUp(A, B);
+  }
+  r.answered_first = B.consoleLines.filter((l) => l.includes(ANSWERED_FIRST)).length;
+  if (r.answered_first !== 1) throw new Error(`B answered ${r.answered_first} call(s) without waiting for its microphone, want the second one`);
+  const listed = await listedRecordings(B, 2);
+  r.tones = [];
+  for (const rec of listed) {
+    const t = await step(`B's recording ${rec.id} has both tones`, T.media, () => recordedTones(B, rec.id, [TONE_A, TONE_B]));
+    r.tones.push(t);
+    if (!(t.seconds >= 1.5)) throw new Error(`B's recording ${rec.id} lasts ${t.seconds} s, want at least 1.5`);
+    t.tones.forEach((p, i) => {
+      if (!(p > 10 * t.noise)) throw new Error(`B's recording ${rec.id}: the ${[TONE_A, TONE_B][i]} Hz tone is not in it (${JSON.stringify(t)})`);
+    });
+  }
+}
+
 /** Play the first listed recording: the player's media (a <video> for both kinds) plays (time passes). */
 async function playsBack(P, tag) {
   await press(P, '#history li.recording .recording-play');
@@ -1490,6 +1554,9 @@ async function conference(browser, base, r) {
   if (!(r.b_speaks_c_hears.power > SOUND)) throw new Error(`C does not hear B through the conference: ${JSON.stringify(r.b_speaks_c_hears)}`);
 }
 
+/** B's log line when it answered a call without waiting for its microphone (issue 15). */
+const ANSWERED_FIRST = 'the microphone joins the call answered without waiting for it';
+
 async function autoAnswer(browser, base, r) {
   const SC = 'auto-answer';
   const [A, B] = await setup(
@@ -1507,7 +1574,7 @@ async function autoAnswer(browser, base, r) {
   if (r.answer_clicked) throw new Error('the answer button was clicked');
   // issue 15: B's microphone has opened in this page, so B answers the next
   // call without waiting for it to open again; its track follows the 200 OK
-  const answeredFirst = () => B.consoleLines.some((l) => l.includes('answered before its microphone was open'));
+  const answeredFirst = () => B.consoleLines.some((l) => l.includes(ANSWERED_FIRST));
   if (answeredFirst()) throw new Error('B answered its first call before its microphone was open');
   await dial(A, '1001');
   await step('B answers a second call by itself', T.ring + T.answer, () => Promise.all([waitPhone(A.page, 'active', T.ring + T.answer), waitPhone(B.page, 'active', T.ring + T.answer)]));
@@ -2049,6 +2116,7 @@ export const FEATURES = {
   'video-waiting': videoWaiting,
   'video-transfer': videoTransfer,
   record,
+  'record-answered-first': recordAnsweredFirst,
   'early-media': earlyMedia,
   'audio-devices': audioDevices,
   'page-close': leaveDuringCall('close'),

@@ -41,7 +41,18 @@ impl Recorder {
         let err = |e: JsValue| js_text(&e);
         let mix = ctx.create_media_stream_destination().map_err(err)?;
         let mut streams = Vec::new();
-        let sent = media.sender.borrow().as_ref().and_then(|s| s.track());
+        // (the microphone of a call answered without waiting for it may be
+        // on its way to the sender)
+        let sent = media
+            .sender
+            .borrow()
+            .as_ref()
+            .and_then(|s| s.track())
+            .or_else(|| {
+                let mic = media.mic.borrow();
+                let track = mic.as_ref()?.get_audio_tracks().get(0);
+                track.dyn_into::<MediaStreamTrack>().ok()
+            });
         if let Some(track) = sent {
             let s = MediaStream::new().map_err(err)?;
             s.add_track(&track);
