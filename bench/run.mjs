@@ -43,6 +43,15 @@
 //                      (finding a leak). Function names need a build without
 //                      wasm-opt: a copy of index.html with data-wasm-opt="0"
 //                      data-keep-debug="true", given to trunk build
+//   --profile DIR      a CPU profile (CDP Profiler, 50 us) of the answering
+//                      page around each click-to-audio round and of the
+//                      ringing page around each INVITE-to-ringing round, as
+//                      DIR/<call|ring>-<phone>-<n>.cpuprofile (open them in
+//                      Chromium's DevTools, Performance). The profiler slows
+//                      the page: timings of such a run are not comparable.
+//                      Function names need a build that keeps them: a copy
+//                      of index.html with data-keep-debug and "-g" first in
+//                      data-wasm-opt-params, given to trunk build
 // Every wait is bounded; the whole run has a watchdog (--watchdog MS,
 // default 20 minutes).
 import fs from 'node:fs';
@@ -92,6 +101,7 @@ const SAMPLE_EVERY = Math.max(1, Number(opt('sample-every', 25)));
 // same with or without it; ours prepares the call's media meanwhile
 // (issue 15). 0: click at once, as before issue 15.
 const DIAL_PAUSE_MS = Math.max(0, Number(opt('dial-pause', 300)));
+const PROFILE_DIR = opt('profile', null);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -411,6 +421,7 @@ async function floorRound(page) {
  */
 async function clickToAudio(caller, callee) {
   const before = (await bench(callee)).wsIn.length;
+  const stopProfile = await profiler(callee, 'call');
   await dial(caller, callee.user, DIAL_PAUSE_MS);
   await caller.page.waitForFunction(
     () => {
@@ -425,6 +436,7 @@ async function clickToAudio(caller, callee) {
   });
   await waitPhone(caller, 'active');
   await waitPhone(callee, 'active');
+  await stopProfile();
   const [a, b] = await Promise.all([bench(caller), bench(callee)]);
   const c = a.calls[a.calls.length - 1];
   const inviteOut = a.wsOut.find((m) => m.t >= c.clickAt && m.first.startsWith('INVITE '));
@@ -509,6 +521,7 @@ async function clickToVideo(caller, callee) {
 /** INVITE frame received by the callee -> ringing shown (data-phone=incoming and #incoming visible). */
 async function inviteToRinging(caller, callee) {
   const mark = (await bench(callee)).wsIn.length;
+  const stopProfile = await profiler(callee, 'ring');
   await dial(caller, callee.user);
   await callee.page.waitForFunction(
     () => {
@@ -521,6 +534,7 @@ async function inviteToRinging(caller, callee) {
   ).catch(() => {
     throw new Error(`${callee.phone.name}: does not ring within 10 s`);
   });
+  await stopProfile();
   const b = await bench(callee);
   const invite = b.wsIn.slice(mark).find((m) => m.first.startsWith('INVITE '));
   const shown = b.states.find((s) => s.t >= invite.t && s.phone === 'incoming' && s.incoming);
@@ -529,6 +543,26 @@ async function inviteToRinging(caller, callee) {
   await hangup(caller);
   await Promise.all([waitPhone(caller, 'idle'), waitPhone(callee, 'idle')]);
   return { ms: shown.t - invite.t };
+}
+
+/**
+ * With --profile: start the CPU profiler of `P`'s page; the function it
+ * returns stops it and writes DIR/<kind>-<phone>-<n>.cpuprofile.
+ */
+let profiles = 0;
+async function profiler(P, kind) {
+  if (!PROFILE_DIR) return async () => {};
+  const cdp = await P.context.newCDPSession(P.page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
+  await cdp.send('Profiler.start');
+  return async () => {
+    const { profile } = await cdp.send('Profiler.stop');
+    await cdp.detach();
+    fs.mkdirSync(PROFILE_DIR, { recursive: true });
+    profiles += 1;
+    fs.writeFileSync(path.join(PROFILE_DIR, `${kind}-${P.phone.name}-${profiles}.cpuprofile`), JSON.stringify(profile));
+  };
 }
 
 /** Idle registered memory, then CALLS calls (A -> B, auto-answer, audio at A, A hangs up), memory again. */
