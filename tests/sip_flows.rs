@@ -193,19 +193,7 @@ fn a_second_call_sends_its_credentials_at_once_and_survives_a_forgotten_nonce() 
     // counted on (nc 2), no 407
     let again = |bed: &mut Bed| {
         let n = bed.sent(Side::A, "INVITE").len();
-        bed.command(
-            Side::A,
-            Command::Call {
-                target: "1001".into(),
-            },
-        );
-        let ca = bed.last_call_id(Side::A).expect("A calls");
-        let cb = bed.incoming_call(Side::B).expect("B rings");
-        bed.command(Side::B, Command::Answer { call: cb });
-        assert!(bed
-            .call_states(Side::A, ca)
-            .iter()
-            .any(|s| matches!(s, CallState::Active { .. })));
+        let (ca, _) = establish(bed);
         bed.command(Side::A, Command::Hangup { call: ca });
         bed.sent(Side::A, "INVITE")[n..].to_vec()
     };
@@ -230,7 +218,6 @@ fn a_second_call_sends_its_credentials_at_once_and_survives_a_forgotten_nonce() 
     // a new connection may reach another server: no credentials until asked
     bed.disconnect(Side::A);
     bed.reconnect(Side::A);
-    bed.register_both();
     let fifth = again(&mut bed);
     assert_eq!(fifth.len(), 2, "challenged first after reconnecting");
     assert!(fifth[0].header("Proxy-Authorization").is_none());

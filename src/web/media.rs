@@ -1138,6 +1138,13 @@ impl CallMedia {
         })
     }
 
+    /// The microphone's audio track, once it is open.
+    fn mic_track(&self) -> Option<MediaStreamTrack> {
+        let mic = self.mic.borrow();
+        let track = mic.as_ref()?.get_audio_tracks().get(0);
+        track.dyn_into::<MediaStreamTrack>().ok()
+    }
+
     fn close(&self) {
         if self.closed.replace(true) {
             return;
@@ -1306,11 +1313,7 @@ async fn negotiate(
                 // a video call still shows the other side's picture
                 if remote_offer.is_none() {
                     let t = pc.add_transceiver_with_str("video");
-                    let _ = js_sys::Reflect::set(
-                        &t,
-                        &JsValue::from_str("direction"),
-                        &JsValue::from_str("recvonly"),
-                    );
+                    let _ = set_transceiver_direction(&t, "recvonly");
                 }
             }
         }
@@ -1357,11 +1360,7 @@ async fn answer_first(
         (t.receiver().track().kind() == "audio" && t.mid().is_some()).then_some(t)
     });
     if let Some(t) = audio {
-        let _ = js_sys::Reflect::set(
-            &t,
-            &JsValue::from_str("direction"),
-            &JsValue::from_str("sendrecv"),
-        );
+        let _ = set_transceiver_direction(&t, "sendrecv");
         let sender = t.sender();
         set_streams(&sender, media.call);
         media.sender.borrow_mut().get_or_insert(sender);
@@ -1370,6 +1369,16 @@ async fn answer_first(
     }
     codecs::prefer(pc, &media.audio_codecs, &media.video_codecs, media.call);
     set_local(media, pc.create_answer(), RtcSdpType::Answer, Some(offer)).await
+}
+
+/// `transceiver.direction = direction`, through Reflect: the setter throws
+/// on a stopped transceiver.
+fn set_transceiver_direction(t: &JsValue, direction: &str) -> Result<bool, JsValue> {
+    js_sys::Reflect::set(
+        t,
+        &JsValue::from_str("direction"),
+        &JsValue::from_str(direction),
+    )
 }
 
 /// `sender.setStreams(new MediaStream())`: the answer names a stream for
@@ -1426,12 +1435,7 @@ fn attach_mic(media: Rc<CallMedia>, opening: js_sys::Promise, report: Report) {
 /// the microphone's track goes on it (and into a recording that started
 /// without it). Called by whichever of the two comes last.
 fn mic_on_sender(media: &CallMedia) {
-    let track = media.mic.borrow().as_ref().and_then(|mic| {
-        mic.get_audio_tracks()
-            .get(0)
-            .dyn_into::<MediaStreamTrack>()
-            .ok()
-    });
+    let track = media.mic_track();
     let sender = media.sender.borrow().clone();
     let (Some(track), Some(sender)) = (track, sender) else {
         return;
@@ -1754,12 +1758,7 @@ fn set_direction(media: &CallMedia, hold: bool) {
         } else {
             "recvonly"
         };
-        // through Reflect: the setter throws on a stopped transceiver
-        match js_sys::Reflect::set(
-            &t,
-            &JsValue::from_str("direction"),
-            &JsValue::from_str(direction),
-        ) {
+        match set_transceiver_direction(&t, direction) {
             Ok(_) => set += 1,
             Err(e) => crate::log::warn!(
                 "{}: audio direction {direction} refused: {}",

@@ -14,8 +14,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    Blob, BlobEvent, BlobPropertyBag, MediaRecorder, MediaStream, MediaStreamAudioDestinationNode,
-    MediaStreamAudioSourceNode, MediaStreamTrack, RecordingState,
+    AudioContext, Blob, BlobEvent, BlobPropertyBag, MediaRecorder, MediaStream,
+    MediaStreamAudioDestinationNode, MediaStreamAudioSourceNode, MediaStreamTrack, RecordingState,
 };
 
 /// Where the outcome of a recording goes (the driver's input).
@@ -48,22 +48,14 @@ impl Recorder {
             .borrow()
             .as_ref()
             .and_then(|s| s.track())
-            .or_else(|| {
-                let mic = media.mic.borrow();
-                let track = mic.as_ref()?.get_audio_tracks().get(0);
-                track.dyn_into::<MediaStreamTrack>().ok()
-            });
+            .or_else(|| media.mic_track());
         if let Some(track) = sent {
-            let s = MediaStream::new().map_err(err)?;
-            s.add_track(&track);
-            streams.push(s);
+            streams.push(stream_of(&track).map_err(err)?);
         }
         streams.extend(remote_audio(&media.pc));
         let mut sources = Vec::new();
         for s in &streams {
-            let src = ctx.create_media_stream_source(s).map_err(err)?;
-            src.connect_with_audio_node(&mix).map_err(err)?;
-            sources.push(src);
+            sources.push(join(&ctx, &mix, s).map_err(err)?);
         }
         let stream = mix.stream();
         let picture = picture(media);
@@ -100,12 +92,7 @@ impl Recorder {
         let Some(ctx) = audio::context() else {
             return;
         };
-        let joined = MediaStream::new().and_then(|s| {
-            s.add_track(track);
-            let src = ctx.create_media_stream_source(&s)?;
-            src.connect_with_audio_node(&self.mix)?;
-            Ok(src)
-        });
+        let joined = stream_of(track).and_then(|s| join(&ctx, &self.mix, &s));
         match joined {
             Ok(src) => self.sources.push(src),
             Err(e) => crate::log::warn!(
@@ -161,6 +148,24 @@ impl Recorder {
         crate::log::info!("recording {} stored: {bytes} bytes", self.id);
         Ok((bytes, self.video))
     }
+}
+
+/// A stream of `track` alone.
+fn stream_of(track: &MediaStreamTrack) -> Result<MediaStream, JsValue> {
+    let s = MediaStream::new()?;
+    s.add_track(track);
+    Ok(s)
+}
+
+/// The audio of `stream` into the recording's `mix`.
+fn join(
+    ctx: &AudioContext,
+    mix: &MediaStreamAudioDestinationNode,
+    stream: &MediaStream,
+) -> Result<MediaStreamAudioSourceNode, JsValue> {
+    let src = ctx.create_media_stream_source(stream)?;
+    src.connect_with_audio_node(mix)?;
+    Ok(src)
 }
 
 /// The picture to record: the other side's while it sends one, else our
