@@ -938,6 +938,17 @@ const recordedTones = (P, id, freqs) =>
     return { seconds: Math.round(audio.duration * 10) / 10, tones: freqs.map(power), noise };
   }, { id, freqs });
 
+/**
+ * Throw unless the recording `t` (of recordedTones) lasts `least` seconds and
+ * holds each of `freqs` 10 times over the noise; `label` names it.
+ */
+function expectTones(label, t, freqs, least) {
+  if (!(t.seconds >= least)) throw new Error(`${label} lasts ${t.seconds} s, want at least ${least}`);
+  t.tones.forEach((p, i) => {
+    if (!(p > 10 * t.noise)) throw new Error(`${label}: the ${freqs[i]} Hz tone is not in it (${JSON.stringify(t)})`);
+  });
+}
+
 /** The recordings History lists: [{ id, bytes, label }], once none is still being saved. */
 async function listedRecordings(P, n) {
   await press(P, '#tab-history');
@@ -952,6 +963,12 @@ async function listedRecordings(P, n) {
   return P.page.$$eval('#history li.recording', (ls) =>
     ls.map((l) => ({ id: l.dataset.id, bytes: Number(l.dataset.bytes), label: l.querySelector('.recording-label')?.textContent.trim() })));
 }
+
+/** B's log line when it answered a call without waiting for its microphone (issue 15). */
+const ANSWERED_FIRST = 'the microphone joins the call answered without waiting for it';
+
+/** Both pages show the call active (the callee answers by itself). */
+const bothActive = (A, B) => Promise.all([waitPhone(A.page, 'active', T.ring + T.answer), waitPhone(B.page, 'active', T.ring + T.answer)]);
 
 /**
  * In the page (an init script): the microphone is a 1400 Hz tone that takes
@@ -989,7 +1006,7 @@ async function recordAnsweredFirst(browser, base, r) {
   );
   for (const n of [1, 2]) {
     await dial(A, '1003');
-    await step(`call ${n}: B answers by itself`, T.ring + T.answer, () => Promise.all([waitPhone(A.page, 'active', T.ring + T.answer), waitPhone(B.page, 'active', T.ring + T.answer)]));
+    await step(`call ${n}: B answers by itself`, T.ring + T.answer, () => bothActive(A, B));
     await step(`call ${n}: A sends ${TONE_A} Hz`, T.media, () => pageSendsTone(A, TONE_A, true));
     await step(`call ${n}: audio both ways`, T.media, () => audioBothWays([A, B]));
     await waitVisible(B.page, '#call-recording', T.ui, 'B');
@@ -1003,10 +1020,7 @@ async function recordAnsweredFirst(browser, base, r) {
   for (const rec of listed) {
     const t = await step(`B's recording ${rec.id} has both tones`, T.media, () => recordedTones(B, rec.id, [TONE_A, TONE_B]));
     r.tones.push(t);
-    if (!(t.seconds >= 1.5)) throw new Error(`B's recording ${rec.id} lasts ${t.seconds} s, want at least 1.5`);
-    t.tones.forEach((p, i) => {
-      if (!(p > 10 * t.noise)) throw new Error(`B's recording ${rec.id}: the ${[TONE_A, TONE_B][i]} Hz tone is not in it (${JSON.stringify(t)})`);
-    });
+    expectTones(`B's recording ${rec.id}`, t, [TONE_A, TONE_B], 1.5);
   }
 }
 
@@ -1060,12 +1074,8 @@ async function record(browser, base, r) {
   }
   r.tones_A = await step('A\'s recording has both tones', T.media, () => recordedTones(A, listedA[0].id, [TONE_A, TONE_B]));
   r.tones_B = await step('B\'s recording has both tones', T.media, () => recordedTones(B, listedB[0].id, [TONE_A, TONE_B]));
-  for (const [who, t, least] of [['A', r.tones_A, 3], ['B', r.tones_B, 1.5]]) {
-    if (!(t.seconds >= least)) throw new Error(`${who}'s recording lasts ${t.seconds} s, want at least ${least}`);
-    t.tones.forEach((p, i) => {
-      if (!(p > 10 * t.noise)) throw new Error(`${who}'s recording: the ${[TONE_A, TONE_B][i]} Hz tone is not in it (${JSON.stringify(t)})`);
-    });
-  }
+  expectTones('A\'s recording', r.tones_A, [TONE_A, TONE_B], 3);
+  expectTones('B\'s recording', r.tones_B, [TONE_A, TONE_B], 1.5);
   r.played_A = await playsBack(A, 'video');
   r.download_A = await step('A downloads it', T.media, () => downloadOf(A, '#history li.recording .recording-download'));
   if (!/^call-.*\.(webm|ogg)$/.test(r.download_A.name) || r.download_A.bytes !== listedA[0].bytes) {
@@ -1554,8 +1564,6 @@ async function conference(browser, base, r) {
   if (!(r.b_speaks_c_hears.power > SOUND)) throw new Error(`C does not hear B through the conference: ${JSON.stringify(r.b_speaks_c_hears)}`);
 }
 
-/** B's log line when it answered a call without waiting for its microphone (issue 15). */
-const ANSWERED_FIRST = 'the microphone joins the call answered without waiting for it';
 
 async function autoAnswer(browser, base, r) {
   const SC = 'auto-answer';
@@ -1566,7 +1574,7 @@ async function autoAnswer(browser, base, r) {
   );
   const t0 = Date.now();
   await dial(A, '1001');
-  await step('B answers by itself', T.ring + T.answer, () => Promise.all([waitPhone(A.page, 'active', T.ring + T.answer), waitPhone(B.page, 'active', T.ring + T.answer)]));
+  await step('B answers by itself', T.ring + T.answer, () => bothActive(A, B));
   r.auto_answer_ms = Date.now() - t0;
   r.answer_clicked = (await B.page.evaluate(() => window.__probe.clicks['answer-button'])) !== undefined;
   await step('audio both ways', T.media, () => audioBothWays([A, B]));
@@ -1577,7 +1585,7 @@ async function autoAnswer(browser, base, r) {
   const answeredFirst = () => B.consoleLines.some((l) => l.includes(ANSWERED_FIRST));
   if (answeredFirst()) throw new Error('B answered its first call before its microphone was open');
   await dial(A, '1001');
-  await step('B answers a second call by itself', T.ring + T.answer, () => Promise.all([waitPhone(A.page, 'active', T.ring + T.answer), waitPhone(B.page, 'active', T.ring + T.answer)]));
+  await step('B answers a second call by itself', T.ring + T.answer, () => bothActive(A, B));
   await step('audio both ways, B answered first', T.media, () => audioBothWays([A, B]));
   r.answered_before_mic = answeredFirst();
   await hangUp(A, B);
