@@ -283,7 +283,8 @@ export interface FramePhone {
 export interface Agent extends PhoneCommands, EventTarget {
   readonly state: PhoneState;
   /** The pictures of a call (`call` from the events or `state`): a
-   * `div.video-box` with the other side's `video.remote-video` and our
+   * `div.video-box` that holds, from the call's first picture on (sent or
+   * received), the other side's `video.remote-video` and our
    * `video.local-video` preview, to put anywhere in your page; null when
    * there is no such call. */
   videoBox(call: string): HTMLElement | null;

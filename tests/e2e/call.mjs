@@ -188,6 +188,13 @@ async function scenarioCall(browser, base, r) {
   for (const [who, t] of Object.entries(r.call_peer)) {
     if (!t) contract.push(`${who}: #call-peer is empty`);
   }
+  // an audio call makes no <video> elements (web/media/video.rs: they come
+  // with a call's first picture; making them held up the answer)
+  const videos = (p) => p.evaluate(() => document.querySelectorAll('video').length);
+  r.video_elements = { A: await videos(A.page), B: await videos(B.page) };
+  for (const [who, n] of Object.entries(r.video_elements)) {
+    if (n !== 0) contract.push(`${who}: ${n} <video> elements in an audio call`);
+  }
   r.screenshots.push(await shot(A.page, 'call', 'in-call-A'));
   r.screenshots.push(await shot(B.page, 'call', 'in-call-B'));
 

@@ -2,11 +2,13 @@
 //! the other side's picture and a preview of ours, in one box per call that
 //! the call panel puts on the screen ([`super::video_box`]). A box without a
 //! live picture is empty to the eye (`.video-box` CSS: a `<video>` shows
-//! only with `data-live`).
+//! only with `data-live`). Its two `<video>` elements are made when the call
+//! first has a picture: an audio call has none (making them took milliseconds
+//! of an incoming call's way to its answer).
 
 use super::{js_text, media_devices, stop_tracks};
 use crate::sip::CallId;
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -17,8 +19,9 @@ use web_sys::{
 pub(super) struct Video {
     /// `div.video-box`: the remote picture, then the preview.
     pub(super) frame: HtmlElement,
-    remote: HtmlMediaElement,
-    preview: HtmlMediaElement,
+    /// Its `<video>` elements, once made ([`Video::pictures`]).
+    pictures: OnceCell<Pictures>,
+    call: CallId,
     /// The camera, while it is on.
     camera: RefCell<Option<MediaStream>>,
     /// The shared screen (sent in place of the camera), and its `ended`
@@ -27,6 +30,12 @@ pub(super) struct Video {
     /// The remote track's `mute`/`unmute` handlers: the picture hides while
     /// the other side sends none (its camera off, or on hold).
     on_mute: RefCell<Vec<Handler>>,
+}
+
+/// The other side's picture and our preview.
+struct Pictures {
+    remote: HtmlMediaElement,
+    preview: HtmlMediaElement,
 }
 
 /// An event handler kept as long as its target.
@@ -46,18 +55,40 @@ impl Video {
         let frame: HtmlElement = super::new_element("div")?;
         frame.set_class_name("video-box");
         frame.set_id(&format!("call-video-{}", call.0));
-        let remote = video_element("remote-video")?;
-        let preview = video_element("local-video")?;
-        let _ = frame.append_child(&remote);
-        let _ = frame.append_child(&preview);
         Ok(Video {
             frame,
-            remote,
-            preview,
+            pictures: OnceCell::new(),
+            call,
             camera: RefCell::new(None),
             screen: RefCell::new(None),
             on_mute: RefCell::new(Vec::new()),
         })
+    }
+
+    /// The `<video>` elements, made and put in the box the first time
+    /// (`None`, logged, if the page cannot make them).
+    fn pictures(&self) -> Option<&Pictures> {
+        if self.pictures.get().is_none() {
+            let made = video_element("remote-video")
+                .and_then(|remote| Ok((remote, video_element("local-video")?)));
+            match made {
+                Ok((remote, preview)) => {
+                    let _ = self.frame.append_child(&remote);
+                    let _ = self.frame.append_child(&preview);
+                    let _ = self.pictures.set(Pictures { remote, preview });
+                }
+                Err(e) => crate::log::warn!("{}: no place for the video: {e}", self.call),
+            }
+        }
+        self.pictures.get()
+    }
+
+    /// The preview shows nothing (if it was ever made).
+    fn clear_preview(&self) {
+        if let Some(p) = self.pictures.get() {
+            p.preview.set_src_object(None);
+            let _ = p.preview.remove_attribute("data-live");
+        }
     }
 
     /// The other side's video `track` arrived: show it.
@@ -65,14 +96,17 @@ impl Video {
         let Ok(stream) = MediaStream::new() else {
             return;
         };
+        let Some(pictures) = self.pictures() else {
+            return;
+        };
         stream.add_track(track);
         crate::log::debug!("{call}: remote video track");
-        show(&self.remote, &stream, call, "remote video");
+        show(&pictures.remote, &stream, call, "remote video");
         // the picture goes while the other side sends none, and comes back
         let mut handlers = self.on_mute.borrow_mut();
         handlers.clear();
         for live in [false, true] {
-            let remote = self.remote.clone();
+            let remote = pictures.remote.clone();
             let f = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
                 crate::log::debug!(
                     "{call}: remote video {}",
@@ -99,7 +133,9 @@ impl Video {
     /// (unless the screen is shared: that stays in the preview).
     pub(super) fn set_camera(&self, stream: MediaStream, call: CallId) {
         if !self.is_sharing() {
-            show(&self.preview, &stream, call, "camera preview");
+            if let Some(p) = self.pictures() {
+                show(&p.preview, &stream, call, "camera preview");
+            }
         }
         if let Some(old) = self.camera.borrow_mut().replace(stream) {
             stop_tracks(&old);
@@ -112,8 +148,7 @@ impl Video {
             stop_tracks(&cam);
         }
         if self.screen.borrow().is_none() {
-            self.preview.set_src_object(None);
-            let _ = self.preview.remove_attribute("data-live");
+            self.clear_preview();
         }
     }
 
@@ -129,7 +164,9 @@ impl Video {
     /// The screen `stream` is sent (`ended`: the browser stopped it): keep
     /// it and preview it in place of the camera.
     pub(super) fn set_screen(&self, stream: MediaStream, ended: Handler, call: CallId) {
-        show(&self.preview, &stream, call, "screen preview");
+        if let Some(p) = self.pictures() {
+            show(&p.preview, &stream, call, "screen preview");
+        }
         if let Some((old, _)) = self.screen.borrow_mut().replace((stream, ended)) {
             stop_tracks(&old);
         }
@@ -143,12 +180,9 @@ impl Video {
         };
         stop_tracks(&screen);
         let camera = self.camera.borrow().clone();
-        match camera {
-            Some(cam) => show(&self.preview, &cam, call, "camera preview"),
-            None => {
-                self.preview.set_src_object(None);
-                let _ = self.preview.remove_attribute("data-live");
-            }
+        match (camera, self.pictures()) {
+            (Some(cam), Some(p)) => show(&p.preview, &cam, call, "camera preview"),
+            _ => self.clear_preview(),
         }
         true
     }
@@ -161,8 +195,10 @@ impl Video {
             stop_tracks(&screen);
         }
         self.on_mute.borrow_mut().clear();
-        for v in [&self.remote, &self.preview] {
-            v.set_src_object(None);
+        if let Some(p) = self.pictures.get() {
+            for v in [&p.remote, &p.preview] {
+                v.set_src_object(None);
+            }
         }
         self.frame.remove();
     }
