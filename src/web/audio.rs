@@ -1,13 +1,17 @@
 //! Web Audio for the phone (a child of `media`): one shared `AudioContext`
 //! (made on first use, resumed on the first user gesture: browsers keep it
 //! suspended before one), the ringtones and the ringback tone, and the
-//! level meter on a microphone stream.
+//! level meter on a microphone stream. The context runs only while
+//! something uses it (a [`Hold`]: a tone, a level meter, a conference's or
+//! a recording's mix) and is suspended [`SUSPEND_AFTER_MS`] after the last
+//! use: a running context keeps the audio output open and renders silence
+//! all the time.
 //!
 //! Nothing here fails loudly: a browser without Web Audio, or a context the
 //! autoplay policy keeps suspended, gives a log line and silence.
 
 use super::js_text;
-use gloo_timers::callback::Interval;
+use gloo_timers::callback::{Interval, Timeout};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -25,6 +29,9 @@ const SCHEDULE_AHEAD_S: f64 = 60.0;
 const EXTEND_EVERY_MS: u32 = 15_000;
 /// Fade in/out of each burst (s), against clicks.
 const RAMP_S: f64 = 0.015;
+/// How long the context runs on after its last use (ms): a ringback
+/// followed by the call's own sounds does not stop and start it again.
+const SUSPEND_AFTER_MS: u32 = 3_000;
 
 type Listener = Closure<dyn FnMut(web_sys::Event)>;
 
@@ -33,6 +40,63 @@ thread_local! {
     static UNLOCK: RefCell<Option<Listener>> = const { RefCell::new(None) };
     static TONES: RefCell<[Option<Tone>; 3]> = const { RefCell::new([None, None, None]) };
     static SINK: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// How many [`Hold`]s there are.
+    static HOLDS: Cell<u32> = const { Cell::new(0) };
+    /// The last suspension timer ([`suspend_when_unused`]; cleared by
+    /// [`shutdown`]).
+    static SUSPEND: RefCell<Option<Timeout>> = const { RefCell::new(None) };
+}
+
+/// The shared context is in use while this lives: take one with the nodes
+/// of a tone, a meter or a mix, after [`context`] (which resumes it).
+pub(super) struct Hold(());
+
+impl Hold {
+    pub(super) fn new() -> Hold {
+        HOLDS.with(|h| h.set(h.get().saturating_add(1)));
+        Hold(())
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let left = HOLDS.with(|h| {
+            let n = h.get().saturating_sub(1);
+            h.set(n);
+            n
+        });
+        if left == 0 {
+            suspend_when_unused();
+        }
+    }
+}
+
+/// Suspend the context [`SUSPEND_AFTER_MS`] from now if nothing holds it
+/// then. ([`context`] resumes it for the next use; the page has had its
+/// user gesture by then, if the browser wanted one.)
+fn suspend_when_unused() {
+    // (none after [`shutdown`]: a meter or mix that outlives it sets no timer)
+    if CONTEXT.with(|c| c.borrow().is_none()) {
+        return;
+    }
+    let timer = Timeout::new(SUSPEND_AFTER_MS, || {
+        if HOLDS.with(Cell::get) > 0 {
+            return;
+        }
+        let Some(ctx) = CONTEXT.with(|c| c.borrow().clone()) else {
+            return;
+        };
+        if ctx.state() != AudioContextState::Running {
+            return;
+        }
+        match ctx.suspend() {
+            Ok(_) => crate::log::debug!("audio context suspended: nothing plays"),
+            Err(e) => crate::log::debug!("audio context not suspended: {}", js_text(&e)),
+        }
+    });
+    // (the one before, fired or not, is dropped outside the borrow)
+    let before = SUSPEND.with(|s| s.borrow_mut().replace(timer));
+    drop(before);
 }
 
 /// The shared context, made on first use (`None`: no Web Audio here).
@@ -92,10 +156,17 @@ pub(super) fn install_unlock() {
         };
         let handler = Closure::<dyn FnMut(web_sys::Event)>::new(|_ev: web_sys::Event| {
             let ctx = CONTEXT.with(|c| c.borrow().clone());
+            let used = HOLDS.with(Cell::get) > 0;
             match ctx {
-                Some(ctx) => resume(&ctx),
+                // a sound waits for this gesture
+                Some(ctx) if used => resume(&ctx),
+                Some(_) => {}
+                // made (and let start) within the gesture; suspended again
+                // unless a sound comes
                 None => {
-                    let _ = context();
+                    if context().is_some() && !used {
+                        suspend_when_unused();
+                    }
                 }
             }
         });
@@ -137,6 +208,9 @@ pub(super) fn shutdown() {
             crate::log::debug!("audio context not closed: {}", js_text(&e));
         }
     }
+    // (last: the tones dropped above may have set it)
+    let timer = SUSPEND.with(|s| s.borrow_mut().take());
+    drop(timer);
 }
 
 /// `setSinkId(id)` on a media element or an `AudioContext`, where the
@@ -233,6 +307,7 @@ struct Tone {
     volume: GainNode,
     level: f32,
     _extend: Interval,
+    _hold: Hold,
 }
 
 impl Drop for Tone {
@@ -317,6 +392,7 @@ fn start_tone(ctx: &AudioContext, kind: ToneKind, volume: f32) -> Result<Tone, J
         volume: volume_node,
         level: p.level,
         _extend: extend,
+        _hold: Hold::new(),
     })
 }
 
@@ -353,6 +429,7 @@ pub(super) struct Level {
     source: MediaStreamAudioSourceNode,
     analyser: AnalyserNode,
     buffer: RefCell<Vec<f32>>,
+    _hold: Hold,
 }
 
 impl Level {
@@ -371,6 +448,7 @@ impl Level {
             source,
             analyser,
             buffer: RefCell::new(vec![0.0; n]),
+            _hold: Hold::new(),
         })
     }
 

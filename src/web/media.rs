@@ -397,6 +397,8 @@ struct Member {
 
 struct Conference {
     members: Vec<Member>,
+    /// The mix runs on the shared audio context.
+    _hold: audio::Hold,
 }
 
 impl Conference {
@@ -428,7 +430,10 @@ impl Conference {
                 mix: ctx.create_media_stream_destination().map_err(err)?,
             });
         }
-        let conf = Conference { members };
+        let conf = Conference {
+            members,
+            _hold: audio::Hold::new(),
+        };
         // from here on Drop undoes what was done
         for (i, m) in conf.members.iter().enumerate() {
             m.mic_source.connect_with_audio_node(&m.mix).map_err(err)?;

@@ -47,7 +47,9 @@
 //                      #voicemail[data-waiting=true] with the count, then false
 //   title-notification B's title "Incoming call – <name>" while ringing, a
 //                      Notification when the tab is hidden; ringtone on B and
-//                      ringback on A (local sounds started)
+//                      ringback on A (local sounds started, their audio
+//                      contexts running); after the call both contexts are
+//                      suspended within 8 s, and run again for the next call
 //   keyboard-a11y      Tab reaches every contract control, each has an
 //                      accessible name; h m digits Enter Escape shortcuts;
 //                      360 px wide: no horizontal overflow
@@ -1776,10 +1778,21 @@ async function titleNotification(browser, base, r) {
   const [sB, sA] = await Promise.all([B.page.evaluate(() => window.__probe.sounds), A.page.evaluate(() => window.__probe.sounds)]);
   r.sounds_while_ringing = { B: sB.length, A: sA.length };
   r.screenshots.push(await shot(B.page, SC, 'ringing-B'));
+  const toneStates = () => Promise.all([A.page.evaluate(() => window.__toneContextStates()), B.page.evaluate(() => window.__toneContextStates())]);
+  r.tone_contexts_while_ringing = await toneStates();
   await press(B, '#decline-button');
   await step('both idle', T.hangup, () => Promise.all([waitPhone(A.page, 'idle', T.hangup), waitPhone(B.page, 'idle', T.hangup)]));
   await sleep(200);
   r.title_after = await B.page.title();
+  // nothing plays now: the tones' audio context is suspended (web/audio.rs,
+  // 3 s after its last use), not left running with the output open
+  const allSuspended = () => window.__toneContextStates().every((s) => s === 'suspended');
+  await step('tone contexts suspended', 8000, () =>
+    Promise.all([A.page.waitForFunction(allSuspended, null, { timeout: 8000, polling: 100 }), B.page.waitForFunction(allSuspended, null, { timeout: 8000, polling: 100 })]).catch(async () => {
+      throw new Error(`the tones' audio contexts still run 8 s after the call (A, B): ${JSON.stringify(await toneStates())}`);
+    }),
+  );
+  r.tone_contexts_idle = await toneStates();
   // second call: hidden tab, a desktop notification
   await B.page.evaluate(() => window.__setHidden(true));
   await dial(A, '1003');
@@ -1791,6 +1804,13 @@ async function titleNotification(browser, base, r) {
   );
   r.notifications = await B.page.evaluate(() => window.__probe.notifications);
   r.notification_requests = await B.page.evaluate(() => window.__probe.notificationRequests);
+  // ringing again: the context runs again
+  await step('tone contexts running again', T.ui, () =>
+    Promise.all([A.page, B.page].map((p) => p.waitForFunction(() => window.__toneContextStates().includes('running'), null, { timeout: T.ui, polling: 50 }))).catch(async () => {
+      throw new Error(`the tones' audio contexts did not run again for the second call (A, B): ${JSON.stringify(await toneStates())}`);
+    }),
+  );
+  r.tone_contexts_ringing_again = await toneStates();
   await press(A, '#hangup-button');
   await step('both idle', T.hangup, () => Promise.all([waitPhone(A.page, 'idle', T.hangup), waitPhone(B.page, 'idle', T.hangup)]));
   const problems = [];
@@ -1798,6 +1818,10 @@ async function titleNotification(browser, base, r) {
   if (!r.notifications.some((n) => /Tara|1002/.test(`${n.title} ${n.body}`))) problems.push(`notification does not name the caller: ${JSON.stringify(r.notifications)}`);
   if (!(sB.length > 0)) problems.push('no ringtone started on B (no Web Audio source / media play)');
   if (!(sA.length > 0)) problems.push('no ringback started on A (no Web Audio source / media play)');
+  // (else the suspension above proves nothing)
+  r.tone_contexts_while_ringing.forEach((states, i) => {
+    if (!states.includes('running')) problems.push(`${'AB'[i]}: no tone context ran while ringing: ${JSON.stringify(states)}`);
+  });
   if (problems.length) throw new Error(problems.join('; '));
 }
 

@@ -213,10 +213,14 @@ export function pageProbe() {
 
   // ---- local sounds (ringtone, ringback, tones) ----
   probe.sounds = [];
+  // the audio contexts the page's tones play on, and their states now
+  const toneContexts = [];
+  window.__toneContextStates = () => toneContexts.map((c) => c.state);
   if (window.AudioScheduledSourceNode) {
     const origStart = window.AudioScheduledSourceNode.prototype.start;
     window.AudioScheduledSourceNode.prototype.start = function (...a) {
       probe.sounds.push({ t: now(), kind: 'source' });
+      if (this.context && !toneContexts.includes(this.context)) toneContexts.push(this.context);
       return origStart.apply(this, a);
     };
   }

@@ -32,6 +32,8 @@ pub(super) struct Recorder {
     mix: MediaStreamAudioDestinationNode,
     done: Done,
     _on_data: Closure<dyn FnMut(BlobEvent)>,
+    /// The mix runs on the shared audio context.
+    _hold: audio::Hold,
 }
 
 impl Recorder {
@@ -83,6 +85,7 @@ impl Recorder {
             mix,
             done,
             _on_data: on_data,
+            _hold: audio::Hold::new(),
         })
     }
 
