@@ -1778,7 +1778,13 @@ async function titleNotification(browser, base, r) {
   const [sB, sA] = await Promise.all([B.page.evaluate(() => window.__probe.sounds), A.page.evaluate(() => window.__probe.sounds)]);
   r.sounds_while_ringing = { B: sB.length, A: sA.length };
   r.screenshots.push(await shot(B.page, SC, 'ringing-B'));
-  const toneStates = () => Promise.all([A.page.evaluate(() => window.__toneContextStates()), B.page.evaluate(() => window.__toneContextStates())]);
+  // the states of the tones' audio contexts (page-probe.mjs) on A and B, and
+  // a wait until `pred` holds for them on both pages
+  const toneStates = () => Promise.all([A, B].map((P) => P.page.evaluate(() => window.__toneContextStates())));
+  const untilBoth = (pred, ms, failure) =>
+    Promise.all([A, B].map((P) => P.page.waitForFunction(pred, null, { timeout: ms, polling: 50 }))).catch(async () => {
+      throw new Error(`${failure} (A, B): ${JSON.stringify(await toneStates())}`);
+    });
   r.tone_contexts_while_ringing = await toneStates();
   await press(B, '#decline-button');
   await step('both idle', T.hangup, () => Promise.all([waitPhone(A.page, 'idle', T.hangup), waitPhone(B.page, 'idle', T.hangup)]));
@@ -1786,11 +1792,8 @@ async function titleNotification(browser, base, r) {
   r.title_after = await B.page.title();
   // nothing plays now: the tones' audio context is suspended (web/audio.rs,
   // 3 s after its last use), not left running with the output open
-  const allSuspended = () => window.__toneContextStates().every((s) => s === 'suspended');
   await step('tone contexts suspended', 8000, () =>
-    Promise.all([A.page.waitForFunction(allSuspended, null, { timeout: 8000, polling: 100 }), B.page.waitForFunction(allSuspended, null, { timeout: 8000, polling: 100 })]).catch(async () => {
-      throw new Error(`the tones' audio contexts still run 8 s after the call (A, B): ${JSON.stringify(await toneStates())}`);
-    }),
+    untilBoth(() => window.__toneContextStates().every((s) => s === 'suspended'), 8000, "the tones' audio contexts still run 8 s after the call"),
   );
   r.tone_contexts_idle = await toneStates();
   // second call: hidden tab, a desktop notification
@@ -1806,9 +1809,7 @@ async function titleNotification(browser, base, r) {
   r.notification_requests = await B.page.evaluate(() => window.__probe.notificationRequests);
   // ringing again: the context runs again
   await step('tone contexts running again', T.ui, () =>
-    Promise.all([A.page, B.page].map((p) => p.waitForFunction(() => window.__toneContextStates().includes('running'), null, { timeout: T.ui, polling: 50 }))).catch(async () => {
-      throw new Error(`the tones' audio contexts did not run again for the second call (A, B): ${JSON.stringify(await toneStates())}`);
-    }),
+    untilBoth(() => window.__toneContextStates().includes('running'), T.ui, "the tones' audio contexts did not run again for the second call"),
   );
   r.tone_contexts_ringing_again = await toneStates();
   await press(A, '#hangup-button');
