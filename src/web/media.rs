@@ -729,7 +729,7 @@ pub fn set_camera(call: CallId, on: bool, report: Report, failed: CameraFailed) 
         let changed = match (on, sharing) {
             (true, false) => camera_on(&media).await,
             (true, true) => video::camera().await.map(|cam| {
-                media.video.set_camera(cam, call);
+                media.video.set_camera(cam);
             }),
             (false, false) => {
                 camera_off(&media).await;
@@ -822,7 +822,7 @@ async fn share_on(
     };
     send_video(media, sending.or_else(idle), &track, &screen).await?;
     let renegotiate = sending.is_none();
-    media.video.set_screen(screen, ended, call);
+    media.video.set_screen(screen, ended);
     Ok(renegotiate)
 }
 
@@ -830,7 +830,7 @@ async fn share_on(
 /// else nothing sent; whether a new offer is needed.
 async fn share_off(media: &CallMedia) -> bool {
     let camera = media.video.camera_track();
-    if !media.video.stop_screen(media.call) {
+    if !media.video.stop_screen() {
         return false;
     }
     for t in video_transceivers(media) {
@@ -909,7 +909,7 @@ async fn camera_on(media: &CallMedia) -> Result<(), String> {
         .into_iter()
         .find(|t| t.sender().track().is_none() && !t.stopped());
     send_video(media, idle.as_ref(), &track, &cam).await?;
-    media.video.set_camera(cam, media.call);
+    media.video.set_camera(cam);
     Ok(())
 }
 
@@ -1060,7 +1060,7 @@ impl CallMedia {
         let pictures = video.clone();
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
             if ev.track().kind() == "video" {
-                pictures.show_remote(&ev.track(), call);
+                pictures.show_remote(&ev.track());
                 return;
             }
             let stream = match ev.streams().get(0).dyn_into::<MediaStream>() {
@@ -1309,7 +1309,7 @@ async fn negotiate(
                         pc.add_track_0(&track, &mic);
                     }
                 }
-                media.video.set_camera(cam, media.call);
+                media.video.set_camera(cam);
             }
             Ok(cam) => stop_tracks(&cam),
             Err(e) => {

@@ -92,7 +92,8 @@ impl Video {
     }
 
     /// The other side's video `track` arrived: show it.
-    pub(super) fn show_remote(&self, track: &MediaStreamTrack, call: CallId) {
+    pub(super) fn show_remote(&self, track: &MediaStreamTrack) {
+        let call = self.call;
         let Ok(stream) = MediaStream::new() else {
             return;
         };
@@ -131,10 +132,10 @@ impl Video {
 
     /// The camera `stream` is sent: keep it (to stop it) and preview it
     /// (unless the screen is shared: that stays in the preview).
-    pub(super) fn set_camera(&self, stream: MediaStream, call: CallId) {
+    pub(super) fn set_camera(&self, stream: MediaStream) {
         if !self.is_sharing() {
             if let Some(p) = self.pictures() {
-                show(&p.preview, &stream, call, "camera preview");
+                show(&p.preview, &stream, self.call, "camera preview");
             }
         }
         if let Some(old) = self.camera.borrow_mut().replace(stream) {
@@ -163,9 +164,9 @@ impl Video {
 
     /// The screen `stream` is sent (`ended`: the browser stopped it): keep
     /// it and preview it in place of the camera.
-    pub(super) fn set_screen(&self, stream: MediaStream, ended: Handler, call: CallId) {
+    pub(super) fn set_screen(&self, stream: MediaStream, ended: Handler) {
         if let Some(p) = self.pictures() {
-            show(&p.preview, &stream, call, "screen preview");
+            show(&p.preview, &stream, self.call, "screen preview");
         }
         if let Some((old, _)) = self.screen.borrow_mut().replace((stream, ended)) {
             stop_tracks(&old);
@@ -174,14 +175,14 @@ impl Video {
 
     /// Sharing ends: stop the screen, preview the camera again (if on).
     /// Whether the screen was shared.
-    pub(super) fn stop_screen(&self, call: CallId) -> bool {
+    pub(super) fn stop_screen(&self) -> bool {
         let Some((screen, _ended)) = self.screen.borrow_mut().take() else {
             return false;
         };
         stop_tracks(&screen);
         let camera = self.camera.borrow().clone();
         match (camera, self.pictures()) {
-            (Some(cam), Some(p)) => show(&p.preview, &cam, call, "camera preview"),
+            (Some(cam), Some(p)) => show(&p.preview, &cam, self.call, "camera preview"),
             _ => self.clear_preview(),
         }
         true
